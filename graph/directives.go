@@ -1,0 +1,22 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// HasScope is the @hasScope directive: the one place scopes are enforced.
+func HasScope(ctx context.Context, _ any, next graphql.Resolver, scope domain.Scope) (any, error) {
+	p, err := auth.RequirePrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Has(scope) {
+		return nil, domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", scope)
+	}
+	return next(ctx)
+}

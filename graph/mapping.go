@@ -1,0 +1,143 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/plugboard/plugboard/graph/generated"
+	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// orgID is the caller's organisation. The scope directive runs before every resolver that
+// calls this and rejects unauthenticated requests, so a principal is always there.
+func orgID(ctx context.Context) string {
+	if p := auth.PrincipalFrom(ctx); p != nil {
+		return p.OrganisationID
+	}
+	return ""
+}
+
+// grantable rejects a key that would hold scopes its creator does not: keys:manage must not
+// be a way to obtain connectors:write.
+func grantable(ctx context.Context, scopes []domain.Scope) error {
+	p := auth.PrincipalFrom(ctx)
+	for _, s := range scopes {
+		if !p.Has(s) {
+			return domain.Errorf(domain.CodeForbidden, "cannot grant scope %s: the caller does not hold it", s)
+		}
+	}
+	return nil
+}
+
+func connectorFields(name *string, description *string, protocol *domain.ProtocolType, docURL, iconURL, baseURL *string, categories []string) domain.ConnectorFields {
+	f := domain.ConnectorFields{
+		Description:      description,
+		DocumentationURL: docURL,
+		IconURL:          iconURL,
+		BaseURL:          baseURL,
+		Categories:       categories,
+	}
+	if name != nil {
+		f.Name = *name
+	}
+	if protocol != nil {
+		f.ProtocolType = *protocol
+	}
+	return f
+}
+
+func newConnector(in generated.CreateConnectorInput) domain.NewConnector {
+	n := domain.NewConnector{
+		ConnectorFields:     connectorFields(&in.Name, in.Description, &in.ProtocolType, in.DocumentationURL, in.IconURL, in.BaseURL, in.Categories),
+		ConnectionVariables: variables(in.ConnectionVariables),
+	}
+	for _, c := range in.AuthSchemeConfigs {
+		n.AuthSchemeConfigs = append(n.AuthSchemeConfigs, authSchemeConfig(c))
+	}
+	return n
+}
+
+func connectorUpdate(in generated.UpdateConnectorInput, expectedRevision *int) domain.ConnectorUpdate {
+	u := domain.ConnectorUpdate{
+		Fields:           connectorFields(in.Name, in.Description, in.ProtocolType, in.DocumentationURL, in.IconURL, in.BaseURL, in.Categories),
+		ExpectedRevision: expectedRevision,
+	}
+	// Omitted leaves these two alone; null is an empty list (and, for the ids, only valid
+	// when the connector has no configs).
+	if ids, set := in.AuthSchemeConfigIDs.ValueOK(); set {
+		list := []string{}
+		if ids != nil {
+			list = ids
+		}
+		u.AuthSchemeConfigIDs = &list
+	}
+	if vars, set := in.ConnectionVariables.ValueOK(); set {
+		list := variables(vars)
+		u.ConnectionVariables = &list
+	}
+	return u
+}
+
+func variables(in []generated.ConnectionVariableInput) []domain.Variable {
+	out := make([]domain.Variable, len(in))
+	for i, v := range in {
+		out[i] = domain.Variable{Name: v.Name, Value: v.Value}
+	}
+	return out
+}
+
+func propertyList(in []generated.PropertyInput) []domain.Property {
+	out := make([]domain.Property, len(in))
+	for i, p := range in {
+		out[i] = domain.Property{Name: p.Name, Value: p.Value}
+	}
+	return out
+}
+
+// authSchemeConfig maps the input; validationMessages is computed by the server, so the
+// input's copy is dropped here.
+func authSchemeConfig(in generated.AuthSchemeConfigInput) domain.AuthSchemeConfig {
+	c := domain.AuthSchemeConfig{
+		ID:          in.ID,
+		Description: in.Description,
+		SchemeType:  in.SchemeType,
+		VerifySSL:   in.VerifySsl == nil || *in.VerifySsl,
+	}
+	if in.APIKey != nil {
+		c.APIKey = &domain.APIKeySettings{Name: in.APIKey.Name}
+		if in.APIKey.In != nil {
+			c.APIKey.In = *in.APIKey.In
+		}
+	}
+	if o := in.Oauth2; o != nil {
+		c.OAuth2 = &domain.OAuth2Settings{
+			Grant:        o.Grant,
+			TokenURL:     o.TokenURL,
+			AuthorizeURL: o.AuthorizeURL,
+			Scopes:       o.Scopes,
+			Audience:     o.Audience,
+		}
+		if o.AuthorizationPrefix != nil {
+			c.OAuth2.AuthorizationPrefix = *o.AuthorizationPrefix
+		}
+		if o.HeaderAuthorization != nil {
+			c.OAuth2.HeaderAuthorization = *o.HeaderAuthorization
+		}
+	}
+	return c
+}
+
+func connectorFilter(in *generated.ConnectorFilter) domain.ConnectorFilter {
+	var f domain.ConnectorFilter
+	if in == nil {
+		return f
+	}
+	if in.NameContains != nil {
+		f.NameContains = *in.NameContains
+	}
+	f.Categories = in.Categories
+	if in.ProtocolType != nil {
+		f.ProtocolType = *in.ProtocolType
+	}
+	return f
+}

@@ -1,0 +1,20 @@
+// Package graph is Plugboard's GraphQL layer: thin resolvers that map input, call a domain
+// service and return, plus the scope directive and the error presenter.
+package graph
+
+import (
+	"log/slog"
+
+	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+//go:generate go run github.com/99designs/gqlgen generate
+
+// Resolver is the dependency root of the GraphQL layer.
+type Resolver struct {
+	OrganisationService domain.OrganisationService
+	ConnectorService    domain.ConnectorService
+	Keys                *auth.Keys
+	Logger              *slog.Logger
+}

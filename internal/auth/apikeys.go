@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// APIKeyPrefix starts every API-key secret, so that secret scanners recognise leaked keys.
+const APIKeyPrefix = "pb_"
+
+const (
+	secretBytes = 32 // 256 bits of entropy, 43 URL-safe characters
+	// shownPrefixLen is how much of the secret a key list shows: the fixed prefix and 8
+	// characters, enough to tell keys apart, far too little to guess the rest.
+	shownPrefixLen = len(APIKeyPrefix) + 8
+)
+
+// NewSecret returns a fresh API-key secret, the prefix shown in lists, and the hash to store.
+func NewSecret() (secret, shownPrefix string, hash []byte) {
+	b := make([]byte, secretBytes)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	secret = APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return secret, secret[:shownPrefixLen], HashSecret(secret)
+}
+
+// HashSecret hashes an API-key secret for storage and lookup. Secrets carry 256 random bits,
+// so a plain SHA-256 cannot be brute-forced and lets a key be found by its hash in one query.
+func HashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// Keys creates and verifies API keys. Verified keys are cached briefly, so a request costs no
+// database read; a revocation made through Keys takes effect at once on this replica and
+// within CacheTTL on the others. Use is recorded at most once per TouchInterval per key.
+type Keys struct {
+	Store         domain.APIKeyStore
+	Now           func() time.Time
+	CacheTTL      time.Duration
+	TouchInterval time.Duration
+	Logger        *slog.Logger
+
+	mu      sync.Mutex
+	cache   map[string]cachedKey // by secret hash
+	touched map[string]time.Time // by key id: when this replica last recorded a use
+}
+
+type cachedKey struct {
+	key     *domain.APIKey
+	fetched time.Time
+}
+
+// NewKeys returns a Keys with default timings: a 5 s cache and one use record a minute.
+func NewKeys(store domain.APIKeyStore, logger *slog.Logger) *Keys {
+	return &Keys{Store: store, Now: time.Now, CacheTTL: 5 * time.Second, TouchInterval: time.Minute, Logger: logger}
+}
+
+// Create makes a key for orgID and returns it with its secret, which is never available again.
+func (k *Keys) Create(ctx context.Context, orgID string, in domain.NewAPIKey) (*domain.APIKey, string, error) {
+	secret, prefix, hash := NewSecret()
+	key, err := k.Store.CreateAPIKey(ctx, orgID, in, prefix, hash)
+	if err != nil {
+		return nil, "", err
+	}
+	return key, secret, nil
+}
+
+// Revoke revokes a key of orgID (any organisation when orgID is empty) and drops it from the cache.
+func (k *Keys) Revoke(ctx context.Context, orgID, id string) (*domain.APIKey, error) {
+	key, err := k.Store.RevokeAPIKey(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	for h, c := range k.cache {
+		if c.key.ID == id {
+			delete(k.cache, h)
+		}
+	}
+	k.mu.Unlock()
+	return key, nil
+}
+
+var errInvalidKey = domain.Errorf(domain.CodeUnauthenticated, "invalid API key")
+
+// Authenticate verifies an API-key secret and returns its principal.
+func (k *Keys) Authenticate(ctx context.Context, secret string) (*Principal, error) {
+	if !strings.HasPrefix(secret, APIKeyPrefix) || len(secret) < len(APIKeyPrefix)+32 {
+		return nil, errInvalidKey
+	}
+	now := k.Now()
+	hash := HashSecret(secret)
+	key, err := k.lookup(ctx, string(hash), hash, now)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case key.RevokedAt != nil:
+		return nil, domain.Errorf(domain.CodeUnauthenticated, "the API key is revoked")
+	case key.ExpiresAt != nil && !now.Before(*key.ExpiresAt):
+		return nil, domain.Errorf(domain.CodeUnauthenticated, "the API key has expired")
+	}
+	k.recordUse(key.ID, now)
+	return &Principal{
+		OrganisationID: key.OrganisationID,
+		Scopes:         slices.Clone(key.Scopes),
+		APIKeyID:       key.ID,
+		Subject:        "key:" + key.ID,
+	}, nil
+}
+
+func (k *Keys) lookup(ctx context.Context, cacheKey string, hash []byte, now time.Time) (*domain.APIKey, error) {
+	k.mu.Lock()
+	c, ok := k.cache[cacheKey]
+	k.mu.Unlock()
+	if ok && now.Sub(c.fetched) < k.CacheTTL {
+		return c.key, nil
+	}
+	key, err := k.Store.FindAPIKeyByHash(ctx, hash)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return nil, errInvalidKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	if k.cache == nil || len(k.cache) > 100_000 {
+		k.cache = make(map[string]cachedKey)
+	}
+	k.cache[cacheKey] = cachedKey{key: key, fetched: now}
+	k.mu.Unlock()
+	return key, nil
+}
+
+// recordUse writes lastUsedAt in the background at most once per TouchInterval per key, so
+// that requests never wait for a write.
+func (k *Keys) recordUse(id string, now time.Time) {
+	k.mu.Lock()
+	if k.touched == nil {
+		k.touched = make(map[string]time.Time)
+	}
+	last, ok := k.touched[id]
+	due := !ok || now.Sub(last) >= k.TouchInterval
+	if due {
+		k.touched[id] = now
+	}
+	k.mu.Unlock()
+	if !due {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := k.Store.TouchAPIKey(ctx, id, now, k.TouchInterval); err != nil && k.Logger != nil && !errors.Is(err, context.Canceled) {
+			k.Logger.Warn("record api key use", "key_id", id, "error", err.Error())
+		}
+	}()
+}

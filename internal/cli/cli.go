@@ -1,0 +1,132 @@
+// Package cli is the plugboard command line: serve, migrate, and organisation and key
+// management. It is scriptable: data goes to standard output (one line for org create and key
+// create), messages and errors to standard error, and a failure exits non-zero.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/plugboard/plugboard/internal/config"
+	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/store"
+)
+
+// Run executes the command line args with the given output streams and returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "plugboard:", userMessage(err))
+		return 1
+	}
+	return 0
+}
+
+// userMessage keeps error text fit for a terminal: domain errors as they are, others too
+// (the command line is the operator's own tool), but never with a secret in them.
+func userMessage(err error) string {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return de.Error()
+	}
+	return err.Error()
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "plugboard",
+		Short:         "Plugboard serves versioned integration connectors over GraphQL",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stderr)
+	root.SetErr(stderr)
+	root.AddCommand(serveCommand(stderr), migrateCommand(stderr), orgCommand(stdout, stderr), keyCommand(stdout, stderr))
+	return root
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// openStore reads the configuration, opens the database and applies pending migrations.
+func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, config.Config, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, cfg, err
+	}
+	st, err := store.Open(cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.MaxOpenConns})
+	if err != nil {
+		return nil, cfg, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, cfg, err
+	}
+	for _, m := range applied {
+		logger.Info("migration applied", "migration", m)
+	}
+	return st, cfg, nil
+}
+
+func migrateCommand(stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, _, err := openStore(cmd.Context(), newLogger(stderr, "info"))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fmt.Fprintf(stderr, "database %s is up to date\n", st.Dialect())
+			return nil
+		},
+	}
+}
+
+func orgCommand(stdout, stderr io.Writer) *cobra.Command {
+	org := &cobra.Command{Use: "org", Short: "Manage organisations"}
+	org.AddCommand(&cobra.Command{
+		Use:   "create NAME",
+		Short: "Create an organisation and print its id",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, _, err := openStore(cmd.Context(), newLogger(stderr, "warn"))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			o, err := st.CreateOrganisation(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, o.ID)
+			fmt.Fprintf(stderr, "created organisation %q\n", o.Name)
+			return nil
+		},
+	})
+	return org
+}
+
+// scopeList renders scopes for the terminal.
+func scopeList(scopes []domain.Scope) string {
+	parts := make([]string, len(scopes))
+	for i, s := range scopes {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
+}

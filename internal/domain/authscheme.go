@@ -1,0 +1,273 @@
+package domain
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// AuthSchemeType is how requests to the external system are authenticated.
+type AuthSchemeType string
+
+// The auth scheme types.
+const (
+	SchemeNone   AuthSchemeType = "NONE"
+	SchemeBasic  AuthSchemeType = "BASIC"
+	SchemeBearer AuthSchemeType = "BEARER"
+	SchemeAPIKey AuthSchemeType = "API_KEY"
+	SchemeOAuth2 AuthSchemeType = "OAUTH2"
+)
+
+// APIKeyLocation is where an API key goes in a request.
+type APIKeyLocation string
+
+// The API key locations.
+const (
+	APIKeyInHeader APIKeyLocation = "HEADER"
+	APIKeyInQuery  APIKeyLocation = "QUERY"
+)
+
+// OAuth2Grant is an OAuth2 grant type.
+type OAuth2Grant string
+
+// The OAuth2 grants.
+const (
+	GrantClientCredentials OAuth2Grant = "CLIENT_CREDENTIALS"
+	GrantPassword          OAuth2Grant = "PASSWORD"
+	GrantAuthorizationCode OAuth2Grant = "AUTHORIZATION_CODE"
+)
+
+// Defaults of OAuth2 settings, as the Enterprise Connectors document gives them.
+const (
+	DefaultAuthorizationPrefix = "Bearer"
+	DefaultHeaderAuthorization = "Authorization"
+)
+
+// MaxAuthSchemeConfigs bounds the configs of one connector.
+const MaxAuthSchemeConfigs = 50
+
+// AuthSchemeConfig describes one way of authenticating to the external system. Secret values
+// are not here: they live in a connection's credentials.
+type AuthSchemeConfig struct {
+	// ID is chosen by the client and unique within its connector.
+	ID          string          `json:"id"`
+	Description *string         `json:"description,omitempty"`
+	SchemeType  AuthSchemeType  `json:"schemeType"`
+	APIKey      *APIKeySettings `json:"apiKey,omitempty"`
+	OAuth2      *OAuth2Settings `json:"oauth2,omitempty"`
+	VerifySSL   bool            `json:"verifySSL"`
+}
+
+// APIKeySettings say where an API key goes.
+type APIKeySettings struct {
+	In   APIKeyLocation `json:"in"`
+	Name *string        `json:"name,omitempty"`
+}
+
+// OAuth2Settings configure an OAuth2 scheme.
+type OAuth2Settings struct {
+	Grant               *OAuth2Grant `json:"grant,omitempty"`
+	TokenURL            *string      `json:"tokenURL,omitempty"`
+	AuthorizeURL        *string      `json:"authorizeURL,omitempty"`
+	Scopes              []string     `json:"scopes"`
+	Audience            *string      `json:"audience,omitempty"`
+	AuthorizationPrefix string       `json:"authorizationPrefix"`
+	HeaderAuthorization string       `json:"headerAuthorization"`
+}
+
+var (
+	configIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+	// RFC 9110 token characters: what a header or query parameter name may hold.
+	tokenPattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+)
+
+// Normalize applies defaults, trims text and validates the config. Errors name fields
+// relative to the config ("oauth2.tokenURL").
+func (c *AuthSchemeConfig) Normalize() error {
+	c.ID = strings.TrimSpace(c.ID)
+	if !configIDPattern.MatchString(c.ID) {
+		return Invalid("id", "must be 1–64 letters, digits, '_', '.', ':' or '-'")
+	}
+	c.Description = trimOptional(c.Description)
+	if c.Description != nil && utf8.RuneCountInString(*c.Description) > MaxDescriptionLength {
+		return Invalid("description", "must be at most %d characters", MaxDescriptionLength)
+	}
+	switch c.SchemeType {
+	case SchemeNone, SchemeBasic, SchemeBearer, SchemeAPIKey, SchemeOAuth2:
+	case "":
+		return Invalid("schemeType", "is required")
+	default:
+		return Invalid("schemeType", "must be one of NONE, BASIC, BEARER, API_KEY, OAUTH2")
+	}
+	if c.APIKey != nil && c.SchemeType != SchemeAPIKey {
+		return Invalid("apiKey", "only applies to the API_KEY scheme type, not %s", c.SchemeType)
+	}
+	if c.OAuth2 != nil && c.SchemeType != SchemeOAuth2 {
+		return Invalid("oauth2", "only applies to the OAUTH2 scheme type, not %s", c.SchemeType)
+	}
+	switch c.SchemeType {
+	case SchemeAPIKey:
+		if c.APIKey == nil {
+			c.APIKey = &APIKeySettings{}
+		}
+		return c.APIKey.normalize()
+	case SchemeOAuth2:
+		if c.OAuth2 == nil {
+			c.OAuth2 = &OAuth2Settings{}
+		}
+		return c.OAuth2.normalize()
+	}
+	return nil
+}
+
+func (s *APIKeySettings) normalize() error {
+	switch s.In {
+	case "":
+		s.In = APIKeyInHeader
+	case APIKeyInHeader, APIKeyInQuery:
+	default:
+		return Invalid("apiKey.in", "must be HEADER or QUERY")
+	}
+	s.Name = trimOptional(s.Name)
+	if s.Name != nil && !tokenPattern.MatchString(*s.Name) {
+		return Invalid("apiKey.name", "must be a valid header or query parameter name")
+	}
+	return nil
+}
+
+func (s *OAuth2Settings) normalize() error {
+	if s.Grant != nil {
+		switch *s.Grant {
+		case GrantClientCredentials, GrantPassword, GrantAuthorizationCode:
+		default:
+			return Invalid("oauth2.grant", "must be CLIENT_CREDENTIALS, PASSWORD or AUTHORIZATION_CODE")
+		}
+	}
+	s.TokenURL = trimOptional(s.TokenURL)
+	if err := ValidateURL("oauth2.tokenURL", s.TokenURL); err != nil {
+		return err
+	}
+	s.AuthorizeURL = trimOptional(s.AuthorizeURL)
+	if err := ValidateURL("oauth2.authorizeURL", s.AuthorizeURL); err != nil {
+		return err
+	}
+	scopes := make([]string, 0, len(s.Scopes))
+	for i, sc := range s.Scopes {
+		sc = strings.TrimSpace(sc)
+		if sc == "" || strings.ContainsAny(sc, " \t\r\n\"\\") || len(sc) > 256 {
+			return Invalid(fmt.Sprintf("oauth2.scopes[%d]", i), "must be a non-blank scope without spaces, quotes or backslashes")
+		}
+		scopes = append(scopes, sc)
+	}
+	s.Scopes = scopes
+	s.Audience = trimOptional(s.Audience)
+	if s.Audience != nil && len(*s.Audience) > MaxURLLength {
+		return Invalid("oauth2.audience", "must be at most %d characters", MaxURLLength)
+	}
+	s.AuthorizationPrefix = strings.TrimSpace(s.AuthorizationPrefix)
+	if s.AuthorizationPrefix == "" {
+		s.AuthorizationPrefix = DefaultAuthorizationPrefix
+	}
+	if !tokenPattern.MatchString(s.AuthorizationPrefix) {
+		return Invalid("oauth2.authorizationPrefix", "must be a single word such as Bearer")
+	}
+	s.HeaderAuthorization = strings.TrimSpace(s.HeaderAuthorization)
+	if s.HeaderAuthorization == "" {
+		s.HeaderAuthorization = DefaultHeaderAuthorization
+	}
+	if !tokenPattern.MatchString(s.HeaderAuthorization) {
+		return Invalid("oauth2.headerAuthorization", "must be a valid header name")
+	}
+	return nil
+}
+
+// ValidationMessages says what is missing or unsafe in a saved config. Incomplete configs
+// can be saved (a user fills them in over several steps); these messages tell what is left.
+func (c AuthSchemeConfig) ValidationMessages() []string {
+	msgs := []string{}
+	switch c.SchemeType {
+	case SchemeAPIKey:
+		if c.APIKey == nil || c.APIKey.Name == nil {
+			msgs = append(msgs, "The API key name is not set: say which header or query parameter carries the key.")
+		}
+	case SchemeOAuth2:
+		o := c.OAuth2
+		if o == nil {
+			o = &OAuth2Settings{}
+		}
+		if o.Grant == nil {
+			msgs = append(msgs, "The OAuth2 grant is not set.")
+			break
+		}
+		if o.TokenURL == nil {
+			msgs = append(msgs, fmt.Sprintf("The OAuth2 %s grant needs a token URL.", grantWords(*o.Grant)))
+		} else if strings.HasPrefix(*o.TokenURL, "http:") {
+			msgs = append(msgs, "The token URL is not HTTPS: client secrets and tokens would travel in clear text.")
+		}
+		if *o.Grant == GrantAuthorizationCode && o.AuthorizeURL == nil {
+			msgs = append(msgs, "The OAuth2 authorization code grant needs an authorize URL.")
+		}
+		if *o.Grant == GrantPassword && !c.VerifySSL {
+			msgs = append(msgs, "SSL certificate verification is required for the OAuth2 password grant: the user's password is sent to the token URL.")
+		}
+	}
+	if !c.VerifySSL && !(c.SchemeType == SchemeOAuth2 && c.OAuth2 != nil && c.OAuth2.Grant != nil && *c.OAuth2.Grant == GrantPassword) {
+		msgs = append(msgs, "SSL certificate verification is off: credentials sent with this scheme can be intercepted.")
+	}
+	return msgs
+}
+
+func grantWords(g OAuth2Grant) string {
+	return strings.ToLower(strings.ReplaceAll(string(g), "_", " "))
+}
+
+// ValidateAuthSchemeConfigs normalizes a list of configs and checks that ids are unique.
+func ValidateAuthSchemeConfigs(field string, configs []AuthSchemeConfig) error {
+	if len(configs) > MaxAuthSchemeConfigs {
+		return Invalid(field, "at most %d auth scheme configs", MaxAuthSchemeConfigs)
+	}
+	seen := make(map[string]int, len(configs))
+	for i := range configs {
+		prefix := fmt.Sprintf("%s[%d]", field, i)
+		if err := configs[i].Normalize(); err != nil {
+			return WithFieldPrefix(prefix, err)
+		}
+		if j, dup := seen[configs[i].ID]; dup {
+			return Invalid(prefix+".id", "%q is already the id of %s[%d]", configs[i].ID, field, j)
+		}
+		seen[configs[i].ID] = i
+	}
+	return nil
+}
+
+// ReorderAuthSchemeConfigs returns configs in the order of ids, which must be exactly the
+// existing ids: the list only reorders, it never creates or deletes.
+func ReorderAuthSchemeConfigs(configs []AuthSchemeConfig, ids []string) ([]AuthSchemeConfig, error) {
+	const field = "authSchemeConfigIDs"
+	byID := make(map[string]AuthSchemeConfig, len(configs))
+	for _, c := range configs {
+		byID[c.ID] = c
+	}
+	out := make([]AuthSchemeConfig, 0, len(ids))
+	used := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		c, ok := byID[id]
+		switch {
+		case !ok:
+			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is not an auth scheme config of this connector; use createAuthSchemeConfig to add one", id)
+		case used[id]:
+			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", id)
+		}
+		used[id] = true
+		out = append(out, c)
+	}
+	if len(out) != len(configs) {
+		for _, c := range configs {
+			if !used[c.ID] {
+				return nil, Invalid(field, "must list every existing config; %q is missing (use deleteAuthSchemeConfig to remove one)", c.ID)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,303 @@
+package domain
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ProtocolType is how a connector talks to its external system.
+type ProtocolType string
+
+// The protocol types.
+const (
+	ProtocolHTTP     ProtocolType = "HTTP"
+	ProtocolBigQuery ProtocolType = "BIGQUERY"
+)
+
+// Limits on connector fields; generous for real use, small enough that one request cannot
+// store megabytes.
+const (
+	MaxNameLength        = 128
+	MaxDescriptionLength = 4000
+	MaxURLLength         = 2048
+	MaxCategories        = 50
+	MaxCategoryLength    = 64
+)
+
+// Organisation is a tenant: every connector belongs to one.
+type Organisation struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Connector is the definition that lets an application talk to an external system.
+type Connector struct {
+	ID             string
+	OrganisationID string
+	ConnectorFields
+	AuthSchemeConfigs   []AuthSchemeConfig
+	ConnectionVariables []Variable
+	Revision            int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// ConnectorFields are the fields updateConnector replaces wholesale: each is set from the
+// input, and an omitted one is unset.
+type ConnectorFields struct {
+	Name             string
+	Description      *string
+	ProtocolType     ProtocolType
+	DocumentationURL *string
+	IconURL          *string
+	BaseURL          *string
+	Categories       []string
+}
+
+// NewConnector is the input of CreateConnector.
+type NewConnector struct {
+	ConnectorFields
+	AuthSchemeConfigs   []AuthSchemeConfig
+	ConnectionVariables []Variable
+}
+
+// ConnectorUpdate is the input of UpdateConnector: Fields replace the stored ones; the two
+// lists are left alone when nil (omitted), per the update-and-unset rule's exceptions.
+type ConnectorUpdate struct {
+	Fields ConnectorFields
+	// AuthSchemeConfigIDs, when not nil, is the new order of the existing configs.
+	AuthSchemeConfigIDs *[]string
+	// ConnectionVariables, when not nil, overwrites the connector's variables and those of
+	// all its connections.
+	ConnectionVariables *[]Variable
+	// ExpectedRevision, when not nil, must equal the stored revision.
+	ExpectedRevision *int
+}
+
+// Normalize trims text, turns blank optional fields into unset ones and validates the
+// result. It returns the first broken rule as a BAD_USER_INPUT error naming the field.
+func (f *ConnectorFields) Normalize() error {
+	f.Name = strings.TrimSpace(f.Name)
+	if err := ValidateName("name", f.Name); err != nil {
+		return err
+	}
+	f.Description = trimOptional(f.Description)
+	if f.Description != nil && utf8.RuneCountInString(*f.Description) > MaxDescriptionLength {
+		return Invalid("description", "must be at most %d characters", MaxDescriptionLength)
+	}
+	switch f.ProtocolType {
+	case ProtocolHTTP, ProtocolBigQuery:
+	case "":
+		return Invalid("protocolType", "is required (HTTP or BIGQUERY)")
+	default:
+		return Invalid("protocolType", "must be HTTP or BIGQUERY")
+	}
+	for _, u := range []struct {
+		field string
+		value **string
+	}{{"documentationURL", &f.DocumentationURL}, {"iconURL", &f.IconURL}, {"baseURL", &f.BaseURL}} {
+		*u.value = trimOptional(*u.value)
+		if err := ValidateURL(u.field, *u.value); err != nil {
+			return err
+		}
+	}
+	cats, err := normalizeCategories(f.Categories)
+	if err != nil {
+		return err
+	}
+	f.Categories = cats
+	return nil
+}
+
+// ValidateName checks a required display name: 1–128 characters, no control characters.
+func ValidateName(field, name string) error {
+	if name == "" {
+		return Invalid(field, "is required")
+	}
+	if utf8.RuneCountInString(name) > MaxNameLength {
+		return Invalid(field, "must be at most %d characters", MaxNameLength)
+	}
+	if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return Invalid(field, "must not contain control characters")
+	}
+	return nil
+}
+
+// NameKey is the form in which names are compared: names are unique case-insensitively.
+func NameKey(name string) string {
+	return strings.ToLower(strings.TrimSpace(name))
+}
+
+// ValidateURL checks an optional URL: when set it must be an absolute http or https URL with a
+// host and without embedded credentials (which would be stored and shown in clear).
+func ValidateURL(field string, u *string) error {
+	if u == nil {
+		return nil
+	}
+	if len(*u) > MaxURLLength {
+		return Invalid(field, "must be at most %d characters", MaxURLLength)
+	}
+	parsed, err := url.Parse(*u)
+	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" || parsed.Hostname() == "" {
+		return Invalid(field, "must be an absolute http or https URL")
+	}
+	if parsed.User != nil {
+		return Invalid(field, "must not contain credentials; put them in a connection's credentials")
+	}
+	return nil
+}
+
+func normalizeCategories(in []string) ([]string, error) {
+	if len(in) > MaxCategories {
+		return nil, Invalid("categories", "at most %d categories", MaxCategories)
+	}
+	out := make([]string, 0, len(in))
+	seen := make(map[string]int, len(in))
+	for i, c := range in {
+		field := fmt.Sprintf("categories[%d]", i)
+		c = strings.TrimSpace(c)
+		switch {
+		case c == "":
+			return nil, Invalid(field, "must not be blank")
+		case utf8.RuneCountInString(c) > MaxCategoryLength:
+			return nil, Invalid(field, "must be at most %d characters", MaxCategoryLength)
+		case strings.IndexFunc(c, unicode.IsControl) >= 0:
+			return nil, Invalid(field, "must not contain control characters")
+		}
+		if j, dup := seen[strings.ToLower(c)]; dup {
+			return nil, Invalid(field, "repeats categories[%d]", j)
+		}
+		seen[strings.ToLower(c)] = i
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func trimOptional(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	if t == "" {
+		return nil
+	}
+	return &t
+}
+
+// Validate checks and normalizes a new connector as a whole.
+func (n *NewConnector) Validate() error {
+	if err := n.ConnectorFields.Normalize(); err != nil {
+		return err
+	}
+	if err := ValidateAuthSchemeConfigs("authSchemeConfigs", n.AuthSchemeConfigs); err != nil {
+		return err
+	}
+	return ValidateVariables("connectionVariables", n.ConnectionVariables)
+}
+
+// Validate checks and normalizes the update input; the reorder is checked against the stored
+// configs by ReorderAuthSchemeConfigs.
+func (u *ConnectorUpdate) Validate() error {
+	if err := u.Fields.Normalize(); err != nil {
+		return err
+	}
+	if u.ConnectionVariables != nil {
+		if err := ValidateVariables("connectionVariables", *u.ConnectionVariables); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply returns the connector after the update: the replaced fields, the reordered configs and
+// the overwritten variables. It checks the expected revision and the reorder.
+func (u *ConnectorUpdate) Apply(c Connector) (Connector, error) {
+	if u.ExpectedRevision != nil && *u.ExpectedRevision != c.Revision {
+		return c, Errorf(CodeConflict, "connector %q is at revision %d, not the expected %d; reload it and apply your change again", c.ID, c.Revision, *u.ExpectedRevision)
+	}
+	c.ConnectorFields = u.Fields
+	if u.AuthSchemeConfigIDs != nil {
+		configs, err := ReorderAuthSchemeConfigs(c.AuthSchemeConfigs, *u.AuthSchemeConfigIDs)
+		if err != nil {
+			return c, err
+		}
+		c.AuthSchemeConfigs = configs
+	}
+	if u.ConnectionVariables != nil {
+		c.ConnectionVariables = *u.ConnectionVariables
+	}
+	return c, nil
+}
+
+// ConnectorOrder is a sort order of connector lists.
+type ConnectorOrder string
+
+// The orders of connector lists.
+const (
+	OrderNameAsc       ConnectorOrder = "NAME_ASC"
+	OrderNameDesc      ConnectorOrder = "NAME_DESC"
+	OrderUpdatedAtDesc ConnectorOrder = "UPDATED_AT_DESC"
+	OrderCreatedAtAsc  ConnectorOrder = "CREATED_AT_ASC"
+)
+
+// ConnectorFilter narrows a connector list; zero fields do not filter.
+type ConnectorFilter struct {
+	NameContains string
+	// Categories keeps connectors carrying any of them.
+	Categories   []string
+	ProtocolType ProtocolType
+}
+
+// PageRequest asks for First items after the opaque cursor After.
+type PageRequest struct {
+	First int
+	After string
+}
+
+// Page sizes.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// NormalizePageRequest applies the default size and rejects out-of-range sizes.
+func NormalizePageRequest(first *int, after *string) (PageRequest, error) {
+	p := PageRequest{First: DefaultPageSize}
+	if first != nil {
+		if *first < 0 || *first > MaxPageSize {
+			return p, Invalid("first", "must be between 0 and %d", MaxPageSize)
+		}
+		p.First = *first
+	}
+	if after != nil {
+		p.After = *after
+	}
+	return p, nil
+}
+
+// PageInfo tells whether more items follow a page.
+type PageInfo struct {
+	HasNextPage bool
+	EndCursor   *string
+}
+
+// ConnectorEdge is a connector with its cursor.
+type ConnectorEdge struct {
+	Cursor string
+	Node   *Connector
+}
+
+// ConnectorPage is one page of connectors. It keeps its query so that totalCount is counted
+// only when asked for.
+type ConnectorPage struct {
+	Edges          []ConnectorEdge
+	PageInfo       PageInfo
+	OrganisationID string
+	Filter         ConnectorFilter
+}

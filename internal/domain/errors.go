@@ -1,0 +1,80 @@
+// Package domain holds Plugboard's types, rules and service interfaces, free of storage and
+// transport details.
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for the API; the GraphQL layer reports it as extensions.code.
+type Code string
+
+// The error codes of the API contract.
+const (
+	CodeUnauthenticated Code = "UNAUTHENTICATED"
+	CodeForbidden       Code = "FORBIDDEN"
+	CodeNotFound        Code = "NOT_FOUND"
+	CodeBadUserInput    Code = "BAD_USER_INPUT"
+	CodeConflict        Code = "CONFLICT"
+	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
+)
+
+// Error is an error meant for the caller: its message is safe to show.
+// Any other error is internal and is reported without its text.
+type Error struct {
+	Code    Code
+	Message string
+	// Field is the offending input field for BAD_USER_INPUT, as a path such as
+	// "baseURL" or "connectionVariables[2].name".
+	Field string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+	}
+	return e.Message
+}
+
+// Errorf returns an Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a BAD_USER_INPUT error about one input field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: CodeBadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or CodeInternal.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// WithFieldPrefix puts field paths of BAD_USER_INPUT errors under prefix, so that a rule
+// checked on a nested input names the full path ("authSchemeConfigs[1]" + "oauth2.tokenURL").
+func WithFieldPrefix(prefix string, err error) error {
+	var e *Error
+	if err == nil || prefix == "" || !errors.As(err, &e) || e.Code != CodeBadUserInput {
+		return err
+	}
+	field := prefix
+	if e.Field != "" {
+		field = prefix + "." + e.Field
+		if e.Field[0] == '[' {
+			field = prefix + e.Field
+		}
+	}
+	return &Error{Code: e.Code, Message: e.Message, Field: field}
+}
+
+// NotFound is the one answer for a missing or foreign resource: both read the same, so that
+// ids of other organisations cannot be probed.
+func NotFound(kind, id string) *Error {
+	return Errorf(CodeNotFound, "%s %q not found", kind, id)
+}

@@ -1,0 +1,49 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// OrganisationService manages tenants.
+type OrganisationService interface {
+	// CreateOrganisation returns BAD_USER_INPUT for an invalid or already used name.
+	CreateOrganisation(ctx context.Context, name string) (*Organisation, error)
+	// FindOrganisation returns NOT_FOUND when the id is unknown.
+	FindOrganisation(ctx context.Context, id string) (*Organisation, error)
+}
+
+// ConnectorService manages the connectors of one organisation at a time: every method takes
+// the caller's organisation, and a connector of another one answers NOT_FOUND like a missing one.
+type ConnectorService interface {
+	FindConnector(ctx context.Context, orgID, id string) (*Connector, error)
+	// FindConnectors returns BAD_USER_INPUT for a cursor it did not issue for this order.
+	FindConnectors(ctx context.Context, orgID string, filter ConnectorFilter, order ConnectorOrder, page PageRequest) (*ConnectorPage, error)
+	CountConnectors(ctx context.Context, orgID string, filter ConnectorFilter) (int, error)
+	// CreateConnector returns BAD_USER_INPUT for invalid input or a name already in use.
+	CreateConnector(ctx context.Context, orgID string, in NewConnector) (*Connector, error)
+	// UpdateConnector applies the update-and-unset rule; CONFLICT on a revision mismatch.
+	UpdateConnector(ctx context.Context, orgID, id string, in ConnectorUpdate) (*Connector, error)
+	DeleteConnector(ctx context.Context, orgID, id string) error
+
+	// CreateAuthSchemeConfig appends a config; BAD_USER_INPUT when its id is taken.
+	CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID string, in AuthSchemeConfig) (*AuthSchemeConfig, error)
+	// UpdateAuthSchemeConfig replaces config id in place (in.ID may rename it).
+	UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, id string, in AuthSchemeConfig) (*AuthSchemeConfig, error)
+	DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, id string) error
+
+	// PatchConnectorVariables applies MergeProperties to the connector's variables.
+	PatchConnectorVariables(ctx context.Context, orgID, connectorID string, properties []Property, dynamicProperties *string) (*Connector, error)
+}
+
+// APIKeyStore keeps API keys; secrets are generated and hashed by the caller.
+type APIKeyStore interface {
+	CreateAPIKey(ctx context.Context, orgID string, in NewAPIKey, prefix string, secretHash []byte) (*APIKey, error)
+	// FindAPIKeyByHash returns NOT_FOUND for an unknown hash.
+	FindAPIKeyByHash(ctx context.Context, secretHash []byte) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, orgID string) ([]APIKey, error)
+	// RevokeAPIKey is idempotent: revoking a revoked key returns it unchanged.
+	RevokeAPIKey(ctx context.Context, orgID, id string) (*APIKey, error)
+	// TouchAPIKey records a use at time at, unless a use at most minInterval earlier is already recorded.
+	TouchAPIKey(ctx context.Context, id string, at time.Time, minInterval time.Duration) error
+}

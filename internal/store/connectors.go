@@ -1,0 +1,361 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+var _ domain.ConnectorService = (*Store)(nil)
+
+// FindConnector returns NOT_FOUND for a missing connector and for one of another organisation.
+func (s *Store) FindConnector(ctx context.Context, orgID, id string) (*domain.Connector, error) {
+	var row connectorRow
+	err := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, domain.NotFound("connector", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find connector %s: %w", id, err)
+	}
+	return row.domain()
+}
+
+// orderColumns gives, per order, the SQL ORDER BY and the keyset comparison that starts a page
+// after a cursor.
+var orderColumns = map[domain.ConnectorOrder]struct{ orderBy, after string }{
+	domain.OrderNameAsc:       {"name_key ASC, id ASC", "(name_key, id) > (?, ?)"},
+	domain.OrderNameDesc:      {"name_key DESC, id DESC", "(name_key, id) < (?, ?)"},
+	domain.OrderUpdatedAtDesc: {"updated_at DESC, id DESC", "(updated_at, id) < (?, ?)"},
+	domain.OrderCreatedAtAsc:  {"created_at ASC, id ASC", "(created_at, id) > (?, ?)"},
+}
+
+// FindConnectors returns one page in keyset order: pages stay consistent while rows are added.
+func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest) (*domain.ConnectorPage, error) {
+	if order == "" {
+		order = domain.OrderNameAsc
+	}
+	cols, ok := orderColumns[order]
+	if !ok {
+		return nil, domain.Invalid("orderBy", "unknown order %q", order)
+	}
+	after, err := decodeCursor(page.After, order)
+	if err != nil {
+		return nil, err
+	}
+	result := &domain.ConnectorPage{Edges: []domain.ConnectorEdge{}, OrganisationID: orgID, Filter: filter}
+	if page.First == 0 {
+		return result, nil
+	}
+	q := s.filterConnectors(s.db.WithContext(ctx), orgID, filter)
+	if after != nil {
+		switch order {
+		case domain.OrderNameAsc, domain.OrderNameDesc:
+			q = q.Where(cols.after, after.Key, after.ID)
+		default:
+			q = q.Where(cols.after, after.Time, after.ID)
+		}
+	}
+	var rows []connectorRow
+	if err := q.Order(cols.orderBy).Limit(page.First + 1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list connectors: %w", err)
+	}
+	if len(rows) > page.First {
+		rows = rows[:page.First]
+		result.PageInfo.HasNextPage = true
+	}
+	for i := range rows {
+		c, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		cur := cursor{Order: order, ID: c.ID}
+		switch order {
+		case domain.OrderNameAsc, domain.OrderNameDesc:
+			cur.Key = rows[i].NameKey
+		case domain.OrderUpdatedAtDesc:
+			cur.Time = c.UpdatedAt
+		case domain.OrderCreatedAtAsc:
+			cur.Time = c.CreatedAt
+		}
+		result.Edges = append(result.Edges, domain.ConnectorEdge{Cursor: cur.encode(), Node: c})
+	}
+	if n := len(result.Edges); n > 0 {
+		end := result.Edges[n-1].Cursor
+		result.PageInfo.EndCursor = &end
+	}
+	return result, nil
+}
+
+// CountConnectors counts the connectors a filter keeps.
+func (s *Store) CountConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter) (int, error) {
+	var n int64
+	if err := s.filterConnectors(s.db.WithContext(ctx).Model(&connectorRow{}), orgID, filter).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count connectors: %w", err)
+	}
+	return int(n), nil
+}
+
+func (s *Store) filterConnectors(q *gorm.DB, orgID string, f domain.ConnectorFilter) *gorm.DB {
+	q = q.Where("organisation_id = ?", orgID)
+	if f.NameContains != "" {
+		q = q.Where(`name_key LIKE ? ESCAPE '\'`, "%"+escapeLike(domain.NameKey(f.NameContains))+"%")
+	}
+	if f.ProtocolType != "" {
+		q = q.Where("protocol_type = ?", string(f.ProtocolType))
+	}
+	if len(f.Categories) > 0 {
+		wanted := make([]string, len(f.Categories))
+		for i, c := range f.Categories {
+			wanted[i] = strings.ToLower(strings.TrimSpace(c))
+		}
+		if s.dialect == Postgres {
+			q = q.Where("EXISTS (SELECT 1 FROM jsonb_array_elements_text(connectors.categories) AS c(v) WHERE lower(c.v) IN ?)", wanted)
+		} else {
+			q = q.Where("EXISTS (SELECT 1 FROM json_each(connectors.categories) AS c WHERE lower(c.value) IN ?)", wanted)
+		}
+	}
+	return q
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// CreateConnector validates and stores a new connector at revision 1.
+func (s *Store) CreateConnector(ctx context.Context, orgID string, in domain.NewConnector) (*domain.Connector, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	c := &domain.Connector{
+		ID:                  newID(),
+		OrganisationID:      orgID,
+		ConnectorFields:     in.ConnectorFields,
+		AuthSchemeConfigs:   in.AuthSchemeConfigs,
+		ConnectionVariables: in.ConnectionVariables,
+		Revision:            1,
+		CreatedAt:           now,
+		UpdatedAt:           now,
+	}
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if err := s.checkConnectorName(tx, orgID, c.ID, c.Name); err != nil {
+			return err
+		}
+		row := connectorToRow(c)
+		return s.translateConnectorErr(tx.Create(&row).Error, c.Name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create connector: %w", err)
+	}
+	return s.normalizedConnector(c), nil
+}
+
+// normalizedConnector returns c as a read would: lists never nil.
+func (s *Store) normalizedConnector(c *domain.Connector) *domain.Connector {
+	row := connectorToRow(c)
+	out, err := row.domain()
+	if err != nil {
+		return c
+	}
+	return out
+}
+
+func (s *Store) checkConnectorName(tx *gorm.DB, orgID, id, name string) error {
+	var n int64
+	err := tx.Model(&connectorRow{}).Where("organisation_id = ? AND name_key = ? AND id <> ?", orgID, domain.NameKey(name), id).Count(&n).Error
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return domain.Invalid("name", "a connector named %q already exists in this organisation", name)
+	}
+	return nil
+}
+
+// translateConnectorErr turns the name constraint, hit by a concurrent writer that passed the
+// same check, into the same answer as the check.
+func (s *Store) translateConnectorErr(err error, name string) error {
+	if err == nil {
+		return nil
+	}
+	if _, unique := isUniqueViolation(err); unique {
+		return domain.Invalid("name", "a connector named %q already exists in this organisation", name)
+	}
+	return err
+}
+
+// UpdateConnector applies the update-and-unset rule in one transaction.
+func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (*domain.Connector, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := s.mutateConnector(ctx, orgID, id, func(tx *gorm.DB, c *domain.Connector) error {
+		updated, err := in.Apply(*c)
+		if err != nil {
+			return err
+		}
+		if domain.NameKey(updated.Name) != domain.NameKey(c.Name) {
+			if err := s.checkConnectorName(tx, orgID, id, updated.Name); err != nil {
+				return err
+			}
+		}
+		*c = updated
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update connector %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// mutateConnector loads the connector locked for update, lets change modify it, then stores
+// it with the next revision and updatedAt = now, all in one transaction. An error from change
+// rolls everything back.
+func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change func(tx *gorm.DB, c *domain.Connector) error) (*domain.Connector, error) {
+	var result *domain.Connector
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		var row connectorRow
+		err := s.forUpdate(tx).Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return domain.NotFound("connector", id)
+		}
+		if err != nil {
+			return err
+		}
+		c, err := row.domain()
+		if err != nil {
+			return err
+		}
+		if err := change(tx, c); err != nil {
+			return err
+		}
+		c.Revision = row.Revision + 1
+		c.UpdatedAt = s.now()
+		next := connectorToRow(c)
+		res := tx.Model(&connectorRow{}).Where("id = ?", id).Updates(map[string]any{
+			"name":                 next.Name,
+			"name_key":             next.NameKey,
+			"description":          next.Description,
+			"protocol_type":        next.ProtocolType,
+			"documentation_url":    next.DocumentationURL,
+			"icon_url":             next.IconURL,
+			"base_url":             next.BaseURL,
+			"categories":           next.Categories,
+			"auth_scheme_configs":  next.AuthSchemeConfigs,
+			"connection_variables": next.ConnectionVariables,
+			"revision":             next.Revision,
+			"updated_at":           next.UpdatedAt,
+		})
+		if err := s.translateConnectorErr(res.Error, c.Name); err != nil {
+			return err
+		}
+		result = s.normalizedConnector(c)
+		return nil
+	})
+	return result, err
+}
+
+// DeleteConnector removes a connector and, by cascade, everything it owns.
+func (s *Store) DeleteConnector(ctx context.Context, orgID, id string) error {
+	res := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectorRow{})
+	if res.Error != nil {
+		return fmt.Errorf("delete connector %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return domain.NotFound("connector", id)
+	}
+	return nil
+}
+
+// CreateAuthSchemeConfig appends a config to the connector.
+func (s *Store) CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID string, in domain.AuthSchemeConfig) (*domain.AuthSchemeConfig, error) {
+	if err := in.Normalize(); err != nil {
+		return nil, err
+	}
+	_, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+		if findConfig(c.AuthSchemeConfigs, in.ID) >= 0 {
+			return domain.Invalid("id", "%q is already the id of an auth scheme config of this connector", in.ID)
+		}
+		if len(c.AuthSchemeConfigs) >= domain.MaxAuthSchemeConfigs {
+			return domain.Invalid("id", "a connector has at most %d auth scheme configs", domain.MaxAuthSchemeConfigs)
+		}
+		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs, in)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create auth scheme config: %w", err)
+	}
+	return &in, nil
+}
+
+// UpdateAuthSchemeConfig replaces one config in place, keeping its position.
+func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, id string, in domain.AuthSchemeConfig) (*domain.AuthSchemeConfig, error) {
+	if err := in.Normalize(); err != nil {
+		return nil, err
+	}
+	_, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+		i := findConfig(c.AuthSchemeConfigs, id)
+		if i < 0 {
+			return domain.NotFound("auth scheme config", id)
+		}
+		if in.ID != id && findConfig(c.AuthSchemeConfigs, in.ID) >= 0 {
+			return domain.Invalid("id", "%q is already the id of another auth scheme config of this connector", in.ID)
+		}
+		c.AuthSchemeConfigs[i] = in
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update auth scheme config %s: %w", id, err)
+	}
+	return &in, nil
+}
+
+// DeleteAuthSchemeConfig removes one config.
+func (s *Store) DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, id string) error {
+	_, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+		i := findConfig(c.AuthSchemeConfigs, id)
+		if i < 0 {
+			return domain.NotFound("auth scheme config", id)
+		}
+		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs[:i], c.AuthSchemeConfigs[i+1:]...)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete auth scheme config %s: %w", id, err)
+	}
+	return nil
+}
+
+func findConfig(configs []domain.AuthSchemeConfig, id string) int {
+	for i, c := range configs {
+		if c.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// PatchConnectorVariables merges properties into the connector's default variables.
+func (s *Store) PatchConnectorVariables(ctx context.Context, orgID, connectorID string, properties []domain.Property, dynamicProperties *string) (*domain.Connector, error) {
+	c, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+		merged, err := domain.MergeProperties(c.ConnectionVariables, properties, dynamicProperties, domain.ValidateVariableName)
+		if err != nil {
+			return err
+		}
+		if err := domain.ValidateVariables("connectionVariables", merged); err != nil {
+			return err
+		}
+		c.ConnectionVariables = merged
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("patch connector %s variables: %w", connectorID, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,191 @@
+// Package store implements Plugboard's domain services on GORM, over PostgreSQL in production
+// and a pure-Go SQLite file as the embedded default.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+
+	"github.com/plugboard/plugboard/migrations"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The supported dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Store implements the domain services on one database.
+type Store struct {
+	db      *gorm.DB
+	dialect Dialect
+	// Now is the clock; tests replace it. Times are kept in UTC at microsecond precision,
+	// the precision PostgreSQL stores, so that what is written reads back equal.
+	Now func() time.Time
+}
+
+// Options tune the connection pool.
+type Options struct {
+	// MaxOpenConns bounds the pool; 0 picks a default for the dialect.
+	MaxOpenConns int
+}
+
+// Open connects to databaseURL: a postgres:// or postgresql:// URL selects PostgreSQL;
+// anything else is a SQLite file path (optionally prefixed with sqlite: or file:).
+func Open(databaseURL string, opts Options) (*Store, error) {
+	var (
+		dialector gorm.Dialector
+		dialect   Dialect
+	)
+	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
+		dialect, dialector = Postgres, postgres.Open(databaseURL)
+	} else {
+		dialect, dialector = SQLite, sqlite.Open(sqliteDSN(databaseURL))
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		// GORM's logger prints statements with their values; values can be secrets.
+		Logger:                 logger.Discard,
+		PrepareStmt:            dialect == Postgres,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	maxOpen := opts.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = 16
+		if dialect == SQLite {
+			// SQLite has one writer; a few readers run beside it in WAL mode.
+			maxOpen = 4
+		}
+	}
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(maxOpen)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return &Store{db: db, dialect: dialect, Now: func() time.Time { return time.Now() }}, nil
+}
+
+// sqliteDSN adds the pragmas the embedded database needs: WAL so readers do not wait for the
+// writer, a busy timeout so concurrent writers queue instead of failing, foreign keys for
+// cascades, and immediate transactions so a transaction never has to upgrade its lock.
+func sqliteDSN(path string) string {
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite:"), "file:")
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// Dialect returns the database kind.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Migrate applies pending migrations. On PostgreSQL a session lock lets many replicas start
+// at once.
+func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	dir, gooseDialect := "sqlite", goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if s.dialect == Postgres {
+		dir, gooseDialect = "postgres", goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	fsys, err := fs.Sub(migrations.FS, dir)
+	if err != nil {
+		return nil, err
+	}
+	provider, err := goose.NewProvider(gooseDialect, sqlDB, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range results {
+		applied = append(applied, r.Source.Path)
+	}
+	return applied, nil
+}
+
+// SQL returns the underlying pool, for tests that inspect raw rows.
+func (s *Store) SQL() (*sql.DB, error) { return s.db.DB() }
+
+func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// transaction runs fn in one database transaction: every multi-row change goes through here.
+func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// forUpdate locks the selected rows until the transaction ends. SQLite needs no row lock: its
+// transactions are immediate, so writers already run one at a time.
+func (s *Store) forUpdate(tx *gorm.DB) *gorm.DB {
+	if s.dialect == Postgres {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}
+
+// isUniqueViolation tells whether err is a unique-constraint violation, naming the constraint
+// when the driver says it.
+func isUniqueViolation(err error) (constraint string, ok bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName, pgErr.Code == "23505"
+	}
+	if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return err.Error(), true
+	}
+	return "", false
+}
