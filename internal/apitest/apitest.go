@@ -1,0 +1,251 @@
+// Package apitest drives Plugboard's GraphQL API over real HTTP for tests: a server over a
+// real store, organisations with API keys, and a small client.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/plugboard/plugboard/graph"
+	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/server"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+// Harness is a running API over one store.
+type Harness struct {
+	Store  *store.Store
+	Keys   *auth.Keys
+	Server *httptest.Server
+	// Logs holds every log line the server wrote.
+	Logs *SyncBuffer
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// New starts the API over st, logging at debug level into Logs.
+func New(t testing.TB, st *store.Store) *Harness {
+	t.Helper()
+	logs := &SyncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	keys := auth.NewKeys(st, logger)
+	h := server.NewHandler(server.Deps{
+		Resolver:      &graph.Resolver{OrganisationService: st, ConnectorService: st, Keys: keys, Logger: logger},
+		Authenticator: keys,
+		DB:            st,
+		Logger:        logger,
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &Harness{Store: st, Keys: keys, Server: srv, Logs: logs}
+}
+
+// Each runs fn once per dialect with a fresh harness.
+func Each(t *testing.T, fn func(t *testing.T, h *Harness)) {
+	t.Helper()
+	testdb.Each(t, func(t *testing.T, st *store.Store) { fn(t, New(t, st)) })
+}
+
+// AllScopes are the scopes an organisation's key can hold.
+var AllScopes = domain.OrganisationScopes
+
+// NewOrg creates an organisation and a key with scopes (all organisation scopes when none are
+// given) and returns a client using that key.
+func (h *Harness) NewOrg(t testing.TB, scopes ...domain.Scope) *Client {
+	t.Helper()
+	org, err := h.Store.CreateOrganisation(context.Background(), testdb.RandomName("org"))
+	if err != nil {
+		t.Fatalf("create organisation: %v", err)
+	}
+	return h.NewKey(t, org.ID, scopes...)
+}
+
+// NewKey creates a key for orgID and returns a client using it.
+func (h *Harness) NewKey(t testing.TB, orgID string, scopes ...domain.Scope) *Client {
+	t.Helper()
+	if len(scopes) == 0 {
+		scopes = AllScopes
+	}
+	key, secret, err := h.Keys.Create(context.Background(), orgID, domain.NewAPIKey{Name: "test", Scopes: scopes})
+	if err != nil {
+		t.Fatalf("create key: %v", err)
+	}
+	return &Client{h: h, Token: secret, OrgID: orgID, KeyID: key.ID}
+}
+
+// Client calls the API with one bearer token.
+type Client struct {
+	h     *Harness
+	Token string
+	OrgID string
+	KeyID string
+}
+
+// WithToken returns a client of the same harness sending token instead.
+func (c *Client) WithToken(token string) *Client {
+	return &Client{h: c.h, Token: token, OrgID: c.OrgID}
+}
+
+// Response is a GraphQL answer with its HTTP status.
+type Response struct {
+	Status int
+	Body   string
+	Data   map[string]any
+	Errors []Error
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Do posts a GraphQL request.
+func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, c.h.Server.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	return send(t, req)
+}
+
+func send(t testing.TB, req *http.Request) *Response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := &Response{Status: res.StatusCode, Body: string(raw)}
+	var decoded struct {
+		Data   map[string]any `json:"data"`
+		Errors []Error        `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &decoded); err != nil {
+		t.Fatalf("decode response %q: %v", raw, err)
+	}
+	r.Data, r.Errors = decoded.Data, decoded.Errors
+	return r
+}
+
+// OK fails the test when the response has errors, and returns it.
+func (r *Response) OK(t testing.TB) *Response {
+	t.Helper()
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		t.Fatalf("unexpected errors (HTTP %d): %s", r.Status, r.Body)
+	}
+	return r
+}
+
+// Code is the extensions.code of the first error, or "".
+func (r *Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	s, _ := r.Errors[0].Extensions["code"].(string)
+	return s
+}
+
+// Field is the extensions.field of the first error, or "".
+func (r *Response) Field() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	s, _ := r.Errors[0].Extensions["field"].(string)
+	return s
+}
+
+// Message is the message of the first error, or "".
+func (r *Response) Message() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	return r.Errors[0].Message
+}
+
+// ExpectError fails unless the first error has code (and field, when not empty).
+func (r *Response) ExpectError(t testing.TB, code, field string) *Response {
+	t.Helper()
+	if r.Code() != code || (field != "" && r.Field() != field) {
+		t.Fatalf("want error %s on field %q, got: %s", code, field, r.Body)
+	}
+	return r
+}
+
+// Get returns the value at a dotted path of the data, with numeric parts indexing lists:
+// "connectors.edges.0.node.name".
+func (r *Response) Get(path string) any {
+	var cur any = r.Data
+	for _, part := range strings.Split(path, ".") {
+		switch v := cur.(type) {
+		case map[string]any:
+			cur = v[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(v) {
+				return nil
+			}
+			cur = v[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+// String returns the string at path, or "".
+func (r *Response) String(path string) string {
+	s, _ := r.Get(path).(string)
+	return s
+}
+
+// Int returns the number at path as an int.
+func (r *Response) Int(path string) int {
+	f, _ := r.Get(path).(float64)
+	return int(f)
+}
+
+// List returns the list at path.
+func (r *Response) List(path string) []any {
+	l, _ := r.Get(path).([]any)
+	return l
+}
+
+// JSON returns the value at path re-encoded, for whole-object comparisons.
+func (r *Response) JSON(path string) string {
+	b, _ := json.Marshal(r.Get(path))
+	return string(b)
+}
