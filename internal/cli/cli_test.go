@@ -1,0 +1,181 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/cli"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+// run executes the command line and returns its outputs and exit code.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = cli.Run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// databases gives each dialect an empty database, selected through PLUGBOARD_DATABASE_URL.
+func eachDatabase(t *testing.T, fn func(t *testing.T)) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			url := filepath.Join(t.TempDir(), "plugboard.db")
+			if d == store.Postgres {
+				url = testdb.NewPostgresDatabase(t)
+			}
+			t.Setenv("PLUGBOARD_DATABASE_URL", url)
+			fn(t)
+		})
+	}
+}
+
+var (
+	idLine     = regexp.MustCompile(`^[0-9a-f-]{36}\n$`)
+	secretLine = regexp.MustCompile(`^pb_[A-Za-z0-9_-]{43}\n$`)
+)
+
+func TestOrganisationAndKeyCommands(t *testing.T) {
+	eachDatabase(t, func(t *testing.T) {
+		if _, stderr, code := run(t, "migrate"); code != 0 {
+			t.Fatalf("migrate failed: %s", stderr)
+		}
+		orgOut, stderr, code := run(t, "org", "create", "Acme Corp")
+		if code != 0 || !idLine.MatchString(orgOut) {
+			t.Fatalf("org create: code %d, stdout %q, stderr %q", code, orgOut, stderr)
+		}
+		org := strings.TrimSpace(orgOut)
+		if _, stderr, code := run(t, "org", "create", "ACME corp"); code == 0 || !strings.Contains(stderr, "already exists") {
+			t.Errorf("duplicate organisation: code %d, stderr %q", code, stderr)
+		}
+
+		secretOut, stderr, code := run(t, "key", "create", "--org", org, "--name", "ci", "--scopes", "connectors:read,keys:manage", "--expires", "720h")
+		if code != 0 || !secretLine.MatchString(secretOut) {
+			t.Fatalf("key create: code %d, stdout %q, stderr %q", code, secretOut, stderr)
+		}
+		secret := strings.TrimSpace(secretOut)
+		if strings.Contains(stderr, secret) {
+			t.Error("the secret must be printed once, on standard output only")
+		}
+
+		list, _, code := run(t, "key", "list", "--org", org)
+		if code != 0 || !strings.Contains(list, "connectors:read,keys:manage") || strings.Contains(list, secret) || !strings.Contains(list, secret[:11]) {
+			t.Errorf("key list: code %d:\n%s", code, list)
+		}
+		keyID := strings.Fields(strings.Split(list, "\n")[1])[0]
+		if _, stderr, code := run(t, "key", "revoke", keyID); code != 0 || !strings.Contains(stderr, "revoked") {
+			t.Errorf("key revoke: %d %s", code, stderr)
+		}
+		list, _, _ = run(t, "key", "list", "--org", org)
+		if fields := strings.Fields(strings.Split(list, "\n")[1]); fields[6] == "-" {
+			t.Errorf("revocation not listed: %s", list)
+		}
+
+		failures := [][]string{
+			{"key", "create", "--org", org, "--name", "x", "--scopes", "platform:admin"},
+			{"key", "create", "--org", org, "--name", "x", "--scopes", "nope"},
+			{"key", "create", "--org", "missing-org", "--name", "x", "--scopes", "connectors:read"},
+			{"key", "create", "--org", org, "--scopes", "connectors:read"},
+			{"key", "list", "--org", "missing-org"},
+			{"key", "revoke", "missing-key"},
+			{"org", "create", " "},
+			{"org", "create"},
+			{"no-such-command"},
+		}
+		for _, args := range failures {
+			out, stderr, code := run(t, args...)
+			if code == 0 || out != "" || stderr == "" {
+				t.Errorf("%v: want non-zero exit, empty stdout, a message on stderr; got %d %q %q", args, code, out, stderr)
+			}
+		}
+	})
+}
+
+// TestServe runs the real serve command on a free port and uses it as a client would.
+func TestServe(t *testing.T) {
+	eachDatabase(t, func(t *testing.T) {
+		orgOut, _, _ := run(t, "org", "create", "Served")
+		secretOut, _, _ := run(t, "key", "create", "--org", strings.TrimSpace(orgOut), "--name", "e2e", "--scopes", "connectors:read,connectors:write")
+		secret := strings.TrimSpace(secretOut)
+		t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:0")
+
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		done := make(chan int)
+		go func() {
+			done <- cli.Run(ctx, []string{"serve"}, io.Discard, pw)
+			pw.Close()
+		}()
+		addr := make(chan string, 1)
+		var logs bytes.Buffer
+		scanned := make(chan struct{})
+		go func() {
+			defer close(scanned)
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				logs.WriteString(sc.Text() + "\n")
+				var line struct{ Msg, Addr string }
+				if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+					addr <- line.Addr
+				}
+			}
+		}()
+		var base string
+		select {
+		case a := <-addr:
+			base = "http://" + a
+		case <-time.After(20 * time.Second):
+			t.Fatal("server did not start")
+		}
+
+		for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200, "/nope": 404} {
+			res, err := http.Get(base + path)
+			if err != nil || res.StatusCode != want {
+				t.Errorf("GET %s: %v %v", path, err, res)
+			}
+			if path == "/" {
+				body, _ := io.ReadAll(res.Body)
+				if !strings.Contains(string(body), "/graphql") {
+					t.Errorf("playground page does not point at /graphql")
+				}
+			}
+			res.Body.Close()
+		}
+		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":"mutation { createConnector(input: {name: \"E2E\", protocolType: HTTP}) { name revision } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"revision":1`) {
+			t.Errorf("createConnector through serve: %d %s", res.StatusCode, body)
+		}
+
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d:\n%s", code, logs.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not shut down")
+		}
+		<-scanned
+		if strings.Contains(logs.String(), secret) {
+			t.Error("the key secret appears in the server log")
+		}
+	})
+}
