@@ -282,3 +282,36 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		}
 	})
 }
+
+func TestVariableErrorsAreBadInput(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		cases := []struct {
+			name  string
+			input any
+			field string
+		}{
+			{"ErrUnknownEnum", map[string]any{"name": "a", "protocolType": "SOAP"}, "protocolType"},
+			{"ErrMissingRequired", map[string]any{"protocolType": "HTTP"}, "name"},
+			{"ErrWrongType", map[string]any{"name": 5, "protocolType": "HTTP"}, "name"},
+			{"ErrNestedList", map[string]any{"name": "a", "protocolType": "HTTP", "connectionVariables": []any{map[string]any{"name": "a"}}}, "connectionVariables[0].value"},
+			{"ErrNotAnObject", "text", "input"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				c.Do(t, createConnector, map[string]any{"input": tc.input}).ExpectError(t, "BAD_USER_INPUT", tc.field)
+			})
+		}
+		if n := countConnectors(t, c); n != 0 {
+			t.Fatalf("rejected requests stored %d connectors", n)
+		}
+		c.Do(t, listConnectors, map[string]any{"first": "5"}).ExpectError(t, "BAD_USER_INPUT", "first")
+		c.Do(t, listConnectors, map[string]any{"first": 1.5}).ExpectError(t, "BAD_USER_INPUT", "first")
+		c.Do(t, updateConnector, map[string]any{"id": "x", "input": map[string]any{"name": "a", "protocolType": "HTTP"}, "rev": "1"}).ExpectError(t, "BAD_USER_INPUT", "expectedRevision")
+		c.Do(t, createConfig, map[string]any{"c": "x", "input": map[string]any{"id": "a", "schemeType": "BASIC", "verifySSL": "no"}}).ExpectError(t, "BAD_USER_INPUT", "verifySSL")
+		r := c.Do(t, `{ nope }`, nil)
+		if r.Code() != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("an invalid document keeps gqlgen's code: %s", r.Body)
+		}
+	})
+}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/plugboard/plugboard/internal/domain"
@@ -30,8 +32,16 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions["field"] = domainErr.Field
 			}
 		case isGraphQLError(err):
-			// Parse, validation and variable errors from gqlgen itself: their messages describe
-			// the request, not the server, and they carry their own codes.
+			// Parse and validation errors from gqlgen itself describe the request, not the
+			// server, and keep their codes (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED).
+			// A variable whose value does not fit its type is bad input, like any other.
+			if len(gqlErr.Path) >= 2 && gqlErr.Path[0] == ast.PathName("variable") {
+				badInput(gqlErr, gqlErr.Path[1:])
+			}
+		case isArgumentError(ctx, err):
+			// An argument value gqlgen could not turn into its Go type (a strict scalar, an
+			// input object field): the path runs from the field through the argument.
+			badInput(gqlErr, gqlErr.Path[len(graphql.GetFieldContext(ctx).Path()):])
 		default:
 			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err.Error())
 			gqlErr.Message = "internal server error"
@@ -53,4 +63,48 @@ func Recover(logger *slog.Logger) graphql.RecoverFunc {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
 		return errors.New("panic")
 	}
+}
+
+// isArgumentError tells whether err is gqlgen's report of an argument it could not decode:
+// a gqlerror without a code whose path continues the current field's path.
+func isArgumentError(ctx context.Context, err error) bool {
+	var gqlErr *gqlerror.Error
+	fc := graphql.GetFieldContext(ctx)
+	if !errors.As(err, &gqlErr) || gqlErr.Extensions["code"] != nil || fc == nil {
+		return false
+	}
+	prefix := fc.Path()
+	if len(gqlErr.Path) <= len(prefix) {
+		return false
+	}
+	for i := range prefix {
+		if fmt.Sprint(prefix[i]) != fmt.Sprint(gqlErr.Path[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// badInput rewrites a decoding error as BAD_USER_INPUT. path starts with the variable or
+// argument name; the field is the rest, relative to that value ("connectionVariables[0].name"),
+// or the name itself when the whole value is wrong.
+func badInput(gqlErr *gqlerror.Error, path ast.Path) {
+	field := fmt.Sprint(path[0])
+	if len(path) > 1 {
+		var b strings.Builder
+		for _, el := range path[1:] {
+			switch el := el.(type) {
+			case ast.PathIndex:
+				fmt.Fprintf(&b, "[%d]", int(el))
+			case ast.PathName:
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(string(el))
+			}
+		}
+		field = b.String()
+	}
+	gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput), "field": field}
+	gqlErr.Message = fmt.Sprintf("%s: %s", field, gqlErr.Message)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/plugboard/plugboard/graph/scalars"
 	"github.com/plugboard/plugboard/internal/domain"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -6953,14 +6954,14 @@ func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋplugboardᚋplugboa
 }
 
 func (ec *executionContext) unmarshalNApiKeyLocation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation(ctx context.Context, v any) (domain.APIKeyLocation, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNApiKeyLocation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNApiKeyLocation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation(ctx context.Context, sel ast.SelectionSet, v domain.APIKeyLocation) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNApiKeyLocation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation[v])
+	res := scalars.MarshalString(marshalNApiKeyLocation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ApiKeyLocation!")
 	}
@@ -7012,14 +7013,14 @@ func (ec *executionContext) unmarshalNAuthSchemeConfigInput2githubᚗcomᚋplugb
 }
 
 func (ec *executionContext) unmarshalNAuthSchemeType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeType(ctx context.Context, v any) (domain.AuthSchemeType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNAuthSchemeType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAuthSchemeType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeType(ctx context.Context, sel ast.SelectionSet, v domain.AuthSchemeType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNAuthSchemeType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeType[v])
+	res := scalars.MarshalString(marshalNAuthSchemeType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeType[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AuthSchemeType!")
 	}
@@ -7044,13 +7045,13 @@ var (
 )
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := scalars.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalBoolean(v)
+	res := scalars.MarshalBoolean(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
@@ -7156,13 +7157,13 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := scalars.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := scalars.MarshalInt(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -7187,14 +7188,14 @@ func (ec *executionContext) unmarshalNPropertyInput2githubᚗcomᚋplugboardᚋp
 }
 
 func (ec *executionContext) unmarshalNProtocolType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType(ctx context.Context, v any) (domain.ProtocolType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNProtocolType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNProtocolType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType(ctx context.Context, sel ast.SelectionSet, v domain.ProtocolType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNProtocolType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType[v])
+	res := scalars.MarshalString(marshalNProtocolType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ProtocolType!")
 	}
@@ -7213,14 +7214,14 @@ var (
 )
 
 func (ec *executionContext) unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx context.Context, v any) (domain.Scope, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx context.Context, sel ast.SelectionSet, v domain.Scope) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope[v])
+	res := scalars.MarshalString(marshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Scope!")
 	}
@@ -7273,13 +7274,13 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋplugboardᚋplugboar
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalars.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := scalars.MarshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -7495,7 +7496,7 @@ func (ec *executionContext) unmarshalOApiKeyLocation2ᚖgithubᚗcomᚋplugboard
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOApiKeyLocation2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7506,7 +7507,7 @@ func (ec *executionContext) marshalOApiKeyLocation2ᚖgithubᚗcomᚋplugboard�
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOApiKeyLocation2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation[*v])
+	res := scalars.MarshalString(marshalOApiKeyLocation2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation[*v])
 	return res
 }
 
@@ -7554,14 +7555,14 @@ func (ec *executionContext) unmarshalOAuthSchemeConfigInput2ᚕgithubᚗcomᚋpl
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := scalars.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(v)
+	res := scalars.MarshalBoolean(v)
 	return res
 }
 
@@ -7569,7 +7570,7 @@ func (ec *executionContext) unmarshalOBoolean2ᚖbool(ctx context.Context, v any
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := scalars.UnmarshalBoolean(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -7579,7 +7580,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(*v)
+	res := scalars.MarshalBoolean(*v)
 	return res
 }
 
@@ -7619,7 +7620,7 @@ func (ec *executionContext) unmarshalOConnectorOrder2ᚖgithubᚗcomᚋplugboard
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOConnectorOrder2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorOrder[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7630,7 +7631,7 @@ func (ec *executionContext) marshalOConnectorOrder2ᚖgithubᚗcomᚋplugboard�
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOConnectorOrder2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorOrder[*v])
+	res := scalars.MarshalString(marshalOConnectorOrder2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorOrder[*v])
 	return res
 }
 
@@ -7688,7 +7689,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := scalars.UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -7698,7 +7699,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := scalars.MarshalInt(*v)
 	return res
 }
 
@@ -7706,7 +7707,7 @@ func (ec *executionContext) unmarshalOOAuth2Grant2ᚖgithubᚗcomᚋplugboardᚋ
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOOAuth2Grant2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuth2Grant[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7717,7 +7718,7 @@ func (ec *executionContext) marshalOOAuth2Grant2ᚖgithubᚗcomᚋplugboardᚋpl
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOOAuth2Grant2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuth2Grant[*v])
+	res := scalars.MarshalString(marshalOOAuth2Grant2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuth2Grant[*v])
 	return res
 }
 
@@ -7770,7 +7771,7 @@ func (ec *executionContext) unmarshalOProtocolType2ᚖgithubᚗcomᚋplugboard�
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOProtocolType2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7781,7 +7782,7 @@ func (ec *executionContext) marshalOProtocolType2ᚖgithubᚗcomᚋplugboardᚋp
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOProtocolType2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType[*v])
+	res := scalars.MarshalString(marshalOProtocolType2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType[*v])
 	return res
 }
 
@@ -7835,7 +7836,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalars.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -7845,7 +7846,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := scalars.MarshalString(*v)
 	return res
 }
 
