@@ -143,7 +143,7 @@ func TestAuthentication(t *testing.T) {
 			})
 		}
 		t.Run("UnauthenticatedBody", func(t *testing.T) {
-			r := c.WithToken("pb_" + strings.Repeat("B", 43)).Do(t, viewer, nil)
+			r := c.WithToken("pb_"+strings.Repeat("B", 43)).Do(t, viewer, nil)
 			if r.Status != 401 || r.Code() != "UNAUTHENTICATED" || r.Data != nil {
 				t.Errorf("got %d %s", r.Status, r.Body)
 			}
