@@ -81,19 +81,27 @@ func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, config.C
 	return st, cfg, nil
 }
 
+// withStore runs fn with a migrated store and a logger at level, closing the store after.
+func withStore(cmd *cobra.Command, stderr io.Writer, level string, fn func(st *store.Store, logger *slog.Logger) error) error {
+	logger := newLogger(stderr, level)
+	st, _, err := openStore(cmd.Context(), logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st, logger)
+}
+
 func migrateCommand(stderr io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending database migrations and exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, _, err := openStore(cmd.Context(), newLogger(stderr, "info"))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			fmt.Fprintf(stderr, "database %s is up to date\n", st.Dialect())
-			return nil
+			return withStore(cmd, stderr, "info", func(st *store.Store, _ *slog.Logger) error {
+				fmt.Fprintf(stderr, "database %s is up to date\n", st.Dialect())
+				return nil
+			})
 		},
 	}
 }
@@ -105,18 +113,15 @@ func orgCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Create an organisation and print its id",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, _, err := openStore(cmd.Context(), newLogger(stderr, "warn"))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			o, err := st.CreateOrganisation(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, o.ID)
-			fmt.Fprintf(stderr, "created organisation %q\n", o.Name)
-			return nil
+			return withStore(cmd, stderr, "warn", func(st *store.Store, _ *slog.Logger) error {
+				o, err := st.CreateOrganisation(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, o.ID)
+				fmt.Fprintf(stderr, "created organisation %q\n", o.Name)
+				return nil
+			})
 		},
 	})
 	return org

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/store"
 )
 
 func keyCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -34,19 +36,15 @@ func keyCommand(stdout, stderr io.Writer) *cobra.Command {
 				at := time.Now().Add(expires)
 				in.ExpiresAt = &at
 			}
-			logger := newLogger(stderr, "warn")
-			st, _, err := openStore(cmd.Context(), logger)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			k, secret, err := auth.NewKeys(st, logger).Create(cmd.Context(), orgID, in)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, secret)
-			fmt.Fprintf(stderr, "created API key %s (%s) with scopes %s; the secret above is shown only once\n", k.ID, k.Name, scopeList(k.Scopes))
-			return nil
+			return withStore(cmd, stderr, "warn", func(st *store.Store, logger *slog.Logger) error {
+				k, secret, err := auth.NewKeys(st, logger).Create(cmd.Context(), orgID, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, secret)
+				fmt.Fprintf(stderr, "created API key %s (%s) with scopes %s; the secret above is shown only once\n", k.ID, k.Name, scopeList(k.Scopes))
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&orgID, "org", "", "organisation id (required)")
@@ -63,25 +61,22 @@ func keyCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "List an organisation's API keys (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, _, err := openStore(cmd.Context(), newLogger(stderr, "warn"))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if _, err := st.FindOrganisation(cmd.Context(), listOrg); err != nil {
-				return err
-			}
-			keys, err := st.ListAPIKeys(cmd.Context(), listOrg)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tCREATED\tEXPIRES\tREVOKED\tLAST USED")
-			for _, k := range keys {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, scopeList(k.Scopes),
-					k.CreatedAt.Format(time.RFC3339), timeOrDash(k.ExpiresAt), timeOrDash(k.RevokedAt), timeOrDash(k.LastUsedAt))
-			}
-			return tw.Flush()
+			return withStore(cmd, stderr, "warn", func(st *store.Store, _ *slog.Logger) error {
+				if _, err := st.FindOrganisation(cmd.Context(), listOrg); err != nil {
+					return err
+				}
+				keys, err := st.ListAPIKeys(cmd.Context(), listOrg)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tCREATED\tEXPIRES\tREVOKED\tLAST USED")
+				for _, k := range keys {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, scopeList(k.Scopes),
+						k.CreatedAt.Format(time.RFC3339), timeOrDash(k.ExpiresAt), timeOrDash(k.RevokedAt), timeOrDash(k.LastUsedAt))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&listOrg, "org", "", "organisation id (required)")
@@ -92,18 +87,14 @@ func keyCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Revoke an API key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger := newLogger(stderr, "warn")
-			st, _, err := openStore(cmd.Context(), logger)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			k, err := auth.NewKeys(st, logger).Revoke(cmd.Context(), "", args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "revoked API key %s (%s)\n", k.ID, k.Name)
-			return nil
+			return withStore(cmd, stderr, "warn", func(st *store.Store, logger *slog.Logger) error {
+				k, err := auth.NewKeys(st, logger).Revoke(cmd.Context(), "", args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stderr, "revoked API key %s (%s)\n", k.ID, k.Name)
+				return nil
+			})
 		},
 	}
 	key.AddCommand(create, list, revoke)
