@@ -141,3 +141,43 @@ func connectorFilter(in *generated.ConnectorFilter) domain.ConnectorFilter {
 	}
 	return f
 }
+
+func connectionUpdate(in generated.UpdateConnectionInput, expectedRevision *int) domain.ConnectionUpdate {
+	u := domain.ConnectionUpdate{VersionName: in.VersionName, Variables: variables(in.Variables), ExpectedRevision: expectedRevision}
+	if in.Name != nil {
+		u.Name = *in.Name
+	}
+	return u
+}
+
+func credentialInput(in generated.CredentialInput) domain.CredentialInput {
+	return domain.CredentialInput{
+		AuthSchemeConfigID: in.AuthSchemeConfigID,
+		Kind:               in.Kind,
+		Position:           in.Position,
+		Values:             propertyList(in.Values),
+		ExpiresAt:          in.ExpiresAt,
+	}
+}
+
+func versionInput(name, description *string, actions []generated.HTTPActionInput) domain.VersionInput {
+	v := domain.VersionInput{Description: description, Actions: make([]domain.HTTPAction, len(actions))}
+	if name != nil {
+		v.Name = *name
+	}
+	for i, a := range actions {
+		action := domain.HTTPAction{
+			Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path,
+			BodyTemplate: a.BodyTemplate, SampleRequestData: a.SampleRequestData,
+			Headers: make([]domain.HTTPHeader, len(a.Headers)),
+		}
+		if a.Purpose != nil {
+			action.Purpose = *a.Purpose
+		}
+		for j, h := range a.Headers {
+			action.Headers[j] = domain.HTTPHeader{Name: h.Name, Value: h.Value}
+		}
+		v.Actions[i] = action
+	}
+	return v
+}

@@ -15,6 +15,8 @@ import (
 type Resolver struct {
 	OrganisationService domain.OrganisationService
 	ConnectorService    domain.ConnectorService
+	ConnectionService   domain.ConnectionService
+	VersionService      domain.VersionService
 	Keys                *auth.Keys
 	Logger              *slog.Logger
 }

@@ -13,9 +13,65 @@ import (
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
+// Connector is the resolver for the connector field.
+func (r *connectionResolver) Connector(ctx context.Context, obj *domain.Connection) (*domain.Connector, error) {
+	return r.ConnectorService.FindConnector(ctx, obj.OrganisationID, obj.ConnectorID)
+}
+
+// Version is the resolver for the version field.
+func (r *connectionResolver) Version(ctx context.Context, obj *domain.Connection) (*domain.ConnectorVersion, error) {
+	name := domain.VersionDefault
+	if obj.VersionName != nil {
+		name = *obj.VersionName
+	}
+	v, err := r.VersionService.FindVersionByName(ctx, obj.OrganisationID, obj.ConnectorID, name)
+	if obj.VersionName == nil && domain.ErrorCode(err) == domain.CodeNotFound {
+		return nil, nil // following a default that does not exist yet is a state, not an error
+	}
+	return v, err
+}
+
+// Credentials is the resolver for the credentials field.
+func (r *connectionResolver) Credentials(ctx context.Context, obj *domain.Connection, kind *domain.CredentialKind) ([]domain.Credential, error) {
+	return r.ConnectionService.ListCredentials(ctx, obj.OrganisationID, obj.ID, kind)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *connectionConnectionResolver) TotalCount(ctx context.Context, obj *domain.ConnectionPage) (int, error) {
+	return r.ConnectionService.CountConnections(ctx, orgID(ctx), obj.ConnectorID)
+}
+
+// Connections is the resolver for the connections field.
+func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.ConnectionPage, error) {
+	page, err := domain.NormalizePageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return r.ConnectionService.FindConnections(ctx, obj.OrganisationID, obj.ID, page)
+}
+
+// Versions is the resolver for the versions field.
+func (r *connectorResolver) Versions(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.VersionPage, error) {
+	page, err := domain.NormalizePageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return r.VersionService.FindVersions(ctx, obj.OrganisationID, obj.ID, page)
+}
+
+// Version is the resolver for the version field.
+func (r *connectorResolver) Version(ctx context.Context, obj *domain.Connector, name string) (*domain.ConnectorVersion, error) {
+	return r.VersionService.FindVersionByName(ctx, obj.OrganisationID, obj.ID, name)
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *connectorConnectionResolver) TotalCount(ctx context.Context, obj *domain.ConnectorPage) (int, error) {
 	return r.ConnectorService.CountConnectors(ctx, obj.OrganisationID, obj.Filter)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *connectorVersionConnectionResolver) TotalCount(ctx context.Context, obj *domain.VersionPage) (int, error) {
+	return r.VersionService.CountVersions(ctx, orgID(ctx), obj.ConnectorID)
 }
 
 // CreateOrganisation is the resolver for the createOrganisation field.
@@ -56,6 +112,66 @@ func (r *mutationResolver) DeleteAuthSchemeConfig(ctx context.Context, connector
 // PatchConnectorVariables is the resolver for the patchConnectorVariables field.
 func (r *mutationResolver) PatchConnectorVariables(ctx context.Context, connectorID string, properties []generated.PropertyInput, dynamicProperties *string) (*domain.Connector, error) {
 	return r.ConnectorService.PatchConnectorVariables(ctx, orgID(ctx), connectorID, propertyList(properties), dynamicProperties)
+}
+
+// CreateConnection is the resolver for the createConnection field.
+func (r *mutationResolver) CreateConnection(ctx context.Context, connectorID string, input generated.CreateConnectionInput) (*domain.Connection, error) {
+	return r.ConnectionService.CreateConnection(ctx, orgID(ctx), connectorID, domain.NewConnection{Name: input.Name, VersionName: input.VersionName, Variables: variables(input.Variables)})
+}
+
+// UpdateConnection is the resolver for the updateConnection field.
+func (r *mutationResolver) UpdateConnection(ctx context.Context, id string, input generated.UpdateConnectionInput, expectedRevision *int) (*domain.Connection, error) {
+	return r.ConnectionService.UpdateConnection(ctx, orgID(ctx), id, connectionUpdate(input, expectedRevision))
+}
+
+// DeleteConnection is the resolver for the deleteConnection field.
+func (r *mutationResolver) DeleteConnection(ctx context.Context, id string) (string, error) {
+	return id, r.ConnectionService.DeleteConnection(ctx, orgID(ctx), id)
+}
+
+// PatchConnectionVariables is the resolver for the patchConnectionVariables field.
+func (r *mutationResolver) PatchConnectionVariables(ctx context.Context, connectionID string, properties []generated.PropertyInput, dynamicProperties *string) (*domain.Connection, error) {
+	return r.ConnectionService.PatchConnectionVariables(ctx, orgID(ctx), connectionID, propertyList(properties), dynamicProperties)
+}
+
+// SetCredential is the resolver for the setCredential field.
+func (r *mutationResolver) SetCredential(ctx context.Context, connectionID string, input generated.CredentialInput) (*domain.Credential, error) {
+	return r.ConnectionService.SetCredential(ctx, orgID(ctx), connectionID, credentialInput(input))
+}
+
+// PatchCredential is the resolver for the patchCredential field.
+func (r *mutationResolver) PatchCredential(ctx context.Context, id string, properties []generated.PropertyInput, dynamicProperties *string) (*domain.Credential, error) {
+	return r.ConnectionService.PatchCredential(ctx, orgID(ctx), id, propertyList(properties), dynamicProperties)
+}
+
+// DeleteCredential is the resolver for the deleteCredential field.
+func (r *mutationResolver) DeleteCredential(ctx context.Context, id string) (string, error) {
+	return id, r.ConnectionService.DeleteCredential(ctx, orgID(ctx), id)
+}
+
+// CreateVersion is the resolver for the createVersion field.
+func (r *mutationResolver) CreateVersion(ctx context.Context, connectorID string, input generated.CreateVersionInput) (*domain.ConnectorVersion, error) {
+	return r.VersionService.CreateVersion(ctx, orgID(ctx), connectorID, versionInput(&input.Name, input.Description, input.Actions))
+}
+
+// UpdateVersion is the resolver for the updateVersion field.
+func (r *mutationResolver) UpdateVersion(ctx context.Context, id string, input generated.UpdateVersionInput) (*domain.ConnectorVersion, error) {
+	return r.VersionService.UpdateVersion(ctx, orgID(ctx), id, versionInput(input.Name, input.Description, input.Actions))
+}
+
+// PublishVersion is the resolver for the publishVersion field.
+func (r *mutationResolver) PublishVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error) {
+	return r.VersionService.PublishVersion(ctx, orgID(ctx), id)
+}
+
+// SetDefaultVersion is the resolver for the setDefaultVersion field.
+func (r *mutationResolver) SetDefaultVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error) {
+	return r.VersionService.SetDefaultVersion(ctx, orgID(ctx), id)
+}
+
+// DeleteVersion is the resolver for the deleteVersion field.
+func (r *mutationResolver) DeleteVersion(ctx context.Context, id string) (string, error) {
+	return id, r.VersionService.DeleteVersion(ctx, orgID(ctx), id)
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
@@ -118,14 +234,35 @@ func (r *queryResolver) Connectors(ctx context.Context, first *int, after *strin
 	return r.ConnectorService.FindConnectors(ctx, orgID(ctx), connectorFilter(filter), order, page)
 }
 
+// Connection is the resolver for the connection field.
+func (r *queryResolver) Connection(ctx context.Context, id string) (*domain.Connection, error) {
+	return r.ConnectionService.FindConnection(ctx, orgID(ctx), id)
+}
+
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context) ([]domain.APIKey, error) {
 	return r.Keys.Store.ListAPIKeys(ctx, orgID(ctx))
 }
 
+// Connection returns generated.ConnectionResolver implementation.
+func (r *Resolver) Connection() generated.ConnectionResolver { return &connectionResolver{r} }
+
+// ConnectionConnection returns generated.ConnectionConnectionResolver implementation.
+func (r *Resolver) ConnectionConnection() generated.ConnectionConnectionResolver {
+	return &connectionConnectionResolver{r}
+}
+
+// Connector returns generated.ConnectorResolver implementation.
+func (r *Resolver) Connector() generated.ConnectorResolver { return &connectorResolver{r} }
+
 // ConnectorConnection returns generated.ConnectorConnectionResolver implementation.
 func (r *Resolver) ConnectorConnection() generated.ConnectorConnectionResolver {
 	return &connectorConnectionResolver{r}
+}
+
+// ConnectorVersionConnection returns generated.ConnectorVersionConnectionResolver implementation.
+func (r *Resolver) ConnectorVersionConnection() generated.ConnectorVersionConnectionResolver {
+	return &connectorVersionConnectionResolver{r}
 }
 
 // Mutation returns generated.MutationResolver implementation.
@@ -135,7 +272,11 @@ func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResol
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	connectorConnectionResolver struct{ *Resolver }
-	mutationResolver            struct{ *Resolver }
-	queryResolver               struct{ *Resolver }
+	connectionResolver                 struct{ *Resolver }
+	connectionConnectionResolver       struct{ *Resolver }
+	connectorResolver                  struct{ *Resolver }
+	connectorConnectionResolver        struct{ *Resolver }
+	connectorVersionConnectionResolver struct{ *Resolver }
+	mutationResolver                   struct{ *Resolver }
+	queryResolver                      struct{ *Resolver }
 )

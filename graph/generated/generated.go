@@ -30,7 +30,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Connection() ConnectionResolver
+	ConnectionConnection() ConnectionConnectionResolver
+	Connector() ConnectorResolver
 	ConnectorConnection() ConnectorConnectionResolver
+	ConnectorVersionConnection() ConnectorVersionConnectionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -66,6 +70,31 @@ type ComplexityRoot struct {
 		VerifySSL          func(childComplexity int) int
 	}
 
+	Connection struct {
+		Connector   func(childComplexity int) int
+		ConnectorID func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Credentials func(childComplexity int, kind *domain.CredentialKind) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Revision    func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Variables   func(childComplexity int) int
+		Version     func(childComplexity int) int
+		VersionName func(childComplexity int) int
+	}
+
+	ConnectionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ConnectionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ConnectionVariable struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -76,6 +105,7 @@ type ComplexityRoot struct {
 		BaseURL             func(childComplexity int) int
 		Categories          func(childComplexity int) int
 		ConnectionVariables func(childComplexity int) int
+		Connections         func(childComplexity int, first *int, after *string) int
 		CreatedAt           func(childComplexity int) int
 		Description         func(childComplexity int) int
 		DocumentationURL    func(childComplexity int) int
@@ -86,6 +116,8 @@ type ComplexityRoot struct {
 		ProtocolType        func(childComplexity int) int
 		Revision            func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
+		Version             func(childComplexity int, name string) int
+		Versions            func(childComplexity int, first *int, after *string) int
 	}
 
 	ConnectorConnection struct {
@@ -99,22 +131,93 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ConnectorVersion struct {
+		Actions     func(childComplexity int) int
+		ConnectorID func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		IsDefault   func(childComplexity int) int
+		IsLatest    func(childComplexity int) int
+		IsPublished func(childComplexity int) int
+		Name        func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	ConnectorVersionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ConnectorVersionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CreatedApiKey struct {
 		APIKey func(childComplexity int) int
 		Secret func(childComplexity int) int
 	}
 
+	Credential struct {
+		AuthSchemeConfigID func(childComplexity int) int
+		ConnectionID       func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		ExpiresAt          func(childComplexity int) int
+		FieldsSet          func(childComplexity int) int
+		Hints              func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		Position           func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+	}
+
+	CredentialHint struct {
+		Field func(childComplexity int) int
+		Hint  func(childComplexity int) int
+	}
+
+	HttpAction struct {
+		BodyTemplate      func(childComplexity int) int
+		Description       func(childComplexity int) int
+		Headers           func(childComplexity int) int
+		Method            func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Path              func(childComplexity int) int
+		Purpose           func(childComplexity int) int
+		SampleRequestData func(childComplexity int) int
+	}
+
+	HttpHeader struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	Mutation struct {
-		CreateAPIKey            func(childComplexity int, input CreateAPIKeyInput) int
-		CreateAuthSchemeConfig  func(childComplexity int, connectorID string, input AuthSchemeConfigInput) int
-		CreateConnector         func(childComplexity int, input CreateConnectorInput) int
-		CreateOrganisation      func(childComplexity int, input CreateOrganisationInput) int
-		DeleteAuthSchemeConfig  func(childComplexity int, connectorID string, id string) int
-		DeleteConnector         func(childComplexity int, id string) int
-		PatchConnectorVariables func(childComplexity int, connectorID string, properties []PropertyInput, dynamicProperties *string) int
-		RevokeAPIKey            func(childComplexity int, id string) int
-		UpdateAuthSchemeConfig  func(childComplexity int, connectorID string, id string, input AuthSchemeConfigInput) int
-		UpdateConnector         func(childComplexity int, id string, input UpdateConnectorInput, expectedRevision *int) int
+		CreateAPIKey             func(childComplexity int, input CreateAPIKeyInput) int
+		CreateAuthSchemeConfig   func(childComplexity int, connectorID string, input AuthSchemeConfigInput) int
+		CreateConnection         func(childComplexity int, connectorID string, input CreateConnectionInput) int
+		CreateConnector          func(childComplexity int, input CreateConnectorInput) int
+		CreateOrganisation       func(childComplexity int, input CreateOrganisationInput) int
+		CreateVersion            func(childComplexity int, connectorID string, input CreateVersionInput) int
+		DeleteAuthSchemeConfig   func(childComplexity int, connectorID string, id string) int
+		DeleteConnection         func(childComplexity int, id string) int
+		DeleteConnector          func(childComplexity int, id string) int
+		DeleteCredential         func(childComplexity int, id string) int
+		DeleteVersion            func(childComplexity int, id string) int
+		PatchConnectionVariables func(childComplexity int, connectionID string, properties []PropertyInput, dynamicProperties *string) int
+		PatchConnectorVariables  func(childComplexity int, connectorID string, properties []PropertyInput, dynamicProperties *string) int
+		PatchCredential          func(childComplexity int, id string, properties []PropertyInput, dynamicProperties *string) int
+		PublishVersion           func(childComplexity int, id string) int
+		RevokeAPIKey             func(childComplexity int, id string) int
+		SetCredential            func(childComplexity int, connectionID string, input CredentialInput) int
+		SetDefaultVersion        func(childComplexity int, id string) int
+		UpdateAuthSchemeConfig   func(childComplexity int, connectorID string, id string, input AuthSchemeConfigInput) int
+		UpdateConnection         func(childComplexity int, id string, input UpdateConnectionInput, expectedRevision *int) int
+		UpdateConnector          func(childComplexity int, id string, input UpdateConnectorInput, expectedRevision *int) int
+		UpdateVersion            func(childComplexity int, id string, input UpdateVersionInput) int
 	}
 
 	OAuth2Settings struct {
@@ -141,6 +244,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APIKeys    func(childComplexity int) int
+		Connection func(childComplexity int, id string) int
 		Connector  func(childComplexity int, id string) int
 		Connectors func(childComplexity int, first *int, after *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) int
 		Viewer     func(childComplexity int) int
@@ -157,8 +261,25 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ConnectionResolver interface {
+	Connector(ctx context.Context, obj *domain.Connection) (*domain.Connector, error)
+
+	Version(ctx context.Context, obj *domain.Connection) (*domain.ConnectorVersion, error)
+	Credentials(ctx context.Context, obj *domain.Connection, kind *domain.CredentialKind) ([]domain.Credential, error)
+}
+type ConnectionConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *domain.ConnectionPage) (int, error)
+}
+type ConnectorResolver interface {
+	Connections(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.ConnectionPage, error)
+	Versions(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.VersionPage, error)
+	Version(ctx context.Context, obj *domain.Connector, name string) (*domain.ConnectorVersion, error)
+}
 type ConnectorConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.ConnectorPage) (int, error)
+}
+type ConnectorVersionConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *domain.VersionPage) (int, error)
 }
 type MutationResolver interface {
 	CreateOrganisation(ctx context.Context, input CreateOrganisationInput) (*domain.Organisation, error)
@@ -169,6 +290,18 @@ type MutationResolver interface {
 	UpdateAuthSchemeConfig(ctx context.Context, connectorID string, id string, input AuthSchemeConfigInput) (*domain.AuthSchemeConfig, error)
 	DeleteAuthSchemeConfig(ctx context.Context, connectorID string, id string) (string, error)
 	PatchConnectorVariables(ctx context.Context, connectorID string, properties []PropertyInput, dynamicProperties *string) (*domain.Connector, error)
+	CreateConnection(ctx context.Context, connectorID string, input CreateConnectionInput) (*domain.Connection, error)
+	UpdateConnection(ctx context.Context, id string, input UpdateConnectionInput, expectedRevision *int) (*domain.Connection, error)
+	DeleteConnection(ctx context.Context, id string) (string, error)
+	PatchConnectionVariables(ctx context.Context, connectionID string, properties []PropertyInput, dynamicProperties *string) (*domain.Connection, error)
+	SetCredential(ctx context.Context, connectionID string, input CredentialInput) (*domain.Credential, error)
+	PatchCredential(ctx context.Context, id string, properties []PropertyInput, dynamicProperties *string) (*domain.Credential, error)
+	DeleteCredential(ctx context.Context, id string) (string, error)
+	CreateVersion(ctx context.Context, connectorID string, input CreateVersionInput) (*domain.ConnectorVersion, error)
+	UpdateVersion(ctx context.Context, id string, input UpdateVersionInput) (*domain.ConnectorVersion, error)
+	PublishVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error)
+	SetDefaultVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error)
+	DeleteVersion(ctx context.Context, id string) (string, error)
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*domain.APIKey, error)
 }
@@ -176,6 +309,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
 	Connector(ctx context.Context, id string) (*domain.Connector, error)
 	Connectors(ctx context.Context, first *int, after *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) (*domain.ConnectorPage, error)
+	Connection(ctx context.Context, id string) (*domain.Connection, error)
 	APIKeys(ctx context.Context) ([]domain.APIKey, error)
 }
 
@@ -302,6 +436,110 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthSchemeConfig.VerifySSL(childComplexity), true
 
+	case "Connection.connector":
+		if e.ComplexityRoot.Connection.Connector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Connector(childComplexity), true
+	case "Connection.connectorId":
+		if e.ComplexityRoot.Connection.ConnectorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.ConnectorID(childComplexity), true
+	case "Connection.createdAt":
+		if e.ComplexityRoot.Connection.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.CreatedAt(childComplexity), true
+	case "Connection.credentials":
+		if e.ComplexityRoot.Connection.Credentials == nil {
+			break
+		}
+
+		args, err := ec.field_Connection_credentials_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Connection.Credentials(childComplexity, args["kind"].(*domain.CredentialKind)), true
+	case "Connection.id":
+		if e.ComplexityRoot.Connection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.ID(childComplexity), true
+	case "Connection.name":
+		if e.ComplexityRoot.Connection.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Name(childComplexity), true
+	case "Connection.revision":
+		if e.ComplexityRoot.Connection.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Revision(childComplexity), true
+	case "Connection.updatedAt":
+		if e.ComplexityRoot.Connection.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.UpdatedAt(childComplexity), true
+	case "Connection.variables":
+		if e.ComplexityRoot.Connection.Variables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Variables(childComplexity), true
+	case "Connection.version":
+		if e.ComplexityRoot.Connection.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Version(childComplexity), true
+	case "Connection.versionName":
+		if e.ComplexityRoot.Connection.VersionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.VersionName(childComplexity), true
+
+	case "ConnectionConnection.edges":
+		if e.ComplexityRoot.ConnectionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionConnection.Edges(childComplexity), true
+	case "ConnectionConnection.pageInfo":
+		if e.ComplexityRoot.ConnectionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionConnection.PageInfo(childComplexity), true
+	case "ConnectionConnection.totalCount":
+		if e.ComplexityRoot.ConnectionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionConnection.TotalCount(childComplexity), true
+
+	case "ConnectionEdge.cursor":
+		if e.ComplexityRoot.ConnectionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionEdge.Cursor(childComplexity), true
+	case "ConnectionEdge.node":
+		if e.ComplexityRoot.ConnectionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionEdge.Node(childComplexity), true
+
 	case "ConnectionVariable.name":
 		if e.ComplexityRoot.ConnectionVariable.Name == nil {
 			break
@@ -339,6 +577,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.ConnectionVariables(childComplexity), true
+	case "Connector.connections":
+		if e.ComplexityRoot.Connector.Connections == nil {
+			break
+		}
+
+		args, err := ec.field_Connector_connections_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Connector.Connections(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Connector.createdAt":
 		if e.ComplexityRoot.Connector.CreatedAt == nil {
 			break
@@ -399,6 +648,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.UpdatedAt(childComplexity), true
+	case "Connector.version":
+		if e.ComplexityRoot.Connector.Version == nil {
+			break
+		}
+
+		args, err := ec.field_Connector_version_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Connector.Version(childComplexity, args["name"].(string)), true
+	case "Connector.versions":
+		if e.ComplexityRoot.Connector.Versions == nil {
+			break
+		}
+
+		args, err := ec.field_Connector_versions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Connector.Versions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
 	case "ConnectorConnection.edges":
 		if e.ComplexityRoot.ConnectorConnection.Edges == nil {
@@ -432,6 +703,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConnectorEdge.Node(childComplexity), true
 
+	case "ConnectorVersion.actions":
+		if e.ComplexityRoot.ConnectorVersion.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.Actions(childComplexity), true
+	case "ConnectorVersion.connectorId":
+		if e.ComplexityRoot.ConnectorVersion.ConnectorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.ConnectorID(childComplexity), true
+	case "ConnectorVersion.createdAt":
+		if e.ComplexityRoot.ConnectorVersion.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.CreatedAt(childComplexity), true
+	case "ConnectorVersion.description":
+		if e.ComplexityRoot.ConnectorVersion.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.Description(childComplexity), true
+	case "ConnectorVersion.id":
+		if e.ComplexityRoot.ConnectorVersion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.ID(childComplexity), true
+	case "ConnectorVersion.isDefault":
+		if e.ComplexityRoot.ConnectorVersion.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.IsDefault(childComplexity), true
+	case "ConnectorVersion.isLatest":
+		if e.ComplexityRoot.ConnectorVersion.IsLatest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.IsLatest(childComplexity), true
+	case "ConnectorVersion.isPublished":
+		if e.ComplexityRoot.ConnectorVersion.IsPublished == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.IsPublished(childComplexity), true
+	case "ConnectorVersion.name":
+		if e.ComplexityRoot.ConnectorVersion.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.Name(childComplexity), true
+	case "ConnectorVersion.publishedAt":
+		if e.ComplexityRoot.ConnectorVersion.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.PublishedAt(childComplexity), true
+	case "ConnectorVersion.updatedAt":
+		if e.ComplexityRoot.ConnectorVersion.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.UpdatedAt(childComplexity), true
+
+	case "ConnectorVersionConnection.edges":
+		if e.ComplexityRoot.ConnectorVersionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersionConnection.Edges(childComplexity), true
+	case "ConnectorVersionConnection.pageInfo":
+		if e.ComplexityRoot.ConnectorVersionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersionConnection.PageInfo(childComplexity), true
+	case "ConnectorVersionConnection.totalCount":
+		if e.ComplexityRoot.ConnectorVersionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersionConnection.TotalCount(childComplexity), true
+
+	case "ConnectorVersionEdge.cursor":
+		if e.ComplexityRoot.ConnectorVersionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersionEdge.Cursor(childComplexity), true
+	case "ConnectorVersionEdge.node":
+		if e.ComplexityRoot.ConnectorVersionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersionEdge.Node(childComplexity), true
+
 	case "CreatedApiKey.apiKey":
 		if e.ComplexityRoot.CreatedApiKey.APIKey == nil {
 			break
@@ -444,6 +814,142 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreatedApiKey.Secret(childComplexity), true
+
+	case "Credential.authSchemeConfigId":
+		if e.ComplexityRoot.Credential.AuthSchemeConfigID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.AuthSchemeConfigID(childComplexity), true
+	case "Credential.connectionId":
+		if e.ComplexityRoot.Credential.ConnectionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.ConnectionID(childComplexity), true
+	case "Credential.createdAt":
+		if e.ComplexityRoot.Credential.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.CreatedAt(childComplexity), true
+	case "Credential.expiresAt":
+		if e.ComplexityRoot.Credential.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.ExpiresAt(childComplexity), true
+	case "Credential.fieldsSet":
+		if e.ComplexityRoot.Credential.FieldsSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.FieldsSet(childComplexity), true
+	case "Credential.hints":
+		if e.ComplexityRoot.Credential.Hints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Hints(childComplexity), true
+	case "Credential.id":
+		if e.ComplexityRoot.Credential.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.ID(childComplexity), true
+	case "Credential.kind":
+		if e.ComplexityRoot.Credential.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Kind(childComplexity), true
+	case "Credential.position":
+		if e.ComplexityRoot.Credential.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Position(childComplexity), true
+	case "Credential.updatedAt":
+		if e.ComplexityRoot.Credential.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.UpdatedAt(childComplexity), true
+
+	case "CredentialHint.field":
+		if e.ComplexityRoot.CredentialHint.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CredentialHint.Field(childComplexity), true
+	case "CredentialHint.hint":
+		if e.ComplexityRoot.CredentialHint.Hint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CredentialHint.Hint(childComplexity), true
+
+	case "HttpAction.bodyTemplate":
+		if e.ComplexityRoot.HttpAction.BodyTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.BodyTemplate(childComplexity), true
+	case "HttpAction.description":
+		if e.ComplexityRoot.HttpAction.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.Description(childComplexity), true
+	case "HttpAction.headers":
+		if e.ComplexityRoot.HttpAction.Headers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.Headers(childComplexity), true
+	case "HttpAction.method":
+		if e.ComplexityRoot.HttpAction.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.Method(childComplexity), true
+	case "HttpAction.name":
+		if e.ComplexityRoot.HttpAction.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.Name(childComplexity), true
+	case "HttpAction.path":
+		if e.ComplexityRoot.HttpAction.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.Path(childComplexity), true
+	case "HttpAction.purpose":
+		if e.ComplexityRoot.HttpAction.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.Purpose(childComplexity), true
+	case "HttpAction.sampleRequestData":
+		if e.ComplexityRoot.HttpAction.SampleRequestData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpAction.SampleRequestData(childComplexity), true
+
+	case "HttpHeader.name":
+		if e.ComplexityRoot.HttpHeader.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpHeader.Name(childComplexity), true
+	case "HttpHeader.value":
+		if e.ComplexityRoot.HttpHeader.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpHeader.Value(childComplexity), true
 
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
@@ -467,6 +973,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAuthSchemeConfig(childComplexity, args["connectorId"].(string), args["input"].(AuthSchemeConfigInput)), true
+	case "Mutation.createConnection":
+		if e.ComplexityRoot.Mutation.CreateConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateConnection(childComplexity, args["connectorId"].(string), args["input"].(CreateConnectionInput)), true
 	case "Mutation.createConnector":
 		if e.ComplexityRoot.Mutation.CreateConnector == nil {
 			break
@@ -489,6 +1006,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOrganisation(childComplexity, args["input"].(CreateOrganisationInput)), true
+	case "Mutation.createVersion":
+		if e.ComplexityRoot.Mutation.CreateVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateVersion(childComplexity, args["connectorId"].(string), args["input"].(CreateVersionInput)), true
 	case "Mutation.deleteAuthSchemeConfig":
 		if e.ComplexityRoot.Mutation.DeleteAuthSchemeConfig == nil {
 			break
@@ -500,6 +1028,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAuthSchemeConfig(childComplexity, args["connectorId"].(string), args["id"].(string)), true
+	case "Mutation.deleteConnection":
+		if e.ComplexityRoot.Mutation.DeleteConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteConnection(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteConnector":
 		if e.ComplexityRoot.Mutation.DeleteConnector == nil {
 			break
@@ -511,6 +1050,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteConnector(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteCredential":
+		if e.ComplexityRoot.Mutation.DeleteCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCredential(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteVersion":
+		if e.ComplexityRoot.Mutation.DeleteVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteVersion(childComplexity, args["id"].(string)), true
+	case "Mutation.patchConnectionVariables":
+		if e.ComplexityRoot.Mutation.PatchConnectionVariables == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_patchConnectionVariables_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PatchConnectionVariables(childComplexity, args["connectionId"].(string), args["properties"].([]PropertyInput), args["dynamicProperties"].(*string)), true
 	case "Mutation.patchConnectorVariables":
 		if e.ComplexityRoot.Mutation.PatchConnectorVariables == nil {
 			break
@@ -522,6 +1094,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PatchConnectorVariables(childComplexity, args["connectorId"].(string), args["properties"].([]PropertyInput), args["dynamicProperties"].(*string)), true
+	case "Mutation.patchCredential":
+		if e.ComplexityRoot.Mutation.PatchCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_patchCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PatchCredential(childComplexity, args["id"].(string), args["properties"].([]PropertyInput), args["dynamicProperties"].(*string)), true
+	case "Mutation.publishVersion":
+		if e.ComplexityRoot.Mutation.PublishVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishVersion(childComplexity, args["id"].(string)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -533,6 +1127,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(string)), true
+	case "Mutation.setCredential":
+		if e.ComplexityRoot.Mutation.SetCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCredential(childComplexity, args["connectionId"].(string), args["input"].(CredentialInput)), true
+	case "Mutation.setDefaultVersion":
+		if e.ComplexityRoot.Mutation.SetDefaultVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDefaultVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDefaultVersion(childComplexity, args["id"].(string)), true
 	case "Mutation.updateAuthSchemeConfig":
 		if e.ComplexityRoot.Mutation.UpdateAuthSchemeConfig == nil {
 			break
@@ -544,6 +1160,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAuthSchemeConfig(childComplexity, args["connectorId"].(string), args["id"].(string), args["input"].(AuthSchemeConfigInput)), true
+	case "Mutation.updateConnection":
+		if e.ComplexityRoot.Mutation.UpdateConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateConnection(childComplexity, args["id"].(string), args["input"].(UpdateConnectionInput), args["expectedRevision"].(*int)), true
 	case "Mutation.updateConnector":
 		if e.ComplexityRoot.Mutation.UpdateConnector == nil {
 			break
@@ -555,6 +1182,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateConnector(childComplexity, args["id"].(string), args["input"].(UpdateConnectorInput), args["expectedRevision"].(*int)), true
+	case "Mutation.updateVersion":
+		if e.ComplexityRoot.Mutation.UpdateVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateVersion(childComplexity, args["id"].(string), args["input"].(UpdateVersionInput)), true
 
 	case "OAuth2Settings.audience":
 		if e.ComplexityRoot.OAuth2Settings.Audience == nil {
@@ -643,6 +1281,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
+	case "Query.connection":
+		if e.ComplexityRoot.Query.Connection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_connection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Connection(childComplexity, args["id"].(string)), true
 	case "Query.connector":
 		if e.ComplexityRoot.Query.Connector == nil {
 			break
@@ -706,11 +1355,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ConnectionVariableInput", ec.unmarshalInputConnectionVariableInput),
 			graphql.NewInputUnmarshaler("ConnectorFilter", ec.unmarshalInputConnectorFilter),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
+			graphql.NewInputUnmarshaler("CreateConnectionInput", ec.unmarshalInputCreateConnectionInput),
 			graphql.NewInputUnmarshaler("CreateConnectorInput", ec.unmarshalInputCreateConnectorInput),
 			graphql.NewInputUnmarshaler("CreateOrganisationInput", ec.unmarshalInputCreateOrganisationInput),
+			graphql.NewInputUnmarshaler("CreateVersionInput", ec.unmarshalInputCreateVersionInput),
+			graphql.NewInputUnmarshaler("CredentialInput", ec.unmarshalInputCredentialInput),
+			graphql.NewInputUnmarshaler("HttpActionInput", ec.unmarshalInputHttpActionInput),
+			graphql.NewInputUnmarshaler("HttpHeaderInput", ec.unmarshalInputHttpHeaderInput),
 			graphql.NewInputUnmarshaler("OAuth2SettingsInput", ec.unmarshalInputOAuth2SettingsInput),
 			graphql.NewInputUnmarshaler("PropertyInput", ec.unmarshalInputPropertyInput),
+			graphql.NewInputUnmarshaler("UpdateConnectionInput", ec.unmarshalInputUpdateConnectionInput),
 			graphql.NewInputUnmarshaler("UpdateConnectorInput", ec.unmarshalInputUpdateConnectorInput),
+			graphql.NewInputUnmarshaler("UpdateVersionInput", ec.unmarshalInputUpdateVersionInput),
 		)
 	}
 	first := true
@@ -816,6 +1472,8 @@ type Query {
   "Connectors of the caller's organisation, Relay-paginated. first: 1..100, default 20."
   connectors(first: Int, after: String, filter: ConnectorFilter, orderBy: ConnectorOrder): ConnectorConnection!
     @hasScope(scope: CONNECTORS_READ)
+  "A connection of the caller's organisation; null with a NOT_FOUND error when missing or foreign."
+  connection(id: ID!): Connection @hasScope(scope: CONNECTORS_READ)
   "The organisation's API keys, newest first. Secrets are never returned."
   apiKeys: [ApiKey!]! @hasScope(scope: KEYS_MANAGE)
 }
@@ -846,6 +1504,41 @@ type Mutation {
   """
   patchConnectorVariables(connectorId: ID!, properties: [PropertyInput!], dynamicProperties: String): Connector!
     @hasScope(scope: CONNECTORS_WRITE)
+
+  "Creates a connection; its variables start as a copy of the connector's, with input.variables laid on top."
+  createConnection(connectorId: ID!, input: CreateConnectionInput!): Connection! @hasScope(scope: CONNECTORS_WRITE)
+  """
+  Replaces the connection's name, pinned version and variables: omitted or null unsets (an
+  omitted versionName follows the connector's default again; omitted variables empty the list).
+  Credentials are not touched. With expectedRevision, CONFLICT when the stored revision differs.
+  """
+  updateConnection(id: ID!, input: UpdateConnectionInput!, expectedRevision: Int): Connection!
+    @hasScope(scope: CONNECTORS_WRITE)
+  deleteConnection(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+  "Merges properties and dynamicProperties (JSON wins) on top of the connection's variables."
+  patchConnectionVariables(connectionId: ID!, properties: [PropertyInput!], dynamicProperties: String): Connection!
+    @hasScope(scope: CONNECTORS_WRITE)
+
+  """
+  Creates the connection's credential for (kind, authSchemeConfigId), or replaces its values.
+  Values are write-only: they are encrypted at rest and never returned.
+  """
+  setCredential(connectionId: ID!, input: CredentialInput!): Credential! @hasScope(scope: CONNECTORS_WRITE)
+  "Merges properties and dynamicProperties (JSON wins) on top of the credential's stored values."
+  patchCredential(id: ID!, properties: [PropertyInput!], dynamicProperties: String): Credential!
+    @hasScope(scope: CONNECTORS_WRITE)
+  deleteCredential(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+
+  "Creates a draft version."
+  createVersion(connectorId: ID!, input: CreateVersionInput!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  "Replaces a draft's name, description and actions. A published version is immutable: CONFLICT."
+  updateVersion(id: ID!, input: UpdateVersionInput!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  "Publishes a draft: it becomes immutable and the latest version (and the default when there is none)."
+  publishVersion(id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  "Makes a published version the default. A draft: CONFLICT."
+  setDefaultVersion(id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  "Deletes a version. The default version and versions pinned by connections cannot be deleted: CONFLICT."
+  deleteVersion(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
 
   "Creates a key for the caller's organisation. Only scopes the caller holds can be granted."
   createApiKey(input: CreateApiKeyInput!): CreatedApiKey! @hasScope(scope: KEYS_MANAGE)
@@ -891,6 +1584,12 @@ type Connector {
   revision: Int!
   createdAt: Time!
   updatedAt: Time!
+  "The connector's connections, oldest first. first: 0..100, default 20."
+  connections(first: Int, after: String): ConnectionConnection!
+  "The connector's versions, newest first. first: 0..100, default 20."
+  versions(first: Int, after: String): ConnectorVersionConnection!
+  "A version by name; \"latest\" and \"default\" (any case) resolve the aliases. Null with NOT_FOUND when there is none."
+  version(name: String!): ConnectorVersion
 }
 
 type ConnectionVariable {
@@ -1074,6 +1773,175 @@ type CreatedApiKey {
   "Shown once; only its hash is stored."
   secret: String!
 }
+
+type Connection {
+  id: ID!
+  connectorId: ID!
+  connector: Connector!
+  name: String!
+  variables: [ConnectionVariable!]!
+  "The pinned version's name; null when the connection follows the connector's default version."
+  versionName: String
+  "The version in use: the pinned one, or the connector's default (null while none is published)."
+  version: ConnectorVersion
+  "ACTION then TRIGGER credentials, each list in the order they are applied; kind narrows to one list."
+  credentials(kind: CredentialKind): [Credential!]!
+  "Starts at 1 and goes up by one on every change, credentials included."
+  revision: Int!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input CreateConnectionInput {
+  name: String!
+  "Pin a published version by name; omit to follow the connector's default version."
+  versionName: String
+  "Laid on top of the copy of the connector's connection variables, by name."
+  variables: [ConnectionVariableInput!]
+}
+
+"All fields nullable so that omitted and null can be told apart; name is required."
+input UpdateConnectionInput {
+  name: String
+  versionName: String
+  variables: [ConnectionVariableInput!]
+}
+
+type ConnectionConnection {
+  edges: [ConnectionEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ConnectionEdge {
+  cursor: String!
+  node: Connection!
+}
+
+enum CredentialKind {
+  ACTION
+  TRIGGER
+}
+
+"""
+The read side of a credential: which fields are set and short hints, never the values.
+Fields by scheme: BASIC username password; BEARER token; API_KEY apiKey; OAUTH2 clientId
+clientSecret (required), username password (required for the password grant), refreshToken,
+accessToken.
+"""
+type Credential {
+  id: ID!
+  connectionId: ID!
+  authSchemeConfigId: ID!
+  kind: CredentialKind!
+  "Index in its list, from 0: credentials are applied in this order."
+  position: Int!
+  fieldsSet: [String!]!
+  "The last 4 characters of long tokens, keys and client ids, the first of a username; nothing of passwords or secrets."
+  hints: [CredentialHint!]!
+  expiresAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type CredentialHint {
+  field: String!
+  hint: String!
+}
+
+input CredentialInput {
+  authSchemeConfigId: ID!
+  kind: CredentialKind!
+  "Index in the list; omitted, a new credential is appended and a replaced one keeps its place."
+  position: Int
+  "Every secret value of the credential (a replace, not a merge: use patchCredential to merge)."
+  values: [PropertyInput!]!
+  expiresAt: Time
+}
+
+enum HttpMethod {
+  GET
+  POST
+  PUT
+  PATCH
+  DELETE
+}
+
+type ConnectorVersion {
+  id: ID!
+  connectorId: ID!
+  name: String!
+  description: String
+  actions: [HttpAction!]!
+  isLatest: Boolean!
+  isDefault: Boolean!
+  isPublished: Boolean!
+  createdAt: Time!
+  "Moves on every change, including changes to its actions."
+  updatedAt: Time!
+  publishedAt: Time
+}
+
+type HttpAction {
+  name: String!
+  purpose: String!
+  description: String
+  method: HttpMethod!
+  "Relative to the connector's baseURL; may hold {{placeholders}}."
+  path: String!
+  headers: [HttpHeader!]!
+  bodyTemplate: String
+  "Example input, as a JSON document."
+  sampleRequestData: String
+}
+
+type HttpHeader {
+  name: String!
+  value: String!
+}
+
+input HttpActionInput {
+  "Unique in its version."
+  name: String!
+  "Default List."
+  purpose: String
+  description: String
+  method: HttpMethod!
+  path: String!
+  headers: [HttpHeaderInput!]
+  bodyTemplate: String
+  sampleRequestData: String
+}
+
+input HttpHeaderInput {
+  name: String!
+  value: String!
+}
+
+input CreateVersionInput {
+  "Unique per connector; \"latest\" and \"default\" are reserved in any case."
+  name: String!
+  description: String
+  actions: [HttpActionInput!]
+}
+
+"A full replace of a draft; name is required (checked by the server)."
+input UpdateVersionInput {
+  name: String
+  description: String
+  actions: [HttpActionInput!]
+}
+
+type ConnectorVersionConnection {
+  edges: [ConnectorVersionEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ConnectorVersionEdge {
+  cursor: String!
+  node: ConnectorVersion!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1134,6 +2002,56 @@ func (ec *executionContext) childFields_AuthSchemeConfig(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type AuthSchemeConfig", field.Name)
 }
 
+func (ec *executionContext) childFields_Connection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Connection_id(ctx, field)
+	case "connectorId":
+		return ec.fieldContext_Connection_connectorId(ctx, field)
+	case "connector":
+		return ec.fieldContext_Connection_connector(ctx, field)
+	case "name":
+		return ec.fieldContext_Connection_name(ctx, field)
+	case "variables":
+		return ec.fieldContext_Connection_variables(ctx, field)
+	case "versionName":
+		return ec.fieldContext_Connection_versionName(ctx, field)
+	case "version":
+		return ec.fieldContext_Connection_version(ctx, field)
+	case "credentials":
+		return ec.fieldContext_Connection_credentials(ctx, field)
+	case "revision":
+		return ec.fieldContext_Connection_revision(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Connection_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Connection_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Connection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConnectionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConnectionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConnectionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConnectionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConnectionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectionEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ConnectionVariable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -1174,6 +2092,12 @@ func (ec *executionContext) childFields_Connector(ctx context.Context, field gra
 		return ec.fieldContext_Connector_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Connector_updatedAt(ctx, field)
+	case "connections":
+		return ec.fieldContext_Connector_connections(ctx, field)
+	case "versions":
+		return ec.fieldContext_Connector_versions(ctx, field)
+	case "version":
+		return ec.fieldContext_Connector_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Connector", field.Name)
 }
@@ -1200,6 +2124,56 @@ func (ec *executionContext) childFields_ConnectorEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ConnectorEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ConnectorVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConnectorVersion_id(ctx, field)
+	case "connectorId":
+		return ec.fieldContext_ConnectorVersion_connectorId(ctx, field)
+	case "name":
+		return ec.fieldContext_ConnectorVersion_name(ctx, field)
+	case "description":
+		return ec.fieldContext_ConnectorVersion_description(ctx, field)
+	case "actions":
+		return ec.fieldContext_ConnectorVersion_actions(ctx, field)
+	case "isLatest":
+		return ec.fieldContext_ConnectorVersion_isLatest(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_ConnectorVersion_isDefault(ctx, field)
+	case "isPublished":
+		return ec.fieldContext_ConnectorVersion_isPublished(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ConnectorVersion_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ConnectorVersion_updatedAt(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_ConnectorVersion_publishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectorVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectorVersionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConnectorVersionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConnectorVersionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConnectorVersionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectorVersionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectorVersionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConnectorVersionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConnectorVersionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectorVersionEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CreatedApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiKey":
@@ -1208,6 +2182,74 @@ func (ec *executionContext) childFields_CreatedApiKey(ctx context.Context, field
 		return ec.fieldContext_CreatedApiKey_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_Credential(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Credential_id(ctx, field)
+	case "connectionId":
+		return ec.fieldContext_Credential_connectionId(ctx, field)
+	case "authSchemeConfigId":
+		return ec.fieldContext_Credential_authSchemeConfigId(ctx, field)
+	case "kind":
+		return ec.fieldContext_Credential_kind(ctx, field)
+	case "position":
+		return ec.fieldContext_Credential_position(ctx, field)
+	case "fieldsSet":
+		return ec.fieldContext_Credential_fieldsSet(ctx, field)
+	case "hints":
+		return ec.fieldContext_Credential_hints(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Credential_expiresAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Credential_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Credential_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Credential", field.Name)
+}
+
+func (ec *executionContext) childFields_CredentialHint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_CredentialHint_field(ctx, field)
+	case "hint":
+		return ec.fieldContext_CredentialHint_hint(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CredentialHint", field.Name)
+}
+
+func (ec *executionContext) childFields_HttpAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_HttpAction_name(ctx, field)
+	case "purpose":
+		return ec.fieldContext_HttpAction_purpose(ctx, field)
+	case "description":
+		return ec.fieldContext_HttpAction_description(ctx, field)
+	case "method":
+		return ec.fieldContext_HttpAction_method(ctx, field)
+	case "path":
+		return ec.fieldContext_HttpAction_path(ctx, field)
+	case "headers":
+		return ec.fieldContext_HttpAction_headers(ctx, field)
+	case "bodyTemplate":
+		return ec.fieldContext_HttpAction_bodyTemplate(ctx, field)
+	case "sampleRequestData":
+		return ec.fieldContext_HttpAction_sampleRequestData(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HttpAction", field.Name)
+}
+
+func (ec *executionContext) childFields_HttpHeader(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_HttpHeader_name(ctx, field)
+	case "value":
+		return ec.fieldContext_HttpHeader_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HttpHeader", field.Name)
 }
 
 func (ec *executionContext) childFields_OAuth2Settings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1396,6 +2438,78 @@ func (ec *executionContext) dir_hasScope_args(ctx context.Context, rawArgs map[s
 	return args, nil
 }
 
+func (ec *executionContext) field_Connection_credentials_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*domain.CredentialKind, error) {
+			return ec.unmarshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Connector_connections_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Connector_version_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Connector_versions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1432,6 +2546,28 @@ func (ec *executionContext) field_Mutation_createAuthSchemeConfig_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateConnectionInput, error) {
+			return ec.unmarshalNCreateConnectionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreateConnectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createConnector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1460,6 +2596,28 @@ func (ec *executionContext) field_Mutation_createOrganisation_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateVersionInput, error) {
+			return ec.unmarshalNCreateVersionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreateVersionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteAuthSchemeConfig_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1482,6 +2640,20 @@ func (ec *executionContext) field_Mutation_deleteAuthSchemeConfig_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteConnector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1493,6 +2665,64 @@ func (ec *executionContext) field_Mutation_deleteConnector_args(ctx context.Cont
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteCredential_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_patchConnectionVariables_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "properties",
+		func(ctx context.Context, v any) ([]PropertyInput, error) {
+			return ec.unmarshalOPropertyInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["properties"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dynamicProperties",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dynamicProperties"] = arg2
 	return args, nil
 }
 
@@ -1526,7 +2756,87 @@ func (ec *executionContext) field_Mutation_patchConnectorVariables_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_patchCredential_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "properties",
+		func(ctx context.Context, v any) ([]PropertyInput, error) {
+			return ec.unmarshalOPropertyInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["properties"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dynamicProperties",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dynamicProperties"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setCredential_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CredentialInput, error) {
+			return ec.unmarshalNCredentialInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCredentialInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDefaultVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -1570,6 +2880,36 @@ func (ec *executionContext) field_Mutation_updateAuthSchemeConfig_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateConnectionInput, error) {
+			return ec.unmarshalNUpdateConnectionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐUpdateConnectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "expectedRevision",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedRevision"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateConnector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1600,6 +2940,28 @@ func (ec *executionContext) field_Mutation_updateConnector_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateVersionInput, error) {
+			return ec.unmarshalNUpdateVersionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐUpdateVersionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1611,6 +2973,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_connection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2149,6 +3525,449 @@ func (ec *executionContext) fieldContext_AuthSchemeConfig_validationMessages(_ c
 	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, true, false, "String")
 }
 
+func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Connection_connectorId(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_connectorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_connectorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Connection_connector(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Connection().Connector(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connector) graphql.Marshaler {
+			return ec.marshalNConnector2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_connector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connection_name(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Connection_variables(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_variables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Variable) graphql.Marshaler {
+			return ec.marshalNConnectionVariable2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVariableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_variables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionVariable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connection_versionName(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_versionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VersionName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_versionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Connection_version(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Connection().Version(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalOConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connection_credentials(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_credentials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Connection().Credentials(ctx, obj, fc.Args["kind"].(*domain.CredentialKind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Credential) graphql.Marshaler {
+			return ec.marshalNCredential2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_credentials(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Credential(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Connection_credentials_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connection_revision(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Connection_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Connection_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConnectionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ConnectionEdge) graphql.Marshaler {
+			return ec.marshalNConnectionEdge2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConnectionConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectionConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ConnectionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectionEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConnectionVariable_name(ctx context.Context, field graphql.CollectedField, obj *domain.Variable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2535,6 +4354,138 @@ func (ec *executionContext) fieldContext_Connector_updatedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Connector", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Connector_connections(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_connections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Connector().Connections(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectionPage) graphql.Marshaler {
+			return ec.marshalNConnectionConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_connections(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connector",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Connector_connections_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connector_versions(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Connector().Versions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.VersionPage) graphql.Marshaler {
+			return ec.marshalNConnectorVersionConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_versions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connector",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Connector_versions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connector_version(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Connector().Version(ctx, obj, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalOConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_version(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connector",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Connector_version_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConnectorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2677,6 +4628,410 @@ func (ec *executionContext) fieldContext_ConnectorEdge_node(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _ConnectorVersion_id(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConnectorVersion_connectorId(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_connectorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_connectorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConnectorVersion_name(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectorVersion_description(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectorVersion_actions(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.HTTPAction) graphql.Marshaler {
+			return ec.marshalNHttpAction2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HttpAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectorVersion_isLatest(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_isLatest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsLatest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConnectorVersion_isDefault(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConnectorVersion_isPublished(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_isPublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsPublished(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_isPublished(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _ConnectorVersion_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConnectorVersion_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConnectorVersion_publishedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConnectorVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.VersionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.VersionEdge) graphql.Marshaler {
+			return ec.marshalNConnectorVersionEdge2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectorVersionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.VersionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectorVersionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *domain.VersionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConnectorVersionConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersionConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ConnectorVersionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.VersionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorVersionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectorVersionEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.VersionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreatedApiKey_apiKey(ctx context.Context, field graphql.CollectedField, obj *CreatedAPIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2730,6 +5085,530 @@ func (ec *executionContext) _CreatedApiKey_secret(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_CreatedApiKey_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreatedApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _Credential_id(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Credential_connectionId(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_connectionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_connectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Credential_authSchemeConfigId(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_authSchemeConfigId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthSchemeConfigID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_authSchemeConfigId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Credential_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.CredentialKind) graphql.Marshaler {
+			return ec.marshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "CredentialKind")
+}
+
+func (ec *executionContext) _Credential_position(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Credential_fieldsSet(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_fieldsSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FieldsSet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_fieldsSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "String")
+}
+
+func (ec *executionContext) _Credential_hints(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_hints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.CredentialHint) graphql.Marshaler {
+			return ec.marshalNCredentialHint2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialHintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_hints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Credential",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CredentialHint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Credential_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Credential_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Credential_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credential", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CredentialHint_field(ctx context.Context, field graphql.CollectedField, obj *domain.CredentialHint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CredentialHint_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CredentialHint_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CredentialHint", field, false, false, "String")
+}
+
+func (ec *executionContext) _CredentialHint_hint(ctx context.Context, field graphql.CollectedField, obj *domain.CredentialHint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CredentialHint_hint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CredentialHint_hint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CredentialHint", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpAction_name(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpAction_purpose(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpAction_description(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpAction_method(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.HTTPMethod) graphql.Marshaler {
+			return ec.marshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "HttpMethod")
+}
+
+func (ec *executionContext) _HttpAction_path(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpAction_headers(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_headers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.HTTPHeader) graphql.Marshaler {
+			return ec.marshalNHttpHeader2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPHeaderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_headers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HttpAction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HttpHeader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HttpAction_bodyTemplate(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_bodyTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyTemplate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_bodyTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpAction_sampleRequestData(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpAction_sampleRequestData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SampleRequestData, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HttpAction_sampleRequestData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPHeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpHeader_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
+}
+
+func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPHeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpHeader_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_createOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -3222,6 +6101,750 @@ func (ec *executionContext) fieldContext_Mutation_patchConnectorVariables(ctx co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_patchConnectorVariables_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateConnection(ctx, fc.Args["connectorId"].(string), fc.Args["input"].(CreateConnectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.Connection
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.Connection
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateConnection(ctx, fc.Args["id"].(string), fc.Args["input"].(UpdateConnectionInput), fc.Args["expectedRevision"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.Connection
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.Connection
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteConnection(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_patchConnectionVariables(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_patchConnectionVariables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PatchConnectionVariables(ctx, fc.Args["connectionId"].(string), fc.Args["properties"].([]PropertyInput), fc.Args["dynamicProperties"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.Connection
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.Connection
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_patchConnectionVariables(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_patchConnectionVariables_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setCredential(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCredential(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCredential(ctx, fc.Args["connectionId"].(string), fc.Args["input"].(CredentialInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.Credential
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.Credential
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Credential) graphql.Marshaler {
+			return ec.marshalNCredential2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredential(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCredential(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Credential(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCredential_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_patchCredential(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_patchCredential(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PatchCredential(ctx, fc.Args["id"].(string), fc.Args["properties"].([]PropertyInput), fc.Args["dynamicProperties"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.Credential
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.Credential
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Credential) graphql.Marshaler {
+			return ec.marshalNCredential2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredential(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_patchCredential(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Credential(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_patchCredential_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteCredential(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteCredential(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteCredential(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteCredential(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteCredential_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateVersion(ctx, fc.Args["connectorId"].(string), fc.Args["input"].(CreateVersionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateVersion(ctx, fc.Args["id"].(string), fc.Args["input"].(UpdateVersionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishVersion(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDefaultVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDefaultVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDefaultVersion(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ConnectorVersion
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDefaultVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDefaultVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteVersion(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3801,6 +7424,68 @@ func (ec *executionContext) fieldContext_Query_connectors(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_connectors_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_connection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_connection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Connection(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_READ")
+				if err != nil {
+					var zeroVal *domain.Connection
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.Connection
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalOConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_connection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_connection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5387,6 +9072,62 @@ func UnmarshalCreateApiKeyInput(ctx context.Context, raw any) (CreateAPIKeyInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateConnectionInput(ctx context.Context, obj any) (CreateConnectionInput, error) {
+	var it CreateConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "versionName", "variables"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "versionName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionName = data
+		case "variables":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variables"))
+			data, err := ec.unmarshalOConnectionVariableInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐConnectionVariableInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variables = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateConnectionInput unmarshals raw into the CreateConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateConnectionInput(ctx context.Context, raw any) (CreateConnectionInput, error) {
+	var out CreateConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateConnectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateConnectorInput(ctx context.Context, obj any) (CreateConnectorInput, error) {
 	var it CreateConnectorInput
 	if obj == nil {
@@ -5527,6 +9268,272 @@ func UnmarshalCreateOrganisationInput(ctx context.Context, raw any) (CreateOrgan
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context, obj any) (CreateVersionInput, error) {
+	var it CreateVersionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "actions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalOHttpActionInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPActionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateVersionInput unmarshals raw into the CreateVersionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateVersionInput(ctx context.Context, raw any) (CreateVersionInput, error) {
+	var out CreateVersionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateVersionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCredentialInput(ctx context.Context, obj any) (CredentialInput, error) {
+	var it CredentialInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"authSchemeConfigId", "kind", "position", "values", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "authSchemeConfigId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authSchemeConfigId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthSchemeConfigID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalNPropertyInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCredentialInput unmarshals raw into the CredentialInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCredentialInput(ctx context.Context, raw any) (CredentialInput, error) {
+	var out CredentialInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CredentialInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHttpActionInput(ctx context.Context, obj any) (HTTPActionInput, error) {
+	var it HTTPActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "purpose", "description", "method", "path", "headers", "bodyTemplate", "sampleRequestData"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "method":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("method"))
+			data, err := ec.unmarshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Method = data
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "headers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headers"))
+			data, err := ec.unmarshalOHttpHeaderInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPHeaderInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Headers = data
+		case "bodyTemplate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyTemplate"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyTemplate = data
+		case "sampleRequestData":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sampleRequestData"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SampleRequestData = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHttpActionInput unmarshals raw into the HttpActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHttpActionInput(ctx context.Context, raw any) (HTTPActionInput, error) {
+	var out HTTPActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HttpActionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHttpHeaderInput(ctx context.Context, obj any) (HTTPHeaderInput, error) {
+	var it HTTPHeaderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHttpHeaderInput unmarshals raw into the HttpHeaderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHttpHeaderInput(ctx context.Context, raw any) (HTTPHeaderInput, error) {
+	var out HTTPHeaderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HttpHeaderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOAuth2SettingsInput(ctx context.Context, obj any) (OAuth2SettingsInput, error) {
 	var it OAuth2SettingsInput
 	if obj == nil {
@@ -5660,6 +9667,62 @@ func UnmarshalPropertyInput(ctx context.Context, raw any) (PropertyInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateConnectionInput(ctx context.Context, obj any) (UpdateConnectionInput, error) {
+	var it UpdateConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "versionName", "variables"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "versionName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionName = data
+		case "variables":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variables"))
+			data, err := ec.unmarshalOConnectionVariableInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐConnectionVariableInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variables = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateConnectionInput unmarshals raw into the UpdateConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateConnectionInput(ctx context.Context, raw any) (UpdateConnectionInput, error) {
+	var out UpdateConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConnectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateConnectorInput(ctx context.Context, obj any) (UpdateConnectorInput, error) {
 	var it UpdateConnectorInput
 	if obj == nil {
@@ -5755,6 +9818,62 @@ func (ec *executionContext) unmarshalInputUpdateConnectorInput(ctx context.Conte
 func UnmarshalUpdateConnectorInput(ctx context.Context, raw any) (UpdateConnectorInput, error) {
 	var out UpdateConnectorInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConnectorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context, obj any) (UpdateVersionInput, error) {
+	var it UpdateVersionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "actions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalOHttpActionInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPActionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateVersionInput unmarshals raw into the UpdateVersionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateVersionInput(ctx context.Context, raw any) (UpdateVersionInput, error) {
+	var out UpdateVersionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateVersionInput", raw, &out)
 	return out, err
 }
 
@@ -5935,6 +10054,174 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var connectionImplementors = []string{"Connection"}
+
+func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSet, obj *domain.Connection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Connection")
+		case "id":
+			out.Values[i] = ec._Connection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "connectorId":
+			out.Values[i] = ec._Connection_connectorId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "connector":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connection_connector(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Connection_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "variables":
+			out.Values[i] = ec._Connection_variables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "versionName":
+			out.Values[i] = ec._Connection_versionName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connection_version(ctx, field, obj)
+				})
+		case "credentials":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connection_credentials(ctx, field, obj)
+				})
+		case "revision":
+			out.Values[i] = ec._Connection_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Connection_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Connection_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectionConnectionImplementors = []string{"ConnectionConnection"}
+
+func (ec *executionContext) _ConnectionConnection(ctx context.Context, sel ast.SelectionSet, obj *domain.ConnectionPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectionConnection")
+		case "edges":
+			out.Values[i] = ec._ConnectionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConnectionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConnectionConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectionEdgeImplementors = []string{"ConnectionEdge"}
+
+func (ec *executionContext) _ConnectionEdge(ctx context.Context, sel ast.SelectionSet, obj *domain.ConnectionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectionEdge")
+		case "cursor":
+			out.Values[i] = ec._ConnectionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ConnectionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var connectionVariableImplementors = []string{"ConnectionVariable"}
 
 func (ec *executionContext) _ConnectionVariable(ctx context.Context, sel ast.SelectionSet, obj *domain.Variable) graphql.Marshaler {
@@ -5987,73 +10274,91 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._Connector_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "organisationId":
 			out.Values[i] = ec._Connector_organisationId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Connector_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Connector_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "protocolType":
 			out.Values[i] = ec._Connector_protocolType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "documentationURL":
 			out.Values[i] = ec._Connector_documentationURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "iconURL":
 			out.Values[i] = ec._Connector_iconURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "baseURL":
 			out.Values[i] = ec._Connector_baseURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "categories":
 			out.Values[i] = ec._Connector_categories(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "authSchemeConfigs":
 			out.Values[i] = ec._Connector_authSchemeConfigs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connectionVariables":
 			out.Values[i] = ec._Connector_connectionVariables(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "revision":
 			out.Values[i] = ec._Connector_revision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Connector_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Connector_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "connections":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connector_connections(ctx, field, obj)
+				})
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connector_versions(ctx, field, obj)
+				})
+		case "version":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connector_version(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6153,6 +10458,171 @@ func (ec *executionContext) _ConnectorEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var connectorVersionImplementors = []string{"ConnectorVersion"}
+
+func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.SelectionSet, obj *domain.ConnectorVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectorVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectorVersion")
+		case "id":
+			out.Values[i] = ec._ConnectorVersion_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connectorId":
+			out.Values[i] = ec._ConnectorVersion_connectorId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ConnectorVersion_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._ConnectorVersion_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "actions":
+			out.Values[i] = ec._ConnectorVersion_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isLatest":
+			out.Values[i] = ec._ConnectorVersion_isLatest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isDefault":
+			out.Values[i] = ec._ConnectorVersion_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isPublished":
+			out.Values[i] = ec._ConnectorVersion_isPublished(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ConnectorVersion_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ConnectorVersion_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._ConnectorVersion_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectorVersionConnectionImplementors = []string{"ConnectorVersionConnection"}
+
+func (ec *executionContext) _ConnectorVersionConnection(ctx context.Context, sel ast.SelectionSet, obj *domain.VersionPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectorVersionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectorVersionConnection")
+		case "edges":
+			out.Values[i] = ec._ConnectorVersionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConnectorVersionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConnectorVersionConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectorVersionEdgeImplementors = []string{"ConnectorVersionEdge"}
+
+func (ec *executionContext) _ConnectorVersionEdge(ctx context.Context, sel ast.SelectionSet, obj *domain.VersionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectorVersionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectorVersionEdge")
+		case "cursor":
+			out.Values[i] = ec._ConnectorVersionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ConnectorVersionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createdApiKeyImplementors = []string{"CreatedApiKey"}
 
 func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.SelectionSet, obj *CreatedAPIKey) graphql.Marshaler {
@@ -6171,6 +10641,228 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 			}
 		case "secret":
 			out.Values[i] = ec._CreatedApiKey_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var credentialImplementors = []string{"Credential"}
+
+func (ec *executionContext) _Credential(ctx context.Context, sel ast.SelectionSet, obj *domain.Credential) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, credentialImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Credential")
+		case "id":
+			out.Values[i] = ec._Credential_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connectionId":
+			out.Values[i] = ec._Credential_connectionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authSchemeConfigId":
+			out.Values[i] = ec._Credential_authSchemeConfigId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Credential_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._Credential_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fieldsSet":
+			out.Values[i] = ec._Credential_fieldsSet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hints":
+			out.Values[i] = ec._Credential_hints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Credential_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Credential_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Credential_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var credentialHintImplementors = []string{"CredentialHint"}
+
+func (ec *executionContext) _CredentialHint(ctx context.Context, sel ast.SelectionSet, obj *domain.CredentialHint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, credentialHintImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CredentialHint")
+		case "field":
+			out.Values[i] = ec._CredentialHint_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hint":
+			out.Values[i] = ec._CredentialHint_hint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var httpActionImplementors = []string{"HttpAction"}
+
+func (ec *executionContext) _HttpAction(ctx context.Context, sel ast.SelectionSet, obj *domain.HTTPAction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, httpActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HttpAction")
+		case "name":
+			out.Values[i] = ec._HttpAction_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._HttpAction_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._HttpAction_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._HttpAction_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._HttpAction_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headers":
+			out.Values[i] = ec._HttpAction_headers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bodyTemplate":
+			out.Values[i] = ec._HttpAction_bodyTemplate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sampleRequestData":
+			out.Values[i] = ec._HttpAction_sampleRequestData(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var httpHeaderImplementors = []string{"HttpHeader"}
+
+func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSet, obj *domain.HTTPHeader) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HttpHeader")
+		case "name":
+			out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._HttpHeader_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6262,6 +10954,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "patchConnectorVariables":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_patchConnectorVariables(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "patchConnectionVariables":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_patchConnectionVariables(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCredential":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCredential(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "patchCredential":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_patchCredential(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteCredential":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteCredential(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDefaultVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDefaultVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteVersion(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -6482,6 +11258,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_connectors(ctx, field)
+				})
+		case "connection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_connection(ctx, field)
 				})
 		case "apiKeys":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -7058,6 +11840,42 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Connection!")
+		return graphql.Null
+	}
+	return ec._Connection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConnectionConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionPage(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectionPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectionConnection!")
+		return graphql.Null
+	}
+	return ec._ConnectionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConnectionEdge2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionEdge(ctx context.Context, sel ast.SelectionSet, v domain.ConnectionEdge) graphql.Marshaler {
+	return ec._ConnectionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConnectionEdge2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ConnectionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnectionEdge2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNConnectionVariable2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVariable(ctx context.Context, sel ast.SelectionSet, v domain.Variable) graphql.Marshaler {
 	return ec._ConnectionVariable(ctx, sel, &v)
 }
@@ -7119,8 +11937,49 @@ func (ec *executionContext) marshalNConnectorEdge2ᚕgithubᚗcomᚋplugboardᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectorVersion!")
+		return graphql.Null
+	}
+	return ec._ConnectorVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConnectorVersionConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionPage(ctx context.Context, sel ast.SelectionSet, v *domain.VersionPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectorVersionConnection!")
+		return graphql.Null
+	}
+	return ec._ConnectorVersionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConnectorVersionEdge2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionEdge(ctx context.Context, sel ast.SelectionSet, v domain.VersionEdge) graphql.Marshaler {
+	return ec._ConnectorVersionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConnectorVersionEdge2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.VersionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnectorVersionEdge2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNCreateApiKeyInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreateAPIKeyInput(ctx context.Context, v any) (CreateAPIKeyInput, error) {
 	res, err := ec.unmarshalInputCreateApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateConnectionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreateConnectionInput(ctx context.Context, v any) (CreateConnectionInput, error) {
+	res, err := ec.unmarshalInputCreateConnectionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -7134,6 +11993,11 @@ func (ec *executionContext) unmarshalNCreateOrganisationInput2githubᚗcomᚋplu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateVersionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreateVersionInput(ctx context.Context, v any) (CreateVersionInput, error) {
+	res, err := ec.unmarshalInputCreateVersionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v *CreatedAPIKey) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreatedApiKey!")
@@ -7141,6 +12005,167 @@ func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋplugboardᚋ
 	}
 	return ec._CreatedApiKey(ctx, sel, v)
 }
+
+func (ec *executionContext) marshalNCredential2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredential(ctx context.Context, sel ast.SelectionSet, v domain.Credential) graphql.Marshaler {
+	return ec._Credential(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCredential2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Credential) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCredential2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredential(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCredential2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredential(ctx context.Context, sel ast.SelectionSet, v *domain.Credential) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Credential!")
+		return graphql.Null
+	}
+	return ec._Credential(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCredentialHint2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialHint(ctx context.Context, sel ast.SelectionSet, v domain.CredentialHint) graphql.Marshaler {
+	return ec._CredentialHint(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCredentialHint2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialHintᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.CredentialHint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCredentialHint2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialHint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCredentialInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCredentialInput(ctx context.Context, v any) (CredentialInput, error) {
+	res, err := ec.unmarshalInputCredentialInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind(ctx context.Context, v any) (domain.CredentialKind, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind(ctx context.Context, sel ast.SelectionSet, v domain.CredentialKind) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CredentialKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind = map[string]domain.CredentialKind{
+		"ACTION":  domain.CredentialAction,
+		"TRIGGER": domain.CredentialTrigger,
+	}
+	marshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind = map[domain.CredentialKind]string{
+		domain.CredentialAction:  "ACTION",
+		domain.CredentialTrigger: "TRIGGER",
+	}
+)
+
+func (ec *executionContext) marshalNHttpAction2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPAction(ctx context.Context, sel ast.SelectionSet, v domain.HTTPAction) graphql.Marshaler {
+	return ec._HttpAction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHttpAction2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPActionᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.HTTPAction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHttpAction2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNHttpActionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPActionInput(ctx context.Context, v any) (HTTPActionInput, error) {
+	res, err := ec.unmarshalInputHttpActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHttpHeader2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPHeader(ctx context.Context, sel ast.SelectionSet, v domain.HTTPHeader) graphql.Marshaler {
+	return ec._HttpHeader(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHttpHeader2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPHeaderᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.HTTPHeader) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHttpHeader2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPHeader(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNHttpHeaderInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPHeaderInput(ctx context.Context, v any) (HTTPHeaderInput, error) {
+	res, err := ec.unmarshalInputHttpHeaderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod(ctx context.Context, v any) (domain.HTTPMethod, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod(ctx context.Context, sel ast.SelectionSet, v domain.HTTPMethod) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "HttpMethod!")
+	}
+	return res
+}
+
+var (
+	unmarshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod = map[string]domain.HTTPMethod{
+		"GET":    domain.MethodGet,
+		"POST":   domain.MethodPost,
+		"PUT":    domain.MethodPut,
+		"PATCH":  domain.MethodPatch,
+		"DELETE": domain.MethodDelete,
+	}
+	marshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod = map[domain.HTTPMethod]string{
+		domain.MethodGet:    "GET",
+		domain.MethodPost:   "POST",
+		domain.MethodPut:    "PUT",
+		domain.MethodPatch:  "PATCH",
+		domain.MethodDelete: "DELETE",
+	}
+)
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
@@ -7185,6 +12210,20 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋplugboardᚋplugboar
 func (ec *executionContext) unmarshalNPropertyInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInput(ctx context.Context, v any) (PropertyInput, error) {
 	res, err := ec.unmarshalInputPropertyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPropertyInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInputᚄ(ctx context.Context, v any) ([]PropertyInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]PropertyInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPropertyInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalNProtocolType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType(ctx context.Context, v any) (domain.ProtocolType, error) {
@@ -7330,8 +12369,18 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpdateConnectionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐUpdateConnectionInput(ctx context.Context, v any) (UpdateConnectionInput, error) {
+	res, err := ec.unmarshalInputUpdateConnectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateConnectorInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐUpdateConnectorInput(ctx context.Context, v any) (UpdateConnectorInput, error) {
 	res, err := ec.unmarshalInputUpdateConnectorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateVersionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐUpdateVersionInput(ctx context.Context, v any) (UpdateVersionInput, error) {
+	res, err := ec.unmarshalInputUpdateVersionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -7584,6 +12633,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Connection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOConnectionVariableInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐConnectionVariableInputᚄ(ctx context.Context, v any) ([]ConnectionVariableInput, error) {
 	if v == nil {
 		return nil, nil
@@ -7649,6 +12705,77 @@ var (
 		domain.OrderCreatedAtAsc:  "CREATED_AT_ASC",
 	}
 )
+
+func (ec *executionContext) marshalOConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConnectorVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind(ctx context.Context, v any) (*domain.CredentialKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind(ctx context.Context, sel ast.SelectionSet, v *domain.CredentialKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(marshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind[*v])
+	return res
+}
+
+var (
+	unmarshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind = map[string]domain.CredentialKind{
+		"ACTION":  domain.CredentialAction,
+		"TRIGGER": domain.CredentialTrigger,
+	}
+	marshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind = map[domain.CredentialKind]string{
+		domain.CredentialAction:  "ACTION",
+		domain.CredentialTrigger: "TRIGGER",
+	}
+)
+
+func (ec *executionContext) unmarshalOHttpActionInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPActionInputᚄ(ctx context.Context, v any) ([]HTTPActionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]HTTPActionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNHttpActionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPActionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOHttpHeaderInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPHeaderInputᚄ(ctx context.Context, v any) ([]HTTPHeaderInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]HTTPHeaderInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNHttpHeaderInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPHeaderInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {

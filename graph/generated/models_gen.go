@@ -49,6 +49,14 @@ type CreateAPIKeyInput struct {
 	ExpiresAt *time.Time     `json:"expiresAt,omitempty"`
 }
 
+type CreateConnectionInput struct {
+	Name string `json:"name"`
+	// Pin a published version by name; omit to follow the connector's default version.
+	VersionName *string `json:"versionName,omitempty"`
+	// Laid on top of the copy of the connector's connection variables, by name.
+	Variables []ConnectionVariableInput `json:"variables,omitempty"`
+}
+
 type CreateConnectorInput struct {
 	Name                string                    `json:"name"`
 	Description         *string                   `json:"description,omitempty"`
@@ -65,10 +73,45 @@ type CreateOrganisationInput struct {
 	Name string `json:"name"`
 }
 
+type CreateVersionInput struct {
+	// Unique per connector; "latest" and "default" are reserved in any case.
+	Name        string            `json:"name"`
+	Description *string           `json:"description,omitempty"`
+	Actions     []HTTPActionInput `json:"actions,omitempty"`
+}
+
 type CreatedAPIKey struct {
 	APIKey *domain.APIKey `json:"apiKey"`
 	// Shown once; only its hash is stored.
 	Secret string `json:"secret"`
+}
+
+type CredentialInput struct {
+	AuthSchemeConfigID string                `json:"authSchemeConfigId"`
+	Kind               domain.CredentialKind `json:"kind"`
+	// Index in the list; omitted, a new credential is appended and a replaced one keeps its place.
+	Position *int `json:"position,omitempty"`
+	// Every secret value of the credential (a replace, not a merge: use patchCredential to merge).
+	Values    []PropertyInput `json:"values"`
+	ExpiresAt *time.Time      `json:"expiresAt,omitempty"`
+}
+
+type HTTPActionInput struct {
+	// Unique in its version.
+	Name string `json:"name"`
+	// Default List.
+	Purpose           *string           `json:"purpose,omitempty"`
+	Description       *string           `json:"description,omitempty"`
+	Method            domain.HTTPMethod `json:"method"`
+	Path              string            `json:"path"`
+	Headers           []HTTPHeaderInput `json:"headers,omitempty"`
+	BodyTemplate      *string           `json:"bodyTemplate,omitempty"`
+	SampleRequestData *string           `json:"sampleRequestData,omitempty"`
+}
+
+type HTTPHeaderInput struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type Mutation struct {
@@ -94,6 +137,13 @@ type PropertyInput struct {
 type Query struct {
 }
 
+// All fields nullable so that omitted and null can be told apart; name is required.
+type UpdateConnectionInput struct {
+	Name        *string                   `json:"name,omitempty"`
+	VersionName *string                   `json:"versionName,omitempty"`
+	Variables   []ConnectionVariableInput `json:"variables,omitempty"`
+}
+
 // Every field is nullable so that omitted and null can be told apart; name and protocolType are
 // required and checked by the server.
 type UpdateConnectorInput struct {
@@ -108,6 +158,13 @@ type UpdateConnectorInput struct {
 	AuthSchemeConfigIDs graphql.Omittable[[]string] `json:"authSchemeConfigIDs,omitempty"`
 	// Overwrites the connector's variables (and those of all its connections). Omitted: unchanged.
 	ConnectionVariables graphql.Omittable[[]ConnectionVariableInput] `json:"connectionVariables,omitempty"`
+}
+
+// A full replace of a draft; name is required (checked by the server).
+type UpdateVersionInput struct {
+	Name        *string           `json:"name,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	Actions     []HTTPActionInput `json:"actions,omitempty"`
 }
 
 type Viewer struct {

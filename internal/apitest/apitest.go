@@ -58,7 +58,10 @@ func New(t testing.TB, st *store.Store) *Harness {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	keys := auth.NewKeys(st, logger)
 	h := server.NewHandler(server.Deps{
-		Resolver:      &graph.Resolver{OrganisationService: st, ConnectorService: st, Keys: keys, Logger: logger},
+		Resolver: &graph.Resolver{
+			OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
+			Keys: keys, Logger: logger,
+		},
 		Authenticator: keys,
 		DB:            st,
 		Logger:        logger,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/config"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 )
 
@@ -48,7 +49,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stderr)
 	root.SetErr(stderr)
-	root.AddCommand(serveCommand(stderr), migrateCommand(stderr), orgCommand(stdout, stderr), keyCommand(stdout, stderr))
+	root.AddCommand(serveCommand(stderr), migrateCommand(stderr), orgCommand(stdout, stderr), keyCommand(stdout, stderr), secretsCommand(stdout, stderr))
 	return root
 }
 
@@ -60,8 +61,9 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// openStore reads the configuration, opens the database and applies pending migrations.
-func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, config.Config, error) {
+// openStore reads the configuration, opens the database and applies pending migrations; with
+// needSecrets it also loads the credential encryption keys.
+func openStore(ctx context.Context, logger *slog.Logger, needSecrets bool) (*store.Store, config.Config, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return nil, cfg, err
@@ -78,13 +80,37 @@ func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, config.C
 	for _, m := range applied {
 		logger.Info("migration applied", "migration", m)
 	}
+	if needSecrets {
+		if st.Secrets, err = keyring(cfg); err != nil {
+			st.Close()
+			return nil, cfg, err
+		}
+	}
 	return st, cfg, nil
 }
 
-// withStore runs fn with a migrated store and a logger at level, closing the store after.
+// keyring loads the credential encryption keys: PLUGBOARD_SECRET_KEY, or for the embedded
+// default a key file generated next to the SQLite database on first start.
+func keyring(cfg config.Config) (*secrets.Keyring, error) {
+	key := cfg.SecretKey
+	if key == "" {
+		path := cfg.SecretKeyFile()
+		if path == "" {
+			return nil, errors.New("PLUGBOARD_SECRET_KEY is required with PostgreSQL: every replica must seal credentials with the same key (generate one with `plugboard secrets new-key`)")
+		}
+		var err error
+		if key, err = secrets.LoadOrCreateKeyFile(path); err != nil {
+			return nil, err
+		}
+	}
+	return secrets.ParseKeyring(key, cfg.RetiredSecretKeys)
+}
+
+// withStore runs fn with a migrated store (without credential keys) and a logger at level,
+// closing the store after.
 func withStore(cmd *cobra.Command, stderr io.Writer, level string, fn func(st *store.Store, logger *slog.Logger) error) error {
 	logger := newLogger(stderr, level)
-	st, _, err := openStore(cmd.Context(), logger)
+	st, _, err := openStore(cmd.Context(), logger, false)
 	if err != nil {
 		return err
 	}

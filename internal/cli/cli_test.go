@@ -33,6 +33,7 @@ func eachDatabase(t *testing.T, fn func(t *testing.T)) {
 			url := filepath.Join(t.TempDir(), "plugboard.db")
 			if d == store.Postgres {
 				url = testdb.NewPostgresDatabase(t)
+				t.Setenv("PLUGBOARD_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 			}
 			t.Setenv("PLUGBOARD_DATABASE_URL", url)
 			fn(t)
@@ -134,6 +135,9 @@ func TestServe(t *testing.T) {
 		select {
 		case a := <-addr:
 			base = "http://" + a
+		case code := <-done:
+			<-scanned
+			t.Fatalf("serve exited %d before listening:\n%s", code, logs.String())
 		case <-time.After(20 * time.Second):
 			t.Fatal("server did not start")
 		}

@@ -32,7 +32,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				return err
 			}
 			logger := newLogger(stderr, cfg.LogLevel)
-			st, cfg, err := openStore(ctx, logger)
+			st, cfg, err := openStore(ctx, logger, true)
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,10 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			keys := auth.NewKeys(st, logger)
 			keys.CacheTTL = cfg.KeyCacheTTL
 			handler := server.NewHandler(server.Deps{
-				Resolver:      &graph.Resolver{OrganisationService: st, ConnectorService: st, Keys: keys, Logger: logger},
+				Resolver: &graph.Resolver{
+					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
+					Keys: keys, Logger: logger,
+				},
 				Authenticator: keys,
 				DB:            st,
 				Logger:        logger,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,12 @@ type Config struct {
 	KeyCacheTTL time.Duration
 	// LogLevel is debug, info, warn or error (PLUGBOARD_LOG_LEVEL).
 	LogLevel string
+	// SecretKey is the base64 AES-256 key that seals credential values (PLUGBOARD_SECRET_KEY).
+	// Empty with SQLite: a key file next to the database is used, created on first start.
+	SecretKey string
+	// RetiredSecretKeys are comma-separated base64 keys still accepted for decryption while
+	// `plugboard secrets rotate` re-encrypts with SecretKey (PLUGBOARD_RETIRED_SECRET_KEYS).
+	RetiredSecretKeys string
 }
 
 // Defaults of the contract.
@@ -38,6 +45,9 @@ func FromEnv() (Config, error) {
 		DatabaseURL: getenv("PLUGBOARD_DATABASE_URL", DefaultDatabaseURL),
 		KeyCacheTTL: 5 * time.Second,
 		LogLevel:    getenv("PLUGBOARD_LOG_LEVEL", "info"),
+
+		SecretKey:         os.Getenv("PLUGBOARD_SECRET_KEY"),
+		RetiredSecretKeys: os.Getenv("PLUGBOARD_RETIRED_SECRET_KEYS"),
 	}
 	if v := os.Getenv("PLUGBOARD_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -54,6 +64,23 @@ func FromEnv() (Config, error) {
 		c.KeyCacheTTL = d
 	}
 	return c, nil
+}
+
+// SecretKeyFile is where the embedded default keeps its generated key: next to the SQLite
+// database file. It is empty for PostgreSQL, whose replicas must share a configured key.
+func (c Config) SecretKeyFile() string {
+	u := c.DatabaseURL
+	if strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
+		return ""
+	}
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "file:")
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		u = u[:i]
+	}
+	if u == "" || strings.Contains(u, ":memory:") {
+		return ""
+	}
+	return u + ".secret-key"
 }
 
 func getenv(name, fallback string) string {

@@ -47,3 +47,43 @@ type APIKeyStore interface {
 	// TouchAPIKey records a use at time at, unless a use at most minInterval earlier is already recorded.
 	TouchAPIKey(ctx context.Context, id string, at time.Time, minInterval time.Duration) error
 }
+
+// ConnectionService manages connections and their write-only credentials. Every method takes
+// the caller's organisation; ids of other organisations answer NOT_FOUND.
+type ConnectionService interface {
+	FindConnection(ctx context.Context, orgID, id string) (*Connection, error)
+	FindConnections(ctx context.Context, orgID, connectorID string, page PageRequest) (*ConnectionPage, error)
+	CountConnections(ctx context.Context, orgID, connectorID string) (int, error)
+	// CreateConnection returns BAD_USER_INPUT for a taken name or a pin to a missing or
+	// unpublished version.
+	CreateConnection(ctx context.Context, orgID, connectorID string, in NewConnection) (*Connection, error)
+	// UpdateConnection applies the update-and-unset rule; CONFLICT on a revision mismatch.
+	UpdateConnection(ctx context.Context, orgID, id string, in ConnectionUpdate) (*Connection, error)
+	DeleteConnection(ctx context.Context, orgID, id string) error
+	PatchConnectionVariables(ctx context.Context, orgID, id string, properties []Property, dynamicProperties *string) (*Connection, error)
+
+	ListCredentials(ctx context.Context, orgID, connectionID string, kind *CredentialKind) ([]Credential, error)
+	// SetCredential returns BAD_USER_INPUT when the values do not fit the config's scheme type.
+	SetCredential(ctx context.Context, orgID, connectionID string, in CredentialInput) (*Credential, error)
+	PatchCredential(ctx context.Context, orgID, id string, properties []Property, dynamicProperties *string) (*Credential, error)
+	DeleteCredential(ctx context.Context, orgID, id string) error
+}
+
+// VersionService manages connector versions: drafts, publishing, and the latest and default
+// aliases.
+type VersionService interface {
+	FindVersion(ctx context.Context, orgID, id string) (*ConnectorVersion, error)
+	// FindVersionByName resolves "latest" and "default"; NOT_FOUND when there is no such version.
+	FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*ConnectorVersion, error)
+	FindVersions(ctx context.Context, orgID, connectorID string, page PageRequest) (*VersionPage, error)
+	CountVersions(ctx context.Context, orgID, connectorID string) (int, error)
+	CreateVersion(ctx context.Context, orgID, connectorID string, in VersionInput) (*ConnectorVersion, error)
+	// UpdateVersion returns CONFLICT for a published version: published versions are immutable.
+	UpdateVersion(ctx context.Context, orgID, id string, in VersionInput) (*ConnectorVersion, error)
+	// PublishVersion returns CONFLICT when the version is already published.
+	PublishVersion(ctx context.Context, orgID, id string) (*ConnectorVersion, error)
+	// SetDefaultVersion returns CONFLICT for a draft.
+	SetDefaultVersion(ctx context.Context, orgID, id string) (*ConnectorVersion, error)
+	// DeleteVersion returns CONFLICT for the default version and for a pinned one.
+	DeleteVersion(ctx context.Context, orgID, id string) error
+}

@@ -205,6 +205,11 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 				return err
 			}
 		}
+		if in.ConnectionVariables != nil {
+			if err := s.propagateVariables(tx, id, *in.ConnectionVariables); err != nil {
+				return err
+			}
+		}
 		*c = updated
 		return nil
 	})
@@ -299,13 +304,27 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 	if err := in.Normalize(); err != nil {
 		return nil, err
 	}
-	_, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
 		i := findConfig(c.AuthSchemeConfigs, id)
 		if i < 0 {
 			return domain.NotFound("auth scheme config", id)
 		}
 		if in.ID != id && findConfig(c.AuthSchemeConfigs, in.ID) >= 0 {
 			return domain.Invalid("id", "%q is already the id of another auth scheme config of this connector", in.ID)
+		}
+		if in.SchemeType != c.AuthSchemeConfigs[i].SchemeType {
+			if err := refuseIfUsed(tx, connectorID, id, "change the scheme type of"); err != nil {
+				return err
+			}
+		}
+		if in.ID != id {
+			// Credentials follow their config to its new id.
+			err := tx.Model(&credentialRow{}).
+				Where("auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", id, connectorID).
+				Update("auth_scheme_config_id", in.ID).Error
+			if err != nil {
+				return err
+			}
 		}
 		c.AuthSchemeConfigs[i] = in
 		return nil
@@ -318,16 +337,35 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 
 // DeleteAuthSchemeConfig removes one config.
 func (s *Store) DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, id string) error {
-	_, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
 		i := findConfig(c.AuthSchemeConfigs, id)
 		if i < 0 {
 			return domain.NotFound("auth scheme config", id)
+		}
+		if err := refuseIfUsed(tx, connectorID, id, "delete"); err != nil {
+			return err
 		}
 		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs[:i], c.AuthSchemeConfigs[i+1:]...)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("delete auth scheme config %s: %w", id, err)
+	}
+	return nil
+}
+
+// refuseIfUsed answers CONFLICT when credentials fill the config: they hold values for its
+// scheme type and would be left meaningless.
+func refuseIfUsed(tx *gorm.DB, connectorID, configID, action string) error {
+	var n int64
+	err := tx.Model(&credentialRow{}).
+		Where("auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", configID, connectorID).
+		Count(&n).Error
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return domain.Errorf(domain.CodeConflict, "cannot %s auth scheme config %q: %d credential(s) of this connector's connections fill it; delete them first", action, configID, n)
 	}
 	return nil
 }

@@ -152,3 +152,99 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+type connectionRow struct {
+	ID              string
+	ConnectorID     string
+	OrganisationID  string
+	Name            string
+	NameKey         string
+	Variables       string
+	PinnedVersionID *string
+	// PinnedVersionName is read through a join; it is not a column.
+	PinnedVersionName *string `gorm:"->"`
+	Revision          int
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+func (connectionRow) TableName() string { return "connections" }
+
+func (r *connectionRow) domain() (*domain.Connection, error) {
+	c := &domain.Connection{
+		ID: r.ID, ConnectorID: r.ConnectorID, OrganisationID: r.OrganisationID, Name: r.Name,
+		VersionName: r.PinnedVersionName, Revision: r.Revision,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if err := decodeList(r.Variables, &c.Variables); err != nil {
+		return nil, fmt.Errorf("connection %s variables: %w", r.ID, err)
+	}
+	return c, nil
+}
+
+type versionRow struct {
+	ID             string
+	ConnectorID    string
+	OrganisationID string
+	Name           string
+	NameKey        string
+	Description    *string
+	Actions        string
+	IsLatest       bool
+	IsDefault      bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	PublishedAt    *time.Time
+}
+
+func (versionRow) TableName() string { return "connector_versions" }
+
+func (r *versionRow) domain() (*domain.ConnectorVersion, error) {
+	v := &domain.ConnectorVersion{
+		ID: r.ID, ConnectorID: r.ConnectorID, Name: r.Name, Description: r.Description,
+		IsLatest: r.IsLatest, IsDefault: r.IsDefault,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishedAt: utcPtr(r.PublishedAt),
+	}
+	if err := decodeList(r.Actions, &v.Actions); err != nil {
+		return nil, fmt.Errorf("version %s actions: %w", r.ID, err)
+	}
+	for i := range v.Actions {
+		if v.Actions[i].Headers == nil {
+			v.Actions[i].Headers = []domain.HTTPHeader{}
+		}
+	}
+	return v, nil
+}
+
+type credentialRow struct {
+	ID                 string
+	ConnectionID       string
+	AuthSchemeConfigID string
+	Kind               string
+	Position           int
+	FieldsSet          string
+	Hints              string
+	KeyID              string
+	Ciphertext         []byte
+	ExpiresAt          *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+func (credentialRow) TableName() string { return "credentials" }
+
+// domain returns the read side of a credential: never its values.
+func (r *credentialRow) domain() (*domain.Credential, error) {
+	c := &domain.Credential{
+		ID: r.ID, ConnectionID: r.ConnectionID, AuthSchemeConfigID: r.AuthSchemeConfigID,
+		Kind: domain.CredentialKind(r.Kind), Position: r.Position, ExpiresAt: utcPtr(r.ExpiresAt),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if err := decodeList(r.FieldsSet, &c.FieldsSet); err != nil {
+		return nil, fmt.Errorf("credential %s fields: %w", r.ID, err)
+	}
+	if err := decodeList(r.Hints, &c.Hints); err != nil {
+		return nil, fmt.Errorf("credential %s hints: %w", r.ID, err)
+	}
+	return c, nil
+}

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
+	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/migrations"
 )
 
@@ -40,6 +41,12 @@ type Store struct {
 	// Now is the clock; tests replace it. Times are kept in UTC at microsecond precision,
 	// the precision PostgreSQL stores, so that what is written reads back equal.
 	Now func() time.Time
+	// Secrets seals credential values; a store without it refuses to handle credentials.
+	Secrets *secrets.Keyring
+	// FailPoint, when set, is called at named points inside transactions; an error it returns
+	// aborts the transaction there. Fault-injection tests use it to prove that a change failing
+	// half way leaves nothing behind.
+	FailPoint func(point string) error
 }
 
 // Options tune the connection pool.
@@ -173,6 +180,15 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) err
 func (s *Store) forUpdate(tx *gorm.DB) *gorm.DB {
 	if s.dialect == Postgres {
 		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}
+
+// forUpdateOf locks only the rows of table when the query joins others (PostgreSQL refuses
+// FOR UPDATE on the nullable side of an outer join).
+func (s *Store) forUpdateOf(tx *gorm.DB, table string) *gorm.DB {
+	if s.dialect == Postgres {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: table}})
 	}
 	return tx
 }

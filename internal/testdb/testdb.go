@@ -19,8 +19,20 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for creating the test database
 
+	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/internal/store"
 )
+
+// Keyring seals credentials in tests: a random key per test binary.
+var Keyring = func() *secrets.Keyring {
+	key := make([]byte, secrets.KeySize)
+	_, _ = rand.Read(key)
+	k, err := secrets.NewKeyring(key)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // Dialects are the databases every storage test runs on.
 var Dialects = []store.Dialect{store.SQLite, store.Postgres}
@@ -49,6 +61,7 @@ func Open(t testing.TB, d store.Dialect) *store.Store {
 		if _, err := st.Migrate(context.Background()); err != nil {
 			t.Fatalf("migrate sqlite: %v", err)
 		}
+		st.Secrets = Keyring
 		return st
 	case store.Postgres:
 		return sharedPostgres(t)
@@ -107,6 +120,7 @@ func sharedPostgres(t testing.TB) *store.Store {
 			return
 		}
 		_, pgErr = pgStore.Migrate(context.Background())
+		pgStore.Secrets = Keyring
 	})
 	if pgErr != nil {
 		t.Fatalf("postgres test database: %v", pgErr)

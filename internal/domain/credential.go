@@ -1,0 +1,202 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// CredentialKind says which requests a credential applies to.
+type CredentialKind string
+
+// The credential kinds: two ordered lists per connection.
+const (
+	CredentialAction  CredentialKind = "ACTION"
+	CredentialTrigger CredentialKind = "TRIGGER"
+)
+
+// Credential is one filled-in auth scheme config of a connection. Its secret values are
+// write-only: they are encrypted at rest and never leave the server; reads show which fields
+// are set and, for some, a short hint.
+type Credential struct {
+	ID                 string
+	ConnectionID       string
+	AuthSchemeConfigID string
+	Kind               CredentialKind
+	Position           int
+	FieldsSet          []string
+	Hints              []CredentialHint
+	ExpiresAt          *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// CredentialHint is a recognisable fragment of a secret value.
+type CredentialHint struct {
+	Field string `json:"field"`
+	Hint  string `json:"hint"`
+}
+
+// CredentialInput is the input of SetCredential: it creates the connection's credential for
+// (Kind, AuthSchemeConfigID) or replaces its values.
+type CredentialInput struct {
+	AuthSchemeConfigID string
+	Kind               CredentialKind
+	// Position, when set, moves the credential to that index of its list; otherwise a new
+	// credential is appended and a replaced one keeps its place.
+	Position  *int
+	Values    []Property
+	ExpiresAt *time.Time
+}
+
+// Credential field names.
+const (
+	FieldUsername     = "username"
+	FieldPassword     = "password"
+	FieldToken        = "token"
+	FieldAPIKey       = "apiKey"
+	FieldClientID     = "clientId"
+	FieldClientSecret = "clientSecret"
+	FieldRefreshToken = "refreshToken"
+	FieldAccessToken  = "accessToken"
+)
+
+// MaxSecretValueBytes bounds one secret value.
+const MaxSecretValueBytes = 16384
+
+// credentialFields lists, per scheme type, the fields a credential may hold.
+var credentialFields = map[AuthSchemeType][]string{
+	SchemeNone:   {},
+	SchemeBasic:  {FieldUsername, FieldPassword},
+	SchemeBearer: {FieldToken},
+	SchemeAPIKey: {FieldAPIKey},
+	SchemeOAuth2: {FieldClientID, FieldClientSecret, FieldUsername, FieldPassword, FieldRefreshToken, FieldAccessToken},
+}
+
+// RequiredCredentialFields lists the fields a credential for config must hold.
+func RequiredCredentialFields(config AuthSchemeConfig) []string {
+	switch config.SchemeType {
+	case SchemeBasic:
+		return []string{FieldUsername, FieldPassword}
+	case SchemeBearer:
+		return []string{FieldToken}
+	case SchemeAPIKey:
+		return []string{FieldAPIKey}
+	case SchemeOAuth2:
+		req := []string{FieldClientID, FieldClientSecret}
+		if o := config.OAuth2; o != nil && o.Grant != nil && *o.Grant == GrantPassword {
+			req = append(req, FieldUsername, FieldPassword)
+		}
+		return req
+	}
+	return nil
+}
+
+// ValidateCredentialFieldName checks that name is a field of the config's scheme type.
+func ValidateCredentialFieldName(config AuthSchemeConfig) func(field, name string) error {
+	allowed := credentialFields[config.SchemeType]
+	return func(field, name string) error {
+		if !slices.Contains(allowed, name) {
+			if len(allowed) == 0 {
+				return Invalid(field, "a %s credential holds no values", config.SchemeType)
+			}
+			return Invalid(field, "%q is not a field of a %s credential (fields: %v)", name, config.SchemeType, allowed)
+		}
+		return nil
+	}
+}
+
+// ValidateCredentialValues checks a complete set of values against the config: known fields,
+// sizes, and the fields its scheme needs. Messages name fields, never values.
+func ValidateCredentialValues(field string, config AuthSchemeConfig, values []Variable) error {
+	validName := ValidateCredentialFieldName(config)
+	seen := map[string]bool{}
+	for i, v := range values {
+		item := fmt.Sprintf("%s[%d]", field, i)
+		if err := validName(item+".name", v.Name); err != nil {
+			return err
+		}
+		if seen[v.Name] {
+			return Invalid(item+".name", "%q is given twice", v.Name)
+		}
+		seen[v.Name] = true
+		if len(v.Value) > MaxSecretValueBytes || !utf8.ValidString(v.Value) {
+			return Invalid(item+".value", "must be valid UTF-8 of at most %d bytes", MaxSecretValueBytes)
+		}
+	}
+	for _, req := range RequiredCredentialFields(config) {
+		if v, ok := lookup(values, req); !ok || v == "" {
+			return Invalid(field, "a %s credential needs %s", describeScheme(config), req)
+		}
+	}
+	return nil
+}
+
+func describeScheme(c AuthSchemeConfig) string {
+	if c.SchemeType == SchemeOAuth2 && c.OAuth2 != nil && c.OAuth2.Grant != nil {
+		return "OAuth2 " + grantWords(*c.OAuth2.Grant)
+	}
+	return string(c.SchemeType)
+}
+
+func lookup(values []Variable, name string) (string, bool) {
+	for _, v := range values {
+		if v.Name == name {
+			return v.Value, true
+		}
+	}
+	return "", false
+}
+
+// hintable fields show their last four characters when long enough that four characters give
+// nothing away; passwords and client secrets never show anything.
+var hintable = map[string]bool{FieldToken: true, FieldAPIKey: true, FieldClientID: true, FieldRefreshToken: true, FieldAccessToken: true}
+
+// MinHintedLength is the shortest value that gets a hint.
+const MinHintedLength = 16
+
+// CredentialSummary returns the read side of values: the fields set, in a stable order, and
+// their hints.
+func CredentialSummary(values []Variable) (fields []string, hints []CredentialHint) {
+	fields = []string{}
+	hints = []CredentialHint{}
+	for _, v := range values {
+		if v.Value == "" {
+			continue
+		}
+		fields = append(fields, v.Name)
+		switch {
+		case hintable[v.Name] && utf8.RuneCountInString(v.Value) >= MinHintedLength:
+			r := []rune(v.Value)
+			hints = append(hints, CredentialHint{Field: v.Name, Hint: "…" + string(r[len(r)-4:])})
+		case v.Name == FieldUsername && utf8.RuneCountInString(v.Value) >= 4:
+			r := []rune(v.Value)
+			hints = append(hints, CredentialHint{Field: v.Name, Hint: string(r[0]) + "…"})
+		}
+	}
+	slices.Sort(fields)
+	slices.SortFunc(hints, func(a, b CredentialHint) int {
+		if a.Field < b.Field {
+			return -1
+		}
+		return 1
+	})
+	return fields, hints
+}
+
+// Validate checks the parts of the input that do not depend on the stored state.
+func (in *CredentialInput) Validate() error {
+	switch in.Kind {
+	case CredentialAction, CredentialTrigger:
+	default:
+		return Invalid("kind", "must be ACTION or TRIGGER")
+	}
+	if in.AuthSchemeConfigID == "" {
+		return Invalid("authSchemeConfigId", "is required")
+	}
+	if in.Position != nil && *in.Position < 0 {
+		return Invalid("position", "must not be negative")
+	}
+	return nil
+}

@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// connections selects connection rows with the name of their pinned version.
+func connections(db *gorm.DB) *gorm.DB {
+	return db.Table("connections").
+		Select("connections.*, pv.name AS pinned_version_name").
+		Joins("LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id")
+}
+
+// FindConnection returns NOT_FOUND for a missing connection and for one of another organisation.
+func (s *Store) FindConnection(ctx context.Context, orgID, id string) (*domain.Connection, error) {
+	var row connectionRow
+	err := connections(s.db.WithContext(ctx)).Where("connections.id = ? AND connections.organisation_id = ?", id, orgID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, domain.NotFound("connection", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find connection %s: %w", id, err)
+	}
+	return row.domain()
+}
+
+const connectionsOrder domain.ConnectorOrder = "CONNECTIONS"
+
+// FindConnections returns a page of a connector's connections, oldest first.
+func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (*domain.ConnectionPage, error) {
+	after, err := decodeCursor(page.After, connectionsOrder)
+	if err != nil {
+		return nil, err
+	}
+	result := &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: connectorID}
+	if page.First == 0 {
+		return result, nil
+	}
+	q := connections(s.db.WithContext(ctx)).Where("connections.connector_id = ? AND connections.organisation_id = ?", connectorID, orgID)
+	if after != nil {
+		q = q.Where("(connections.created_at, connections.id) > (?, ?)", after.Time, after.ID)
+	}
+	var rows []connectionRow
+	if err := q.Order("connections.created_at ASC, connections.id ASC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	if len(rows) > page.First {
+		rows = rows[:page.First]
+		result.PageInfo.HasNextPage = true
+	}
+	for i := range rows {
+		c, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		cur := cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}.encode()
+		result.Edges = append(result.Edges, domain.ConnectionEdge{Cursor: cur, Node: c})
+		result.PageInfo.EndCursor = &cur
+	}
+	return result, nil
+}
+
+// CountConnections counts a connector's connections.
+func (s *Store) CountConnections(ctx context.Context, orgID, connectorID string) (int, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&connectionRow{}).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("count connections: %w", err)
+	}
+	return int(n), nil
+}
+
+// CreateConnection creates a connection starting from a copy of the connector's variables.
+func (s *Store) CreateConnection(ctx context.Context, orgID, connectorID string, in domain.NewConnection) (*domain.Connection, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var created *domain.Connection
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		// The connector is locked so that a concurrent overwrite of its variables either
+		// happens before this copy or reaches the new connection.
+		connector, err := s.lockConnector(tx, orgID, connectorID)
+		if err != nil {
+			return err
+		}
+		pinned, err := s.resolvePin(tx, connectorID, in.VersionName)
+		if err != nil {
+			return err
+		}
+		if err := checkConnectionName(tx, connectorID, "", in.Name); err != nil {
+			return err
+		}
+		vars := domain.InitialVariables(connector.ConnectionVariables, in.Variables)
+		if err := domain.ValidateVariables("variables", vars); err != nil {
+			return err
+		}
+		now := s.now()
+		row := connectionRow{
+			ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
+			Variables: encodeList(vars), PinnedVersionID: pinned, Revision: 1, CreatedAt: now, UpdatedAt: now,
+		}
+		if err := tx.Omit("PinnedVersionName").Create(&row).Error; err != nil {
+			return translateConnectionErr(err, in.Name)
+		}
+		row.PinnedVersionName = in.VersionName
+		created, err = row.domain()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create connection: %w", err)
+	}
+	return created, nil
+}
+
+func (s *Store) lockConnector(tx *gorm.DB, orgID, id string) (*domain.Connector, error) {
+	var row connectorRow
+	err := s.forUpdate(tx).Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, domain.NotFound("connector", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return row.domain()
+}
+
+// resolvePin turns a pinned version name into its id; the version must be published.
+func (s *Store) resolvePin(tx *gorm.DB, connectorID string, name *string) (*string, error) {
+	if name == nil {
+		return nil, nil
+	}
+	var row versionRow
+	err := tx.Where("connector_id = ? AND name_key = ?", connectorID, domain.NameKey(*name)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, domain.Invalid("versionName", "the connector has no version named %q", *name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if row.PublishedAt == nil {
+		return nil, domain.Invalid("versionName", "version %q is a draft; only published versions can be pinned", row.Name)
+	}
+	return &row.ID, nil
+}
+
+func checkConnectionName(tx *gorm.DB, connectorID, id, name string) error {
+	var n int64
+	if err := tx.Model(&connectionRow{}).Where("connector_id = ? AND name_key = ? AND id <> ?", connectorID, domain.NameKey(name), id).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return domain.Invalid("name", "the connector already has a connection named %q", name)
+	}
+	return nil
+}
+
+func translateConnectionErr(err error, name string) error {
+	if _, unique := isUniqueViolation(err); unique {
+		return domain.Invalid("name", "the connector already has a connection named %q", name)
+	}
+	return err
+}
+
+// UpdateConnection replaces the connection's name, pin and variables (update-and-unset).
+func (s *Store) UpdateConnection(ctx context.Context, orgID, id string, in domain.ConnectionUpdate) (*domain.Connection, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := s.mutateConnection(ctx, orgID, id, func(tx *gorm.DB, c *domain.Connection) error {
+		if in.ExpectedRevision != nil && *in.ExpectedRevision != c.Revision {
+			return domain.Errorf(domain.CodeConflict, "connection %q is at revision %d, not the expected %d; reload it and apply your change again", c.ID, c.Revision, *in.ExpectedRevision)
+		}
+		if domain.NameKey(in.Name) != domain.NameKey(c.Name) {
+			if err := checkConnectionName(tx, c.ConnectorID, c.ID, in.Name); err != nil {
+				return err
+			}
+		}
+		c.Name, c.VersionName, c.Variables = in.Name, in.VersionName, in.Variables
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update connection %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// mutateConnection loads a connection locked for update, lets change modify it, and stores it
+// with the next revision, all in one transaction. change may also write other rows of the
+// connection (its credentials) through tx.
+func (s *Store) mutateConnection(ctx context.Context, orgID, id string, change func(tx *gorm.DB, c *domain.Connection) error) (*domain.Connection, error) {
+	var result *domain.Connection
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		var row connectionRow
+		err := connections(s.forUpdateOf(tx, "connections")).Where("connections.id = ? AND connections.organisation_id = ?", id, orgID).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return domain.NotFound("connection", id)
+		}
+		if err != nil {
+			return err
+		}
+		c, err := row.domain()
+		if err != nil {
+			return err
+		}
+		if err := change(tx, c); err != nil {
+			return err
+		}
+		pinned, err := s.resolvePin(tx, c.ConnectorID, c.VersionName)
+		if err != nil {
+			return err
+		}
+		c.Revision = row.Revision + 1
+		c.UpdatedAt = s.now()
+		res := tx.Model(&connectionRow{}).Where("id = ?", id).Updates(map[string]any{
+			"name":              c.Name,
+			"name_key":          domain.NameKey(c.Name),
+			"variables":         encodeList(c.Variables),
+			"pinned_version_id": pinned,
+			"revision":          c.Revision,
+			"updated_at":        c.UpdatedAt,
+		})
+		if res.Error != nil {
+			return translateConnectionErr(res.Error, c.Name)
+		}
+		if c.Variables == nil {
+			c.Variables = []domain.Variable{}
+		}
+		result = c
+		return nil
+	})
+	return result, err
+}
+
+// DeleteConnection removes a connection and its credentials.
+func (s *Store) DeleteConnection(ctx context.Context, orgID, id string) error {
+	res := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectionRow{})
+	if res.Error != nil {
+		return fmt.Errorf("delete connection %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return domain.NotFound("connection", id)
+	}
+	return nil
+}
+
+// PatchConnectionVariables merges properties into the connection's variables.
+func (s *Store) PatchConnectionVariables(ctx context.Context, orgID, id string, properties []domain.Property, dynamicProperties *string) (*domain.Connection, error) {
+	c, err := s.mutateConnection(ctx, orgID, id, func(_ *gorm.DB, c *domain.Connection) error {
+		merged, err := domain.MergeProperties(c.Variables, properties, dynamicProperties, domain.ValidateVariableName)
+		if err != nil {
+			return err
+		}
+		if err := domain.ValidateVariables("variables", merged); err != nil {
+			return err
+		}
+		c.Variables = merged
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("patch connection %s variables: %w", id, err)
+	}
+	return c, nil
+}
+
+// propagateVariables overwrites the variables of every connection of a connector: part of
+// updateConnector's transaction.
+func (s *Store) propagateVariables(tx *gorm.DB, connectorID string, vars []domain.Variable) error {
+	err := tx.Model(&connectionRow{}).Where("connector_id = ?", connectorID).Updates(map[string]any{
+		"variables":  encodeList(vars),
+		"revision":   gorm.Expr("revision + 1"),
+		"updated_at": s.now(),
+	}).Error
+	if err != nil {
+		return fmt.Errorf("overwrite connection variables: %w", err)
+	}
+	return s.failPoint("updateConnector.variablesPropagated")
+}
+
+// failPoint lets fault-injection tests fail a transaction at a named point.
+func (s *Store) failPoint(name string) error {
+	if s.FailPoint == nil {
+		return nil
+	}
+	return s.FailPoint(name)
+}
+
+var _ domain.ConnectionService = (*Store)(nil)

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// FindVersion returns NOT_FOUND for a missing version and for one of another organisation.
+func (s *Store) FindVersion(ctx context.Context, orgID, id string) (*domain.ConnectorVersion, error) {
+	var row versionRow
+	err := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error
+	if err != nil {
+		return nil, notFoundOr(err, "version", id)
+	}
+	return row.domain()
+}
+
+// FindVersionByName resolves a version name of a connector; "latest" and "default" (in any
+// case) resolve the aliases. NOT_FOUND when there is no such version.
+func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*domain.ConnectorVersion, error) {
+	q := s.db.WithContext(ctx).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case domain.VersionLatest:
+		q = q.Where("is_latest = ?", true)
+	case domain.VersionDefault:
+		q = q.Where("is_default = ?", true)
+	default:
+		q = q.Where("name_key = ?", domain.NameKey(name))
+	}
+	var row versionRow
+	if err := q.Take(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) && domain.IsReservedVersionName(name) {
+			return nil, domain.Errorf(domain.CodeNotFound, "the connector has no %s version: none is published", strings.ToLower(strings.TrimSpace(name)))
+		}
+		return nil, notFoundOr(err, "version", name)
+	}
+	return row.domain()
+}
+
+const versionsOrder domain.ConnectorOrder = "VERSIONS"
+
+// FindVersions returns a page of a connector's versions, newest first.
+func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (*domain.VersionPage, error) {
+	after, err := decodeCursor(page.After, versionsOrder)
+	if err != nil {
+		return nil, err
+	}
+	result := &domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: connectorID}
+	if page.First == 0 {
+		return result, nil
+	}
+	q := s.db.WithContext(ctx).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
+	if after != nil {
+		q = q.Where("(created_at, id) < (?, ?)", after.Time, after.ID)
+	}
+	var rows []versionRow
+	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list versions: %w", err)
+	}
+	if len(rows) > page.First {
+		rows = rows[:page.First]
+		result.PageInfo.HasNextPage = true
+	}
+	for i := range rows {
+		v, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		cur := cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}.encode()
+		result.Edges = append(result.Edges, domain.VersionEdge{Cursor: cur, Node: v})
+		result.PageInfo.EndCursor = &cur
+	}
+	return result, nil
+}
+
+// CountVersions counts a connector's versions.
+func (s *Store) CountVersions(ctx context.Context, orgID, connectorID string) (int, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&versionRow{}).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("count versions: %w", err)
+	}
+	return int(n), nil
+}
+
+// CreateVersion creates a draft.
+func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in domain.VersionInput) (*domain.ConnectorVersion, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var created *domain.ConnectorVersion
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if _, err := s.lockConnector(tx, orgID, connectorID); err != nil {
+			return err
+		}
+		if err := checkVersionName(tx, connectorID, "", in.Name); err != nil {
+			return err
+		}
+		now := s.now()
+		row := versionRow{
+			ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
+			Description: in.Description, Actions: encodeList(in.Actions), CreatedAt: now, UpdatedAt: now,
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return translateVersionErr(err, in.Name)
+		}
+		var err error
+		created, err = row.domain()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create version: %w", err)
+	}
+	return created, nil
+}
+
+func checkVersionName(tx *gorm.DB, connectorID, id, name string) error {
+	var n int64
+	if err := tx.Model(&versionRow{}).Where("connector_id = ? AND name_key = ? AND id <> ?", connectorID, domain.NameKey(name), id).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return domain.Invalid("name", "the connector already has a version named %q", name)
+	}
+	return nil
+}
+
+func translateVersionErr(err error, name string) error {
+	if _, unique := isUniqueViolation(err); unique {
+		return domain.Invalid("name", "the connector already has a version named %q", name)
+	}
+	return err
+}
+
+// mutateVersion runs change on a version with its connector locked, so that the aliases
+// (latest, default) and pins of one connector change one transaction at a time.
+func (s *Store) mutateVersion(ctx context.Context, orgID, id string, change func(tx *gorm.DB, v *versionRow) error) (*domain.ConnectorVersion, error) {
+	var result *domain.ConnectorVersion
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		var row versionRow
+		if err := tx.Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error; err != nil {
+			return notFoundOr(err, "version", id)
+		}
+		if _, err := s.lockConnector(tx, orgID, row.ConnectorID); err != nil {
+			return err
+		}
+		// Read again under the lock: another transaction may have changed it meanwhile.
+		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
+			return notFoundOr(err, "version", id)
+		}
+		if err := change(tx, &row); err != nil {
+			return err
+		}
+		if row.ID == "" {
+			return nil // deleted
+		}
+		var err error
+		result, err = row.domain()
+		return err
+	})
+	return result, err
+}
+
+// UpdateVersion replaces a draft's name, description and actions.
+func (s *Store) UpdateVersion(ctx context.Context, orgID, id string, in domain.VersionInput) (*domain.ConnectorVersion, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	v, err := s.mutateVersion(ctx, orgID, id, func(tx *gorm.DB, row *versionRow) error {
+		if row.PublishedAt != nil {
+			return domain.Errorf(domain.CodeConflict, "version %q is published and cannot change; create a new version instead", row.Name)
+		}
+		if domain.NameKey(in.Name) != row.NameKey {
+			if err := checkVersionName(tx, row.ConnectorID, row.ID, in.Name); err != nil {
+				return err
+			}
+		}
+		row.Name, row.NameKey, row.Description, row.Actions = in.Name, domain.NameKey(in.Name), in.Description, encodeList(in.Actions)
+		row.UpdatedAt = s.now()
+		err := tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+			"name": row.Name, "name_key": row.NameKey, "description": row.Description, "actions": row.Actions, "updated_at": row.UpdatedAt,
+		}).Error
+		return translateVersionErr(err, in.Name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update version %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// PublishVersion makes a draft immutable and the connector's one latest version; the first
+// published version also becomes the default when there is none.
+func (s *Store) PublishVersion(ctx context.Context, orgID, id string) (*domain.ConnectorVersion, error) {
+	v, err := s.mutateVersion(ctx, orgID, id, func(tx *gorm.DB, row *versionRow) error {
+		if row.PublishedAt != nil {
+			return domain.Errorf(domain.CodeConflict, "version %q is already published", row.Name)
+		}
+		now := s.now()
+		if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_latest = ?", row.ConnectorID, true).Update("is_latest", false).Error; err != nil {
+			return err
+		}
+		var defaults int64
+		if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_default = ?", row.ConnectorID, true).Count(&defaults).Error; err != nil {
+			return err
+		}
+		row.PublishedAt, row.UpdatedAt, row.IsLatest = &now, now, true
+		row.IsDefault = defaults == 0
+		return tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+			"published_at": now, "updated_at": now, "is_latest": true, "is_default": row.IsDefault,
+		}).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish version %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// SetDefaultVersion makes a published version the connector's default.
+func (s *Store) SetDefaultVersion(ctx context.Context, orgID, id string) (*domain.ConnectorVersion, error) {
+	v, err := s.mutateVersion(ctx, orgID, id, func(tx *gorm.DB, row *versionRow) error {
+		if row.PublishedAt == nil {
+			return domain.Errorf(domain.CodeConflict, "version %q is a draft; only a published version can be the default", row.Name)
+		}
+		if row.IsDefault {
+			return nil
+		}
+		if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_default = ?", row.ConnectorID, true).Update("is_default", false).Error; err != nil {
+			return err
+		}
+		row.IsDefault = true
+		return tx.Model(&versionRow{}).Where("id = ?", row.ID).Update("is_default", true).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set default version %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// DeleteVersion deletes a version that is neither the default nor pinned by a connection. When
+// it was the latest, the most recently published remaining version becomes the latest.
+func (s *Store) DeleteVersion(ctx context.Context, orgID, id string) error {
+	_, err := s.mutateVersion(ctx, orgID, id, func(tx *gorm.DB, row *versionRow) error {
+		if row.IsDefault {
+			return domain.Errorf(domain.CodeConflict, "version %q is the connector's default version; make another version the default first", row.Name)
+		}
+		var pinned []string
+		if err := tx.Model(&connectionRow{}).Where("pinned_version_id = ?", row.ID).Order("name").Limit(6).Pluck("name", &pinned).Error; err != nil {
+			return err
+		}
+		if len(pinned) > 0 {
+			names := strings.Join(pinned[:min(len(pinned), 5)], ", ")
+			if len(pinned) > 5 {
+				names += ", …"
+			}
+			return domain.Errorf(domain.CodeConflict, "version %q is pinned by connections (%s); pin them to another version first", row.Name, names)
+		}
+		if err := tx.Delete(&versionRow{}, "id = ?", row.ID).Error; err != nil {
+			return err
+		}
+		if row.IsLatest {
+			var next versionRow
+			err := tx.Where("connector_id = ? AND published_at IS NOT NULL", row.ConnectorID).Order("published_at DESC, id DESC").Take(&next).Error
+			if err == nil {
+				err = tx.Model(&versionRow{}).Where("id = ?", next.ID).Update("is_latest", true).Error
+			}
+			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+		}
+		row.ID = ""
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete version %s: %w", id, err)
+	}
+	return nil
+}
+
+var _ domain.VersionService = (*Store)(nil)
