@@ -11,51 +11,86 @@ import (
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
-// idOperations are the operations that take a connector id (or an id of something in it);
-// each must answer a foreign id exactly as a missing one.
+// ids names one resource of each kind, for the tenancy table.
+type ids struct{ connector, connection, credential, version string }
+
+// idOperations are the operations that take an id; each must answer another organisation's id
+// exactly as a missing one.
 var idOperations = []struct {
 	name  string
 	query string
-	vars  func(id string) map[string]any
+	vars  func(id ids) map[string]any
 }{
-	{"connector", getConnector, func(id string) map[string]any { return map[string]any{"id": id} }},
-	{"updateConnector", updateConnector, func(id string) map[string]any {
-		return map[string]any{"id": id, "input": map[string]any{"name": "Hijacked", "protocolType": "HTTP"}}
+	{"connector", getConnector, func(id ids) map[string]any { return map[string]any{"id": id.connector} }},
+	{"updateConnector", updateConnector, func(id ids) map[string]any {
+		return map[string]any{"id": id.connector, "input": map[string]any{"name": "Hijacked", "protocolType": "HTTP"}}
 	}},
-	{"deleteConnector", `mutation($id: ID!) { deleteConnector(id: $id) }`, func(id string) map[string]any { return map[string]any{"id": id} }},
-	{"createAuthSchemeConfig", createConfig, func(id string) map[string]any {
-		return map[string]any{"c": id, "input": map[string]any{"id": "evil", "schemeType": "BASIC"}}
+	{"deleteConnector", `mutation($id: ID!) { deleteConnector(id: $id) }`, func(id ids) map[string]any { return map[string]any{"id": id.connector} }},
+	{"createAuthSchemeConfig", createConfig, func(id ids) map[string]any {
+		return map[string]any{"c": id.connector, "input": map[string]any{"id": "evil", "schemeType": "BASIC"}}
 	}},
-	{"updateAuthSchemeConfig", updateConfig, func(id string) map[string]any {
-		return map[string]any{"c": id, "id": "basic", "input": map[string]any{"id": "basic", "schemeType": "NONE"}}
+	{"updateAuthSchemeConfig", updateConfig, func(id ids) map[string]any {
+		return map[string]any{"c": id.connector, "id": "basic", "input": map[string]any{"id": "basic", "schemeType": "NONE"}}
 	}},
-	{"deleteAuthSchemeConfig", deleteConfig, func(id string) map[string]any { return map[string]any{"c": id, "id": "basic"} }},
-	{"patchConnectorVariables", patchVariables, func(id string) map[string]any {
-		return map[string]any{"c": id, "d": `{"Region":"us"}`}
+	{"deleteAuthSchemeConfig", deleteConfig, func(id ids) map[string]any { return map[string]any{"c": id.connector, "id": "basic"} }},
+	{"patchConnectorVariables", patchVariables, func(id ids) map[string]any {
+		return map[string]any{"c": id.connector, "d": `{"Region":"us"}`}
 	}},
+	{"connection", getConnection, func(id ids) map[string]any { return map[string]any{"id": id.connection} }},
+	{"createConnection", createConnection, func(id ids) map[string]any {
+		return map[string]any{"c": id.connector, "input": map[string]any{"name": "intruder"}}
+	}},
+	{"updateConnection", updateConnection, func(id ids) map[string]any {
+		return map[string]any{"id": id.connection, "input": map[string]any{"name": "Hijacked"}}
+	}},
+	{"deleteConnection", deleteConnection, func(id ids) map[string]any { return map[string]any{"id": id.connection} }},
+	{"patchConnectionVariables", patchConnection, func(id ids) map[string]any { return map[string]any{"id": id.connection, "d": `{"A":"b"}`} }},
+	{"setCredential", setCredential, func(id ids) map[string]any {
+		return map[string]any{"id": id.connection, "input": basicCredential("evil", "evil")}
+	}},
+	{"patchCredential", patchCredential, func(id ids) map[string]any { return map[string]any{"id": id.credential, "d": `{"password":"x"}`} }},
+	{"deleteCredential", deleteCredential, func(id ids) map[string]any { return map[string]any{"id": id.credential} }},
+	{"createVersion", createVersion, func(id ids) map[string]any {
+		return map[string]any{"c": id.connector, "input": map[string]any{"name": "evil"}}
+	}},
+	{"updateVersion", updateVersion, func(id ids) map[string]any {
+		return map[string]any{"id": id.version, "input": map[string]any{"name": "evil"}}
+	}},
+	{"publishVersion", publishVersion, func(id ids) map[string]any { return map[string]any{"id": id.version} }},
+	{"setDefaultVersion", setDefaultVersion, func(id ids) map[string]any { return map[string]any{"id": id.version} }},
+	{"deleteVersion", deleteVersion, func(id ids) map[string]any { return map[string]any{"id": id.version} }},
 }
 
 func TestTenancyForeignIDIsNotFound(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
 		owner := h.NewOrg(t)
 		intruder := h.NewOrg(t)
-		id := mustCreate(t, owner, fullConnector("Private")).String("createConnector.id")
+		var own ids
+		own.connector = mustCreate(t, owner, fullConnector("Private")).String("createConnector.id")
+		own.connection = owner.Do(t, createConnection, map[string]any{"c": own.connector, "input": map[string]any{"name": "c"}}).OK(t).String("createConnection.id")
+		own.credential = owner.Do(t, setCredential, map[string]any{"id": own.connection, "input": basicCredential("u", "p")}).OK(t).String("setCredential.id")
+		own.version = owner.Do(t, createVersion, map[string]any{"c": own.connector, "input": map[string]any{"name": "1"}}).OK(t).String("createVersion.id")
 		missing := "01a00000-0000-7000-8000-000000000000"
-		before := snapshot(t, owner, id)
+		none := ids{missing, missing, missing, missing}
+		before := snapshot(t, owner, own.connector) + connectionSnapshot(t, owner, own.connection)
 		for _, op := range idOperations {
 			t.Run(op.name, func(t *testing.T) {
-				foreign := intruder.Do(t, op.query, op.vars(id)).ExpectError(t, "NOT_FOUND", "")
-				random := intruder.Do(t, op.query, op.vars(missing)).ExpectError(t, "NOT_FOUND", "")
-				if strings.ReplaceAll(foreign.Body, id, "ID") != strings.ReplaceAll(random.Body, missing, "ID") {
+				foreign := intruder.Do(t, op.query, op.vars(own)).ExpectError(t, "NOT_FOUND", "")
+				random := intruder.Do(t, op.query, op.vars(none)).ExpectError(t, "NOT_FOUND", "")
+				normalized := foreign.Body
+				for _, id := range []string{own.connector, own.connection, own.credential, own.version} {
+					normalized = strings.ReplaceAll(normalized, id, missing)
+				}
+				if normalized != random.Body {
 					t.Errorf("foreign and missing ids answer differently:\n%s\n%s", foreign.Body, random.Body)
 				}
 			})
 		}
-		if snapshot(t, owner, id) != before {
-			t.Fatal("another organisation changed the connector")
+		if snapshot(t, owner, own.connector)+connectionSnapshot(t, owner, own.connection) != before {
+			t.Fatal("another organisation changed the connector or its connection")
 		}
 		r := intruder.Do(t, `{ connectors { totalCount edges { node { id } } } }`, nil).OK(t)
-		if r.Int("connectors.totalCount") != 0 || strings.Contains(r.Body, id) {
+		if r.Int("connectors.totalCount") != 0 || strings.Contains(r.Body, own.connector) {
 			t.Errorf("another organisation's connector is listed: %s", r.Body)
 		}
 	})

@@ -123,6 +123,7 @@ type Response struct {
 	Body   string
 	Data   map[string]any
 	Errors []Error
+	logs   *SyncBuffer
 }
 
 // Error is one GraphQL error.
@@ -141,10 +142,10 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	return send(t, req)
+	return send(t, req, c.h.Logs)
 }
 
-func send(t testing.TB, req *http.Request) *Response {
+func send(t testing.TB, req *http.Request, logs *SyncBuffer) *Response {
 	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -152,7 +153,7 @@ func send(t testing.TB, req *http.Request) *Response {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	r := &Response{Status: res.StatusCode, Body: string(raw)}
+	r := &Response{Status: res.StatusCode, Body: string(raw), logs: logs}
 	var decoded struct {
 		Data   map[string]any `json:"data"`
 		Errors []Error        `json:"errors"`
@@ -168,9 +169,17 @@ func send(t testing.TB, req *http.Request) *Response {
 func (r *Response) OK(t testing.TB) *Response {
 	t.Helper()
 	if len(r.Errors) > 0 || r.Status != http.StatusOK {
-		t.Fatalf("unexpected errors (HTTP %d): %s", r.Status, r.Body)
+		t.Fatalf("unexpected errors (HTTP %d): %s%s", r.Status, r.Body, r.serverLog())
 	}
 	return r
+}
+
+// serverLog adds the server's log when the response is an internal error, to say why.
+func (r *Response) serverLog() string {
+	if r.Code() != "INTERNAL_SERVER_ERROR" || r.logs == nil {
+		return ""
+	}
+	return "\nserver log:\n" + r.logs.String()
 }
 
 // Code is the extensions.code of the first error, or "".
@@ -203,7 +212,7 @@ func (r *Response) Message() string {
 func (r *Response) ExpectError(t testing.TB, code, field string) *Response {
 	t.Helper()
 	if r.Code() != code || (field != "" && r.Field() != field) {
-		t.Fatalf("want error %s on field %q, got: %s", code, field, r.Body)
+		t.Fatalf("want error %s on field %q, got: %s%s", code, field, r.Body, r.serverLog())
 	}
 	return r
 }

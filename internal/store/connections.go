@@ -89,7 +89,7 @@ func (s *Store) CreateConnection(ctx context.Context, orgID, connectorID string,
 		if err != nil {
 			return err
 		}
-		pinned, err := s.resolvePin(tx, connectorID, in.VersionName)
+		pinned, pinnedName, err := s.resolvePin(tx, connectorID, in.VersionName)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (s *Store) CreateConnection(ctx context.Context, orgID, connectorID string,
 		if err := tx.Omit("PinnedVersionName").Create(&row).Error; err != nil {
 			return translateConnectionErr(err, in.Name)
 		}
-		row.PinnedVersionName = in.VersionName
+		row.PinnedVersionName = pinnedName
 		created, err = row.domain()
 		return err
 	})
@@ -130,23 +130,24 @@ func (s *Store) lockConnector(tx *gorm.DB, orgID, id string) (*domain.Connector,
 	return row.domain()
 }
 
-// resolvePin turns a pinned version name into its id; the version must be published.
-func (s *Store) resolvePin(tx *gorm.DB, connectorID string, name *string) (*string, error) {
+// resolvePin turns a pinned version name into its id; the version must be published. It
+// returns the name as the version spells it.
+func (s *Store) resolvePin(tx *gorm.DB, connectorID string, name *string) (id, canonical *string, err error) {
 	if name == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var row versionRow
-	err := tx.Where("connector_id = ? AND name_key = ?", connectorID, domain.NameKey(*name)).Take(&row).Error
+	err = tx.Where("connector_id = ? AND name_key = ?", connectorID, domain.NameKey(*name)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, domain.Invalid("versionName", "the connector has no version named %q", *name)
+		return nil, nil, domain.Invalid("versionName", "the connector has no version named %q", *name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if row.PublishedAt == nil {
-		return nil, domain.Invalid("versionName", "version %q is a draft; only published versions can be pinned", row.Name)
+		return nil, nil, domain.Invalid("versionName", "version %q is a draft; only published versions can be pinned", row.Name)
 	}
-	return &row.ID, nil
+	return &row.ID, &row.Name, nil
 }
 
 func checkConnectionName(tx *gorm.DB, connectorID, id, name string) error {
@@ -211,10 +212,11 @@ func (s *Store) mutateConnection(ctx context.Context, orgID, id string, change f
 		if err := change(tx, c); err != nil {
 			return err
 		}
-		pinned, err := s.resolvePin(tx, c.ConnectorID, c.VersionName)
+		pinned, pinnedName, err := s.resolvePin(tx, c.ConnectorID, c.VersionName)
 		if err != nil {
 			return err
 		}
+		c.VersionName = pinnedName
 		c.Revision = row.Revision + 1
 		c.UpdatedAt = s.now()
 		res := tx.Model(&connectionRow{}).Where("id = ?", id).Updates(map[string]any{

@@ -196,6 +196,9 @@ func (s *Store) forUpdateOf(tx *gorm.DB, table string) *gorm.DB {
 // isUniqueViolation tells whether err is a unique-constraint violation, naming the constraint
 // when the driver says it.
 func isUniqueViolation(err error) (constraint string, ok bool) {
+	if err == nil {
+		return "", false
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.ConstraintName, pgErr.Code == "23505"

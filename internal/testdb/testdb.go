@@ -23,11 +23,17 @@ import (
 	"github.com/plugboard/plugboard/internal/store"
 )
 
-// Keyring seals credentials in tests: a random key per test binary.
-var Keyring = func() *secrets.Keyring {
+// KeyringKey is the random key that seals credentials in this test binary; rotation tests
+// need it to build a keyring that still opens old ciphertexts.
+var KeyringKey = func() []byte {
 	key := make([]byte, secrets.KeySize)
 	_, _ = rand.Read(key)
-	k, err := secrets.NewKeyring(key)
+	return key
+}()
+
+// Keyring seals credentials in tests.
+var Keyring = func() *secrets.Keyring {
+	k, err := secrets.NewKeyring(KeyringKey)
 	if err != nil {
 		panic(err)
 	}
