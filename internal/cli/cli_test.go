@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -180,6 +181,41 @@ func TestServe(t *testing.T) {
 		<-scanned
 		if strings.Contains(logs.String(), secret) {
 			t.Error("the key secret appears in the server log")
+		}
+	})
+}
+
+func TestSecretsCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "plugboard.db")
+	t.Setenv("PLUGBOARD_DATABASE_URL", db)
+	t.Run("NewKey", func(t *testing.T) {
+		out, _, code := run(t, "secrets", "new-key")
+		if code != 0 || !regexp.MustCompile(`^[A-Za-z0-9+/]{43}=\n$`).MatchString(out) {
+			t.Fatalf("new-key: %d %q", code, out)
+		}
+	})
+	t.Run("EmbeddedKeyFile", func(t *testing.T) {
+		if _, stderr, code := run(t, "secrets", "rotate"); code != 0 {
+			t.Fatalf("rotate: %s", stderr)
+		}
+		info, err := os.Stat(db + ".secret-key")
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("the embedded default must create a 0600 key file next to the database: %v %v", info, err)
+		}
+	})
+	t.Run("ErrBadKey", func(t *testing.T) {
+		t.Setenv("PLUGBOARD_SECRET_KEY", "not-a-key")
+		_, stderr, code := run(t, "secrets", "rotate")
+		if code == 0 || !strings.Contains(stderr, "PLUGBOARD_SECRET_KEY") || strings.Contains(stderr, "not-a-key") {
+			t.Errorf("a bad key must fail without echoing it: %d %q", code, stderr)
+		}
+	})
+	t.Run("ErrPostgresNeedsKey", func(t *testing.T) {
+		t.Setenv("PLUGBOARD_DATABASE_URL", testdb.NewPostgresDatabase(t))
+		_, stderr, code := run(t, "serve")
+		if code == 0 || !strings.Contains(stderr, "PLUGBOARD_SECRET_KEY is required") {
+			t.Errorf("serve on PostgreSQL without a key: %d %q", code, stderr)
 		}
 	})
 }
