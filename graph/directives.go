@@ -18,5 +18,8 @@ func HasScope(ctx context.Context, _ any, next graphql.Resolver, scope domain.Sc
 	if !p.Has(scope) {
 		return nil, domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", scope)
 	}
+	if p.OrganisationID == "" && scope != domain.ScopePlatformAdmin {
+		return nil, domain.Errorf(domain.CodeForbidden, "this operation works on an organisation's data and the token names no organisation")
+	}
 	return next(ctx)
 }

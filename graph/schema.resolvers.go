@@ -197,11 +197,17 @@ func (r *queryResolver) Viewer(ctx context.Context) (*generated.Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	org, err := r.OrganisationService.FindOrganisation(ctx, p.OrganisationID)
-	if err != nil {
-		return nil, err
+	v := &generated.Viewer{Scopes: p.Scopes}
+	if p.Subject != "" {
+		v.Subject = &p.Subject
 	}
-	v := &generated.Viewer{Organisation: org, Scopes: p.Scopes}
+	if p.OrganisationID != "" {
+		org, err := r.OrganisationService.FindOrganisation(ctx, p.OrganisationID)
+		if err != nil {
+			return nil, err
+		}
+		v.Organisation = org
+	}
 	if p.APIKeyID != "" {
 		keys, err := r.Keys.Store.ListAPIKeys(ctx, p.OrganisationID)
 		if err != nil {

@@ -254,6 +254,7 @@ type ComplexityRoot struct {
 		APIKey       func(childComplexity int) int
 		Organisation func(childComplexity int) int
 		Scopes       func(childComplexity int) int
+		Subject      func(childComplexity int) int
 	}
 }
 
@@ -1340,6 +1341,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Scopes(childComplexity), true
+	case "Viewer.subject":
+		if e.ComplexityRoot.Viewer.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Subject(childComplexity), true
 
 	}
 	return 0, false
@@ -1546,8 +1553,11 @@ type Mutation {
 }
 
 type Viewer {
-  organisation: Organisation!
+  "Null for a platform administrator's token that names no organisation."
+  organisation: Organisation
   scopes: [Scope!]!
+  "Who is calling: key:<id> for an API key, jwt:<sub> for an identity-provider token."
+  subject: String
   "The API key the request was made with, when it was made with one."
   apiKey: ApiKey
 }
@@ -2302,6 +2312,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_organisation(ctx, field)
 	case "scopes":
 		return ec.fieldContext_Viewer_scopes(ctx, field)
+	case "subject":
+		return ec.fieldContext_Viewer_subject(ctx, field)
 	case "apiKey":
 		return ec.fieldContext_Viewer_apiKey(ctx, field)
 	}
@@ -7631,10 +7643,10 @@ func (ec *executionContext) _Viewer_organisation(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Organisation) graphql.Marshaler {
-			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOrganisation(ctx, selections, v)
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOrganisation(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Viewer_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7671,6 +7683,29 @@ func (ec *executionContext) _Viewer_scopes(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Viewer_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Scope")
+}
+
+func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_apiKey(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -11315,12 +11350,17 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = graphql.MarshalString("Viewer")
 		case "organisation":
 			out.Values[i] = ec._Viewer_organisation(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "scopes":
 			out.Values[i] = ec._Viewer_scopes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._Viewer_subject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "apiKey":
@@ -12875,6 +12915,13 @@ func (ec *executionContext) unmarshalOOAuth2SettingsInput2ᚖgithubᚗcomᚋplug
 	}
 	res, err := ec.unmarshalInputOAuth2SettingsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrganisation2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *domain.Organisation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Organisation(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPropertyInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInputᚄ(ctx context.Context, v any) ([]PropertyInput, error) {

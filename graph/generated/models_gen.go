@@ -168,8 +168,11 @@ type UpdateVersionInput struct {
 }
 
 type Viewer struct {
-	Organisation *domain.Organisation `json:"organisation"`
+	// Null for a platform administrator's token that names no organisation.
+	Organisation *domain.Organisation `json:"organisation,omitempty"`
 	Scopes       []domain.Scope       `json:"scopes"`
+	// Who is calling: key:<id> for an API key, jwt:<sub> for an identity-provider token.
+	Subject *string `json:"subject,omitempty"`
 	// The API key the request was made with, when it was made with one.
 	APIKey *domain.APIKey `json:"apiKey,omitempty"`
 }

@@ -53,16 +53,26 @@ func (b *SyncBuffer) String() string {
 
 // New starts the API over st, logging at debug level into Logs.
 func New(t testing.TB, st *store.Store) *Harness {
+	return NewWithJWT(t, st, nil)
+}
+
+// NewWithJWT starts the API over st, accepting JWTs verified by the verifier that newJWT
+// builds (nil: API keys only).
+func NewWithJWT(t testing.TB, st *store.Store, newJWT func(logger *slog.Logger) *auth.JWTVerifier) *Harness {
 	t.Helper()
 	logs := &SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	keys := auth.NewKeys(st, logger)
+	authn := &auth.Authenticator{Keys: keys}
+	if newJWT != nil {
+		authn.JWT = newJWT(logger)
+	}
 	h := server.NewHandler(server.Deps{
 		Resolver: &graph.Resolver{
 			OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
 			Keys: keys, Logger: logger,
 		},
-		Authenticator: keys,
+		Authenticator: authn,
 		DB:            st,
 		Logger:        logger,
 	})

@@ -47,6 +47,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	config.RegisterFlags(root.PersistentFlags())
 	root.SetOut(stderr)
 	root.SetErr(stderr)
 	root.AddCommand(serveCommand(stderr), migrateCommand(stderr), orgCommand(stdout, stderr), keyCommand(stdout, stderr), secretsCommand(stdout, stderr))
@@ -63,8 +64,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // openStore reads the configuration, opens the database and applies pending migrations; with
 // needSecrets it also loads the credential encryption keys.
-func openStore(ctx context.Context, logger *slog.Logger, needSecrets bool) (*store.Store, config.Config, error) {
-	cfg, err := config.FromEnv()
+func openStore(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, needSecrets bool) (*store.Store, config.Config, error) {
+	cfg, err := config.Load(cmd.Flags())
 	if err != nil {
 		return nil, cfg, err
 	}
@@ -110,7 +111,7 @@ func keyring(cfg config.Config) (*secrets.Keyring, error) {
 // closing the store after.
 func withStore(cmd *cobra.Command, stderr io.Writer, level string, fn func(st *store.Store, logger *slog.Logger) error) error {
 	logger := newLogger(stderr, level)
-	st, _, err := openStore(cmd.Context(), logger, false)
+	st, _, err := openStore(cmd.Context(), cmd, logger, false)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func secretsCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Re-encrypt every credential with PLUGBOARD_SECRET_KEY (old keys in PLUGBOARD_RETIRED_SECRET_KEYS)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, _, err := openStore(cmd.Context(), newLogger(stderr, "warn"), true)
+			st, _, err := openStore(cmd.Context(), cmd, newLogger(stderr, "warn"), true)
 			if err != nil {
 				return err
 			}

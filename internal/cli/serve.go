@@ -27,12 +27,12 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			cfg, err := config.FromEnv()
+			cfg, err := config.Load(cmd.Flags())
 			if err != nil {
 				return err
 			}
 			logger := newLogger(stderr, cfg.LogLevel)
-			st, cfg, err := openStore(ctx, logger, true)
+			st, cfg, err := openStore(ctx, cmd, logger, true)
 			if err != nil {
 				return err
 			}
@@ -40,12 +40,18 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 
 			keys := auth.NewKeys(st, logger)
 			keys.CacheTTL = cfg.KeyCacheTTL
+			authn := &auth.Authenticator{Keys: keys}
+			if cfg.JWT.Enabled() {
+				if authn.JWT, err = auth.NewJWTVerifier(ctx, cfg.JWT, st, logger, auth.JWTOptions{}); err != nil {
+					return err
+				}
+			}
 			handler := server.NewHandler(server.Deps{
 				Resolver: &graph.Resolver{
 					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
 					Keys: keys, Logger: logger,
 				},
-				Authenticator: keys,
+				Authenticator: authn,
 				DB:            st,
 				Logger:        logger,
 			})

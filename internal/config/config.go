@@ -1,4 +1,6 @@
-// Package config reads Plugboard's settings from the environment.
+// Package config reads Plugboard's settings from flags and the environment: every setting has
+// a PLUGBOARD_… variable and a --flag; a flag given on the command line wins over the variable,
+// which wins over the default.
 package config
 
 import (
@@ -7,28 +9,57 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // Config is everything the binary needs to run.
 type Config struct {
-	// Addr is where `serve` listens (PLUGBOARD_ADDR).
+	// Addr is where `serve` listens.
 	Addr string
-	// DatabaseURL selects the database (PLUGBOARD_DATABASE_URL): postgres://… for PostgreSQL,
-	// otherwise a SQLite file path.
+	// DatabaseURL selects the database: postgres://… for PostgreSQL, otherwise a SQLite file.
 	DatabaseURL string
-	// MaxOpenConns bounds the database pool (PLUGBOARD_DB_MAX_CONNS); 0 picks a default.
+	// MaxOpenConns bounds the database pool; 0 picks a default.
 	MaxOpenConns int
-	// KeyCacheTTL is how long a verified API key is trusted without a database read
-	// (PLUGBOARD_KEY_CACHE_TTL); revocations on other replicas take effect within it.
+	// KeyCacheTTL is how long a verified API key is trusted without a database read;
+	// revocations on other replicas take effect within it.
 	KeyCacheTTL time.Duration
-	// LogLevel is debug, info, warn or error (PLUGBOARD_LOG_LEVEL).
+	// LogLevel is debug, info, warn or error.
 	LogLevel string
-	// SecretKey is the base64 AES-256 key that seals credential values (PLUGBOARD_SECRET_KEY).
-	// Empty with SQLite: a key file next to the database is used, created on first start.
+	// SecretKey is the base64 AES-256 key that seals credential values. Empty with SQLite: a
+	// key file next to the database is used, created on first start.
 	SecretKey string
 	// RetiredSecretKeys are comma-separated base64 keys still accepted for decryption while
-	// `plugboard secrets rotate` re-encrypts with SecretKey (PLUGBOARD_RETIRED_SECRET_KEYS).
+	// `plugboard secrets rotate` re-encrypts with SecretKey.
 	RetiredSecretKeys string
+	// JWT configures identity-provider tokens; unset (no key source) disables them.
+	JWT JWT
+}
+
+// JWT configures the verification of identity-provider id_tokens.
+type JWT struct {
+	// Exactly one key source: a JWKS URL, a PEM public key (inline or in a file), or an HMAC
+	// secret that is only accepted when AllowHMAC is set (development).
+	JWKSURL       string
+	PublicKey     string
+	PublicKeyFile string
+	HMACSecret    string
+	AllowHMAC     bool
+	// Algorithms allowed in tokens; empty picks the ones that fit the key source.
+	Algorithms []string
+	Issuer     string
+	Audience   string
+	// OrgClaim names the claim holding the organisation id; ScopesClaim the one holding scopes
+	// (a space-separated string or an array).
+	OrgClaim    string
+	ScopesClaim string
+	// Leeway is the clock skew tolerated on exp, nbf and iat.
+	Leeway time.Duration
+}
+
+// Enabled tells whether any key source is configured.
+func (j JWT) Enabled() bool {
+	return j.JWKSURL != "" || j.PublicKey != "" || j.PublicKeyFile != "" || j.HMACSecret != ""
 }
 
 // Defaults of the contract.
@@ -37,34 +68,104 @@ const (
 	DefaultDatabaseURL = "plugboard.db"
 )
 
-// FromEnv reads the configuration, applying defaults; a malformed value is an error naming the
-// variable.
-func FromEnv() (Config, error) {
-	c := Config{
-		Addr:        getenv("PLUGBOARD_ADDR", DefaultAddr),
-		DatabaseURL: getenv("PLUGBOARD_DATABASE_URL", DefaultDatabaseURL),
-		KeyCacheTTL: 5 * time.Second,
-		LogLevel:    getenv("PLUGBOARD_LOG_LEVEL", "info"),
+type setting struct {
+	env, flag, def, usage string
+	apply                 func(c *Config, v string) error
+}
 
-		SecretKey:         os.Getenv("PLUGBOARD_SECRET_KEY"),
-		RetiredSecretKeys: os.Getenv("PLUGBOARD_RETIRED_SECRET_KEYS"),
-	}
-	if v := os.Getenv("PLUGBOARD_DB_MAX_CONNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return c, fmt.Errorf("PLUGBOARD_DB_MAX_CONNS: %q is not a non-negative integer", v)
-		}
-		c.MaxOpenConns = n
-	}
-	if v := os.Getenv("PLUGBOARD_KEY_CACHE_TTL"); v != "" {
+func str(dst func(c *Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+func duration(dst func(c *Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return c, fmt.Errorf("PLUGBOARD_KEY_CACHE_TTL: %q is not a duration such as 5s", v)
+			return fmt.Errorf("%q is not a duration such as 5s", v)
 		}
-		c.KeyCacheTTL = d
+		*dst(c) = d
+		return nil
+	}
+}
+
+// Settings lists every setting, for flags, the environment and the README.
+var settings = []setting{
+	{"PLUGBOARD_ADDR", "addr", DefaultAddr, "listen address of serve", str(func(c *Config) *string { return &c.Addr })},
+	{"PLUGBOARD_DATABASE_URL", "database-url", DefaultDatabaseURL, "postgres://… for PostgreSQL, otherwise a SQLite file", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"PLUGBOARD_DB_MAX_CONNS", "db-max-conns", "0", "database pool size (0: 16 on PostgreSQL, 4 on SQLite)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a non-negative integer", v)
+		}
+		c.MaxOpenConns = n
+		return nil
+	}},
+	{"PLUGBOARD_KEY_CACHE_TTL", "key-cache-ttl", "5s", "how long a verified API key is trusted without a database read", duration(func(c *Config) *time.Duration { return &c.KeyCacheTTL })},
+	{"PLUGBOARD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+	{"PLUGBOARD_SECRET_KEY", "", "", "base64 AES-256 key sealing credential values (environment only: flags show in process lists)", str(func(c *Config) *string { return &c.SecretKey })},
+	{"PLUGBOARD_RETIRED_SECRET_KEYS", "", "", "comma-separated old keys accepted for decryption during rotation (environment only)", str(func(c *Config) *string { return &c.RetiredSecretKeys })},
+	{"PLUGBOARD_JWT_JWKS_URL", "jwt-jwks-url", "", "JWKS URL of the identity provider", str(func(c *Config) *string { return &c.JWT.JWKSURL })},
+	{"PLUGBOARD_JWT_PUBLIC_KEY", "", "", "PEM public key (RSA, ECDSA P-256 or Ed25519) verifying tokens (environment only)", str(func(c *Config) *string { return &c.JWT.PublicKey })},
+	{"PLUGBOARD_JWT_PUBLIC_KEY_FILE", "jwt-public-key-file", "", "file holding the PEM public key", str(func(c *Config) *string { return &c.JWT.PublicKeyFile })},
+	{"PLUGBOARD_JWT_HMAC_SECRET", "", "", "HMAC secret for development tokens (environment only; needs PLUGBOARD_JWT_ALLOW_HMAC)", str(func(c *Config) *string { return &c.JWT.HMACSecret })},
+	{"PLUGBOARD_JWT_ALLOW_HMAC", "jwt-allow-hmac", "false", "accept HMAC-signed tokens (development only)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		c.JWT.AllowHMAC = b
+		return nil
+	}},
+	{"PLUGBOARD_JWT_ALGORITHMS", "jwt-algorithms", "", "comma-separated allowed algorithms (default: those of the key source)", func(c *Config, v string) error {
+		c.JWT.Algorithms = nil
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				c.JWT.Algorithms = append(c.JWT.Algorithms, a)
+			}
+		}
+		return nil
+	}},
+	{"PLUGBOARD_JWT_ISSUER", "jwt-issuer", "", "required iss of tokens", str(func(c *Config) *string { return &c.JWT.Issuer })},
+	{"PLUGBOARD_JWT_AUDIENCE", "jwt-audience", "", "required aud of tokens", str(func(c *Config) *string { return &c.JWT.Audience })},
+	{"PLUGBOARD_JWT_ORG_CLAIM", "jwt-org-claim", "org_id", "claim holding the organisation id", str(func(c *Config) *string { return &c.JWT.OrgClaim })},
+	{"PLUGBOARD_JWT_SCOPES_CLAIM", "jwt-scopes-claim", "scope", "claim holding the scopes (space-separated string or array)", str(func(c *Config) *string { return &c.JWT.ScopesClaim })},
+	{"PLUGBOARD_JWT_LEEWAY", "jwt-leeway", "30s", "clock skew tolerated on exp, nbf and iat", duration(func(c *Config) *time.Duration { return &c.JWT.Leeway })},
+}
+
+// RegisterFlags adds a flag for every setting that may be given on the command line. Secrets
+// are environment-only: command lines are visible to every user of the machine.
+func RegisterFlags(fs *pflag.FlagSet) {
+	for _, s := range settings {
+		if s.flag != "" {
+			fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+		}
+	}
+}
+
+// Load reads the configuration: flags set in fs (which may be nil), then the environment, then
+// defaults. A malformed value is an error naming the flag or variable, never its value when it
+// may be a secret.
+func Load(fs *pflag.FlagSet) (Config, error) {
+	var c Config
+	for _, s := range settings {
+		v, source := s.def, "default of "+s.env
+		if e, ok := os.LookupEnv(s.env); ok && e != "" {
+			v, source = e, s.env
+		}
+		if fs != nil && s.flag != "" {
+			if f := fs.Lookup(s.flag); f != nil && f.Changed {
+				v, source = f.Value.String(), "--"+s.flag
+			}
+		}
+		if err := s.apply(&c, v); err != nil {
+			return c, fmt.Errorf("%s: %w", source, err)
+		}
 	}
 	return c, nil
 }
+
+// FromEnv reads the configuration from the environment alone.
+func FromEnv() (Config, error) { return Load(nil) }
 
 // SecretKeyFile is where the embedded default keeps its generated key: next to the SQLite
 // database file. It is empty for PostgreSQL, whose replicas must share a configured key.
@@ -81,11 +182,4 @@ func (c Config) SecretKeyFile() string {
 		return ""
 	}
 	return u + ".secret-key"
-}
-
-func getenv(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }

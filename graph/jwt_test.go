@@ -1,0 +1,315 @@
+package graph_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/config"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+const (
+	testIssuer   = "https://idp.example.com/"
+	testAudience = "plugboard"
+)
+
+// identityProvider serves a JWKS of RSA keys and signs tokens with them.
+type identityProvider struct {
+	mu      sync.Mutex
+	keys    map[string]*rsa.PrivateKey
+	fetches atomic.Int32
+	server  *httptest.Server
+}
+
+func newIdentityProvider(t *testing.T) *identityProvider {
+	idp := &identityProvider{keys: map[string]*rsa.PrivateKey{}}
+	idp.addKey(t, "k1")
+	idp.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		idp.fetches.Add(1)
+		idp.mu.Lock()
+		defer idp.mu.Unlock()
+		var keys []map[string]string
+		for kid, k := range idp.keys {
+			keys = append(keys, map[string]string{
+				"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+				"n": base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
+				"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes()),
+			})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"keys": keys})
+	}))
+	t.Cleanup(idp.server.Close)
+	return idp
+}
+
+func (idp *identityProvider) addKey(t *testing.T, kid string) *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp.mu.Lock()
+	idp.keys[kid] = k
+	idp.mu.Unlock()
+	return k
+}
+
+func (idp *identityProvider) key(kid string) *rsa.PrivateKey {
+	idp.mu.Lock()
+	defer idp.mu.Unlock()
+	return idp.keys[kid]
+}
+
+// claims returns valid claims for org with scopes, to be edited by each case.
+func claims(org string, scopes any) jwt.MapClaims {
+	now := time.Now()
+	c := jwt.MapClaims{"iss": testIssuer, "aud": testAudience, "sub": "user-42", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(), "scope": scopes}
+	if org != "" {
+		c["org_id"] = org
+	}
+	return c
+}
+
+func sign(t *testing.T, method jwt.SigningMethod, kid string, key any, c jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, c)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func jwtHarness(t *testing.T, st *store.Store, cfg config.JWT) *apitest.Harness {
+	t.Helper()
+	return apitest.NewWithJWT(t, st, func(logger *slog.Logger) *auth.JWTVerifier {
+		v, err := auth.NewJWTVerifier(context.Background(), cfg, st, logger, auth.JWTOptions{UnknownKIDRefreshEvery: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	})
+}
+
+func jwksConfig(idp *identityProvider) config.JWT {
+	return config.JWT{JWKSURL: idp.server.URL, Issuer: testIssuer, Audience: testAudience, OrgClaim: "org_id", ScopesClaim: "scope", Leeway: 30 * time.Second}
+}
+
+func TestJWTAuthentication(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		idp := newIdentityProvider(t)
+		h := jwtHarness(t, st, jwksConfig(idp))
+		keyClient := h.NewOrg(t)
+		org := keyClient.OrgID
+		k1 := idp.key("k1")
+		other, _ := rsa.GenerateKey(rand.Reader, 2048)
+		pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: must(x509.MarshalPKIXPublicKey(&k1.PublicKey))})
+		viewer := `{ viewer { organisation { id } scopes subject } }`
+
+		t.Run("Valid", func(t *testing.T) {
+			for _, scopes := range []any{"openid connectors:read keys:manage", []any{"connectors:read", "keys:manage", "profile"}} {
+				r := keyClient.WithToken(sign(t, jwt.SigningMethodRS256, "k1", k1, claims(org, scopes))).Do(t, viewer, nil).OK(t)
+				if r.String("viewer.organisation.id") != org || r.JSON("viewer.scopes") != `["CONNECTORS_READ","KEYS_MANAGE"]` || r.String("viewer.subject") != "jwt:user-42" {
+					t.Errorf("viewer: %s", r.Body)
+				}
+			}
+		})
+		t.Run("ScopesEnforced", func(t *testing.T) {
+			c := keyClient.WithToken(sign(t, jwt.SigningMethodRS256, "k1", k1, claims(org, "connectors:read")))
+			c.Do(t, `{ connectors { totalCount } }`, nil).OK(t)
+			c.Do(t, createConnector, map[string]any{"input": map[string]any{"name": "x", "protocolType": "HTTP"}}).ExpectError(t, "FORBIDDEN", "")
+		})
+		t.Run("WithinLeeway", func(t *testing.T) {
+			c := claims(org, "connectors:read")
+			c["exp"] = time.Now().Add(-10 * time.Second).Unix()
+			keyClient.WithToken(sign(t, jwt.SigningMethodRS256, "k1", k1, c)).Do(t, viewer, nil).OK(t)
+		})
+
+		edit := func(f func(c jwt.MapClaims)) jwt.MapClaims {
+			c := claims(org, "connectors:read")
+			f(c)
+			return c
+		}
+		revoked := h.NewKey(t, org)
+		h.Keys.Revoke(context.Background(), org, revoked.KeyID)
+		bad := []struct {
+			name, token, message string
+		}{
+			{"Expired", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })), "the token has expired"},
+			{"NotYetValid", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() })), "the token is not valid yet"},
+			{"IssuedInFuture", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { c["iat"] = time.Now().Add(time.Hour).Unix() })), "the token is not valid yet"},
+			{"NoExpiry", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { delete(c, "exp") })), "invalid token"},
+			{"WrongIssuer", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { c["iss"] = "https://evil.example.com/" })), "invalid token"},
+			{"WrongAudience", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { c["aud"] = "someone-else" })), "invalid token"},
+			{"WrongSignature", sign(t, jwt.SigningMethodRS256, "k1", other, claims(org, "connectors:read")), "invalid token"},
+			{"UnknownKid", sign(t, jwt.SigningMethodRS256, "k9", other, claims(org, "connectors:read")), "invalid token"},
+			{"AlgNone", sign(t, jwt.SigningMethodNone, "k1", jwt.UnsafeAllowNoneSignatureType, claims(org, "connectors:read")), "invalid token"},
+			{"HMACWithPublicKey", sign(t, jwt.SigningMethodHS256, "k1", pubPEM, claims(org, "connectors:read")), "invalid token"},
+			{"Malformed", "not.a.jwt", "invalid token"},
+			{"Garbage", "garbage", "invalid token"},
+			{"NoOrganisation", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { delete(c, "org_id") })), "the token names no organisation"},
+			{"UnknownOrganisation", sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) { c["org_id"] = "01a00000-0000-7000-8000-000000000000" })), "the token's organisation does not exist"},
+			{"RevokedKey", revoked.Token, "the API key is revoked"},
+		}
+		for _, tc := range bad {
+			t.Run(tc.name, func(t *testing.T) {
+				r := keyClient.WithToken(tc.token).Do(t, viewer, nil)
+				if r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" || r.Message() != tc.message || r.Data != nil {
+					t.Fatalf("want 401 %q, got %d %s", tc.message, r.Status, r.Body)
+				}
+				for _, leak := range []string{"kid", "signature", "issuer", "audience", "crypto", "rsa", "key is of invalid type"} {
+					if strings.Contains(strings.ToLower(r.Body), leak) {
+						t.Errorf("the answer tells which check failed (%q): %s", leak, r.Body)
+					}
+				}
+			})
+		}
+		t.Run("IdentityProviderRotatesKeys", func(t *testing.T) {
+			before := idp.fetches.Load()
+			k2 := idp.addKey(t, "k2")
+			time.Sleep(250 * time.Millisecond) // past the unknown-kid refresh limit
+			keyClient.WithToken(sign(t, jwt.SigningMethodRS256, "k2", k2, claims(org, "connectors:read"))).Do(t, viewer, nil).OK(t)
+			if idp.fetches.Load() != before+1 {
+				t.Errorf("a new kid must cause exactly one JWKS fetch, got %d", idp.fetches.Load()-before)
+			}
+			cached := idp.fetches.Load()
+			for i := 0; i < 5; i++ {
+				keyClient.WithToken(sign(t, jwt.SigningMethodRS256, "k2", k2, claims(org, "connectors:read"))).Do(t, viewer, nil).OK(t)
+			}
+			for i := 0; i < 5; i++ {
+				keyClient.WithToken(sign(t, jwt.SigningMethodRS256, "forged", other, claims(org, "connectors:read"))).Do(t, viewer, nil)
+			}
+			if got := idp.fetches.Load() - cached; got > 1 {
+				t.Errorf("known kids must come from the cache and unknown ones are rate limited: %d fetches", got)
+			}
+		})
+		t.Run("PlatformAdmin", func(t *testing.T) {
+			admin := keyClient.WithToken(sign(t, jwt.SigningMethodRS256, "k1", k1, edit(func(c jwt.MapClaims) {
+				delete(c, "org_id")
+				c["scope"] = "platform:admin"
+			})))
+			name := testdb.RandomName("created by admin")
+			r := admin.Do(t, `mutation($n: String!) { createOrganisation(input: {name: $n}) { id name } }`, map[string]any{"n": name}).OK(t)
+			if r.String("createOrganisation.name") != name {
+				t.Errorf("createOrganisation: %s", r.Body)
+			}
+			admin.Do(t, `mutation($n: String!) { createOrganisation(input: {name: $n}) { id } }`, map[string]any{"n": strings.ToUpper(name)}).ExpectError(t, "BAD_USER_INPUT", "name")
+			if v := admin.Do(t, viewer, nil).OK(t); v.Get("viewer.organisation") != nil || v.JSON("viewer.scopes") != `["PLATFORM_ADMIN"]` {
+				t.Errorf("viewer of an admin without organisation: %s", v.Body)
+			}
+			admin.Do(t, `{ connectors { totalCount } }`, nil).ExpectError(t, "FORBIDDEN", "")
+			keyClient.Do(t, `mutation { createOrganisation(input: {name: "by key"}) { id } }`, nil).ExpectError(t, "FORBIDDEN", "")
+		})
+		if strings.Contains(h.Logs.String(), bad[0].token) {
+			t.Error("a token appears in the log")
+		}
+	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestJWTPublicKeysAndHMAC(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		org, err := st.CreateOrganisation(context.Background(), testdb.RandomName("pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+		ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		edPub, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+		pemOf := func(pub any) string {
+			return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: must(x509.MarshalPKIXPublicKey(pub))}))
+		}
+		hmacSecret := strings.Repeat("s", 32)
+		cases := []struct {
+			name   string
+			cfg    config.JWT
+			method jwt.SigningMethod
+			key    any
+		}{
+			{"RS256", config.JWT{PublicKey: pemOf(&rsaKey.PublicKey)}, jwt.SigningMethodRS256, rsaKey},
+			{"ES256", config.JWT{PublicKey: pemOf(&ecKey.PublicKey)}, jwt.SigningMethodES256, ecKey},
+			{"EdDSA", config.JWT{PublicKey: pemOf(edPub)}, jwt.SigningMethodEdDSA, edPriv},
+			{"HMACDevelopment", config.JWT{HMACSecret: hmacSecret, AllowHMAC: true}, jwt.SigningMethodHS256, []byte(hmacSecret)},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				cfg := tc.cfg
+				cfg.Issuer, cfg.Audience, cfg.OrgClaim, cfg.ScopesClaim, cfg.Leeway = testIssuer, testAudience, "org_id", "scope", time.Second
+				h := jwtHarness(t, st, cfg)
+				c := &apitest.Client{}
+				c = h.NewKey(t, org.ID).WithToken(sign(t, tc.method, "", tc.key, claims(org.ID, "connectors:read")))
+				c.Do(t, `{ viewer { scopes } }`, nil).OK(t)
+				// The same claims signed by another key of the same kind fail.
+				if tc.name == "RS256" {
+					other, _ := rsa.GenerateKey(rand.Reader, 2048)
+					if r := c.WithToken(sign(t, tc.method, "", other, claims(org.ID, "connectors:read"))).Do(t, `{ viewer { scopes } }`, nil); r.Status != 401 {
+						t.Errorf("foreign key accepted: %s", r.Body)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestJWTConfigurationRefusals(t *testing.T) {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: must(x509.MarshalPKIXPublicKey(&rsaKey.PublicKey))}))
+	base := func(f func(c *config.JWT)) config.JWT {
+		c := config.JWT{PublicKey: pemKey, Issuer: testIssuer, Audience: testAudience}
+		f(&c)
+		return c
+	}
+	cases := []struct {
+		name string
+		cfg  config.JWT
+		want string
+	}{
+		{"NoneAlgorithm", base(func(c *config.JWT) { c.Algorithms = []string{"none"} }), "never accepted"},
+		{"HMACNextToPublicKey", base(func(c *config.JWT) { c.Algorithms = []string{"RS256", "HS256"} }), "does not fit"},
+		{"HMACWithoutSwitch", base(func(c *config.JWT) { c.PublicKey, c.HMACSecret = "", strings.Repeat("x", 32) }), "development only"},
+		{"ShortHMAC", base(func(c *config.JWT) { c.PublicKey, c.HMACSecret, c.AllowHMAC = "", "short", true }), "at least 32 bytes"},
+		{"TwoSources", base(func(c *config.JWT) { c.JWKSURL = "https://idp.example.com/jwks" }), "exactly one key source"},
+		{"NoIssuer", base(func(c *config.JWT) { c.Issuer = "" }), "issuer and the audience"},
+		{"NoAudience", base(func(c *config.JWT) { c.Audience = "" }), "issuer and the audience"},
+		{"NotPEM", base(func(c *config.JWT) { c.PublicKey = "-----BEGIN NOTHING" }), "not PEM"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := auth.NewJWTVerifier(context.Background(), tc.cfg, nil, slog.Default(), auth.JWTOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error with %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
