@@ -2,13 +2,19 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
 )
 
 func TestScopesAreEnforced(t *testing.T) {
@@ -262,6 +268,74 @@ func TestVariableErrorsAreBadInput(t *testing.T) {
 		r := c.Do(t, `{ nope }`, nil)
 		if r.Code() != "GRAPHQL_VALIDATION_FAILED" {
 			t.Errorf("an invalid document keeps gqlgen's code: %s", r.Body)
+		}
+	})
+}
+
+// countingKeys counts the use records Keys writes through a real store.
+type countingKeys struct {
+	domain.APIKeyStore
+	touches atomic.Int32
+}
+
+func (c *countingKeys) TouchAPIKey(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	c.touches.Add(1)
+	return c.APIKeyStore.TouchAPIKey(ctx, id, at, minInterval)
+}
+
+func TestLastUsedAtWrittenAtMostOnceAMinute(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		org, _ := st.CreateOrganisation(ctx, testdb.RandomName("touch"))
+		store := &countingKeys{APIKeyStore: st}
+		keys := auth.NewKeys(store, slog.Default())
+		key, secret, err := keys.Create(ctx, org.ID, domain.NewAPIKey{Name: "k", Scopes: []domain.Scope{domain.ScopeConnectorsRead}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		keys.Now = func() time.Time { return now }
+		lastUsed := func() *time.Time {
+			list, _ := st.ListAPIKeys(ctx, org.ID)
+			return list[0].LastUsedAt
+		}
+		waitFor := func(want int32) {
+			deadline := time.Now().Add(5 * time.Second)
+			for store.touches.Load() < want && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond) // let the write land
+		}
+		for i := 0; i < 20; i++ {
+			if _, err := keys.Authenticate(ctx, secret); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(2 * time.Second) // 40 s of traffic
+		}
+		waitFor(1)
+		first := lastUsed()
+		if store.touches.Load() != 1 || first == nil {
+			t.Fatalf("20 requests within 40 s wrote %d use records (lastUsedAt %v)", store.touches.Load(), first)
+		}
+		now = now.Add(30 * time.Second)
+		keys.Authenticate(ctx, secret)
+		waitFor(2)
+		if store.touches.Load() != 2 || !lastUsed().After(*first) {
+			t.Errorf("a use more than a minute later must be recorded: %d writes", store.touches.Load())
+		}
+		// A use recorded a moment ago (by another replica) makes this write a no-op.
+		recorded := *lastUsed()
+		if err := st.TouchAPIKey(ctx, key.ID, recorded.Add(10*time.Second), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if got := *lastUsed(); !got.Equal(recorded) {
+			t.Errorf("lastUsedAt moved within a minute: %v -> %v", recorded, got)
+		}
+		if err := st.TouchAPIKey(ctx, key.ID, recorded.Add(61*time.Second), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if got := *lastUsed(); !got.Equal(recorded.Add(61 * time.Second)) {
+			t.Errorf("a use a minute later must be written: %v -> %v", recorded, got)
 		}
 	})
 }
