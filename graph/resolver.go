@@ -3,6 +3,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/plugboard/plugboard/internal/auth"
@@ -17,6 +18,13 @@ type Resolver struct {
 	ConnectorService    domain.ConnectorService
 	ConnectionService   domain.ConnectionService
 	VersionService      domain.VersionService
+	Actions             ActionRunner
 	Keys                *auth.Keys
 	Logger              *slog.Logger
+}
+
+// ActionRunner performs HTTP actions of connections.
+type ActionRunner interface {
+	Execute(ctx context.Context, orgID, connectionID, action string, version *string, input map[string]any) (*domain.ActionResult, error)
+	Test(ctx context.Context, orgID, connectionID string) (*domain.ActionResult, error)
 }

@@ -174,6 +174,16 @@ func (r *mutationResolver) DeleteVersion(ctx context.Context, id string) (string
 	return id, r.VersionService.DeleteVersion(ctx, orgID(ctx), id)
 }
 
+// TestConnection is the resolver for the testConnection field.
+func (r *mutationResolver) TestConnection(ctx context.Context, connectionID string) (*domain.ActionResult, error) {
+	return r.Actions.Test(ctx, orgID(ctx), connectionID)
+}
+
+// ExecuteAction is the resolver for the executeAction field.
+func (r *mutationResolver) ExecuteAction(ctx context.Context, connectionID string, action string, version *string, input map[string]any) (*domain.ActionResult, error) {
+	return r.Actions.Execute(ctx, orgID(ctx), connectionID, action, version, input)
+}
+
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input generated.CreateAPIKeyInput) (*generated.CreatedAPIKey, error) {
 	if err := grantable(ctx, input.Scopes); err != nil {

@@ -44,6 +44,18 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ActionResult struct {
+		Action        func(childComplexity int) int
+		Body          func(childComplexity int) int
+		BodyTruncated func(childComplexity int) int
+		DurationMs    func(childComplexity int) int
+		Error         func(childComplexity int) int
+		Headers       func(childComplexity int) int
+		OK            func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
 	ApiKey struct {
 		CreatedAt  func(childComplexity int) int
 		ExpiresAt  func(childComplexity int) int
@@ -207,6 +219,7 @@ type ComplexityRoot struct {
 		DeleteConnector          func(childComplexity int, id string) int
 		DeleteCredential         func(childComplexity int, id string) int
 		DeleteVersion            func(childComplexity int, id string) int
+		ExecuteAction            func(childComplexity int, connectionID string, action string, version *string, input map[string]any) int
 		PatchConnectionVariables func(childComplexity int, connectionID string, properties []PropertyInput, dynamicProperties *string) int
 		PatchConnectorVariables  func(childComplexity int, connectorID string, properties []PropertyInput, dynamicProperties *string) int
 		PatchCredential          func(childComplexity int, id string, properties []PropertyInput, dynamicProperties *string) int
@@ -214,6 +227,7 @@ type ComplexityRoot struct {
 		RevokeAPIKey             func(childComplexity int, id string) int
 		SetCredential            func(childComplexity int, connectionID string, input CredentialInput) int
 		SetDefaultVersion        func(childComplexity int, id string) int
+		TestConnection           func(childComplexity int, connectionID string) int
 		UpdateAuthSchemeConfig   func(childComplexity int, connectorID string, id string, input AuthSchemeConfigInput) int
 		UpdateConnection         func(childComplexity int, id string, input UpdateConnectionInput, expectedRevision *int) int
 		UpdateConnector          func(childComplexity int, id string, input UpdateConnectorInput, expectedRevision *int) int
@@ -303,6 +317,8 @@ type MutationResolver interface {
 	PublishVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error)
 	SetDefaultVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error)
 	DeleteVersion(ctx context.Context, id string) (string, error)
+	TestConnection(ctx context.Context, connectionID string) (*domain.ActionResult, error)
+	ExecuteAction(ctx context.Context, connectionID string, action string, version *string, input map[string]any) (*domain.ActionResult, error)
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*domain.APIKey, error)
 }
@@ -331,6 +347,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "ActionResult.action":
+		if e.ComplexityRoot.ActionResult.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Action(childComplexity), true
+	case "ActionResult.body":
+		if e.ComplexityRoot.ActionResult.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Body(childComplexity), true
+	case "ActionResult.bodyTruncated":
+		if e.ComplexityRoot.ActionResult.BodyTruncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.BodyTruncated(childComplexity), true
+	case "ActionResult.durationMs":
+		if e.ComplexityRoot.ActionResult.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.DurationMs(childComplexity), true
+	case "ActionResult.error":
+		if e.ComplexityRoot.ActionResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Error(childComplexity), true
+	case "ActionResult.headers":
+		if e.ComplexityRoot.ActionResult.Headers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Headers(childComplexity), true
+	case "ActionResult.ok":
+		if e.ComplexityRoot.ActionResult.OK == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.OK(childComplexity), true
+	case "ActionResult.status":
+		if e.ComplexityRoot.ActionResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Status(childComplexity), true
+	case "ActionResult.version":
+		if e.ComplexityRoot.ActionResult.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Version(childComplexity), true
 
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
@@ -1073,6 +1144,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteVersion(childComplexity, args["id"].(string)), true
+	case "Mutation.executeAction":
+		if e.ComplexityRoot.Mutation.ExecuteAction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_executeAction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExecuteAction(childComplexity, args["connectionId"].(string), args["action"].(string), args["version"].(*string), args["input"].(map[string]any)), true
 	case "Mutation.patchConnectionVariables":
 		if e.ComplexityRoot.Mutation.PatchConnectionVariables == nil {
 			break
@@ -1150,6 +1232,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDefaultVersion(childComplexity, args["id"].(string)), true
+	case "Mutation.testConnection":
+		if e.ComplexityRoot.Mutation.TestConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_testConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TestConnection(childComplexity, args["connectionId"].(string)), true
 	case "Mutation.updateAuthSchemeConfig":
 		if e.ComplexityRoot.Mutation.UpdateAuthSchemeConfig == nil {
 			break
@@ -1463,6 +1556,9 @@ directive @hasScope(scope: Scope!) on FIELD_DEFINITION
 "An RFC 3339 timestamp in UTC."
 scalar Time
 
+"Any JSON value."
+scalar JSON
+
 "Permissions carried by an API key or a JWT."
 enum Scope {
   CONNECTORS_READ
@@ -1546,6 +1642,20 @@ type Mutation {
   setDefaultVersion(id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
   "Deletes a version. The default version and versions pinned by connections cannot be deleted: CONFLICT."
   deleteVersion(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+
+  """
+  Runs the version's first GET action (with its sample request data) with the connection's
+  credentials and reports whether it worked, or why not in plain words.
+  """
+  testConnection(connectionId: ID!): ActionResult! @hasScope(scope: CONNECTORS_WRITE)
+  """
+  Performs an HTTP action with the connection's ACTION credentials: the action of the named
+  version (default: the connection's pinned version, else the connector's default), its
+  {{placeholders}} filled from input (a JSON object) first, then the connection's variables.
+  Failures on the wire are reported in the result, not as errors.
+  """
+  executeAction(connectionId: ID!, action: String!, version: String, input: JSON): ActionResult!
+    @hasScope(scope: CONNECTORS_WRITE)
 
   "Creates a key for the caller's organisation. Only scopes the caller holds can be granted."
   createApiKey(input: CreateApiKeyInput!): CreatedApiKey! @hasScope(scope: KEYS_MANAGE)
@@ -1952,6 +2062,23 @@ type ConnectorVersionEdge {
   cursor: String!
   node: ConnectorVersion!
 }
+
+"What came back from an action performed through Plugboard. Secret values are redacted everywhere."
+type ActionResult {
+  "True for a 2xx answer."
+  ok: Boolean!
+  "The HTTP status; null when no answer came."
+  status: Int
+  headers: [HttpHeader!]!
+  body: String
+  "The body was longer than the limit (1 MiB by default) and was cut."
+  bodyTruncated: Boolean!
+  durationMs: Int!
+  "Why the call failed, in plain words (DNS, TLS, refused, timeout, HTTP 401…)."
+  error: String
+  action: String
+  version: String
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1959,6 +2086,30 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_ActionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_ActionResult_ok(ctx, field)
+	case "status":
+		return ec.fieldContext_ActionResult_status(ctx, field)
+	case "headers":
+		return ec.fieldContext_ActionResult_headers(ctx, field)
+	case "body":
+		return ec.fieldContext_ActionResult_body(ctx, field)
+	case "bodyTruncated":
+		return ec.fieldContext_ActionResult_bodyTruncated(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_ActionResult_durationMs(ctx, field)
+	case "error":
+		return ec.fieldContext_ActionResult_error(ctx, field)
+	case "action":
+		return ec.fieldContext_ActionResult_action(ctx, field)
+	case "version":
+		return ec.fieldContext_ActionResult_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionResult", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -2708,6 +2859,44 @@ func (ec *executionContext) field_Mutation_deleteVersion_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_executeAction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalOJSON2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_patchConnectionVariables_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2859,6 +3048,20 @@ func (ec *executionContext) field_Mutation_setDefaultVersion_args(ctx context.Co
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_testConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectionId"] = arg0
 	return args, nil
 }
 
@@ -3127,6 +3330,222 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _ActionResult_ok(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OK, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ActionResult_status(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionResult_headers(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_headers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.HTTPHeader) graphql.Marshaler {
+			return ec.marshalNHttpHeader2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPHeaderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_headers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HttpHeader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionResult_body(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_bodyTruncated(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_bodyTruncated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyTruncated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_bodyTruncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ActionResult_durationMs(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionResult_error(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_action(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_version(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -6863,6 +7282,130 @@ func (ec *executionContext) fieldContext_Mutation_deleteVersion(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_testConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestConnection(ctx, fc.Args["connectionId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ActionResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ActionResult
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ActionResult) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐActionResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_executeAction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_executeAction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExecuteAction(ctx, fc.Args["connectionId"].(string), fc.Args["action"].(string), fc.Args["version"].(*string), fc.Args["input"].(map[string]any))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ActionResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ActionResult
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ActionResult) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐActionResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_executeAction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_executeAction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9920,6 +10463,79 @@ func UnmarshalUpdateVersionInput(ctx context.Context, raw any) (UpdateVersionInp
 
 // region    **************************** object.gotpl ****************************
 
+var actionResultImplementors = []string{"ActionResult"}
+
+func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.SelectionSet, obj *domain.ActionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionResult")
+		case "ok":
+			out.Values[i] = ec._ActionResult_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ActionResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "headers":
+			out.Values[i] = ec._ActionResult_headers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._ActionResult_body(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bodyTruncated":
+			out.Values[i] = ec._ActionResult_bodyTruncated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "durationMs":
+			out.Values[i] = ec._ActionResult_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ActionResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._ActionResult_action(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._ActionResult_version(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var apiKeyImplementors = []string{"ApiKey"}
 
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *domain.APIKey) graphql.Marshaler {
@@ -11077,6 +11693,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "testConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "executeAction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_executeAction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
@@ -11746,6 +12376,14 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNActionResult2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐActionResult(ctx context.Context, sel ast.SelectionSet, v *domain.ActionResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionResult!")
+		return graphql.Null
+	}
+	return ec._ActionResult(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNApiKey2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v domain.APIKey) graphql.Marshaler {
 	return ec._ApiKey(ctx, sel, &v)
@@ -12870,6 +13508,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOJSON2map(ctx context.Context, v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalMap(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOOAuth2Grant2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuth2Grant(ctx context.Context, v any) (*domain.OAuth2Grant, error) {
 	if v == nil {
 		return nil, nil
@@ -12970,6 +13626,18 @@ var (
 		domain.ProtocolBigQuery: "BIGQUERY",
 	}
 )
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := scalars.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(v)
+	return res
+}
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/testdb"
@@ -25,9 +27,10 @@ import (
 
 // Harness is a running API over one store.
 type Harness struct {
-	Store  *store.Store
-	Keys   *auth.Keys
-	Server *httptest.Server
+	Store   *store.Store
+	Keys    *auth.Keys
+	Actions *outbound.Executor
+	Server  *httptest.Server
 	// Logs holds every log line the server wrote.
 	Logs *SyncBuffer
 }
@@ -51,26 +54,44 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
-// New starts the API over st, logging at debug level into Logs.
+// Options shape a harness.
+type Options struct {
+	// JWT builds the verifier of identity-provider tokens (nil: API keys only).
+	JWT func(logger *slog.Logger) *auth.JWTVerifier
+	// Outbound are the limits of executed actions; tests reach their local servers through
+	// Allow.
+	Outbound outbound.Limits
+}
+
+// Loopback opens the SSRF guard to the tests' own local servers.
+var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// New starts the API over st, logging at debug level into Logs; actions may reach loopback.
 func New(t testing.TB, st *store.Store) *Harness {
-	return NewWithJWT(t, st, nil)
+	return NewWithOptions(t, st, Options{Outbound: outbound.Limits{Allow: Loopback}})
 }
 
 // NewWithJWT starts the API over st, accepting JWTs verified by the verifier that newJWT
-// builds (nil: API keys only).
+// builds.
 func NewWithJWT(t testing.TB, st *store.Store, newJWT func(logger *slog.Logger) *auth.JWTVerifier) *Harness {
+	return NewWithOptions(t, st, Options{JWT: newJWT, Outbound: outbound.Limits{Allow: Loopback}})
+}
+
+// NewWithOptions starts the API over st as opts say.
+func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	t.Helper()
 	logs := &SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	keys := auth.NewKeys(st, logger)
 	authn := &auth.Authenticator{Keys: keys}
-	if newJWT != nil {
-		authn.JWT = newJWT(logger)
+	if opts.JWT != nil {
+		authn.JWT = opts.JWT(logger)
 	}
+	actions := outbound.NewExecutor(st, logger, opts.Outbound)
 	h := server.NewHandler(server.Deps{
 		Resolver: &graph.Resolver{
 			OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
-			Keys: keys, Logger: logger,
+			Actions: actions, Keys: keys, Logger: logger,
 		},
 		Authenticator: authn,
 		DB:            st,
@@ -78,7 +99,7 @@ func NewWithJWT(t testing.TB, st *store.Store, newJWT func(logger *slog.Logger) 
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Harness{Store: st, Keys: keys, Server: srv, Logs: logs}
+	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs}
 }
 
 // Each runs fn once per dialect with a fresh harness.

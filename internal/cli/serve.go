@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/config"
+	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
 )
 
@@ -49,7 +50,8 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			handler := server.NewHandler(server.Deps{
 				Resolver: &graph.Resolver{
 					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
-					Keys: keys, Logger: logger,
+					Actions: outbound.NewExecutor(st, logger, outbound.Limits(cfg.Outbound)),
+					Keys:    keys, Logger: logger,
 				},
 				Authenticator: authn,
 				DB:            st,

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -34,6 +35,18 @@ type Config struct {
 	RetiredSecretKeys string
 	// JWT configures identity-provider tokens; unset (no key source) disables them.
 	JWT JWT
+	// Outbound bounds the HTTP calls actions make.
+	Outbound Outbound
+}
+
+// Outbound bounds executeAction and testConnection calls.
+type Outbound struct {
+	Timeout        time.Duration
+	ConnectTimeout time.Duration
+	MaxBodyBytes   int64
+	MaxRedirects   int
+	// Allow opens address ranges the SSRF guard refuses (loopback, private, link-local…).
+	Allow []netip.Prefix
 }
 
 // JWT configures the verification of identity-provider id_tokens.
@@ -129,6 +142,45 @@ var settings = []setting{
 	{"PLUGBOARD_JWT_AUDIENCE", "jwt-audience", "", "required aud of tokens", str(func(c *Config) *string { return &c.JWT.Audience })},
 	{"PLUGBOARD_JWT_ORG_CLAIM", "jwt-org-claim", "org_id", "claim holding the organisation id", str(func(c *Config) *string { return &c.JWT.OrgClaim })},
 	{"PLUGBOARD_JWT_SCOPES_CLAIM", "jwt-scopes-claim", "scope", "claim holding the scopes (space-separated string or array)", str(func(c *Config) *string { return &c.JWT.ScopesClaim })},
+	{"PLUGBOARD_OUTBOUND_TIMEOUT", "outbound-timeout", "10s", "limit of a whole outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.Timeout })},
+	{"PLUGBOARD_OUTBOUND_CONNECT_TIMEOUT", "outbound-connect-timeout", "10s", "limit of connecting (and the TLS handshake) of an outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.ConnectTimeout })},
+	{"PLUGBOARD_OUTBOUND_MAX_BODY_BYTES", "outbound-max-body-bytes", "1048576", "response bodies longer than this are cut and flagged", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive number of bytes", v)
+		}
+		c.Outbound.MaxBodyBytes = n
+		return nil
+	}},
+	{"PLUGBOARD_OUTBOUND_MAX_REDIRECTS", "outbound-max-redirects", "5", "redirects followed by an outbound call", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a non-negative integer", v)
+		}
+		c.Outbound.MaxRedirects = n
+		if n == 0 {
+			c.Outbound.MaxRedirects = -1 // none, as opposed to the default
+		}
+		return nil
+	}},
+	{"PLUGBOARD_OUTBOUND_ALLOW", "outbound-allow", "", "comma-separated CIDRs the SSRF guard lets outbound calls reach (e.g. 10.1.0.0/16)", func(c *Config, v string) error {
+		c.Outbound.Allow = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				addr, aerr := netip.ParseAddr(p)
+				if aerr != nil {
+					return fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", p)
+				}
+				prefix = netip.PrefixFrom(addr, addr.BitLen())
+			}
+			c.Outbound.Allow = append(c.Outbound.Allow, prefix)
+		}
+		return nil
+	}},
 	{"PLUGBOARD_JWT_LEEWAY", "jwt-leeway", "30s", "clock skew tolerated on exp, nbf and iat", duration(func(c *Config) *time.Duration { return &c.JWT.Leeway })},
 }
 

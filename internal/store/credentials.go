@@ -248,6 +248,8 @@ func (s *Store) seal(row *credentialRow, values []domain.Variable) error {
 	}
 	fields, hints := domain.CredentialSummary(values)
 	row.KeyID, row.Ciphertext = keyID, ct
+	// New values may be another identity: a token fetched with the old ones is dropped.
+	row.TokenKeyID, row.TokenCiphertext, row.TokenExpiresAt = nil, nil, nil
 	row.FieldsSet, row.Hints = encodeList(fields), encodeList(hints)
 	return nil
 }

@@ -229,6 +229,10 @@ type credentialRow struct {
 	ExpiresAt          *time.Time
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// The cached OAuth2 access token, sealed like the values.
+	TokenKeyID      *string
+	TokenCiphertext []byte
+	TokenExpiresAt  *time.Time
 }
 
 func (credentialRow) TableName() string { return "credentials" }
