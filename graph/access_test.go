@@ -266,8 +266,12 @@ func TestVariableErrorsAreBadInput(t *testing.T) {
 		c.Do(t, updateConnector, map[string]any{"id": "x", "input": map[string]any{"name": "a", "protocolType": "HTTP"}, "rev": "1"}).ExpectError(t, "BAD_USER_INPUT", "expectedRevision")
 		c.Do(t, createConfig, map[string]any{"c": "x", "input": map[string]any{"id": "a", "schemeType": "BASIC", "verifySSL": "no"}}).ExpectError(t, "BAD_USER_INPUT", "verifySSL")
 		r := c.Do(t, `{ nope }`, nil)
-		if r.Code() != "GRAPHQL_VALIDATION_FAILED" {
-			t.Errorf("an invalid document keeps gqlgen's code: %s", r.Body)
+		if r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["reason"] != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("an invalid document is bad input, with gqlgen's code as the reason: %s", r.Body)
+		}
+		r = c.Do(t, `{ viewer {`, nil)
+		if r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["reason"] != "GRAPHQL_PARSE_FAILED" {
+			t.Errorf("a document that does not parse is bad input: %s", r.Body)
 		}
 	})
 }

@@ -16,9 +16,11 @@ import (
 )
 
 // ErrorPresenter is the single place errors become GraphQL errors: domain errors keep their
-// message and code (and field, for bad input); anything else is logged and reported as
-// INTERNAL_SERVER_ERROR without its text, which may hold SQL or driver details.
-func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+// message and code (and field, for bad input); gqlgen's own request errors (parse,
+// validation, limits) become BAD_USER_INPUT with their original code as extensions.reason;
+// anything else is logged and reported as INTERNAL_SERVER_ERROR with the request id and
+// without its text, which may hold SQL or driver details. requestID names the request.
+func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var domainErr *domain.Error
@@ -33,20 +35,25 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions["field"] = domainErr.Field
 			}
 		case isGraphQLError(err):
-			// Parse and validation errors from gqlgen itself describe the request, not the
-			// server, and keep their codes (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED).
-			// A variable whose value does not fit its type is bad input, like any other.
+			// Parse, validation and limit errors from gqlgen describe the request, not the
+			// server. A variable whose value does not fit its type names its field.
 			if len(gqlErr.Path) >= 2 && gqlErr.Path[0] == ast.PathName("variable") {
 				badInput(gqlErr, gqlErr.Path[1:])
+				break
 			}
+			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput), "reason": gqlErr.Extensions["code"]}
 		case isArgumentError(ctx, err):
 			// An argument value gqlgen could not turn into its Go type (a strict scalar, an
 			// input object field): the path runs from the field through the argument.
 			badInput(gqlErr, gqlErr.Path[len(graphql.GetFieldContext(ctx).Path()):])
+		case errors.Is(err, context.DeadlineExceeded):
+			logger.WarnContext(ctx, "request timed out", "request_id", requestID(ctx), "path", gqlErr.Path.String())
+			gqlErr.Message = "the request took longer than the server allows and was stopped"
+			gqlErr.Extensions = map[string]any{"code": string(domain.CodeInternal), "requestId": requestID(ctx)}
 		default:
-			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "error", err.Error())
+			logger.ErrorContext(ctx, "internal error", "request_id", requestID(ctx), "path", gqlErr.Path.String(), "error", err.Error())
 			gqlErr.Message = "internal server error"
-			gqlErr.Extensions = map[string]any{"code": string(domain.CodeInternal)}
+			gqlErr.Extensions = map[string]any{"code": string(domain.CodeInternal), "requestId": requestID(ctx)}
 		}
 		return gqlErr
 	}
@@ -59,9 +66,9 @@ func isGraphQLError(err error) bool {
 
 // Recover turns a panic in a resolver into an internal error; the panic value is logged, never
 // returned.
-func Recover(logger *slog.Logger) graphql.RecoverFunc {
+func Recover(logger *slog.Logger, requestID func(context.Context) string) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		logger.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return errors.New("panic")
 	}
 }

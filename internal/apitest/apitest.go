@@ -61,6 +61,8 @@ type Options struct {
 	// Outbound are the limits of executed actions; tests reach their local servers through
 	// Allow.
 	Outbound outbound.Limits
+	// Limits are the serving limits (zero: defaults).
+	Limits server.Limits
 }
 
 // Loopback opens the SSRF guard to the tests' own local servers.
@@ -96,6 +98,9 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		Authenticator: authn,
 		DB:            st,
 		Logger:        logger,
+		Limits:        opts.Limits,
+		Introspection: true,
+		Playground:    true,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

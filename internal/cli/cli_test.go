@@ -27,8 +27,12 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errOut.String(), code
 }
 
-// databases gives each dialect an empty database, selected through PLUGBOARD_DATABASE_URL.
+// eachDatabase gives each dialect an empty database, selected through PLUGBOARD_DATABASE_URL.
 func eachDatabase(t *testing.T, fn func(t *testing.T)) {
+	eachDialect(t, func(t *testing.T, _ store.Dialect) { fn(t) })
+}
+
+func eachDialect(t *testing.T, fn func(t *testing.T, d store.Dialect)) {
 	for _, d := range testdb.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			url := filepath.Join(t.TempDir(), "plugboard.db")
@@ -37,7 +41,7 @@ func eachDatabase(t *testing.T, fn func(t *testing.T)) {
 				t.Setenv("PLUGBOARD_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 			}
 			t.Setenv("PLUGBOARD_DATABASE_URL", url)
-			fn(t)
+			fn(t, d)
 		})
 	}
 }
@@ -105,7 +109,7 @@ func TestOrganisationAndKeyCommands(t *testing.T) {
 
 // TestServe runs the real serve command on a free port and uses it as a client would.
 func TestServe(t *testing.T) {
-	eachDatabase(t, func(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		orgOut, _, _ := run(t, "org", "create", "Served")
 		secretOut, _, _ := run(t, "key", "create", "--org", strings.TrimSpace(orgOut), "--name", "e2e", "--scopes", "connectors:read,connectors:write")
 		secret := strings.TrimSpace(secretOut)
@@ -143,12 +147,17 @@ func TestServe(t *testing.T) {
 			t.Fatal("server did not start")
 		}
 
-		for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200, "/nope": 404} {
+		// The playground is on by default with the embedded SQLite file, off with PostgreSQL.
+		playground := 200
+		if d == store.Postgres {
+			playground = 404
+		}
+		for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": playground, "/playground/graphiql.min.js": playground, "/metrics": 200, "/nope": 404} {
 			res, err := http.Get(base + path)
 			if err != nil || res.StatusCode != want {
 				t.Errorf("GET %s: %v %v", path, err, res)
 			}
-			if path == "/" {
+			if path == "/" && want == 200 {
 				body, _ := io.ReadAll(res.Body)
 				if !strings.Contains(string(body), "/graphql") {
 					t.Errorf("playground page does not point at /graphql")

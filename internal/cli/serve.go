@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/plugboard/plugboard/graph"
@@ -18,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/internal/config"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
+	"github.com/plugboard/plugboard/internal/store"
 )
 
 func serveCommand(stderr io.Writer) *cobra.Command {
@@ -47,28 +51,41 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 					return err
 				}
 			}
+			actions := outbound.NewExecutor(st, logger, outbound.Limits(cfg.Outbound))
+			metrics := server.NewMetrics()
+			if err := registerMetrics(metrics, st, actions); err != nil {
+				return err
+			}
 			handler := server.NewHandler(server.Deps{
 				Resolver: &graph.Resolver{
 					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
-					Actions: outbound.NewExecutor(st, logger, outbound.Limits(cfg.Outbound)),
-					Keys:    keys, Logger: logger,
+					Actions: actions, Keys: keys, Logger: logger,
 				},
 				Authenticator: authn,
 				DB:            st,
 				Logger:        logger,
+				Metrics:       metrics,
+				Limits: server.Limits{
+					MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxDepth: cfg.MaxDepth,
+					MaxComplexity: cfg.MaxComplexity, MaxAliases: cfg.MaxAliases, MaxRootFields: cfg.MaxRootFields,
+				},
+				Introspection: cfg.Enabled(cfg.Introspection),
+				Playground:    cfg.Enabled(cfg.Playground),
 			})
 			srv := &http.Server{
 				Handler:           handler,
-				ReadHeaderTimeout: 10 * time.Second,
-				ReadTimeout:       30 * time.Second,
-				WriteTimeout:      60 * time.Second,
-				IdleTimeout:       120 * time.Second,
+				ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+				ReadTimeout:       cfg.ReadTimeout,
+				WriteTimeout:      cfg.WriteTimeout,
+				IdleTimeout:       cfg.IdleTimeout,
+				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 			}
 			ln, err := net.Listen("tcp", cfg.Addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 			}
-			logger.Info("listening", "addr", ln.Addr().String(), "database", string(st.Dialect()), "playground", "http://"+ln.Addr().String()+"/")
+			logger.Info("listening", "addr", ln.Addr().String(), "database", string(st.Dialect()),
+				"playground", cfg.Enabled(cfg.Playground), "introspection", cfg.Enabled(cfg.Introspection))
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 			select {
@@ -76,13 +93,35 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				return err
 			case <-ctx.Done():
 			}
-			logger.Info("shutting down")
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			// In-flight requests finish (up to the shutdown timeout); then the deferred Close
+			// closes the database pool.
+			logger.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 			defer cancel()
 			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
+				return fmt.Errorf("shutdown: %w", err)
 			}
+			logger.Info("stopped")
 			return nil
 		},
 	}
+}
+
+// registerMetrics adds the database pool statistics and the outbound call counters.
+func registerMetrics(m *server.Metrics, st *store.Store, actions *outbound.Executor) error {
+	sqlDB, err := st.SQL()
+	if err != nil {
+		return err
+	}
+	m.Register(collectors.NewDBStatsCollector(sqlDB, "plugboard"))
+	m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "plugboard_outbound_calls_total", Help: "Outbound action calls that got a 2xx answer.", ConstLabels: prometheus.Labels{"outcome": "ok"},
+	}, func() float64 { ok, _, _ := actions.Stats(); return float64(ok) }))
+	m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "plugboard_outbound_calls_total", Help: "Outbound action calls that got a 2xx answer.", ConstLabels: prometheus.Labels{"outcome": "failed"},
+	}, func() float64 { _, failed, _ := actions.Stats(); return float64(failed) }))
+	m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "plugboard_oauth_token_fetches_total", Help: "Access tokens fetched from OAuth2 token URLs.",
+	}, func() float64 { _, _, n := actions.Stats(); return float64(n) }))
+	return nil
 }

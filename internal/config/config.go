@@ -37,6 +37,26 @@ type Config struct {
 	JWT JWT
 	// Outbound bounds the HTTP calls actions make.
 	Outbound Outbound
+	// Serving limits and switches.
+	Introspection, Playground    string // "on", "off" or "auto" (on with SQLite, off with PostgreSQL)
+	MaxBodyBytes                 int64
+	RequestTimeout               time.Duration
+	MaxDepth, MaxComplexity      int
+	MaxAliases, MaxRootFields    int
+	ReadTimeout, WriteTimeout    time.Duration
+	IdleTimeout, ShutdownTimeout time.Duration
+}
+
+// Enabled resolves an on/off/auto switch: auto is on for the embedded SQLite default, off for
+// PostgreSQL (production).
+func (c Config) Enabled(value string) bool {
+	switch value {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return c.SecretKeyFile() != ""
 }
 
 // Outbound bounds executeAction and testConnection calls.
@@ -88,6 +108,33 @@ type setting struct {
 
 func str(dst func(c *Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+func switchValue(dst func(c *Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch v = strings.ToLower(v); v {
+		case "on", "true", "1":
+			*dst(c) = "on"
+		case "off", "false", "0":
+			*dst(c) = "off"
+		case "auto", "":
+			*dst(c) = "auto"
+		default:
+			return fmt.Errorf("%q is not on, off or auto", v)
+		}
+		return nil
+	}
+}
+
+func positiveInt(dst func(c *Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive integer", v)
+		}
+		*dst(c) = n
+		return nil
+	}
 }
 
 func duration(dst func(c *Config) *time.Duration) func(*Config, string) error {
@@ -142,6 +189,25 @@ var settings = []setting{
 	{"PLUGBOARD_JWT_AUDIENCE", "jwt-audience", "", "required aud of tokens", str(func(c *Config) *string { return &c.JWT.Audience })},
 	{"PLUGBOARD_JWT_ORG_CLAIM", "jwt-org-claim", "org_id", "claim holding the organisation id", str(func(c *Config) *string { return &c.JWT.OrgClaim })},
 	{"PLUGBOARD_JWT_SCOPES_CLAIM", "jwt-scopes-claim", "scope", "claim holding the scopes (space-separated string or array)", str(func(c *Config) *string { return &c.JWT.ScopesClaim })},
+	{"PLUGBOARD_INTROSPECTION", "introspection", "auto", "GraphQL introspection: on, off, or auto (on with SQLite, off with PostgreSQL)", switchValue(func(c *Config) *string { return &c.Introspection })},
+	{"PLUGBOARD_PLAYGROUND", "playground", "auto", "the playground at /: on, off, or auto (on with SQLite, off with PostgreSQL)", switchValue(func(c *Config) *string { return &c.Playground })},
+	{"PLUGBOARD_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive number of bytes", v)
+		}
+		c.MaxBodyBytes = n
+		return nil
+	}},
+	{"PLUGBOARD_REQUEST_TIMEOUT", "request-timeout", "30s", "time limit of one GraphQL request", duration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+	{"PLUGBOARD_MAX_DEPTH", "max-depth", "12", "deepest selection nesting accepted", positiveInt(func(c *Config) *int { return &c.MaxDepth })},
+	{"PLUGBOARD_MAX_COMPLEXITY", "max-complexity", "50000", "highest operation complexity accepted (list fields count their page size)", positiveInt(func(c *Config) *int { return &c.MaxComplexity })},
+	{"PLUGBOARD_MAX_ALIASES", "max-aliases", "30", "most aliased fields in one operation", positiveInt(func(c *Config) *int { return &c.MaxAliases })},
+	{"PLUGBOARD_MAX_ROOT_FIELDS", "max-root-fields", "20", "most top-level fields in one operation", positiveInt(func(c *Config) *int { return &c.MaxRootFields })},
+	{"PLUGBOARD_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "time to read a request", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
+	{"PLUGBOARD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "time to write a response", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
+	{"PLUGBOARD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{"PLUGBOARD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may finish after SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"PLUGBOARD_OUTBOUND_TIMEOUT", "outbound-timeout", "10s", "limit of a whole outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.Timeout })},
 	{"PLUGBOARD_OUTBOUND_CONNECT_TIMEOUT", "outbound-connect-timeout", "10s", "limit of connecting (and the TLS handshake) of an outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.ConnectTimeout })},
 	{"PLUGBOARD_OUTBOUND_MAX_BODY_BYTES", "outbound-max-body-bytes", "1048576", "response bodies longer than this are cut and flagged", func(c *Config, v string) error {

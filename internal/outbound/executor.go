@@ -35,7 +35,8 @@ type Executor struct {
 	clients      *clients
 	flight       singleflight.Group
 	tokenFetches atomic.Int64
-	calls        atomic.Int64
+	callsOK      atomic.Int64
+	callsFailed  atomic.Int64
 }
 
 // NewExecutor returns an executor with limits (zero fields take their defaults).
@@ -46,8 +47,11 @@ func NewExecutor(store domain.ActionStore, logger *slog.Logger, limits Limits) *
 
 func (e *Executor) now() time.Time { return e.Now() }
 
-// TokenFetches counts the tokens fetched from token URLs, for tests and metrics.
-func (e *Executor) TokenFetches() int64 { return e.tokenFetches.Load() }
+// Stats counts the calls that succeeded (2xx) and failed, and the tokens fetched from token
+// URLs, for metrics.
+func (e *Executor) Stats() (ok, failed, tokenFetches int64) {
+	return e.callsOK.Load(), e.callsFailed.Load(), e.tokenFetches.Load()
+}
 
 // Execute performs the named action of a connection. Problems with the request itself are API
 // errors (BAD_USER_INPUT, NOT_FOUND, CONFLICT); everything that happens on the wire is reported
@@ -206,12 +210,16 @@ func (e *Executor) perform(ctx context.Context, orgID string, ac *domain.ActionC
 	if err != nil {
 		return nil, err
 	}
-	e.calls.Add(1)
 	start := time.Now()
 	result := &domain.ActionResult{Action: a.Name, Version: ac.Version.Name}
 	secrets := newRedactor(ac.Credentials)
 	finish := func(errText string) *domain.ActionResult {
 		result.DurationMs = int(time.Since(start).Milliseconds())
+		if result.OK {
+			e.callsOK.Add(1)
+		} else {
+			e.callsFailed.Add(1)
+		}
 		if errText != "" {
 			msg := secrets.redact(errText)
 			result.Error = &msg

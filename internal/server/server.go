@@ -1,5 +1,5 @@
-// Package server assembles Plugboard's HTTP surface: GraphQL, the playground, health checks and
-// metrics, behind authentication.
+// Package server assembles Plugboard's HTTP surface: GraphQL behind authentication and limits,
+// the playground, health checks and metrics, with one log line per request.
 package server
 
 import (
@@ -15,14 +15,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/graph/generated"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/server/playground"
 )
 
 // Authenticator turns a bearer token into a principal.
@@ -35,32 +34,91 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Limits protect the server from expensive or oversized requests. Zero fields take defaults.
+type Limits struct {
+	// MaxBodyBytes caps a request body (default 1 MiB).
+	MaxBodyBytes int64
+	// RequestTimeout bounds the work of one GraphQL request (default 30 s).
+	RequestTimeout time.Duration
+	// MaxDepth bounds the nesting of selections (default 12).
+	MaxDepth int
+	// MaxComplexity bounds the cost of an operation; list fields count their page size
+	// (default 50,000).
+	MaxComplexity int
+	// MaxAliases bounds the fields one operation may alias, so that one request cannot ask for
+	// the same expensive field hundreds of times (default 30).
+	MaxAliases int
+	// MaxRootFields bounds the top-level fields of one operation (default 20).
+	MaxRootFields int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = 1 << 20
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = 30 * time.Second
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = 12
+	}
+	if l.MaxComplexity <= 0 {
+		l.MaxComplexity = 50_000
+	}
+	if l.MaxAliases <= 0 {
+		l.MaxAliases = 30
+	}
+	if l.MaxRootFields <= 0 {
+		l.MaxRootFields = 20
+	}
+	return l
+}
+
 // Deps are what the HTTP surface serves.
 type Deps struct {
 	Resolver      *graph.Resolver
 	Authenticator Authenticator
 	DB            Pinger
 	Logger        *slog.Logger
+	Metrics       *Metrics
+	Limits        Limits
+	// Introspection and Playground are switched off in hardened deployments.
+	Introspection bool
+	Playground    bool
 }
 
 // NewHandler returns the routes of the API contract.
 func NewHandler(d Deps) http.Handler {
-	gql := handler.New(generated.NewExecutableSchema(generated.Config{
+	d.Limits = d.Limits.withDefaults()
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
+	cfg := generated.Config{
 		Resolvers:  d.Resolver,
 		Directives: generated.DirectiveRoot{HasScope: graph.HasScope},
-	}))
+	}
+	pageCost(&cfg)
+	gql := handler.New(generated.NewExecutableSchema(cfg))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	if d.Introspection {
+		gql.Use(extension.Introspection{})
+	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	gql.SetErrorPresenter(graph.ErrorPresenter(d.Logger))
-	gql.SetRecoverFunc(graph.Recover(d.Logger))
+	gql.Use(shapeLimit{maxDepth: d.Limits.MaxDepth, maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields})
+	gql.Use(extension.FixedComplexityLimit(d.Limits.MaxComplexity))
+	gql.AroundResponses(recordOperation)
+	gql.SetErrorPresenter(graph.ErrorPresenter(d.Logger, RequestID))
+	gql.SetRecoverFunc(graph.Recover(d.Logger, RequestID))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(d.Authenticator, d.Logger, gql))
-	mux.Handle("GET /{$}", playground.Handler("Plugboard", "/graphql"))
+	mux.Handle("/graphql", limitBody(d.Limits.MaxBodyBytes, withTimeout(d.Limits.RequestTimeout, authenticate(d.Authenticator, d.Logger, gql))))
+	if d.Playground {
+		mux.Handle("GET /{$}", playground.Page())
+		mux.Handle("GET /playground/", playground.Assets())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -68,14 +126,14 @@ func NewHandler(d Deps) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.DB.Ping(ctx); err != nil {
-			d.Logger.Warn("readiness check failed", "error", err.Error())
+			d.Logger.WarnContext(r.Context(), "readiness check failed", "error", err.Error())
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
-	mux.Handle("GET /metrics", promhttp.Handler())
-	return mux
+	mux.Handle("GET /metrics", d.Metrics.Handler())
+	return requestID(observe(d.Logger, d.Metrics, recoverPanics(d.Logger, mux)))
 }
 
 // authenticate requires a valid bearer token on every GraphQL request and puts its principal
@@ -88,20 +146,23 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 		}
 		token, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
-			writeGraphQLError(w, http.StatusUnauthorized, domain.CodeUnauthenticated, "authentication required: send Authorization: Bearer <API key or token>")
+			writeGraphQLError(w, r, http.StatusUnauthorized, domain.CodeUnauthenticated, "authentication required: send Authorization: Bearer <API key or token>")
 			return
 		}
 		p, err := a.Authenticate(r.Context(), token)
 		if err != nil {
 			var authErr *domain.Error
 			if !errors.As(err, &authErr) || authErr.Code != domain.CodeUnauthenticated {
-				logger.ErrorContext(r.Context(), "authenticate request", "error", err.Error())
-				writeGraphQLError(w, http.StatusServiceUnavailable, domain.CodeInternal, "internal server error")
+				logger.ErrorContext(r.Context(), "authenticate request", "request_id", RequestID(r.Context()), "error", err.Error())
+				writeGraphQLError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "internal server error")
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeGraphQLError(w, http.StatusUnauthorized, authErr.Code, authErr.Message)
+			writeGraphQLError(w, r, http.StatusUnauthorized, authErr.Code, authErr.Message)
 			return
+		}
+		if info := infoOf(r.Context()); info != nil {
+			info.orgID = p.OrganisationID
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
@@ -116,10 +177,15 @@ func bearerToken(header string) (string, bool) {
 	return token, token != ""
 }
 
-func writeGraphQLError(w http.ResponseWriter, status int, code domain.Code, message string) {
-	writeJSON(w, status, map[string]any{
-		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": string(code)}}},
-	})
+func writeGraphQLError(w http.ResponseWriter, r *http.Request, status int, code domain.Code, message string) {
+	ext := map[string]any{"code": string(code)}
+	if code == domain.CodeInternal {
+		ext["requestId"] = RequestID(r.Context())
+	}
+	if info := infoOf(r.Context()); info != nil {
+		info.outcome = string(code)
+	}
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": message, "extensions": ext}}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {

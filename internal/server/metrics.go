@@ -1,0 +1,60 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is Plugboard's Prometheus registry.
+type Metrics struct {
+	registry   *prometheus.Registry
+	operations *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	http       *prometheus.CounterVec
+}
+
+// NewMetrics returns a registry with the process and Go runtime collectors and Plugboard's
+// request metrics. Other parts add theirs with Register.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plugboard_graphql_operations_total",
+			Help: "GraphQL operations by operation (type and first root field) and outcome (ok or error code).",
+		}, []string{"operation", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "plugboard_graphql_operation_duration_seconds",
+			Help:    "Latency of GraphQL operations by operation and outcome.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"operation", "outcome"}),
+		http: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plugboard_http_requests_total",
+			Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+	}
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.operations, m.latency, m.http)
+	return m
+}
+
+// Register adds a collector (database pool statistics, outbound call counters).
+func (m *Metrics) Register(c prometheus.Collector) { m.registry.MustRegister(c) }
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+func (m *Metrics) observeOperation(op, outcome string, d time.Duration) {
+	m.operations.WithLabelValues(op, outcome).Inc()
+	m.latency.WithLabelValues(op, outcome).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeHTTP(route string, status int) {
+	m.http.WithLabelValues(route, strconv.Itoa(status)).Inc()
+}
