@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -148,7 +149,7 @@ func TestConnectorVariablesOverwriteEveryConnection(t *testing.T) {
 			for _, id := range ids {
 				before[id] = connectionSnapshot(t, c, id)
 			}
-			h.Store.FailPoint = func(point string) error {
+			h.Store.FailPoint = func(_ context.Context, point string) error {
 				if point == "updateConnector.variablesPropagated" {
 					return errors.New("injected failure")
 				}

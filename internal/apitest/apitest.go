@@ -63,10 +63,28 @@ type Options struct {
 	Outbound outbound.Limits
 	// Limits are the serving limits (zero: defaults).
 	Limits server.Limits
+	// Hardened switches introspection and the playground off.
+	Hardened bool
 }
 
 // Loopback opens the SSRF guard to the tests' own local servers.
 var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// Get fetches a path of the server with the client's token.
+func (c *Client) Get(t testing.TB, path string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.h.Server.URL+path, nil)
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body), res.Header
+}
 
 // New starts the API over st, logging at debug level into Logs; actions may reach loopback.
 func New(t testing.TB, st *store.Store) *Harness {
@@ -90,6 +108,10 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		authn.JWT = opts.JWT(logger)
 	}
 	actions := outbound.NewExecutor(st, logger, opts.Outbound)
+	metrics := server.NewMetrics()
+	if sqlDB, err := st.SQL(); err == nil {
+		metrics.RegisterRuntime(sqlDB, actions)
+	}
 	h := server.NewHandler(server.Deps{
 		Resolver: &graph.Resolver{
 			OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
@@ -99,8 +121,9 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		DB:            st,
 		Logger:        logger,
 		Limits:        opts.Limits,
-		Introspection: true,
-		Playground:    true,
+		Metrics:       metrics,
+		Introspection: !opts.Hardened,
+		Playground:    !opts.Hardened,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,6 +116,7 @@ func TestServe(t *testing.T) {
 		secretOut, _, _ := run(t, "key", "create", "--org", strings.TrimSpace(orgOut), "--name", "e2e", "--scopes", "connectors:read,connectors:write")
 		secret := strings.TrimSpace(secretOut)
 		t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:0")
+		t.Setenv("PLUGBOARD_OUTBOUND_ALLOW", "127.0.0.0/8")
 
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
@@ -165,20 +168,49 @@ func TestServe(t *testing.T) {
 			}
 			res.Body.Close()
 		}
-		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":"mutation { createConnector(input: {name: \"E2E\", protocolType: HTTP}) { name revision } }"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+secret)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		gql := func(query string, vars map[string]any) map[string]any {
+			t.Helper()
+			b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+			req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			json.NewDecoder(res.Body).Decode(&out)
+			if res.StatusCode != 200 || out["errors"] != nil {
+				t.Fatalf("%s: %d %v", query, res.StatusCode, out)
+			}
+			return out["data"].(map[string]any)
 		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != 200 || !strings.Contains(string(body), `"revision":1`) {
-			t.Errorf("createConnector through serve: %d %s", res.StatusCode, body)
-		}
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(700 * time.Millisecond)
+			fmt.Fprint(w, "finished")
+		}))
+		defer slow.Close()
+		connector := gql(`mutation($u: String!) { createConnector(input: {name: "E2E", protocolType: HTTP, baseURL: $u}) { id revision } }`, map[string]any{"u": slow.URL})["createConnector"].(map[string]any)
+		v := gql(`mutation($c: ID!) { createVersion(connectorId: $c, input: {name: "1", actions: [{name: "slow", method: GET, path: "/"}]}) { id } }`, map[string]any{"c": connector["id"]})["createVersion"].(map[string]any)
+		gql(`mutation($v: ID!) { publishVersion(id: $v) { id } }`, map[string]any{"v": v["id"]})
+		conn := gql(`mutation($c: ID!) { createConnection(connectorId: $c, input: {name: "c"}) { id } }`, map[string]any{"c": connector["id"]})["createConnection"].(map[string]any)
 
+		// Graceful shutdown: a request in flight when the signal comes still gets its answer.
+		inflight := make(chan map[string]any, 1)
+		go func() {
+			inflight <- gql(`mutation($c: ID!) { executeAction(connectionId: $c, action: "slow") { ok body } }`, map[string]any{"c": conn["id"]})
+		}()
+		time.Sleep(200 * time.Millisecond)
 		cancel()
+		select {
+		case data := <-inflight:
+			if r := data["executeAction"].(map[string]any); r["ok"] != true || r["body"] != "finished" {
+				t.Errorf("the in-flight request was cut: %v", r)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the in-flight request never finished")
+		}
 		select {
 		case code := <-done:
 			if code != 0 {
@@ -190,6 +222,9 @@ func TestServe(t *testing.T) {
 		<-scanned
 		if strings.Contains(logs.String(), secret) {
 			t.Error("the key secret appears in the server log")
+		}
+		if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+			t.Errorf("serve must stop cleanly after draining:\n%s", logs.String())
 		}
 	})
 }

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/plugboard/plugboard/graph"
@@ -21,7 +19,6 @@ import (
 	"github.com/plugboard/plugboard/internal/config"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
-	"github.com/plugboard/plugboard/internal/store"
 )
 
 func serveCommand(stderr io.Writer) *cobra.Command {
@@ -53,9 +50,11 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			}
 			actions := outbound.NewExecutor(st, logger, outbound.Limits(cfg.Outbound))
 			metrics := server.NewMetrics()
-			if err := registerMetrics(metrics, st, actions); err != nil {
+			sqlDB, err := st.SQL()
+			if err != nil {
 				return err
 			}
+			metrics.RegisterRuntime(sqlDB, actions)
 			handler := server.NewHandler(server.Deps{
 				Resolver: &graph.Resolver{
 					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
@@ -105,23 +104,4 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// registerMetrics adds the database pool statistics and the outbound call counters.
-func registerMetrics(m *server.Metrics, st *store.Store, actions *outbound.Executor) error {
-	sqlDB, err := st.SQL()
-	if err != nil {
-		return err
-	}
-	m.Register(collectors.NewDBStatsCollector(sqlDB, "plugboard"))
-	m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "plugboard_outbound_calls_total", Help: "Outbound action calls that got a 2xx answer.", ConstLabels: prometheus.Labels{"outcome": "ok"},
-	}, func() float64 { ok, _, _ := actions.Stats(); return float64(ok) }))
-	m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "plugboard_outbound_calls_total", Help: "Outbound action calls that got a 2xx answer.", ConstLabels: prometheus.Labels{"outcome": "failed"},
-	}, func() float64 { _, failed, _ := actions.Stats(); return float64(failed) }))
-	m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "plugboard_oauth_token_fetches_total", Help: "Access tokens fetched from OAuth2 token URLs.",
-	}, func() float64 { _, _, n := actions.Stats(); return float64(n) }))
-	return nil
 }

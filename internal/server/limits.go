@@ -16,6 +16,8 @@ import (
 // accepted by the transports at all.
 type shapeLimit struct {
 	maxDepth, maxAliases, maxRootFields int
+	// noIntrospection refuses __schema and __type up front with a clear error.
+	noIntrospection bool
 }
 
 var _ interface {
@@ -34,6 +36,13 @@ func limitError(format string, args ...any) *gqlerror.Error {
 func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
+	}
+	if l.noIntrospection {
+		for _, sel := range oc.Operation.SelectionSet {
+			if f, ok := sel.(*ast.Field); ok && (f.Name == "__schema" || f.Name == "__type") {
+				return limitError("introspection is disabled on this server")
+			}
+		}
 	}
 	if n := len(oc.Operation.SelectionSet); n > l.maxRootFields {
 		return limitError("the operation has %d top-level fields; at most %d are allowed", n, l.maxRootFields)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"database/sql"
 	"net/http"
 	"strconv"
 	"time"
@@ -57,4 +58,26 @@ func (m *Metrics) observeOperation(op, outcome string, d time.Duration) {
 
 func (m *Metrics) observeHTTP(route string, status int) {
 	m.http.WithLabelValues(route, strconv.Itoa(status)).Inc()
+}
+
+// OutboundStats reports outbound call counters.
+type OutboundStats interface {
+	Stats() (ok, failed, tokenFetches int64)
+}
+
+// RegisterRuntime adds the database pool statistics and the outbound call counters.
+func (m *Metrics) RegisterRuntime(db *sql.DB, outbound OutboundStats) {
+	m.Register(collectors.NewDBStatsCollector(db, "plugboard"))
+	calls := func(outcome string, pick func(ok, failed int64) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "plugboard_outbound_calls_total",
+			Help:        "Outbound action calls by outcome (ok: a 2xx answer).",
+			ConstLabels: prometheus.Labels{"outcome": outcome},
+		}, func() float64 { ok, failed, _ := outbound.Stats(); return float64(pick(ok, failed)) })
+	}
+	m.Register(calls("ok", func(ok, _ int64) int64 { return ok }))
+	m.Register(calls("failed", func(_, failed int64) int64 { return failed }))
+	m.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "plugboard_oauth_token_fetches_total", Help: "Access tokens fetched from OAuth2 token URLs.",
+	}, func() float64 { _, _, n := outbound.Stats(); return float64(n) }))
 }

@@ -66,9 +66,10 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+	if w.status != 0 {
+		return // a second call would only make net/http log a warning
 	}
+	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
 

@@ -281,15 +281,15 @@ func (s *Store) propagateVariables(tx *gorm.DB, connectorID string, vars []domai
 	if err != nil {
 		return fmt.Errorf("overwrite connection variables: %w", err)
 	}
-	return s.failPoint("updateConnector.variablesPropagated")
+	return s.failPoint(tx.Statement.Context, "updateConnector.variablesPropagated")
 }
 
 // failPoint lets fault-injection tests fail a transaction at a named point.
-func (s *Store) failPoint(name string) error {
+func (s *Store) failPoint(ctx context.Context, name string) error {
 	if s.FailPoint == nil {
 		return nil
 	}
-	return s.FailPoint(name)
+	return s.FailPoint(ctx, name)
 }
 
 var _ domain.ConnectionService = (*Store)(nil)

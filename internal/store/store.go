@@ -46,7 +46,7 @@ type Store struct {
 	// FailPoint, when set, is called at named points inside transactions; an error it returns
 	// aborts the transaction there. Fault-injection tests use it to prove that a change failing
 	// half way leaves nothing behind.
-	FailPoint func(point string) error
+	FailPoint func(ctx context.Context, point string) error
 }
 
 // Options tune the connection pool.

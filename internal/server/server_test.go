@@ -1,0 +1,212 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/server"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+func TestLimits(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{
+			MaxDepth: 4, MaxComplexity: 500, MaxAliases: 3, MaxRootFields: 4, MaxBodyBytes: 4096,
+		}})
+		c := h.NewOrg(t)
+		cases := []struct {
+			name, query, message string
+		}{
+			{"Depth", `{ connectors { edges { node { versions { edges { node { name } } } } } } }`, "nested"},
+			{"DepthThroughFragments", `query { connectors { ...E } } fragment E on ConnectorConnection { edges { node { versions { edges { node { name } } } } } }`, "nested"},
+			{"Complexity", `{ connectors(first: 100) { edges { node { name description baseURL iconURL categories } } } }`, "complexity"},
+			{"Aliases", `{ a: viewer { scopes } b: viewer { scopes } c: viewer { scopes } d: viewer { s1: scopes } }`, "aliases"},
+			{"RootFields", `{ viewer { scopes } v2: viewer { scopes } connectors { totalCount } apiKeys { id } x: apiKeys { id } }`, "top-level fields"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				r := c.Do(t, tc.query, nil)
+				if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Message(), tc.message) || r.Data != nil {
+					t.Errorf("want a clear refusal mentioning %q: %s", tc.message, r.Body)
+				}
+			})
+		}
+		t.Run("WithinLimits", func(t *testing.T) {
+			c.Do(t, `{ connectors(first: 10) { edges { node { name } } } }`, nil).OK(t)
+		})
+		t.Run("BodySize", func(t *testing.T) {
+			big := `{"query":"{ viewer { scopes } }","variables":{"pad":"` + strings.Repeat("x", 5000) + `"}}`
+			req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", strings.NewReader(big))
+			req.Header.Set("Authorization", "Bearer "+c.Token)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var body struct{ Errors []apitest.Error }
+			json.NewDecoder(res.Body).Decode(&body)
+			if res.StatusCode != http.StatusRequestEntityTooLarge || len(body.Errors) == 0 || body.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
+				t.Errorf("oversized body: %d %+v", res.StatusCode, body)
+			}
+		})
+		t.Run("Batch", func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", strings.NewReader(`[{"query":"{ viewer { scopes } }"},{"query":"{ viewer { scopes } }"}]`))
+			req.Header.Set("Authorization", "Bearer "+c.Token)
+			req.Header.Set("Content-Type", "application/json")
+			res, _ := http.DefaultClient.Do(req)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				t.Error("batched operations must be refused")
+			}
+		})
+	})
+}
+
+func TestRequestTimeout(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{RequestTimeout: 300 * time.Millisecond}})
+		c := h.NewOrg(t)
+		id := c.Do(t, `mutation { createConnector(input: {name: "Slow", protocolType: HTTP}) { id } }`, nil).OK(t).String("createConnector.id")
+		// The update gets stuck half way (as behind a lock) until its context ends.
+		h.Store.FailPoint = func(ctx context.Context, point string) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Second):
+				return errors.New("the request deadline never came")
+			}
+		}
+		defer func() { h.Store.FailPoint = nil }()
+		start := time.Now()
+		r := c.Do(t, `mutation($id: ID!) { updateConnector(id: $id, input: {name: "Slower", protocolType: HTTP, connectionVariables: []}) { revision } }`, map[string]any{"id": id})
+		if elapsed := time.Since(start); elapsed > 3*time.Second {
+			t.Errorf("the request ran %v past its 300 ms limit", elapsed)
+		}
+		if r.Code() != "INTERNAL_SERVER_ERROR" || !strings.Contains(r.Message(), "longer than the server allows") || r.Errors[0].Extensions["requestId"] == nil {
+			t.Fatalf("a request over its time limit must fail clearly: %s", r.Body)
+		}
+		h.Store.FailPoint = nil
+		if got := c.Do(t, `query($id: ID!) { connector(id: $id) { name revision } }`, map[string]any{"id": id}).OK(t); got.String("connector.name") != "Slow" || got.Int("connector.revision") != 1 {
+			t.Errorf("the timed-out update must change nothing: %s", got.Body)
+		}
+	})
+}
+
+func TestPanicBecomesInternalErrorWithRequestID(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.New(t, st)
+		c := h.NewOrg(t)
+		id := c.Do(t, `mutation { createConnector(input: {name: "Boom", protocolType: HTTP}) { id } }`, nil).OK(t).String("createConnector.id")
+		h.Store.FailPoint = func(context.Context, string) error { panic("boom: secret internals") }
+		defer func() { h.Store.FailPoint = nil }()
+		body := `{"query":"mutation($id: ID!) { updateConnector(id: $id, input: {name: \"Boom\", protocolType: HTTP, connectionVariables: []}) { revision } }","variables":{"id":"` + id + `"}}`
+		req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Request-ID", "test-request-0001")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct{ Errors []apitest.Error }
+		json.NewDecoder(res.Body).Decode(&out)
+		if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "INTERNAL_SERVER_ERROR" || out.Errors[0].Extensions["requestId"] != "test-request-0001" || res.Header.Get("X-Request-ID") != "test-request-0001" {
+			t.Fatalf("panic answer: %+v %v", out, res.Header)
+		}
+		if strings.Contains(out.Errors[0].Message, "boom") || strings.Contains(out.Errors[0].Message, "goroutine") {
+			t.Errorf("the panic leaks: %q", out.Errors[0].Message)
+		}
+		if !strings.Contains(h.Logs.String(), `"request_id":"test-request-0001"`) || !strings.Contains(h.Logs.String(), "panic in resolver") {
+			t.Error("the panic must be logged with the request id")
+		}
+		// The server still serves.
+		c.Do(t, `{ viewer { scopes } }`, nil).OK(t)
+	})
+}
+
+func TestRequestLogAndMetrics(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.New(t, st)
+		c := h.NewOrg(t)
+		marker := "variable-value-never-logged"
+		c.Do(t, `mutation($n: String!) { createConnector(input: {name: $n, protocolType: HTTP}) { id } }`, map[string]any{"n": marker}).OK(t)
+		c.Do(t, `{ connector(id: "missing") { id } }`, nil)
+		c.WithToken("pb_"+strings.Repeat("z", 43)).Do(t, `{ viewer { scopes } }`, nil)
+
+		var lines []map[string]any
+		for _, l := range strings.Split(h.Logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "request" {
+				lines = append(lines, m)
+			}
+		}
+		if len(lines) < 3 {
+			t.Fatalf("want one log line per request, got %d", len(lines))
+		}
+		first := lines[0]
+		for _, k := range []string{"request_id", "operation", "duration_ms", "organisation_id", "status"} {
+			if _, ok := first[k]; !ok {
+				t.Errorf("the request line lacks %s: %v", k, first)
+			}
+		}
+		if first["operation"] != "mutation createConnector" || first["organisation_id"] != c.OrgID {
+			t.Errorf("request line: %v", first)
+		}
+		if lines[1]["outcome"] != "NOT_FOUND" || lines[2]["status"] != float64(401) {
+			t.Errorf("outcomes: %v / %v", lines[1], lines[2])
+		}
+		if strings.Contains(h.Logs.String(), marker) || strings.Contains(h.Logs.String(), c.Token) {
+			t.Error("variables or tokens reached the log")
+		}
+
+		status, body, _ := c.Get(t, "/metrics")
+		for _, want := range []string{
+			`plugboard_graphql_operations_total{operation="mutation createConnector",outcome="ok"} 1`,
+			`plugboard_graphql_operations_total{operation="query connector",outcome="NOT_FOUND"} 1`,
+			`plugboard_graphql_operation_duration_seconds_bucket`,
+			`plugboard_http_requests_total{code="401",route="graphql"} 1`,
+			`go_sql_max_open_connections{db_name="plugboard"}`,
+			`plugboard_outbound_calls_total{outcome="ok"}`,
+			`go_goroutines`,
+		} {
+			if status != 200 || !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
+}
+
+func TestHardenedSwitches(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Hardened: true})
+		c := h.NewOrg(t)
+		r := c.Do(t, `{ __schema { types { name } } }`, nil)
+		if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Message(), "introspection") {
+			t.Errorf("introspection must be off: %s", r.Body)
+		}
+		if status, _, _ := c.Get(t, "/"); status != http.StatusNotFound {
+			t.Errorf("playground must be off: %d", status)
+		}
+		c.Do(t, `{ viewer { scopes } }`, nil).OK(t)
+
+		open := apitest.New(t, st)
+		oc := open.NewOrg(t)
+		oc.Do(t, `{ __schema { queryType { name } } }`, nil).OK(t)
+		status, page, headers := oc.Get(t, "/")
+		if status != 200 || !strings.Contains(page, "/playground/graphiql.min.js") || !strings.Contains(headers.Get("Content-Security-Policy"), "default-src 'self'") {
+			t.Errorf("playground page: %d", status)
+		}
+		if status, js, _ := oc.Get(t, "/playground/graphiql.min.js"); status != 200 || len(js) < 100_000 {
+			t.Errorf("the playground's scripts are served from the binary: %d, %d bytes", status, len(js))
+		}
+	})
+}
