@@ -181,3 +181,10 @@ func versionInput(name, description *string, actions []generated.HTTPActionInput
 	}
 	return v
 }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -18,6 +18,7 @@ type Resolver struct {
 	ConnectorService    domain.ConnectorService
 	ConnectionService   domain.ConnectionService
 	VersionService      domain.VersionService
+	AuditService        domain.AuditService
 	Actions             ActionRunner
 	Keys                *auth.Keys
 	Logger              *slog.Logger

@@ -13,6 +13,11 @@ import (
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
+// TotalCount is the resolver for the totalCount field.
+func (r *auditEventConnectionResolver) TotalCount(ctx context.Context, obj *domain.AuditPage) (int, error) {
+	return r.AuditService.CountAuditEvents(ctx, orgID(ctx), obj.Filter)
+}
+
 // Connector is the resolver for the connector field.
 func (r *connectionResolver) Connector(ctx context.Context, obj *domain.Connection) (*domain.Connector, error) {
 	return r.ConnectorService.FindConnector(ctx, obj.OrganisationID, obj.ConnectorID)
@@ -255,9 +260,27 @@ func (r *queryResolver) Connection(ctx context.Context, id string) (*domain.Conn
 	return r.ConnectionService.FindConnection(ctx, orgID(ctx), id)
 }
 
+// AuditEvents is the resolver for the auditEvents field.
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, filter *generated.AuditEventFilter) (*domain.AuditPage, error) {
+	page, err := domain.NormalizePageRequest(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f domain.AuditFilter
+	if filter != nil {
+		f = domain.AuditFilter{ResourceType: deref(filter.ResourceType), ResourceID: deref(filter.ResourceID), Action: deref(filter.Action), Actor: deref(filter.Actor)}
+	}
+	return r.AuditService.FindAuditEvents(ctx, orgID(ctx), f, page)
+}
+
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context) ([]domain.APIKey, error) {
 	return r.Keys.Store.ListAPIKeys(ctx, orgID(ctx))
+}
+
+// AuditEventConnection returns generated.AuditEventConnectionResolver implementation.
+func (r *Resolver) AuditEventConnection() generated.AuditEventConnectionResolver {
+	return &auditEventConnectionResolver{r}
 }
 
 // Connection returns generated.ConnectionResolver implementation.
@@ -288,6 +311,7 @@ func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResol
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
+	auditEventConnectionResolver       struct{ *Resolver }
 	connectionResolver                 struct{ *Resolver }
 	connectionConnectionResolver       struct{ *Resolver }
 	connectorResolver                  struct{ *Resolver }

@@ -15,6 +15,13 @@ type APIKeySettingsInput struct {
 	Name *string                `json:"name,omitempty"`
 }
 
+type AuditEventFilter struct {
+	ResourceType *string `json:"resourceType,omitempty"`
+	ResourceID   *string `json:"resourceId,omitempty"`
+	Action       *string `json:"action,omitempty"`
+	Actor        *string `json:"actor,omitempty"`
+}
+
 type AuthSchemeConfigInput struct {
 	ID          string                `json:"id"`
 	Description *string               `json:"description,omitempty"`

@@ -114,7 +114,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	}
 	h := server.NewHandler(server.Deps{
 		Resolver: &graph.Resolver{
-			OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
+			OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st, AuditService: st,
 			Actions: actions, Keys: keys, Logger: logger,
 		},
 		Authenticator: authn,

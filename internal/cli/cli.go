@@ -23,7 +23,7 @@ import (
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
+	if err := root.ExecuteContext(domain.WithActor(ctx, "cli")); err != nil {
 		fmt.Fprintln(stderr, "plugboard:", userMessage(err))
 		return 1
 	}

@@ -57,7 +57,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			metrics.RegisterRuntime(sqlDB, actions)
 			handler := server.NewHandler(server.Deps{
 				Resolver: &graph.Resolver{
-					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st,
+					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st, AuditService: st,
 					Actions: actions, Keys: keys, Logger: logger,
 				},
 				Authenticator: authn,

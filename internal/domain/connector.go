@@ -51,13 +51,13 @@ type Connector struct {
 // ConnectorFields are the fields updateConnector replaces wholesale: each is set from the
 // input, and an omitted one is unset.
 type ConnectorFields struct {
-	Name             string
-	Description      *string
-	ProtocolType     ProtocolType
-	DocumentationURL *string
-	IconURL          *string
-	BaseURL          *string
-	Categories       []string
+	Name             string       `json:"name"`
+	Description      *string      `json:"description"`
+	ProtocolType     ProtocolType `json:"protocolType"`
+	DocumentationURL *string      `json:"documentationURL"`
+	IconURL          *string      `json:"iconURL"`
+	BaseURL          *string      `json:"baseURL"`
+	Categories       []string     `json:"categories"`
 }
 
 // NewConnector is the input of CreateConnector.

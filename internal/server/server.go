@@ -164,7 +164,8 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 		if info := infoOf(r.Context()); info != nil {
 			info.orgID = p.OrganisationID
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		ctx := domain.WithActor(auth.WithPrincipal(r.Context(), p), p.Subject)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

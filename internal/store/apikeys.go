@@ -32,7 +32,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, orgID string, in domain.NewAPI
 		if _, err := findOrganisationTx(tx, orgID); err != nil {
 			return err
 		}
-		return tx.Create(&row).Error
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, orgID, "apiKey.create", "apiKey", row.ID, []string{"name", "scopes", "expiresAt"})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create api key: %w", err)
@@ -93,7 +96,10 @@ func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id string) (*domain.API
 		}
 		now := s.now()
 		row.RevokedAt = &now
-		return tx.Model(&apiKeyRow{}).Where("id = ?", id).Update("revoked_at", now).Error
+		if err := tx.Model(&apiKeyRow{}).Where("id = ?", id).Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, row.OrganisationID, "apiKey.revoke", "apiKey", id, []string{"revokedAt"})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoke api key %s: %w", id, err)

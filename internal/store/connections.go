@@ -109,8 +109,14 @@ func (s *Store) CreateConnection(ctx context.Context, orgID, connectorID string,
 			return translateConnectionErr(err, in.Name)
 		}
 		row.PinnedVersionName = pinnedName
-		created, err = row.domain()
-		return err
+		if created, err = row.domain(); err != nil {
+			return err
+		}
+		fields := []string{"name", "variables"}
+		if in.VersionName != nil {
+			fields = append(fields, "versionName")
+		}
+		return s.audit(tx, orgID, "connection.create", "connection", row.ID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create connection: %w", err)
@@ -182,8 +188,9 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, id string, in domai
 				return err
 			}
 		}
+		fields := domain.ChangedFields(connectionView{c.Name, c.VersionName, c.Variables}, connectionView{in.Name, in.VersionName, in.Variables})
 		c.Name, c.VersionName, c.Variables = in.Name, in.VersionName, in.Variables
-		return nil
+		return s.audit(tx, orgID, "connection.update", "connection", c.ID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update connection %s: %w", id, err)
@@ -241,19 +248,32 @@ func (s *Store) mutateConnection(ctx context.Context, orgID, id string, change f
 
 // DeleteConnection removes a connection and its credentials.
 func (s *Store) DeleteConnection(ctx context.Context, orgID, id string) error {
-	res := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectionRow{})
-	if res.Error != nil {
-		return fmt.Errorf("delete connection %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return domain.NotFound("connection", id)
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectionRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return domain.NotFound("connection", id)
+		}
+		return s.audit(tx, orgID, "connection.delete", "connection", id, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete connection %s: %w", id, err)
 	}
 	return nil
 }
 
+// connectionView is what an update of a connection can change, for its audit record.
+type connectionView struct {
+	Name        string            `json:"name"`
+	VersionName *string           `json:"versionName"`
+	Variables   []domain.Variable `json:"variables"`
+}
+
 // PatchConnectionVariables merges properties into the connection's variables.
 func (s *Store) PatchConnectionVariables(ctx context.Context, orgID, id string, properties []domain.Property, dynamicProperties *string) (*domain.Connection, error) {
-	c, err := s.mutateConnection(ctx, orgID, id, func(_ *gorm.DB, c *domain.Connection) error {
+	c, err := s.mutateConnection(ctx, orgID, id, func(tx *gorm.DB, c *domain.Connection) error {
 		merged, err := domain.MergeProperties(c.Variables, properties, dynamicProperties, domain.ValidateVariableName)
 		if err != nil {
 			return err
@@ -261,8 +281,9 @@ func (s *Store) PatchConnectionVariables(ctx context.Context, orgID, id string, 
 		if err := domain.ValidateVariables("variables", merged); err != nil {
 			return err
 		}
+		fields := variableNames("variables", c.Variables, merged)
 		c.Variables = merged
-		return nil
+		return s.audit(tx, orgID, "connection.patchVariables", "connection", c.ID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("patch connection %s variables: %w", id, err)

@@ -148,7 +148,17 @@ func (s *Store) CreateConnector(ctx context.Context, orgID string, in domain.New
 			return err
 		}
 		row := connectorToRow(c)
-		return s.translateConnectorErr(tx.Create(&row).Error, c.Name)
+		if err := s.translateConnectorErr(tx.Create(&row).Error, c.Name); err != nil {
+			return err
+		}
+		fields := domain.ChangedFields(domain.ConnectorFields{}, c.ConnectorFields)
+		if len(c.AuthSchemeConfigs) > 0 {
+			fields = append(fields, "authSchemeConfigs")
+		}
+		if len(c.ConnectionVariables) > 0 {
+			fields = append(fields, "connectionVariables")
+		}
+		return s.audit(tx, orgID, "connector.create", "connector", c.ID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create connector: %w", err)
@@ -210,8 +220,15 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 				return err
 			}
 		}
+		fields := domain.ChangedFields(c.ConnectorFields, updated.ConnectorFields)
+		if encodeList(c.AuthSchemeConfigs) != encodeList(updated.AuthSchemeConfigs) {
+			fields = append(fields, "authSchemeConfigIDs")
+		}
+		if encodeList(c.ConnectionVariables) != encodeList(updated.ConnectionVariables) {
+			fields = append(fields, "connectionVariables")
+		}
 		*c = updated
-		return nil
+		return s.audit(tx, orgID, "connector.update", "connector", id, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update connector %s: %w", id, err)
@@ -268,12 +285,18 @@ func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change fu
 
 // DeleteConnector removes a connector and, by cascade, everything it owns.
 func (s *Store) DeleteConnector(ctx context.Context, orgID, id string) error {
-	res := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectorRow{})
-	if res.Error != nil {
-		return fmt.Errorf("delete connector %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return domain.NotFound("connector", id)
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectorRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return domain.NotFound("connector", id)
+		}
+		return s.audit(tx, orgID, "connector.delete", "connector", id, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete connector %s: %w", id, err)
 	}
 	return nil
 }
@@ -283,7 +306,7 @@ func (s *Store) CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID s
 	if err := in.Normalize(); err != nil {
 		return nil, err
 	}
-	_, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
 		if findConfig(c.AuthSchemeConfigs, in.ID) >= 0 {
 			return domain.Invalid("id", "%q is already the id of an auth scheme config of this connector", in.ID)
 		}
@@ -291,7 +314,7 @@ func (s *Store) CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID s
 			return domain.Invalid("id", "a connector has at most %d auth scheme configs", domain.MaxAuthSchemeConfigs)
 		}
 		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs, in)
-		return nil
+		return s.audit(tx, orgID, "authSchemeConfig.create", "authSchemeConfig", connectorID+"/"+in.ID, domain.ChangedFields(domain.AuthSchemeConfig{}, in))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create auth scheme config: %w", err)
@@ -326,8 +349,9 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 				return err
 			}
 		}
+		fields := domain.ChangedFields(c.AuthSchemeConfigs[i], in)
 		c.AuthSchemeConfigs[i] = in
-		return nil
+		return s.audit(tx, orgID, "authSchemeConfig.update", "authSchemeConfig", connectorID+"/"+id, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update auth scheme config %s: %w", id, err)
@@ -346,7 +370,7 @@ func (s *Store) DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 			return err
 		}
 		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs[:i], c.AuthSchemeConfigs[i+1:]...)
-		return nil
+		return s.audit(tx, orgID, "authSchemeConfig.delete", "authSchemeConfig", connectorID+"/"+id, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("delete auth scheme config %s: %w", id, err)
@@ -381,7 +405,7 @@ func findConfig(configs []domain.AuthSchemeConfig, id string) int {
 
 // PatchConnectorVariables merges properties into the connector's default variables.
 func (s *Store) PatchConnectorVariables(ctx context.Context, orgID, connectorID string, properties []domain.Property, dynamicProperties *string) (*domain.Connector, error) {
-	c, err := s.mutateConnector(ctx, orgID, connectorID, func(_ *gorm.DB, c *domain.Connector) error {
+	c, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
 		merged, err := domain.MergeProperties(c.ConnectionVariables, properties, dynamicProperties, domain.ValidateVariableName)
 		if err != nil {
 			return err
@@ -389,8 +413,9 @@ func (s *Store) PatchConnectorVariables(ctx context.Context, orgID, connectorID 
 		if err := domain.ValidateVariables("connectionVariables", merged); err != nil {
 			return err
 		}
+		fields := variableNames("connectionVariables", c.ConnectionVariables, merged)
 		c.ConnectionVariables = merged
-		return nil
+		return s.audit(tx, orgID, "connector.patchVariables", "connector", connectorID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("patch connector %s variables: %w", connectorID, err)

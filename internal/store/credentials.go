@@ -88,8 +88,17 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 		if err := renumber(tx, slices.Insert(list, at, row)); err != nil {
 			return err
 		}
-		result, err = row.domain()
-		return err
+		if result, err = row.domain(); err != nil {
+			return err
+		}
+		fields := []string{"position"}
+		for _, v := range values {
+			fields = append(fields, "values."+v.Name)
+		}
+		if in.ExpiresAt != nil {
+			fields = append(fields, "expiresAt")
+		}
+		return s.audit(tx, orgID, "credential.set", "credential", row.ID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set credential: %w", err)
@@ -131,8 +140,10 @@ func (s *Store) PatchCredential(ctx context.Context, orgID, id string, propertie
 		if err := tx.Save(&row).Error; err != nil {
 			return err
 		}
-		result, err = row.domain()
-		return err
+		if result, err = row.domain(); err != nil {
+			return err
+		}
+		return s.audit(tx, orgID, "credential.patch", "credential", row.ID, variableNames("values", stored, merged))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("patch credential %s: %w", id, err)
@@ -158,7 +169,10 @@ func (s *Store) DeleteCredential(ctx context.Context, orgID, id string) error {
 		if err != nil {
 			return err
 		}
-		return renumber(tx, list)
+		if err := renumber(tx, list); err != nil {
+			return err
+		}
+		return s.audit(tx, orgID, "credential.delete", "credential", id, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("delete credential %s: %w", id, err)

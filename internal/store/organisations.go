@@ -21,7 +21,13 @@ func (s *Store) CreateOrganisation(ctx context.Context, name string) (*domain.Or
 	}
 	now := s.now()
 	row := organisationRow{ID: newID(), Name: name, NameKey: domain.NameKey(name), CreatedAt: now, UpdatedAt: now}
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, row.ID, "organisation.create", "organisation", row.ID, []string{"name"})
+	})
+	if err != nil {
 		if _, unique := isUniqueViolation(err); unique {
 			return nil, domain.Invalid("name", "an organisation named %q already exists", name)
 		}

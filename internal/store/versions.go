@@ -111,8 +111,10 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 			return translateVersionErr(err, in.Name)
 		}
 		var err error
-		created, err = row.domain()
-		return err
+		if created, err = row.domain(); err != nil {
+			return err
+		}
+		return s.audit(tx, orgID, "version.create", "version", row.ID, domain.ChangedFields(versionView{}, versionView{in.Name, in.Description, in.Actions}))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create version: %w", err)
@@ -181,12 +183,20 @@ func (s *Store) UpdateVersion(ctx context.Context, orgID, id string, in domain.V
 				return err
 			}
 		}
+		old, err := row.domain()
+		if err != nil {
+			return err
+		}
+		fields := domain.ChangedFields(versionView{old.Name, old.Description, old.Actions}, versionView{in.Name, in.Description, in.Actions})
 		row.Name, row.NameKey, row.Description, row.Actions = in.Name, domain.NameKey(in.Name), in.Description, encodeList(in.Actions)
 		row.UpdatedAt = s.now()
-		err := tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+		err = tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
 			"name": row.Name, "name_key": row.NameKey, "description": row.Description, "actions": row.Actions, "updated_at": row.UpdatedAt,
 		}).Error
-		return translateVersionErr(err, in.Name)
+		if err := translateVersionErr(err, in.Name); err != nil {
+			return err
+		}
+		return s.audit(tx, orgID, "version.update", "version", row.ID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update version %s: %w", id, err)
@@ -211,9 +221,17 @@ func (s *Store) PublishVersion(ctx context.Context, orgID, id string) (*domain.C
 		}
 		row.PublishedAt, row.UpdatedAt, row.IsLatest = &now, now, true
 		row.IsDefault = defaults == 0
-		return tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+		err := tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
 			"published_at": now, "updated_at": now, "is_latest": true, "is_default": row.IsDefault,
 		}).Error
+		if err != nil {
+			return err
+		}
+		fields := []string{"publishedAt", "isLatest"}
+		if row.IsDefault {
+			fields = append(fields, "isDefault")
+		}
+		return s.audit(tx, orgID, "version.publish", "version", row.ID, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish version %s: %w", id, err)
@@ -234,7 +252,10 @@ func (s *Store) SetDefaultVersion(ctx context.Context, orgID, id string) (*domai
 			return err
 		}
 		row.IsDefault = true
-		return tx.Model(&versionRow{}).Where("id = ?", row.ID).Update("is_default", true).Error
+		if err := tx.Model(&versionRow{}).Where("id = ?", row.ID).Update("is_default", true).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, orgID, "version.setDefault", "version", row.ID, []string{"isDefault"})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set default version %s: %w", id, err)
@@ -273,6 +294,9 @@ func (s *Store) DeleteVersion(ctx context.Context, orgID, id string) error {
 				return err
 			}
 		}
+		if err := s.audit(tx, orgID, "version.delete", "version", row.ID, nil); err != nil {
+			return err
+		}
 		row.ID = ""
 		return nil
 	})
@@ -283,3 +307,10 @@ func (s *Store) DeleteVersion(ctx context.Context, orgID, id string) error {
 }
 
 var _ domain.VersionService = (*Store)(nil)
+
+// versionView is what an update of a version can change, for its audit record.
+type versionView struct {
+	Name        string              `json:"name"`
+	Description *string             `json:"description"`
+	Actions     []domain.HTTPAction `json:"actions"`
+}
