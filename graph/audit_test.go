@@ -71,11 +71,11 @@ func TestAuditTrail(t *testing.T) {
 			return strings.Join(out, ",")
 		}
 		for action, want := range map[string]string{
-			"connector.update":        "description,documentationURL,iconURL,baseURL,categories",
+			"connector.update":         "description,documentationURL,iconURL,baseURL,categories",
 			"connector.patchVariables": "connectionVariables.Region",
-			"credential.set":          "position,values.username,values.password",
-			"credential.patch":        "values.password",
-			"version.publish":         "publishedAt,isLatest,isDefault",
+			"credential.set":           "position,values.username,values.password",
+			"credential.patch":         "values.password",
+			"version.publish":          "publishedAt,isLatest,isDefault",
 		} {
 			if got := fields(action); got != want {
 				t.Errorf("%s changed fields %q, want %q", action, got, want)
