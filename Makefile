@@ -3,7 +3,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(shell $(GO) env GOPATH 2>/dev/null)/bin
 
-.PHONY: run build test test-short generate vet fmt check
+.PHONY: run build test test-short fuzz generate vet fmt check
 
 run:
 	$(GO) run ./cmd/plugboard serve
@@ -19,6 +19,17 @@ test:
 # SQLite only: PostgreSQL subtests are skipped.
 test-short:
 	$(GO) test -count=1 ./...
+
+# Each fuzz target for FUZZTIME (the seed corpora in testdata/fuzz also run in `make test`).
+FUZZTIME ?= 10s
+FUZZ_TARGETS = internal/domain:FuzzParseDynamicProperties internal/domain:FuzzMergeProperties \
+	internal/domain:FuzzValidateVersionName internal/domain:FuzzValidateURL graph:FuzzUpdateInputMapping
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
+	done
 
 generate:
 	$(GO) run github.com/99designs/gqlgen generate
