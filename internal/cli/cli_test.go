@@ -118,37 +118,8 @@ func TestServe(t *testing.T) {
 		t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:0")
 		t.Setenv("PLUGBOARD_OUTBOUND_ALLOW", "127.0.0.0/8")
 
-		ctx, cancel := context.WithCancel(context.Background())
-		pr, pw := io.Pipe()
-		done := make(chan int)
-		go func() {
-			done <- cli.Run(ctx, []string{"serve"}, io.Discard, pw)
-			pw.Close()
-		}()
-		addr := make(chan string, 1)
-		var logs bytes.Buffer
-		scanned := make(chan struct{})
-		go func() {
-			defer close(scanned)
-			sc := bufio.NewScanner(pr)
-			for sc.Scan() {
-				logs.WriteString(sc.Text() + "\n")
-				var line struct{ Msg, Addr string }
-				if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-					addr <- line.Addr
-				}
-			}
-		}()
-		var base string
-		select {
-		case a := <-addr:
-			base = "http://" + a
-		case code := <-done:
-			<-scanned
-			t.Fatalf("serve exited %d before listening:\n%s", code, logs.String())
-		case <-time.After(20 * time.Second):
-			t.Fatal("server did not start")
-		}
+		srv := startServe(t)
+		base := srv.base
 
 		// The playground is on by default with the embedded SQLite file, off with PostgreSQL.
 		playground := 200
@@ -202,7 +173,7 @@ func TestServe(t *testing.T) {
 			inflight <- gql(`mutation($c: ID!) { executeAction(connectionId: $c, action: "slow") { ok body } }`, map[string]any{"c": conn["id"]})
 		}()
 		time.Sleep(200 * time.Millisecond)
-		cancel()
+		srv.cancel()
 		select {
 		case data := <-inflight:
 			if r := data["executeAction"].(map[string]any); r["ok"] != true || r["body"] != "finished" {
@@ -211,20 +182,12 @@ func TestServe(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the in-flight request never finished")
 		}
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d:\n%s", code, logs.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("serve did not shut down")
-		}
-		<-scanned
-		if strings.Contains(logs.String(), secret) {
+		logs := srv.wait(t)
+		if strings.Contains(logs, secret) {
 			t.Error("the key secret appears in the server log")
 		}
-		if !strings.Contains(logs.String(), `"msg":"stopped"`) {
-			t.Errorf("serve must stop cleanly after draining:\n%s", logs.String())
+		if !strings.Contains(logs, `"msg":"stopped"`) {
+			t.Errorf("serve must stop cleanly after draining:\n%s", logs)
 		}
 	})
 }
@@ -262,4 +225,67 @@ func TestSecretsCommands(t *testing.T) {
 			t.Errorf("serve on PostgreSQL without a key: %d %q", code, stderr)
 		}
 	})
+}
+
+// served is a `plugboard serve` running in the test process.
+type served struct {
+	base    string
+	cancel  context.CancelFunc
+	done    chan int
+	scanned chan struct{}
+	logs    *bytes.Buffer
+}
+
+// startServe runs the real serve command on a free port (configured by the environment) and
+// returns once it listens.
+func startServe(t *testing.T) *served {
+	t.Helper()
+	t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &served{cancel: cancel, done: make(chan int, 1), scanned: make(chan struct{}), logs: &bytes.Buffer{}}
+	go func() {
+		s.done <- cli.Run(ctx, []string{"serve"}, io.Discard, pw)
+		pw.Close()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		defer close(s.scanned)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			s.logs.WriteString(sc.Text() + "\n")
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		s.base = "http://" + a
+	case code := <-s.done:
+		<-s.scanned
+		t.Fatalf("serve exited %d before listening:\n%s", code, s.logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start")
+	}
+	t.Cleanup(func() { cancel() })
+	return s
+}
+
+// wait stops the server (if not yet) and returns its log once it has exited.
+func (s *served) wait(t *testing.T) string {
+	t.Helper()
+	s.cancel()
+	select {
+	case code := <-s.done:
+		<-s.scanned
+		if code != 0 {
+			t.Errorf("serve exited %d:\n%s", code, s.logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	return s.logs.String()
 }
