@@ -3,7 +3,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(shell $(GO) env GOPATH 2>/dev/null)/bin
 
-.PHONY: run build test test-short fuzz generate vet fmt check
+.PHONY: run build test test-short fuzz bench generate vet fmt check
 
 run:
 	$(GO) run ./cmd/plugboard serve
@@ -30,6 +30,10 @@ fuzz:
 		echo "fuzz $$name ($(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
 	done
+
+# Plugboard vs PostGraphile on a throwaway PostgreSQL; writes docs/benchmarks.md (bench/run.sh).
+bench:
+	./bench/run.sh
 
 generate:
 	$(GO) run github.com/99designs/gqlgen generate

@@ -103,7 +103,7 @@ func TestConnectorsPaginationOrderFilter(t *testing.T) {
 			})
 		}
 		t.Run("ErrFirstTooLarge", func(t *testing.T) {
-			c.Do(t, listConnectors, map[string]any{"first": 101}).ExpectError(t, "BAD_USER_INPUT", "first")
+			c.Do(t, listConnectors, map[string]any{"first": 201}).ExpectError(t, "BAD_USER_INPUT", "first")
 			c.Do(t, listConnectors, map[string]any{"first": -1}).ExpectError(t, "BAD_USER_INPUT", "first")
 		})
 		t.Run("ErrCursor", func(t *testing.T) {

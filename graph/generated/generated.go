@@ -85,6 +85,7 @@ type ComplexityRoot struct {
 
 	AuditEventConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -120,6 +121,7 @@ type ComplexityRoot struct {
 
 	ConnectionConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -156,6 +158,7 @@ type ComplexityRoot struct {
 
 	ConnectorConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -181,6 +184,7 @@ type ComplexityRoot struct {
 
 	ConnectorVersionConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -541,6 +545,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventConnection.Edges(childComplexity), true
+	case "AuditEventConnection.nodes":
+		if e.ComplexityRoot.AuditEventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.Nodes(childComplexity), true
 	case "AuditEventConnection.pageInfo":
 		if e.ComplexityRoot.AuditEventConnection.PageInfo == nil {
 			break
@@ -688,6 +698,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectionConnection.Edges(childComplexity), true
+	case "ConnectionConnection.nodes":
+		if e.ComplexityRoot.ConnectionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionConnection.Nodes(childComplexity), true
 	case "ConnectionConnection.pageInfo":
 		if e.ComplexityRoot.ConnectionConnection.PageInfo == nil {
 			break
@@ -851,6 +867,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorConnection.Edges(childComplexity), true
+	case "ConnectorConnection.nodes":
+		if e.ComplexityRoot.ConnectorConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorConnection.Nodes(childComplexity), true
 	case "ConnectorConnection.pageInfo":
 		if e.ComplexityRoot.ConnectorConnection.PageInfo == nil {
 			break
@@ -950,6 +972,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorVersionConnection.Edges(childComplexity), true
+	case "ConnectorVersionConnection.nodes":
+		if e.ComplexityRoot.ConnectorVersionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersionConnection.Nodes(childComplexity), true
 	case "ConnectorVersionConnection.pageInfo":
 		if e.ComplexityRoot.ConnectorVersionConnection.PageInfo == nil {
 			break
@@ -1686,7 +1714,7 @@ type Query {
   viewer: Viewer!
   "A connector of the caller's organisation; null with a NOT_FOUND error when missing or foreign."
   connector(id: ID!): Connector @hasScope(scope: CONNECTORS_READ)
-  "Connectors of the caller's organisation, Relay-paginated. first: 1..100, default 20."
+  "Connectors of the caller's organisation, Relay-paginated. first: 0..200, default 20."
   connectors(first: Int, after: String, filter: ConnectorFilter, orderBy: ConnectorOrder): ConnectorConnection!
     @hasScope(scope: CONNECTORS_READ)
   "A connection of the caller's organisation; null with a NOT_FOUND error when missing or foreign."
@@ -1820,9 +1848,9 @@ type Connector {
   revision: Int!
   createdAt: Time!
   updatedAt: Time!
-  "The connector's connections, oldest first. first: 0..100, default 20."
+  "The connector's connections, oldest first. first: 0..200, default 20."
   connections(first: Int, after: String): ConnectionConnection!
-  "The connector's versions, newest first. first: 0..100, default 20."
+  "The connector's versions, newest first. first: 0..200, default 20."
   versions(first: Int, after: String): ConnectorVersionConnection!
   "A version by name; \"latest\" and \"default\" (any case) resolve the aliases. Null with NOT_FOUND when there is none."
   version(name: String!): ConnectorVersion
@@ -1896,6 +1924,8 @@ type PageInfo {
 
 type ConnectorConnection {
   edges: [ConnectorEdge!]!
+  "The nodes of the edges, for clients that need no cursors."
+  nodes: [Connector!]!
   pageInfo: PageInfo!
   totalCount: Int!
 }
@@ -2045,6 +2075,8 @@ input UpdateConnectionInput {
 
 type ConnectionConnection {
   edges: [ConnectionEdge!]!
+  "The nodes of the edges, for clients that need no cursors."
+  nodes: [Connection!]!
   pageInfo: PageInfo!
   totalCount: Int!
 }
@@ -2170,6 +2202,8 @@ input UpdateVersionInput {
 
 type ConnectorVersionConnection {
   edges: [ConnectorVersionEdge!]!
+  "The nodes of the edges, for clients that need no cursors."
+  nodes: [ConnectorVersion!]!
   pageInfo: PageInfo!
   totalCount: Int!
 }
@@ -2218,6 +2252,8 @@ input AuditEventFilter {
 
 type AuditEventConnection {
   edges: [AuditEventEdge!]!
+  "The nodes of the edges, for clients that need no cursors."
+  nodes: [AuditEvent!]!
   pageInfo: PageInfo!
   totalCount: Int!
 }
@@ -2314,6 +2350,8 @@ func (ec *executionContext) childFields_AuditEventConnection(ctx context.Context
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AuditEventConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -2384,6 +2422,8 @@ func (ec *executionContext) childFields_ConnectionConnection(ctx context.Context
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_ConnectionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ConnectionConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ConnectionConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -2456,6 +2496,8 @@ func (ec *executionContext) childFields_ConnectorConnection(ctx context.Context,
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_ConnectorConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ConnectorConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ConnectorConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -2506,6 +2548,8 @@ func (ec *executionContext) childFields_ConnectorVersionConnection(ctx context.C
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_ConnectorVersionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ConnectorVersionConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ConnectorVersionConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -4189,6 +4233,38 @@ func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _AuditEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.AuditPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuditEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.AuditPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4806,6 +4882,38 @@ func (ec *executionContext) fieldContext_ConnectionConnection_edges(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ConnectionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectionConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectionConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5471,6 +5579,38 @@ func (ec *executionContext) fieldContext_ConnectorConnection_edges(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ConnectorConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Connector) graphql.Marshaler {
+			return ec.marshalNConnector2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConnectorConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5870,6 +6010,38 @@ func (ec *executionContext) fieldContext_ConnectorVersionConnection_edges(_ cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ConnectorVersionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectorVersionConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.VersionPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersionConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalNConnectorVersion2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersionConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersionConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11368,6 +11540,11 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodes":
+			out.Values[i] = ec._AuditEventConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "pageInfo":
 			out.Values[i] = ec._AuditEventConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11596,6 +11773,11 @@ func (ec *executionContext) _ConnectionConnection(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("ConnectionConnection")
 		case "edges":
 			out.Values[i] = ec._ConnectionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ConnectionConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -11835,6 +12017,11 @@ func (ec *executionContext) _ConnectorConnection(ctx context.Context, sel ast.Se
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodes":
+			out.Values[i] = ec._ConnectorConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "pageInfo":
 			out.Values[i] = ec._ConnectorConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11997,6 +12184,11 @@ func (ec *executionContext) _ConnectorVersionConnection(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("ConnectorVersionConnection")
 		case "edges":
 			out.Values[i] = ec._ConnectorVersionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ConnectorVersionConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -13237,6 +13429,22 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.AuditEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuditEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *domain.AuditEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEvent!")
@@ -13352,6 +13560,22 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNConnection2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Connection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Connection!")
@@ -13413,6 +13637,22 @@ func (ec *executionContext) unmarshalNConnectionVariableInput2githubᚗcomᚋplu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConnector2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Connector) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnector2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnector(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNConnector2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnector(ctx context.Context, sel ast.SelectionSet, v *domain.Connector) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Connector!")
@@ -13438,6 +13678,22 @@ func (ec *executionContext) marshalNConnectorEdge2ᚕgithubᚗcomᚋplugboardᚋ
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectorEdge2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConnectorVersion2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.ConnectorVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

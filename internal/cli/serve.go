@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"syscall"
 	"time"
@@ -78,6 +79,18 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				WriteTimeout:      cfg.WriteTimeout,
 				IdleTimeout:       cfg.IdleTimeout,
 				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			}
+			if cfg.PprofAddr != "" {
+				go func() {
+					mux := http.NewServeMux()
+					mux.HandleFunc("/debug/pprof/", pprof.Index)
+					mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+					mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+					logger.Warn("pprof listening", "addr", cfg.PprofAddr)
+					if err := http.ListenAndServe(cfg.PprofAddr, mux); err != nil {
+						logger.Error("pprof", "error", err.Error())
+					}
+				}()
 			}
 			ln, err := net.Listen("tcp", cfg.Addr)
 			if err != nil {

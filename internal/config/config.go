@@ -45,6 +45,8 @@ type Config struct {
 	MaxAliases, MaxRootFields    int
 	ReadTimeout, WriteTimeout    time.Duration
 	IdleTimeout, ShutdownTimeout time.Duration
+	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback).
+	PprofAddr string
 }
 
 // Enabled resolves an on/off/auto switch: auto is on for the embedded SQLite default, off for
@@ -208,6 +210,7 @@ var settings = []setting{
 	{"PLUGBOARD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "time to write a response", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
 	{"PLUGBOARD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{"PLUGBOARD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may finish after SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"PLUGBOARD_PPROF_ADDR", "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default", str(func(c *Config) *string { return &c.PprofAddr })},
 	{"PLUGBOARD_OUTBOUND_TIMEOUT", "outbound-timeout", "10s", "limit of a whole outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.Timeout })},
 	{"PLUGBOARD_OUTBOUND_CONNECT_TIMEOUT", "outbound-connect-timeout", "10s", "limit of connecting (and the TLS handshake) of an outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.ConnectTimeout })},
 	{"PLUGBOARD_OUTBOUND_MAX_BODY_BYTES", "outbound-max-body-bytes", "1048576", "response bodies longer than this are cut and flagged", func(c *Config, v string) error {

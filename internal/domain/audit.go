@@ -105,3 +105,12 @@ func jsonName(f reflect.StructField) string {
 	}
 	return tag
 }
+
+// Nodes returns the page's events without their cursors.
+func (p *AuditPage) Nodes() []*AuditEvent {
+	out := make([]*AuditEvent, len(p.Edges))
+	for i := range p.Edges {
+		out[i] = p.Edges[i].Node
+	}
+	return out
+}

@@ -102,3 +102,12 @@ type ConnectionPage struct {
 	PageInfo    PageInfo
 	ConnectorID string
 }
+
+// Nodes returns the page's connections without their cursors.
+func (p *ConnectionPage) Nodes() []*Connection {
+	out := make([]*Connection, len(p.Edges))
+	for i := range p.Edges {
+		out[i] = p.Edges[i].Node
+	}
+	return out
+}

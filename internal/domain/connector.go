@@ -263,7 +263,7 @@ type PageRequest struct {
 // Page sizes.
 const (
 	DefaultPageSize = 20
-	MaxPageSize     = 100
+	MaxPageSize     = 200
 )
 
 // NormalizePageRequest applies the default size and rejects out-of-range sizes.
@@ -300,4 +300,13 @@ type ConnectorPage struct {
 	PageInfo       PageInfo
 	OrganisationID string
 	Filter         ConnectorFilter
+}
+
+// Nodes returns the page's connectors without their cursors.
+func (p *ConnectorPage) Nodes() []*Connector {
+	out := make([]*Connector, len(p.Edges))
+	for i := range p.Edges {
+		out[i] = p.Edges[i].Node
+	}
+	return out
 }

@@ -53,6 +53,8 @@ type APIKeyStore interface {
 type ConnectionService interface {
 	FindConnection(ctx context.Context, orgID, id string) (*Connection, error)
 	FindConnections(ctx context.Context, orgID, connectorID string, page PageRequest) (*ConnectionPage, error)
+	// FindConnectionsOfConnectors returns the first page of each connector's connections at once.
+	FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int) (map[string]*ConnectionPage, error)
 	CountConnections(ctx context.Context, orgID, connectorID string) (int, error)
 	// CreateConnection returns BAD_USER_INPUT for a taken name or a pin to a missing or
 	// unpublished version.
@@ -76,6 +78,8 @@ type VersionService interface {
 	// FindVersionByName resolves "latest" and "default"; NOT_FOUND when there is no such version.
 	FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*ConnectorVersion, error)
 	FindVersions(ctx context.Context, orgID, connectorID string, page PageRequest) (*VersionPage, error)
+	// FindVersionsOfConnectors returns the first page of each connector's versions at once.
+	FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int) (map[string]*VersionPage, error)
 	CountVersions(ctx context.Context, orgID, connectorID string) (int, error)
 	CreateVersion(ctx context.Context, orgID, connectorID string, in VersionInput) (*ConnectorVersion, error)
 	// UpdateVersion returns CONFLICT for a published version: published versions are immutable.

@@ -225,3 +225,12 @@ type VersionPage struct {
 	PageInfo    PageInfo
 	ConnectorID string
 }
+
+// Nodes returns the page's versions without their cursors.
+func (p *VersionPage) Nodes() []*ConnectorVersion {
+	out := make([]*ConnectorVersion, len(p.Edges))
+	for i := range p.Edges {
+		out[i] = p.Edges[i].Node
+	}
+	return out
+}

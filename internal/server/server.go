@@ -109,6 +109,7 @@ func NewHandler(d Deps) http.Handler {
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(shapeLimit{maxDepth: d.Limits.MaxDepth, maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields, noIntrospection: !d.Introspection})
 	gql.Use(extension.FixedComplexityLimit(d.Limits.MaxComplexity))
+	gql.AroundOperations(graph.WithBatches)
 	gql.AroundResponses(recordOperation)
 	gql.SetErrorPresenter(graph.ErrorPresenter(d.Logger, RequestID))
 	gql.SetRecoverFunc(graph.Recover(d.Logger, RequestID))

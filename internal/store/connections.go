@@ -19,8 +19,8 @@ func connections(db *gorm.DB) *gorm.DB {
 
 // FindConnection returns NOT_FOUND for a missing connection and for one of another organisation.
 func (s *Store) FindConnection(ctx context.Context, orgID, id string) (*domain.Connection, error) {
-	var row connectionRow
-	err := connections(s.db.WithContext(ctx)).Where("connections.id = ? AND connections.organisation_id = ?", id, orgID).Take(&row).Error
+	row, err := scanOne[connectionRow](connections(s.db.WithContext(ctx)).Select(connectionColumns).
+		Where("connections.id = ? AND connections.organisation_id = ?", id, orgID))
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, domain.NotFound("connection", id)
 	}
@@ -46,8 +46,8 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 	if after != nil {
 		q = q.Where("(connections.created_at, connections.id) > (?, ?)", after.Time, after.ID)
 	}
-	var rows []connectionRow
-	if err := q.Order("connections.created_at ASC, connections.id ASC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	rows, err := scanAll[connectionRow](q.Select(connectionColumns).Order("connections.created_at ASC, connections.id ASC").Limit(page.First + 1))
+	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
 	if len(rows) > page.First {
@@ -314,3 +314,40 @@ func (s *Store) failPoint(ctx context.Context, name string) error {
 }
 
 var _ domain.ConnectionService = (*Store)(nil)
+
+// FindConnectionsOfConnectors returns the first page (oldest first) of connections of each of
+// many connectors in one query.
+func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int) (map[string]*domain.ConnectionPage, error) {
+	pages := make(map[string]*domain.ConnectionPage, len(connectorIDs))
+	for _, id := range connectorIDs {
+		pages[id] = &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: id}
+	}
+	if first == 0 || len(connectorIDs) == 0 {
+		return pages, nil
+	}
+	var rn int
+	rows, err := scanWith[connectionRow](s.db.WithContext(ctx).Raw(`SELECT * FROM (
+		SELECT `+connectionColumns+`,
+		       ROW_NUMBER() OVER (PARTITION BY connections.connector_id ORDER BY connections.created_at, connections.id) AS rn
+		FROM connections LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id
+		WHERE connections.connector_id IN ? AND connections.organisation_id = ?) ranked
+		WHERE rn <= ? ORDER BY 2, rn`, connectorIDs, orgID, first+1), &rn)
+	if err != nil {
+		return nil, fmt.Errorf("list connections of connectors: %w", err)
+	}
+	for i := range rows {
+		page := pages[rows[i].ConnectorID]
+		if len(page.Edges) == first {
+			page.PageInfo.HasNextPage = true
+			continue
+		}
+		c, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		cur := cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}.encode()
+		page.Edges = append(page.Edges, domain.ConnectionEdge{Cursor: cur, Node: c})
+		page.PageInfo.EndCursor = &cur
+	}
+	return pages, nil
+}

@@ -15,8 +15,8 @@ var _ domain.ConnectorService = (*Store)(nil)
 
 // FindConnector returns NOT_FOUND for a missing connector and for one of another organisation.
 func (s *Store) FindConnector(ctx context.Context, orgID, id string) (*domain.Connector, error) {
-	var row connectorRow
-	err := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error
+	row, err := scanOne[connectorRow](s.db.WithContext(ctx).Table("connectors").Select(connectorColumns).
+		Where("id = ? AND organisation_id = ?", id, orgID))
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, domain.NotFound("connector", id)
 	}
@@ -61,8 +61,8 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 			q = q.Where(cols.after, after.Time, after.ID)
 		}
 	}
-	var rows []connectorRow
-	if err := q.Order(cols.orderBy).Limit(page.First + 1).Find(&rows).Error; err != nil {
+	rows, err := scanAll[connectorRow](q.Table("connectors").Select(connectorColumns).Order(cols.orderBy).Limit(page.First + 1))
+	if err != nil {
 		return nil, fmt.Errorf("list connectors: %w", err)
 	}
 	if len(rows) > page.First {

@@ -107,8 +107,8 @@ func encodeList[T any](list []T) string {
 
 func decodeList[T any](s string, out *[]T) error {
 	*out = []T{}
-	if s == "" {
-		return nil
+	if s == "" || s == "[]" {
+		return nil // most lists are empty: skip the decoder
 	}
 	return json.Unmarshal([]byte(s), out)
 }

@@ -69,8 +69,10 @@ func Open(databaseURL string, opts Options) (*Store, error) {
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
 		// GORM's logger prints statements with their values; values can be secrets.
-		Logger:                 logger.Discard,
-		PrepareStmt:            dialect == Postgres,
+		Logger: logger.Discard,
+		// pgx caches prepared statements per connection by itself (QueryExecModeCacheStatement);
+		// GORM's own cache would re-prepare every statement inside each transaction.
+		PrepareStmt:            false,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	})

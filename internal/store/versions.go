@@ -13,8 +13,8 @@ import (
 
 // FindVersion returns NOT_FOUND for a missing version and for one of another organisation.
 func (s *Store) FindVersion(ctx context.Context, orgID, id string) (*domain.ConnectorVersion, error) {
-	var row versionRow
-	err := s.db.WithContext(ctx).Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error
+	row, err := scanOne[versionRow](s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns).
+		Where("id = ? AND organisation_id = ?", id, orgID))
 	if err != nil {
 		return nil, notFoundOr(err, "version", id)
 	}
@@ -24,7 +24,7 @@ func (s *Store) FindVersion(ctx context.Context, orgID, id string) (*domain.Conn
 // FindVersionByName resolves a version name of a connector; "latest" and "default" (in any
 // case) resolve the aliases. NOT_FOUND when there is no such version.
 func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*domain.ConnectorVersion, error) {
-	q := s.db.WithContext(ctx).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
+	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case domain.VersionLatest:
 		q = q.Where("is_latest = ?", true)
@@ -33,8 +33,8 @@ func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name 
 	default:
 		q = q.Where("name_key = ?", domain.NameKey(name))
 	}
-	var row versionRow
-	if err := q.Take(&row).Error; err != nil {
+	row, err := scanOne[versionRow](q)
+	if err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) && domain.IsReservedVersionName(name) {
 			return nil, domain.Errorf(domain.CodeNotFound, "the connector has no %s version: none is published", strings.ToLower(strings.TrimSpace(name)))
 		}
@@ -55,12 +55,12 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if page.First == 0 {
 		return result, nil
 	}
-	q := s.db.WithContext(ctx).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
+	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
 	if after != nil {
 		q = q.Where("(created_at, id) < (?, ?)", after.Time, after.ID)
 	}
-	var rows []versionRow
-	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	rows, err := scanAll[versionRow](q.Order("created_at DESC, id DESC").Limit(page.First + 1))
+	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
 	if len(rows) > page.First {
@@ -313,4 +313,40 @@ type versionView struct {
 	Name        string              `json:"name"`
 	Description *string             `json:"description"`
 	Actions     []domain.HTTPAction `json:"actions"`
+}
+
+// FindVersionsOfConnectors returns the first page (newest first) of versions of each of many
+// connectors in one query: the nested versions of a connector list cost one round trip, not
+// one per connector.
+func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int) (map[string]*domain.VersionPage, error) {
+	pages := make(map[string]*domain.VersionPage, len(connectorIDs))
+	for _, id := range connectorIDs {
+		pages[id] = &domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: id}
+	}
+	if first == 0 || len(connectorIDs) == 0 {
+		return pages, nil
+	}
+	var rn int
+	rows, err := scanWith[versionRow](s.db.WithContext(ctx).Raw(`SELECT * FROM (
+		SELECT `+versionColumns+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
+		FROM connector_versions WHERE connector_id IN ? AND organisation_id = ?) ranked
+		WHERE rn <= ? ORDER BY connector_id, rn`, connectorIDs, orgID, first+1), &rn)
+	if err != nil {
+		return nil, fmt.Errorf("list versions of connectors: %w", err)
+	}
+	for i := range rows {
+		page := pages[rows[i].ConnectorID]
+		if len(page.Edges) == first {
+			page.PageInfo.HasNextPage = true
+			continue
+		}
+		v, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		cur := cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}.encode()
+		page.Edges = append(page.Edges, domain.VersionEdge{Cursor: cur, Node: v})
+		page.PageInfo.EndCursor = &cur
+	}
+	return pages, nil
 }

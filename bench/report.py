@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Turns the raw lines of bench/run.sh into docs/benchmarks.md: medians over the runs, ratios
+Plugboard / PostGraphile measured in the same run, and the q_list page-size series."""
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+raw = sys.argv[1]
+rows = []
+for line in open(raw):
+    if line.startswith("#") or not line.strip():
+        continue
+    parts = line.split()
+    target, q, page, conns, run, size, cpu_s, cpu_p, rss = parts[:9]
+    fields = dict(p.split("=", 1) for p in parts[10:] if "=" in p)
+    rows.append(dict(target=target, q=q, page=page, conns=int(conns), run=int(run), size=int(size),
+                     cpu_s=float(cpu_s), cpu_p=float(cpu_p), rss=int(rss), rps=float(fields["rps"]),
+                     p50=float(fields["p50_ms"]), p99=float(fields["p99_ms"]),
+                     errors=int(fields["non2xx"]) + int(fields["socket_errors"])))
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+def machine():
+    try:
+        model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except StopIteration:
+        model = "?"
+    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return f"{cores} cores ({model})"
+
+main = defaultdict(list)
+pages = {}
+for r in rows:
+    if r["page"] == "default":
+        main[(r["q"], r["conns"], r["target"])].append(r)
+    else:
+        pages[(r["page"], r["target"])] = r
+
+runs = max((r["run"] for r in rows), default=0)
+out = []
+out.append("# Benchmarks: Plugboard vs PostGraphile 5")
+out.append("")
+out.append(f"Measured by `make bench` (bench/run.sh) on {machine()}; wrk, the server and PostgreSQL 15 share the")
+out.append("machine. Both servers read the same database and data (Plugboard's schema, seeded with the shared")
+out.append("harness's volumes: 10 organisations x 1,000 connectors, 5 versions and 4 connections with 3 variables")
+out.append("each), with a pool of 16 connections, random ids per request, and alternate query by query.")
+out.append(f"Plugboard is called with a real API key of the connector's organisation on every request. Medians of {runs} run(s);")
+out.append("ratio = Plugboard / PostGraphile req/s of the same run (median of the per-run ratios). CPU in cores")
+out.append("during the measured window; RSS of the server process at the end of it.")
+out.append("")
+out.append("| query | conns | server | req/s | p50 ms | p99 ms | errors | CPU server | CPU postgres | RSS MB | bytes | ratio |")
+out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for q in ["q_one", "q_list", "m_update"]:
+    for conns in sorted({k[1] for k in main if k[0] == q}):
+        pb, pg = main.get((q, conns, "plugboard"), []), main.get((q, conns, "postgraphile"), [])
+        ratios = []
+        for r in pb:
+            peer = [x for x in pg if x["run"] == r["run"]]
+            if peer and peer[0]["rps"] > 0:
+                ratios.append(r["rps"] / peer[0]["rps"])
+        for name, rs in (("plugboard", pb), ("postgraphile", pg)):
+            if not rs:
+                continue
+            ratio = f"**{med(ratios):.2f}x**" if name == "plugboard" and ratios else ""
+            out.append(f"| {q} | {conns} | {name} | {med([r['rps'] for r in rs]):,.0f} | {med([r['p50'] for r in rs]):.2f} | "
+                       f"{med([r['p99'] for r in rs]):.2f} | {sum(r['errors'] for r in rs)} | {med([r['cpu_s'] for r in rs]):.2f} | "
+                       f"{med([r['cpu_p'] for r in rs]):.2f} | {max(r['rss'] for r in rs)} | {rs[0]['size']:,} | {ratio} |")
+out.append("")
+p99 = []
+for q in ["q_one", "q_list", "m_update"]:
+    pb, pg = main.get((q, 64, "plugboard"), []), main.get((q, 64, "postgraphile"), [])
+    if pb and pg:
+        p99.append(f"{q} {med([r['p99'] for r in pb]) / med([r['p99'] for r in pg]):.2f}")
+if p99:
+    out.append("p99 at 64 connections, Plugboard / PostGraphile: " + ", ".join(p99) + " (target: at most 0.33).")
+    out.append("")
+if pages:
+    out.append("## q_list cost by page size (16 connections, 1 run)")
+    out.append("")
+    out.append("| page | server | req/s | connectors/s | p50 ms | p99 ms | CPU server | bytes |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for page in sorted({int(k[0]) for k in pages}):
+        for name in ("plugboard", "postgraphile"):
+            r = pages.get((str(page), name))
+            if r:
+                out.append(f"| {page} | {name} | {r['rps']:,.0f} | {r['rps'] * page:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['cpu_s']:.2f} | {r['size']:,} |")
+    out.append("")
+print("\n".join(out))

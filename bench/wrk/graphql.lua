@@ -1,0 +1,59 @@
+-- wrk script of `make bench`: POSTs the GraphQL body in $BODY_FILE. With $PAIRS_FILE, each
+-- request takes a random line "<api key> [<id> [<name>]]": the key goes in Authorization
+-- (Plugboard is called with a real API key on every request), the id replaces the first UUID in
+-- "variables" and the name replaces __NAME__ (updateConnector replaces the whole connector, so
+-- it sends the connector's own name). With $IDS_FILE (one id per line, no key), only the id
+-- changes, as in the shared harness. Prints a RESULT line at the end.
+local f = assert(io.open(assert(os.getenv("BODY_FILE"), "BODY_FILE not set"), "rb"))
+local body = f:read("*a")
+f:close()
+wrk.method = "POST"
+wrk.body = body
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/graphql-response+json, application/json"
+local token = os.getenv("TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+
+local pairs_file = os.getenv("PAIRS_FILE")
+local ids_file = os.getenv("IDS_FILE")
+if (pairs_file and pairs_file ~= "") or (ids_file and ids_file ~= "") then
+  local keys, ids, names = {}, {}, {}
+  if pairs_file and pairs_file ~= "" then
+    for line in io.lines(pairs_file) do
+      local k, id, name = line:match("^(%S+)%s*(%S*)%s*(%S*)$")
+      if k then keys[#keys + 1] = k; ids[#ids + 1] = id; names[#names + 1] = name end
+    end
+  else
+    for line in io.lines(ids_file) do
+      if #line > 0 then keys[#keys + 1] = ""; ids[#ids + 1] = line; names[#names + 1] = "" end
+    end
+  end
+  assert(#keys > 0, "PAIRS_FILE is empty")
+  local uuid = "%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x"
+  local vstart = body:find('"variables"', 1, true) or 1
+  local s, e = body:find(uuid, vstart)
+  local pre, post
+  if s then pre, post = body:sub(1, s - 1), body:sub(e + 1) end
+  local addr = tostring({}):match("0x(%x+)") or "0"
+  math.randomseed(os.time() + tonumber(addr, 16) % 100000)
+  local n = #keys
+  request = function()
+    local i = math.random(n)
+    local headers = {["Content-Type"] = "application/json"}
+    if keys[i] ~= "" then headers["Authorization"] = "Bearer " .. keys[i] end
+    local b = body
+    if pre and ids[i] ~= "" then b = pre .. ids[i] .. post end
+    if names[i] ~= "" then b = b:gsub("__NAME__", names[i]) end
+    return wrk.format("POST", nil, headers, b)
+  end
+end
+
+done = function(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT requests=%d duration_s=%.2f rps=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f non2xx=%d socket_errors=%d\n",
+    summary.requests, secs, summary.requests / secs,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, e.status, e.connect + e.read + e.write + e.timeout))
+end

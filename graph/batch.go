@@ -1,0 +1,111 @@
+package graph
+
+import (
+	"context"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// Nested lists of a connector list (each connector's versions and connections) are loaded for
+// the whole page at once: the list resolver registers its connectors as a group, and the first
+// nested resolver of a group runs one query for all of them while the others wait for it.
+// Unlike a timer-based dataloader this adds no latency, and a single connector (no group) is
+// loaded directly.
+
+type batchKey struct{}
+
+// batches is request-scoped: connector id -> the group it was listed in.
+type batches struct {
+	mu     sync.Mutex
+	groups map[string]*group
+}
+
+type group struct {
+	orgID       string
+	ids         []string
+	mu          sync.Mutex
+	versions    map[int]*groupLoad[*domain.VersionPage]
+	connections map[int]*groupLoad[*domain.ConnectionPage]
+}
+
+// groupLoad is one batched query, run once, awaited by every member of the group.
+type groupLoad[T any] struct {
+	once  sync.Once
+	pages map[string]T
+	err   error
+}
+
+// WithBatches gives each operation its own batching scope.
+func WithBatches(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return next(context.WithValue(ctx, batchKey{}, &batches{groups: map[string]*group{}}))
+}
+
+// registerGroup records the connectors of a page, so that their nested lists load together.
+func registerGroup(ctx context.Context, orgID string, page *domain.ConnectorPage) {
+	b, _ := ctx.Value(batchKey{}).(*batches)
+	if b == nil || len(page.Edges) < 2 {
+		return
+	}
+	g := &group{orgID: orgID, versions: map[int]*groupLoad[*domain.VersionPage]{}, connections: map[int]*groupLoad[*domain.ConnectionPage]{}}
+	for _, e := range page.Edges {
+		g.ids = append(g.ids, e.Node.ID)
+	}
+	b.mu.Lock()
+	for _, id := range g.ids {
+		b.groups[id] = g
+	}
+	b.mu.Unlock()
+}
+
+func groupOf(ctx context.Context, connectorID string) *group {
+	b, _ := ctx.Value(batchKey{}).(*batches)
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.groups[connectorID]
+}
+
+func load[T any](g *group, loads map[int]*groupLoad[T], first int, fetch func(ids []string) (map[string]T, error)) (map[string]T, error) {
+	g.mu.Lock()
+	l, ok := loads[first]
+	if !ok {
+		l = &groupLoad[T]{}
+		loads[first] = l
+	}
+	g.mu.Unlock()
+	l.once.Do(func() { l.pages, l.err = fetch(g.ids) })
+	return l.pages, l.err
+}
+
+// versionsPage loads a connector's versions, batched with its group when it has one.
+func (r *Resolver) versionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest) (*domain.VersionPage, error) {
+	if g := groupOf(ctx, c.ID); g != nil && page.After == "" {
+		pages, err := load(g, g.versions, page.First, func(ids []string) (map[string]*domain.VersionPage, error) {
+			return r.VersionService.FindVersionsOfConnectors(ctx, g.orgID, ids, page.First)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return pages[c.ID], nil
+	}
+	return r.VersionService.FindVersions(ctx, c.OrganisationID, c.ID, page)
+}
+
+// connectionsPage loads a connector's connections, batched with its group when it has one.
+func (r *Resolver) connectionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest) (*domain.ConnectionPage, error) {
+	if g := groupOf(ctx, c.ID); g != nil && page.After == "" {
+		pages, err := load(g, g.connections, page.First, func(ids []string) (map[string]*domain.ConnectionPage, error) {
+			return r.ConnectionService.FindConnectionsOfConnectors(ctx, g.orgID, ids, page.First)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return pages[c.ID], nil
+	}
+	return r.ConnectionService.FindConnections(ctx, c.OrganisationID, c.ID, page)
+}

@@ -1,0 +1,110 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+// benchFixture seeds an organisation like the load benchmark's: connectors with 5 published
+// versions and 4 connections of 3 variables each.
+type benchFixture struct {
+	h     *apitest.Harness
+	c     *apitest.Client
+	ids   []string
+	names []string
+}
+
+func newBenchFixture(b *testing.B, connectors int) *benchFixture {
+	b.Helper()
+	d := store.SQLite
+	if os.Getenv("PLUGBOARD_BENCH_POSTGRES") != "" {
+		d = store.Postgres
+	}
+	h := apitest.New(b, testdb.Open(b, d))
+	c := h.NewOrg(b)
+	f := &benchFixture{h: h, c: c}
+	for i := 0; i < connectors; i++ {
+		name := fmt.Sprintf("Connector-%04d", i)
+		id := c.Do(b, `mutation($n: String!) { createConnector(input: {name: $n, protocolType: HTTP, baseURL: "https://api.example.com/v1",
+		  documentationURL: "https://docs.example.com", iconURL: "https://cdn.example.com/i.png"}) { id } }`, map[string]any{"n": name}).OK(b).String("createConnector.id")
+		for v := 1; v <= 5; v++ {
+			vid := c.Do(b, `mutation($c: ID!, $n: String!) { createVersion(connectorId: $c, input: {name: $n, description: "release"}) { id } }`,
+				map[string]any{"c": id, "n": fmt.Sprintf("%d.0.0", v)}).OK(b).String("createVersion.id")
+			c.Do(b, `mutation($v: ID!) { publishVersion(id: $v) { id } }`, map[string]any{"v": vid}).OK(b)
+		}
+		for n := 0; n < 4; n++ {
+			c.Do(b, `mutation($c: ID!, $n: String!) { createConnection(connectorId: $c, input: {name: $n,
+			  variables: [{name: "API_KEY", value: "key"}, {name: "TIMEOUT_MS", value: "30000"}, {name: "REGION", value: "eu-west-1"}]}) { id } }`,
+				map[string]any{"c": id, "n": fmt.Sprintf("conn-%d", n)}).OK(b)
+		}
+		f.ids = append(f.ids, id)
+		f.names = append(f.names, name)
+	}
+	return f
+}
+
+// serve runs one request through the whole handler (authentication included) without a network.
+func (f *benchFixture) serve(b *testing.B, body []byte) {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+f.c.Token)
+	rec := httptest.NewRecorder()
+	f.h.Server.Config.Handler.ServeHTTP(rec, req)
+	if rec.Code != 200 || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+		b.Fatalf("HTTP %d: %s", rec.Code, rec.Body.String())
+	}
+}
+
+func BenchmarkQueryOne(b *testing.B) {
+	f := newBenchFixture(b, 10)
+	bodies := make([][]byte, len(f.ids))
+	for i, id := range f.ids {
+		bodies[i] = []byte(`{"query":"query($id: ID!) { connector(id: $id) { id name protocolType baseURL documentationURL iconURL createdAt updatedAt versions(first: 5) { nodes { id name description isLatest isDefault publishedAt } } } }","variables":{"id":"` + id + `"}}`)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		f.serve(b, bodies[i%len(bodies)])
+	}
+}
+
+func BenchmarkQueryList(b *testing.B) {
+	f := newBenchFixture(b, 50)
+	body := []byte(`{"query":"{ connectors(orderBy: NAME_ASC, first: 50) { nodes { id name protocolType baseURL versions(first: 5) { nodes { name isLatest isDefault } } connections(first: 4) { nodes { name variables { name value } } } } } }"}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f.serve(b, body)
+	}
+}
+
+func BenchmarkUpdateConnector(b *testing.B) {
+	f := newBenchFixture(b, 10)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		j := i % len(f.ids)
+		f.serve(b, []byte(fmt.Sprintf(`{"query":"mutation($id: ID!, $n: String!) { updateConnector(id: $id, input: {name: $n, protocolType: HTTP, baseURL: \"https://api.example.com/v%d\"}) { id baseURL updatedAt revision } }","variables":{"id":"%s","n":"%s"}}`, i, f.ids[j], f.names[j])))
+	}
+}
+
+func BenchmarkAPIKeyVerification(b *testing.B) {
+	f := newBenchFixture(b, 0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := f.h.Keys.Authenticate(ctx, f.c.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
