@@ -40,11 +40,10 @@ func (s *Store) audit(tx *gorm.DB, orgID, action, resourceType, resourceID strin
 	if fields == nil {
 		fields = []string{}
 	}
-	row := auditRow{
-		ID: newID(), OrganisationID: orgID, Actor: domain.ActorFrom(tx.Statement.Context), Action: action,
-		ResourceType: resourceType, ResourceID: resourceID, ChangedFields: encodeList(fields), CreatedAt: s.now(),
-	}
-	if err := tx.Create(&row).Error; err != nil {
+	err := tx.Exec(`INSERT INTO audit_events (id, organisation_id, actor, action, resource_type, resource_id, changed_fields, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, newID(), orgID, domain.ActorFrom(tx.Statement.Context), action, resourceType, resourceID,
+		encodeList(fields), s.now()).Error
+	if err != nil {
 		return fmt.Errorf("write audit event: %w", err)
 	}
 	return nil

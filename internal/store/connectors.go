@@ -242,8 +242,7 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change func(tx *gorm.DB, c *domain.Connector) error) (*domain.Connector, error) {
 	var result *domain.Connector
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		var row connectorRow
-		err := s.forUpdate(tx).Where("id = ? AND organisation_id = ?", id, orgID).Take(&row).Error
+		row, err := scanOne[connectorRow](s.forUpdate(tx).Table("connectors").Select(connectorColumns).Where("id = ? AND organisation_id = ?", id, orgID))
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return domain.NotFound("connector", id)
 		}
@@ -260,21 +259,12 @@ func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change fu
 		c.Revision = row.Revision + 1
 		c.UpdatedAt = s.now()
 		next := connectorToRow(c)
-		res := tx.Model(&connectorRow{}).Where("id = ?", id).Updates(map[string]any{
-			"name":                 next.Name,
-			"name_key":             next.NameKey,
-			"description":          next.Description,
-			"protocol_type":        next.ProtocolType,
-			"documentation_url":    next.DocumentationURL,
-			"icon_url":             next.IconURL,
-			"base_url":             next.BaseURL,
-			"categories":           next.Categories,
-			"auth_scheme_configs":  next.AuthSchemeConfigs,
-			"connection_variables": next.ConnectionVariables,
-			"revision":             next.Revision,
-			"updated_at":           next.UpdatedAt,
-		})
-		if err := s.translateConnectorErr(res.Error, c.Name); err != nil {
+		// One fixed statement: GORM's map-based Updates reflected over every column per call.
+		err = tx.Exec(`UPDATE connectors SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
+			icon_url = ?, base_url = ?, categories = ?, auth_scheme_configs = ?, connection_variables = ?, revision = ?, updated_at = ?
+			WHERE id = ?`, next.Name, next.NameKey, next.Description, next.ProtocolType, next.DocumentationURL, next.IconURL,
+			next.BaseURL, next.Categories, next.AuthSchemeConfigs, next.ConnectionVariables, next.Revision, next.UpdatedAt, id).Error
+		if err := s.translateConnectorErr(err, c.Name); err != nil {
 			return err
 		}
 		result = s.normalizedConnector(c)
