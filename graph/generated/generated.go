@@ -20,7 +20,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// region    ***************************** api!.gotpl *****************************
+// region    ************************** generated!.gotpl **************************
 
 // NewExecutableSchema creates an ExecutableSchema from the ResolverRoot interface.
 func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
@@ -299,10 +299,6 @@ type ComplexityRoot struct {
 	}
 }
 
-// endregion ***************************** api!.gotpl *****************************
-
-// region    ************************** generated!.gotpl **************************
-
 type AuditEventConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.AuditPage) (int, error)
 }
@@ -360,10 +356,6 @@ type QueryResolver interface {
 	AuditEvents(ctx context.Context, first *int, after *string, filter *AuditEventFilter) (*domain.AuditPage, error)
 	APIKeys(ctx context.Context) ([]domain.APIKey, error)
 }
-
-// endregion ************************** generated!.gotpl **************************
-
-// region    ************************** internal!.gotpl ***************************
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
@@ -1589,28 +1581,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex(
-			graphql.NewInputUnmarshaler("ApiKeySettingsInput", ec.unmarshalInputApiKeySettingsInput),
-			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
-			graphql.NewInputUnmarshaler("AuthSchemeConfigInput", ec.unmarshalInputAuthSchemeConfigInput),
-			graphql.NewInputUnmarshaler("ConnectionVariableInput", ec.unmarshalInputConnectionVariableInput),
-			graphql.NewInputUnmarshaler("ConnectorFilter", ec.unmarshalInputConnectorFilter),
-			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
-			graphql.NewInputUnmarshaler("CreateConnectionInput", ec.unmarshalInputCreateConnectionInput),
-			graphql.NewInputUnmarshaler("CreateConnectorInput", ec.unmarshalInputCreateConnectorInput),
-			graphql.NewInputUnmarshaler("CreateOrganisationInput", ec.unmarshalInputCreateOrganisationInput),
-			graphql.NewInputUnmarshaler("CreateVersionInput", ec.unmarshalInputCreateVersionInput),
-			graphql.NewInputUnmarshaler("CredentialInput", ec.unmarshalInputCredentialInput),
-			graphql.NewInputUnmarshaler("HttpActionInput", ec.unmarshalInputHttpActionInput),
-			graphql.NewInputUnmarshaler("HttpHeaderInput", ec.unmarshalInputHttpHeaderInput),
-			graphql.NewInputUnmarshaler("OAuth2SettingsInput", ec.unmarshalInputOAuth2SettingsInput),
-			graphql.NewInputUnmarshaler("PropertyInput", ec.unmarshalInputPropertyInput),
-			graphql.NewInputUnmarshaler("UpdateConnectionInput", ec.unmarshalInputUpdateConnectionInput),
-			graphql.NewInputUnmarshaler("UpdateConnectorInput", ec.unmarshalInputUpdateConnectorInput),
-			graphql.NewInputUnmarshaler("UpdateVersionInput", ec.unmarshalInputUpdateVersionInput),
-		)
-	}
+	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputApiKeySettingsInput,
+		ec.unmarshalInputAuditEventFilter,
+		ec.unmarshalInputAuthSchemeConfigInput,
+		ec.unmarshalInputConnectionVariableInput,
+		ec.unmarshalInputConnectorFilter,
+		ec.unmarshalInputCreateApiKeyInput,
+		ec.unmarshalInputCreateConnectionInput,
+		ec.unmarshalInputCreateConnectorInput,
+		ec.unmarshalInputCreateOrganisationInput,
+		ec.unmarshalInputCreateVersionInput,
+		ec.unmarshalInputCredentialInput,
+		ec.unmarshalInputHttpActionInput,
+		ec.unmarshalInputHttpHeaderInput,
+		ec.unmarshalInputOAuth2SettingsInput,
+		ec.unmarshalInputPropertyInput,
+		ec.unmarshalInputUpdateConnectionInput,
+		ec.unmarshalInputUpdateConnectorInput,
+		ec.unmarshalInputUpdateVersionInput,
+	)
 	first := true
 
 	switch opCtx.Operation.Operation {
@@ -1620,7 +1610,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			var data graphql.Marshaler
 			if first {
 				first = false
-				ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+				ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 				data = ec._Query(ctx, opCtx.Operation.SelectionSet)
 			} else {
 				if atomic.LoadInt32(&ec.PendingDeferred) > 0 {
@@ -1650,7 +1640,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				return nil
 			}
 			first = false
-			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
 			data.MarshalGQL(&buf)
@@ -2816,7 +2806,7 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type __Type", field.Name)
 }
 
-// endregion ************************** internal!.gotpl ***************************
+// endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
 
@@ -3524,8 +3514,8 @@ func (ec *executionContext) field___Directive_args_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (bool, error) {
-			return ec.unmarshalOBoolean2bool(ctx, v)
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3538,8 +3528,8 @@ func (ec *executionContext) field___Field_args_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (bool, error) {
-			return ec.unmarshalOBoolean2bool(ctx, v)
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3576,21 +3566,11 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 	return args, nil
 }
 
-func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (bool, error) {
-			return ec.unmarshalOBoolean2bool(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["includeDeprecated"] = arg0
-	return args, nil
-}
-
 // endregion ***************************** args.gotpl *****************************
+
+// region    ************************** directives.gotpl **************************
+
+// endregion ************************** directives.gotpl **************************
 
 // region    **************************** field.gotpl *****************************
 
@@ -3614,7 +3594,7 @@ func (ec *executionContext) _ActionResult_ok(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ActionResult_status(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
@@ -3637,7 +3617,7 @@ func (ec *executionContext) _ActionResult_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ActionResult_headers(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
@@ -3692,7 +3672,7 @@ func (ec *executionContext) _ActionResult_body(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ActionResult_bodyTruncated(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
@@ -3715,7 +3695,7 @@ func (ec *executionContext) _ActionResult_bodyTruncated(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_bodyTruncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ActionResult_durationMs(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
@@ -3738,7 +3718,7 @@ func (ec *executionContext) _ActionResult_durationMs(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ActionResult_error(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
@@ -3761,7 +3741,7 @@ func (ec *executionContext) _ActionResult_error(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ActionResult_action(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
@@ -3784,7 +3764,7 @@ func (ec *executionContext) _ActionResult_action(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ActionResult_version(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
@@ -3807,7 +3787,7 @@ func (ec *executionContext) _ActionResult_version(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ActionResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3830,7 +3810,7 @@ func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3853,7 +3833,7 @@ func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3876,7 +3856,7 @@ func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_scopes(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3899,7 +3879,7 @@ func (ec *executionContext) _ApiKey_scopes(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Scope")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Scope does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3922,7 +3902,7 @@ func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3945,7 +3925,7 @@ func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3968,7 +3948,7 @@ func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -3991,7 +3971,7 @@ func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKeySettings_in(ctx context.Context, field graphql.CollectedField, obj *domain.APIKeySettings) (ret graphql.Marshaler) {
@@ -4014,7 +3994,7 @@ func (ec *executionContext) _ApiKeySettings_in(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ApiKeySettings_in(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKeySettings", field, false, false, "ApiKeyLocation")
+	return graphql.NewScalarFieldContext("ApiKeySettings", field, false, false, errors.New("field of type ApiKeyLocation does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKeySettings_name(ctx context.Context, field graphql.CollectedField, obj *domain.APIKeySettings) (ret graphql.Marshaler) {
@@ -4037,7 +4017,7 @@ func (ec *executionContext) _ApiKeySettings_name(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ApiKeySettings_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKeySettings", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ApiKeySettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEvent) (ret graphql.Marshaler) {
@@ -4060,7 +4040,7 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEvent) (ret graphql.Marshaler) {
@@ -4083,7 +4063,7 @@ func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEvent) (ret graphql.Marshaler) {
@@ -4106,7 +4086,7 @@ func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_resourceType(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEvent) (ret graphql.Marshaler) {
@@ -4129,7 +4109,7 @@ func (ec *executionContext) _AuditEvent_resourceType(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_resourceType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_resourceId(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEvent) (ret graphql.Marshaler) {
@@ -4152,7 +4132,7 @@ func (ec *executionContext) _AuditEvent_resourceId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_changedFields(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEvent) (ret graphql.Marshaler) {
@@ -4175,7 +4155,7 @@ func (ec *executionContext) _AuditEvent_changedFields(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_changedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEvent) (ret graphql.Marshaler) {
@@ -4198,7 +4178,7 @@ func (ec *executionContext) _AuditEvent_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.AuditPage) (ret graphql.Marshaler) {
@@ -4317,7 +4297,7 @@ func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEventConnection", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("AuditEventConnection", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEdge) (ret graphql.Marshaler) {
@@ -4340,7 +4320,7 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEdge) (ret graphql.Marshaler) {
@@ -4395,7 +4375,7 @@ func (ec *executionContext) _AuthSchemeConfig_id(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AuthSchemeConfig_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _AuthSchemeConfig_description(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSchemeConfig) (ret graphql.Marshaler) {
@@ -4418,7 +4398,7 @@ func (ec *executionContext) _AuthSchemeConfig_description(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AuthSchemeConfig_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AuthSchemeConfig_schemeType(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSchemeConfig) (ret graphql.Marshaler) {
@@ -4441,7 +4421,7 @@ func (ec *executionContext) _AuthSchemeConfig_schemeType(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AuthSchemeConfig_schemeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, "AuthSchemeType")
+	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, errors.New("field of type AuthSchemeType does not have child fields"))
 }
 
 func (ec *executionContext) _AuthSchemeConfig_apiKey(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSchemeConfig) (ret graphql.Marshaler) {
@@ -4528,7 +4508,7 @@ func (ec *executionContext) _AuthSchemeConfig_verifySSL(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AuthSchemeConfig_verifySSL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _AuthSchemeConfig_validationMessages(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSchemeConfig) (ret graphql.Marshaler) {
@@ -4551,7 +4531,7 @@ func (ec *executionContext) _AuthSchemeConfig_validationMessages(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_AuthSchemeConfig_validationMessages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, true, false, "String")
+	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
@@ -4574,7 +4554,7 @@ func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Connection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Connection_connectorId(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
@@ -4597,7 +4577,7 @@ func (ec *executionContext) _Connection_connectorId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Connection_connectorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Connection_connector(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
@@ -4652,7 +4632,7 @@ func (ec *executionContext) _Connection_name(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Connection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connection_variables(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
@@ -4707,7 +4687,7 @@ func (ec *executionContext) _Connection_versionName(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Connection_versionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connection_version(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
@@ -4806,7 +4786,7 @@ func (ec *executionContext) _Connection_revision(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Connection_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Connection_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
@@ -4829,7 +4809,7 @@ func (ec *executionContext) _Connection_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Connection_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Connection_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
@@ -4852,7 +4832,7 @@ func (ec *executionContext) _Connection_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Connection_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionPage) (ret graphql.Marshaler) {
@@ -4971,7 +4951,7 @@ func (ec *executionContext) _ConnectionConnection_totalCount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectionConnection", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("ConnectionConnection", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionEdge) (ret graphql.Marshaler) {
@@ -4994,7 +4974,7 @@ func (ec *executionContext) _ConnectionEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectionEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ConnectionEdge", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectionEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionEdge) (ret graphql.Marshaler) {
@@ -5049,7 +5029,7 @@ func (ec *executionContext) _ConnectionVariable_name(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionVariable_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectionVariable", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ConnectionVariable", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectionVariable_value(ctx context.Context, field graphql.CollectedField, obj *domain.Variable) (ret graphql.Marshaler) {
@@ -5072,7 +5052,7 @@ func (ec *executionContext) _ConnectionVariable_value(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionVariable_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectionVariable", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ConnectionVariable", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_id(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5095,7 +5075,7 @@ func (ec *executionContext) _Connector_id(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Connector_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_organisationId(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5118,7 +5098,7 @@ func (ec *executionContext) _Connector_organisationId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Connector_organisationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_name(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5141,7 +5121,7 @@ func (ec *executionContext) _Connector_name(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Connector_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_description(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5164,7 +5144,7 @@ func (ec *executionContext) _Connector_description(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Connector_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_protocolType(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5187,7 +5167,7 @@ func (ec *executionContext) _Connector_protocolType(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Connector_protocolType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "ProtocolType")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type ProtocolType does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_documentationURL(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5210,7 +5190,7 @@ func (ec *executionContext) _Connector_documentationURL(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Connector_documentationURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_iconURL(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5233,7 +5213,7 @@ func (ec *executionContext) _Connector_iconURL(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Connector_iconURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_baseURL(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5256,7 +5236,7 @@ func (ec *executionContext) _Connector_baseURL(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Connector_baseURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_categories(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5279,7 +5259,7 @@ func (ec *executionContext) _Connector_categories(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Connector_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_authSchemeConfigs(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5366,7 +5346,7 @@ func (ec *executionContext) _Connector_revision(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Connector_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5389,7 +5369,7 @@ func (ec *executionContext) _Connector_createdAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Connector_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5412,7 +5392,7 @@ func (ec *executionContext) _Connector_updatedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Connector_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connector", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Connector", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Connector_connections(ctx context.Context, field graphql.CollectedField, obj *domain.Connector) (ret graphql.Marshaler) {
@@ -5663,7 +5643,7 @@ func (ec *executionContext) _ConnectorConnection_totalCount(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorConnection", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("ConnectorConnection", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorEdge) (ret graphql.Marshaler) {
@@ -5686,7 +5666,7 @@ func (ec *executionContext) _ConnectorEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ConnectorEdge", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorEdge) (ret graphql.Marshaler) {
@@ -5741,7 +5721,7 @@ func (ec *executionContext) _ConnectorVersion_id(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_connectorId(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5764,7 +5744,7 @@ func (ec *executionContext) _ConnectorVersion_connectorId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_connectorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_name(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5787,7 +5767,7 @@ func (ec *executionContext) _ConnectorVersion_name(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_description(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5810,7 +5790,7 @@ func (ec *executionContext) _ConnectorVersion_description(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_actions(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5865,7 +5845,7 @@ func (ec *executionContext) _ConnectorVersion_isLatest(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_isDefault(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5888,7 +5868,7 @@ func (ec *executionContext) _ConnectorVersion_isDefault(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_isPublished(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5911,7 +5891,7 @@ func (ec *executionContext) _ConnectorVersion_isPublished(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_isPublished(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5934,7 +5914,7 @@ func (ec *executionContext) _ConnectorVersion_createdAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5957,7 +5937,7 @@ func (ec *executionContext) _ConnectorVersion_updatedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersion_publishedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
@@ -5980,7 +5960,7 @@ func (ec *executionContext) _ConnectorVersion_publishedAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.VersionPage) (ret graphql.Marshaler) {
@@ -6099,7 +6079,7 @@ func (ec *executionContext) _ConnectorVersionConnection_totalCount(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersionConnection", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("ConnectorVersionConnection", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.VersionEdge) (ret graphql.Marshaler) {
@@ -6122,7 +6102,7 @@ func (ec *executionContext) _ConnectorVersionEdge_cursor(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorVersionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectorVersionEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ConnectorVersionEdge", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConnectorVersionEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.VersionEdge) (ret graphql.Marshaler) {
@@ -6209,7 +6189,7 @@ func (ec *executionContext) _CreatedApiKey_secret(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CreatedApiKey_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreatedApiKey", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CreatedApiKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_id(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6232,7 +6212,7 @@ func (ec *executionContext) _Credential_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Credential_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_connectionId(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6255,7 +6235,7 @@ func (ec *executionContext) _Credential_connectionId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Credential_connectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_authSchemeConfigId(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6278,7 +6258,7 @@ func (ec *executionContext) _Credential_authSchemeConfigId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Credential_authSchemeConfigId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6301,7 +6281,7 @@ func (ec *executionContext) _Credential_kind(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Credential_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "CredentialKind")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type CredentialKind does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_position(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6324,7 +6304,7 @@ func (ec *executionContext) _Credential_position(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Credential_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_fieldsSet(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6347,7 +6327,7 @@ func (ec *executionContext) _Credential_fieldsSet(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Credential_fieldsSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_hints(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6402,7 +6382,7 @@ func (ec *executionContext) _Credential_expiresAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Credential_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6425,7 +6405,7 @@ func (ec *executionContext) _Credential_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Credential_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Credential_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -6448,7 +6428,7 @@ func (ec *executionContext) _Credential_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Credential_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credential", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _CredentialHint_field(ctx context.Context, field graphql.CollectedField, obj *domain.CredentialHint) (ret graphql.Marshaler) {
@@ -6471,7 +6451,7 @@ func (ec *executionContext) _CredentialHint_field(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CredentialHint_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CredentialHint", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CredentialHint", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CredentialHint_hint(ctx context.Context, field graphql.CollectedField, obj *domain.CredentialHint) (ret graphql.Marshaler) {
@@ -6494,7 +6474,7 @@ func (ec *executionContext) _CredentialHint_hint(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CredentialHint_hint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CredentialHint", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CredentialHint", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_name(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -6517,7 +6497,7 @@ func (ec *executionContext) _HttpAction_name(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_HttpAction_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_purpose(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -6540,7 +6520,7 @@ func (ec *executionContext) _HttpAction_purpose(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_HttpAction_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_description(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -6563,7 +6543,7 @@ func (ec *executionContext) _HttpAction_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_HttpAction_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_method(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -6586,7 +6566,7 @@ func (ec *executionContext) _HttpAction_method(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_HttpAction_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "HttpMethod")
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, errors.New("field of type HttpMethod does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_path(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -6609,7 +6589,7 @@ func (ec *executionContext) _HttpAction_path(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_HttpAction_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_headers(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -6664,7 +6644,7 @@ func (ec *executionContext) _HttpAction_bodyTemplate(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_HttpAction_bodyTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_sampleRequestData(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -6687,7 +6667,7 @@ func (ec *executionContext) _HttpAction_sampleRequestData(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_HttpAction_sampleRequestData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpAction", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpAction", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPHeader) (ret graphql.Marshaler) {
@@ -6710,7 +6690,7 @@ func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPHeader) (ret graphql.Marshaler) {
@@ -6733,7 +6713,7 @@ func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_createOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8244,7 +8224,7 @@ func (ec *executionContext) _OAuth2Settings_grant(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, "OAuth2Grant")
+	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type OAuth2Grant does not have child fields"))
 }
 
 func (ec *executionContext) _OAuth2Settings_tokenURL(ctx context.Context, field graphql.CollectedField, obj *domain.OAuth2Settings) (ret graphql.Marshaler) {
@@ -8267,7 +8247,7 @@ func (ec *executionContext) _OAuth2Settings_tokenURL(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_tokenURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, "String")
+	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OAuth2Settings_authorizeURL(ctx context.Context, field graphql.CollectedField, obj *domain.OAuth2Settings) (ret graphql.Marshaler) {
@@ -8290,7 +8270,7 @@ func (ec *executionContext) _OAuth2Settings_authorizeURL(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_authorizeURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, "String")
+	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OAuth2Settings_scopes(ctx context.Context, field graphql.CollectedField, obj *domain.OAuth2Settings) (ret graphql.Marshaler) {
@@ -8313,7 +8293,7 @@ func (ec *executionContext) _OAuth2Settings_scopes(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, "String")
+	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OAuth2Settings_audience(ctx context.Context, field graphql.CollectedField, obj *domain.OAuth2Settings) (ret graphql.Marshaler) {
@@ -8336,7 +8316,7 @@ func (ec *executionContext) _OAuth2Settings_audience(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, "String")
+	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OAuth2Settings_authorizationPrefix(ctx context.Context, field graphql.CollectedField, obj *domain.OAuth2Settings) (ret graphql.Marshaler) {
@@ -8359,7 +8339,7 @@ func (ec *executionContext) _OAuth2Settings_authorizationPrefix(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_authorizationPrefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, "String")
+	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OAuth2Settings_headerAuthorization(ctx context.Context, field graphql.CollectedField, obj *domain.OAuth2Settings) (ret graphql.Marshaler) {
@@ -8382,7 +8362,7 @@ func (ec *executionContext) _OAuth2Settings_headerAuthorization(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_headerAuthorization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, "String")
+	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *domain.Organisation) (ret graphql.Marshaler) {
@@ -8405,7 +8385,7 @@ func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Organisation", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Organisation_name(ctx context.Context, field graphql.CollectedField, obj *domain.Organisation) (ret graphql.Marshaler) {
@@ -8428,7 +8408,7 @@ func (ec *executionContext) _Organisation_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Organisation_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Organisation) (ret graphql.Marshaler) {
@@ -8451,7 +8431,7 @@ func (ec *executionContext) _Organisation_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Organisation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Organisation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Organisation) (ret graphql.Marshaler) {
@@ -8474,7 +8454,7 @@ func (ec *executionContext) _Organisation_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Organisation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
@@ -8497,7 +8477,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
@@ -8520,7 +8500,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8910,10 +8890,10 @@ func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-			return ec.marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
+			return ec.marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8981,7 +8961,7 @@ func (ec *executionContext) _Viewer_scopes(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Viewer_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Scope")
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, errors.New("field of type Scope does not have child fields"))
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -9004,7 +8984,7 @@ func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Viewer_apiKey(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -9059,7 +9039,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -9082,7 +9062,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -9105,7 +9085,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -9128,7 +9108,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, "__DirectiveLocation")
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -9140,8 +9120,7 @@ func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql
 			return ec.fieldContext___Directive_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
+			return obj.Args, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -9155,7 +9134,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "__Directive",
 		Field:      field,
-		IsMethod:   true,
+		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -9195,7 +9174,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -9218,7 +9197,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -9241,7 +9220,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -9264,7 +9243,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -9287,7 +9266,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -9310,7 +9289,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -9322,8 +9301,7 @@ func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.Col
 			return ec.fieldContext___Field_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
+			return obj.Args, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -9337,7 +9315,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "__Field",
 		Field:      field,
-		IsMethod:   true,
+		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -9409,7 +9387,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -9432,7 +9410,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -9455,7 +9433,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -9478,7 +9456,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -9533,7 +9511,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -9556,7 +9534,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -9579,7 +9557,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -9602,7 +9580,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -9785,7 +9763,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "__TypeKind")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -9808,7 +9786,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -9831,7 +9809,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -9854,7 +9832,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -10018,8 +9996,7 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 			return ec.fieldContext___Type_inputFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return obj.VisibleInputFields(fc.Args["includeDeprecated"].(bool)), nil
+			return obj.InputFields(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -10029,7 +10006,7 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 		false,
 	)
 }
-func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext___Type_inputFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
@@ -10038,17 +10015,6 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
 		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
 	}
 	return fc, nil
 }
@@ -10105,7 +10071,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -10147,18 +10113,6 @@ func (ec *executionContext) unmarshalInputApiKeySettingsInput(ctx context.Contex
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalApiKeySettingsInput unmarshals raw into the ApiKeySettingsInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalApiKeySettingsInput(ctx context.Context, raw any) (APIKeySettingsInput, error) {
-	var out APIKeySettingsInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApiKeySettingsInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputAuditEventFilter(ctx context.Context, obj any) (AuditEventFilter, error) {
@@ -10210,18 +10164,6 @@ func (ec *executionContext) unmarshalInputAuditEventFilter(ctx context.Context, 
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalAuditEventFilter unmarshals raw into the AuditEventFilter input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAuditEventFilter(ctx context.Context, raw any) (AuditEventFilter, error) {
-	var out AuditEventFilter
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditEventFilter", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputAuthSchemeConfigInput(ctx context.Context, obj any) (AuthSchemeConfigInput, error) {
@@ -10296,18 +10238,6 @@ func (ec *executionContext) unmarshalInputAuthSchemeConfigInput(ctx context.Cont
 	return it, nil
 }
 
-// UnmarshalAuthSchemeConfigInput unmarshals raw into the AuthSchemeConfigInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAuthSchemeConfigInput(ctx context.Context, raw any) (AuthSchemeConfigInput, error) {
-	var out AuthSchemeConfigInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuthSchemeConfigInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputConnectionVariableInput(ctx context.Context, obj any) (ConnectionVariableInput, error) {
 	var it ConnectionVariableInput
 	if obj == nil {
@@ -10343,18 +10273,6 @@ func (ec *executionContext) unmarshalInputConnectionVariableInput(ctx context.Co
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalConnectionVariableInput unmarshals raw into the ConnectionVariableInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalConnectionVariableInput(ctx context.Context, raw any) (ConnectionVariableInput, error) {
-	var out ConnectionVariableInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConnectionVariableInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputConnectorFilter(ctx context.Context, obj any) (ConnectorFilter, error) {
@@ -10401,18 +10319,6 @@ func (ec *executionContext) unmarshalInputConnectorFilter(ctx context.Context, o
 	return it, nil
 }
 
-// UnmarshalConnectorFilter unmarshals raw into the ConnectorFilter input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalConnectorFilter(ctx context.Context, raw any) (ConnectorFilter, error) {
-	var out ConnectorFilter
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConnectorFilter", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (CreateAPIKeyInput, error) {
 	var it CreateAPIKeyInput
 	if obj == nil {
@@ -10457,18 +10363,6 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 	return it, nil
 }
 
-// UnmarshalCreateApiKeyInput unmarshals raw into the CreateApiKeyInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateApiKeyInput(ctx context.Context, raw any) (CreateAPIKeyInput, error) {
-	var out CreateAPIKeyInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateApiKeyInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCreateConnectionInput(ctx context.Context, obj any) (CreateConnectionInput, error) {
 	var it CreateConnectionInput
 	if obj == nil {
@@ -10511,18 +10405,6 @@ func (ec *executionContext) unmarshalInputCreateConnectionInput(ctx context.Cont
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCreateConnectionInput unmarshals raw into the CreateConnectionInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateConnectionInput(ctx context.Context, raw any) (CreateConnectionInput, error) {
-	var out CreateConnectionInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateConnectionInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCreateConnectorInput(ctx context.Context, obj any) (CreateConnectorInput, error) {
@@ -10611,18 +10493,6 @@ func (ec *executionContext) unmarshalInputCreateConnectorInput(ctx context.Conte
 	return it, nil
 }
 
-// UnmarshalCreateConnectorInput unmarshals raw into the CreateConnectorInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateConnectorInput(ctx context.Context, raw any) (CreateConnectorInput, error) {
-	var out CreateConnectorInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateConnectorInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCreateOrganisationInput(ctx context.Context, obj any) (CreateOrganisationInput, error) {
 	var it CreateOrganisationInput
 	if obj == nil {
@@ -10651,18 +10521,6 @@ func (ec *executionContext) unmarshalInputCreateOrganisationInput(ctx context.Co
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCreateOrganisationInput unmarshals raw into the CreateOrganisationInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateOrganisationInput(ctx context.Context, raw any) (CreateOrganisationInput, error) {
-	var out CreateOrganisationInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateOrganisationInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context, obj any) (CreateVersionInput, error) {
@@ -10707,18 +10565,6 @@ func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCreateVersionInput unmarshals raw into the CreateVersionInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateVersionInput(ctx context.Context, raw any) (CreateVersionInput, error) {
-	var out CreateVersionInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateVersionInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCredentialInput(ctx context.Context, obj any) (CredentialInput, error) {
@@ -10777,18 +10623,6 @@ func (ec *executionContext) unmarshalInputCredentialInput(ctx context.Context, o
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCredentialInput unmarshals raw into the CredentialInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCredentialInput(ctx context.Context, raw any) (CredentialInput, error) {
-	var out CredentialInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CredentialInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputHttpActionInput(ctx context.Context, obj any) (HTTPActionInput, error) {
@@ -10870,18 +10704,6 @@ func (ec *executionContext) unmarshalInputHttpActionInput(ctx context.Context, o
 	return it, nil
 }
 
-// UnmarshalHttpActionInput unmarshals raw into the HttpActionInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalHttpActionInput(ctx context.Context, raw any) (HTTPActionInput, error) {
-	var out HTTPActionInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "HttpActionInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputHttpHeaderInput(ctx context.Context, obj any) (HTTPHeaderInput, error) {
 	var it HTTPHeaderInput
 	if obj == nil {
@@ -10917,18 +10739,6 @@ func (ec *executionContext) unmarshalInputHttpHeaderInput(ctx context.Context, o
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalHttpHeaderInput unmarshals raw into the HttpHeaderInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalHttpHeaderInput(ctx context.Context, raw any) (HTTPHeaderInput, error) {
-	var out HTTPHeaderInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "HttpHeaderInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputOAuth2SettingsInput(ctx context.Context, obj any) (OAuth2SettingsInput, error) {
@@ -11003,18 +10813,6 @@ func (ec *executionContext) unmarshalInputOAuth2SettingsInput(ctx context.Contex
 	return it, nil
 }
 
-// UnmarshalOAuth2SettingsInput unmarshals raw into the OAuth2SettingsInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalOAuth2SettingsInput(ctx context.Context, raw any) (OAuth2SettingsInput, error) {
-	var out OAuth2SettingsInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "OAuth2SettingsInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputPropertyInput(ctx context.Context, obj any) (PropertyInput, error) {
 	var it PropertyInput
 	if obj == nil {
@@ -11050,18 +10848,6 @@ func (ec *executionContext) unmarshalInputPropertyInput(ctx context.Context, obj
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalPropertyInput unmarshals raw into the PropertyInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalPropertyInput(ctx context.Context, raw any) (PropertyInput, error) {
-	var out PropertyInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "PropertyInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputUpdateConnectionInput(ctx context.Context, obj any) (UpdateConnectionInput, error) {
@@ -11106,18 +10892,6 @@ func (ec *executionContext) unmarshalInputUpdateConnectionInput(ctx context.Cont
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalUpdateConnectionInput unmarshals raw into the UpdateConnectionInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalUpdateConnectionInput(ctx context.Context, raw any) (UpdateConnectionInput, error) {
-	var out UpdateConnectionInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConnectionInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputUpdateConnectorInput(ctx context.Context, obj any) (UpdateConnectorInput, error) {
@@ -11206,18 +10980,6 @@ func (ec *executionContext) unmarshalInputUpdateConnectorInput(ctx context.Conte
 	return it, nil
 }
 
-// UnmarshalUpdateConnectorInput unmarshals raw into the UpdateConnectorInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalUpdateConnectorInput(ctx context.Context, raw any) (UpdateConnectorInput, error) {
-	var out UpdateConnectorInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConnectorInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context, obj any) (UpdateVersionInput, error) {
 	var it UpdateVersionInput
 	if obj == nil {
@@ -11262,18 +11024,6 @@ func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context
 	return it, nil
 }
 
-// UnmarshalUpdateVersionInput unmarshals raw into the UpdateVersionInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalUpdateVersionInput(ctx context.Context, raw any) (UpdateVersionInput, error) {
-	var out UpdateVersionInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateVersionInput", raw, &out)
-	return out, err
-}
-
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -11288,7 +11038,7 @@ func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, actionResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11300,9 +11050,6 @@ func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.Selection
 			}
 		case "status":
 			out.Values[i] = ec._ActionResult_status(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "headers":
 			out.Values[i] = ec._ActionResult_headers(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11310,9 +11057,6 @@ func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.Selection
 			}
 		case "body":
 			out.Values[i] = ec._ActionResult_body(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "bodyTruncated":
 			out.Values[i] = ec._ActionResult_bodyTruncated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11325,19 +11069,10 @@ func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.Selection
 			}
 		case "error":
 			out.Values[i] = ec._ActionResult_error(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "action":
 			out.Values[i] = ec._ActionResult_action(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "version":
 			out.Values[i] = ec._ActionResult_version(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11347,9 +11082,15 @@ func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11361,7 +11102,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11393,19 +11134,10 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "expiresAt":
 			out.Values[i] = ec._ApiKey_expiresAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "revokedAt":
 			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "lastUsedAt":
 			out.Values[i] = ec._ApiKey_lastUsedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11415,9 +11147,15 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11429,7 +11167,7 @@ func (ec *executionContext) _ApiKeySettings(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeySettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11441,9 +11179,6 @@ func (ec *executionContext) _ApiKeySettings(ctx context.Context, sel ast.Selecti
 			}
 		case "name":
 			out.Values[i] = ec._ApiKeySettings_name(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11453,9 +11188,15 @@ func (ec *executionContext) _ApiKeySettings(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11467,7 +11208,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11516,9 +11257,15 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11530,7 +11277,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11551,11 +11298,41 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEventConnection_totalCount(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEventConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11565,9 +11342,15 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11579,7 +11362,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11603,9 +11386,15 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11617,7 +11406,7 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSchemeConfigImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11629,9 +11418,6 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 			}
 		case "description":
 			out.Values[i] = ec._AuthSchemeConfig_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "schemeType":
 			out.Values[i] = ec._AuthSchemeConfig_schemeType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11639,14 +11425,8 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 			}
 		case "apiKey":
 			out.Values[i] = ec._AuthSchemeConfig_apiKey(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "oauth2":
 			out.Values[i] = ec._AuthSchemeConfig_oauth2(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "verifySSL":
 			out.Values[i] = ec._AuthSchemeConfig_verifySSL(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11666,9 +11446,15 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11680,7 +11466,7 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11696,11 +11482,41 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connector":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connection_connector(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connection_connector(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "name":
 			out.Values[i] = ec._Connection_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11713,21 +11529,75 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 			}
 		case "versionName":
 			out.Values[i] = ec._Connection_versionName(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "version":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connection_version(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connection_version(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "credentials":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connection_credentials(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connection_credentials(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "revision":
 			out.Values[i] = ec._Connection_revision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11752,9 +11622,15 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11766,7 +11642,7 @@ func (ec *executionContext) _ConnectionConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11787,11 +11663,41 @@ func (ec *executionContext) _ConnectionConnection(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionConnection_totalCount(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ConnectionConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11801,9 +11707,15 @@ func (ec *executionContext) _ConnectionConnection(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11815,7 +11727,7 @@ func (ec *executionContext) _ConnectionEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11839,9 +11751,15 @@ func (ec *executionContext) _ConnectionEdge(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11853,7 +11771,7 @@ func (ec *executionContext) _ConnectionVariable(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionVariableImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11877,9 +11795,15 @@ func (ec *executionContext) _ConnectionVariable(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -11891,7 +11815,7 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -11913,9 +11837,6 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 			}
 		case "description":
 			out.Values[i] = ec._Connector_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "protocolType":
 			out.Values[i] = ec._Connector_protocolType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11923,19 +11844,10 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 			}
 		case "documentationURL":
 			out.Values[i] = ec._Connector_documentationURL(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "iconURL":
 			out.Values[i] = ec._Connector_iconURL(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "baseURL":
 			out.Values[i] = ec._Connector_baseURL(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "categories":
 			out.Values[i] = ec._Connector_categories(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11967,23 +11879,110 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connections":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connector_connections(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connector_connections(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "versions":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connector_versions(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connector_versions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "version":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connector_version(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connector_version(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11993,9 +11992,15 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12007,7 +12012,7 @@ func (ec *executionContext) _ConnectorConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12028,11 +12033,41 @@ func (ec *executionContext) _ConnectorConnection(ctx context.Context, sel ast.Se
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectorConnection_totalCount(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ConnectorConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12042,9 +12077,15 @@ func (ec *executionContext) _ConnectorConnection(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12056,7 +12097,7 @@ func (ec *executionContext) _ConnectorEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12080,9 +12121,15 @@ func (ec *executionContext) _ConnectorEdge(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12094,7 +12141,7 @@ func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorVersionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12116,9 +12163,6 @@ func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.Selec
 			}
 		case "description":
 			out.Values[i] = ec._ConnectorVersion_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "actions":
 			out.Values[i] = ec._ConnectorVersion_actions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12151,9 +12195,6 @@ func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.Selec
 			}
 		case "publishedAt":
 			out.Values[i] = ec._ConnectorVersion_publishedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12163,9 +12204,15 @@ func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12177,7 +12224,7 @@ func (ec *executionContext) _ConnectorVersionConnection(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorVersionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12198,11 +12245,41 @@ func (ec *executionContext) _ConnectorVersionConnection(ctx context.Context, sel
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectorVersionConnection_totalCount(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ConnectorVersionConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
 				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12212,9 +12289,15 @@ func (ec *executionContext) _ConnectorVersionConnection(ctx context.Context, sel
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12226,7 +12309,7 @@ func (ec *executionContext) _ConnectorVersionEdge(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorVersionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12250,9 +12333,15 @@ func (ec *executionContext) _ConnectorVersionEdge(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12264,7 +12353,7 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, createdApiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12288,9 +12377,15 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12302,7 +12397,7 @@ func (ec *executionContext) _Credential(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, credentialImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12344,9 +12439,6 @@ func (ec *executionContext) _Credential(ctx context.Context, sel ast.SelectionSe
 			}
 		case "expiresAt":
 			out.Values[i] = ec._Credential_expiresAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "createdAt":
 			out.Values[i] = ec._Credential_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12366,9 +12458,15 @@ func (ec *executionContext) _Credential(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12380,7 +12478,7 @@ func (ec *executionContext) _CredentialHint(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, credentialHintImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12404,9 +12502,15 @@ func (ec *executionContext) _CredentialHint(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12418,7 +12522,7 @@ func (ec *executionContext) _HttpAction(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, httpActionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12435,9 +12539,6 @@ func (ec *executionContext) _HttpAction(ctx context.Context, sel ast.SelectionSe
 			}
 		case "description":
 			out.Values[i] = ec._HttpAction_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "method":
 			out.Values[i] = ec._HttpAction_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12455,14 +12556,8 @@ func (ec *executionContext) _HttpAction(ctx context.Context, sel ast.SelectionSe
 			}
 		case "bodyTemplate":
 			out.Values[i] = ec._HttpAction_bodyTemplate(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "sampleRequestData":
 			out.Values[i] = ec._HttpAction_sampleRequestData(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12472,9 +12567,15 @@ func (ec *executionContext) _HttpAction(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12486,7 +12587,7 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12510,9 +12611,15 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12527,7 +12634,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -12714,9 +12821,15 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12728,26 +12841,17 @@ func (ec *executionContext) _OAuth2Settings(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, oAuth2SettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("OAuth2Settings")
 		case "grant":
 			out.Values[i] = ec._OAuth2Settings_grant(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "tokenURL":
 			out.Values[i] = ec._OAuth2Settings_tokenURL(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "authorizeURL":
 			out.Values[i] = ec._OAuth2Settings_authorizeURL(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "scopes":
 			out.Values[i] = ec._OAuth2Settings_scopes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12755,9 +12859,6 @@ func (ec *executionContext) _OAuth2Settings(ctx context.Context, sel ast.Selecti
 			}
 		case "audience":
 			out.Values[i] = ec._OAuth2Settings_audience(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "authorizationPrefix":
 			out.Values[i] = ec._OAuth2Settings_authorizationPrefix(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12777,9 +12878,15 @@ func (ec *executionContext) _OAuth2Settings(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12791,7 +12898,7 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12825,9 +12932,15 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12839,7 +12952,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12851,9 +12964,6 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12863,9 +12973,15 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12880,7 +12996,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -12891,55 +13007,139 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
 		case "viewer":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_viewer(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_viewer(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "connector":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_connector(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_connector(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "connectors":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_connectors(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_connectors(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "connection":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_connection(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_connection(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "auditEvents":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_auditEvents(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_auditEvents(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "apiKeys":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_apiKeys(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_apiKeys(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
 			})
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "__schema":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12949,9 +13149,15 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -12963,16 +13169,13 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Viewer")
 		case "organisation":
 			out.Values[i] = ec._Viewer_organisation(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "scopes":
 			out.Values[i] = ec._Viewer_scopes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12980,14 +13183,8 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "subject":
 			out.Values[i] = ec._Viewer_subject(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "apiKey":
 			out.Values[i] = ec._Viewer_apiKey(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12997,9 +13194,15 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -13011,7 +13214,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13023,9 +13226,6 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 			}
 		case "description":
 			out.Values[i] = ec.___Directive_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "isRepeatable":
 			out.Values[i] = ec.___Directive_isRepeatable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13050,9 +13250,15 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -13064,7 +13270,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13076,9 +13282,6 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			}
 		case "description":
 			out.Values[i] = ec.___EnumValue_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "isDeprecated":
 			out.Values[i] = ec.___EnumValue_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13086,9 +13289,6 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			}
 		case "deprecationReason":
 			out.Values[i] = ec.___EnumValue_deprecationReason(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13098,9 +13298,15 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -13112,7 +13318,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13124,9 +13330,6 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "description":
 			out.Values[i] = ec.___Field_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "args":
 			out.Values[i] = ec.___Field_args(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13144,9 +13347,6 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "deprecationReason":
 			out.Values[i] = ec.___Field_deprecationReason(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13156,9 +13356,15 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -13170,7 +13376,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13182,9 +13388,6 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			}
 		case "description":
 			out.Values[i] = ec.___InputValue_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "type":
 			out.Values[i] = ec.___InputValue_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13192,9 +13395,6 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			}
 		case "defaultValue":
 			out.Values[i] = ec.___InputValue_defaultValue(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "isDeprecated":
 			out.Values[i] = ec.___InputValue_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13202,9 +13402,6 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			}
 		case "deprecationReason":
 			out.Values[i] = ec.___InputValue_deprecationReason(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13214,9 +13411,15 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -13228,16 +13431,13 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__Schema")
 		case "description":
 			out.Values[i] = ec.___Schema_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "types":
 			out.Values[i] = ec.___Schema_types(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13250,14 +13450,8 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "mutationType":
 			out.Values[i] = ec.___Schema_mutationType(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "subscriptionType":
 			out.Values[i] = ec.___Schema_subscriptionType(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "directives":
 			out.Values[i] = ec.___Schema_directives(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13272,9 +13466,15 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -13286,7 +13486,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := make(map[string]*graphql.FieldSet)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13298,54 +13498,24 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "name":
 			out.Values[i] = ec.___Type_name(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "description":
 			out.Values[i] = ec.___Type_description(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "specifiedByURL":
 			out.Values[i] = ec.___Type_specifiedByURL(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "fields":
 			out.Values[i] = ec.___Type_fields(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "interfaces":
 			out.Values[i] = ec.___Type_interfaces(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "possibleTypes":
 			out.Values[i] = ec.___Type_possibleTypes(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "enumValues":
 			out.Values[i] = ec.___Type_enumValues(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "inputFields":
 			out.Values[i] = ec.___Type_inputFields(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "ofType":
 			out.Values[i] = ec.___Type_ofType(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		case "isOneOf":
 			out.Values[i] = ec.___Type_isOneOf(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13355,9 +13525,15 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
 	}
 
 	return out
@@ -13367,9 +13543,15 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNActionResult2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐActionResult(ctx context.Context, sel ast.SelectionSet, v domain.ActionResult) graphql.Marshaler {
+	return ec._ActionResult(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNActionResult2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐActionResult(ctx context.Context, sel ast.SelectionSet, v *domain.ActionResult) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ActionResult!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ActionResult(ctx, sel, v)
@@ -13397,7 +13579,9 @@ func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋplugboardᚋplugboa
 
 func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *domain.APIKey) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ApiKey!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ApiKey(ctx, sel, v)
@@ -13413,7 +13597,9 @@ func (ec *executionContext) marshalNApiKeyLocation2githubᚗcomᚋplugboardᚋpl
 	_ = sel
 	res := scalars.MarshalString(marshalNApiKeyLocation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAPIKeyLocation[v])
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "ApiKeyLocation!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -13447,15 +13633,23 @@ func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋplugboardᚋ
 
 func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *domain.AuditEvent) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuditEvent!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._AuditEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAuditEventConnection2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuditPage(ctx context.Context, sel ast.SelectionSet, v domain.AuditPage) graphql.Marshaler {
+	return ec._AuditEventConnection(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuditPage(ctx context.Context, sel ast.SelectionSet, v *domain.AuditPage) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._AuditEventConnection(ctx, sel, v)
@@ -13503,7 +13697,9 @@ func (ec *executionContext) marshalNAuthSchemeConfig2ᚕgithubᚗcomᚋplugboard
 
 func (ec *executionContext) marshalNAuthSchemeConfig2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeConfig(ctx context.Context, sel ast.SelectionSet, v *domain.AuthSchemeConfig) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuthSchemeConfig!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._AuthSchemeConfig(ctx, sel, v)
@@ -13524,7 +13720,9 @@ func (ec *executionContext) marshalNAuthSchemeType2githubᚗcomᚋplugboardᚋpl
 	_ = sel
 	res := scalars.MarshalString(marshalNAuthSchemeType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeType[v])
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "AuthSchemeType!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -13555,9 +13753,15 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	_ = sel
 	res := scalars.MarshalBoolean(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNConnection2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v domain.Connection) graphql.Marshaler {
+	return ec._Connection(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNConnection2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Connection) graphql.Marshaler {
@@ -13578,15 +13782,23 @@ func (ec *executionContext) marshalNConnection2ᚕᚖgithubᚗcomᚋplugboardᚋ
 
 func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Connection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Connection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConnectionConnection2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionPage(ctx context.Context, sel ast.SelectionSet, v domain.ConnectionPage) graphql.Marshaler {
+	return ec._ConnectionConnection(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNConnectionConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionPage(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectionPage) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ConnectionConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ConnectionConnection(ctx, sel, v)
@@ -13637,6 +13849,10 @@ func (ec *executionContext) unmarshalNConnectionVariableInput2githubᚗcomᚋplu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConnector2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnector(ctx context.Context, sel ast.SelectionSet, v domain.Connector) graphql.Marshaler {
+	return ec._Connector(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNConnector2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Connector) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -13655,15 +13871,23 @@ func (ec *executionContext) marshalNConnector2ᚕᚖgithubᚗcomᚋplugboardᚋp
 
 func (ec *executionContext) marshalNConnector2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnector(ctx context.Context, sel ast.SelectionSet, v *domain.Connector) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Connector!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Connector(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConnectorConnection2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorPage(ctx context.Context, sel ast.SelectionSet, v domain.ConnectorPage) graphql.Marshaler {
+	return ec._ConnectorConnection(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNConnectorConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorPage(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectorPage) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ConnectorConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ConnectorConnection(ctx, sel, v)
@@ -13689,6 +13913,10 @@ func (ec *executionContext) marshalNConnectorEdge2ᚕgithubᚗcomᚋplugboardᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNConnectorVersion2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx context.Context, sel ast.SelectionSet, v domain.ConnectorVersion) graphql.Marshaler {
+	return ec._ConnectorVersion(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNConnectorVersion2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.ConnectorVersion) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -13707,15 +13935,23 @@ func (ec *executionContext) marshalNConnectorVersion2ᚕᚖgithubᚗcomᚋplugbo
 
 func (ec *executionContext) marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ConnectorVersion!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ConnectorVersion(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConnectorVersionConnection2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionPage(ctx context.Context, sel ast.SelectionSet, v domain.VersionPage) graphql.Marshaler {
+	return ec._ConnectorVersionConnection(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNConnectorVersionConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionPage(ctx context.Context, sel ast.SelectionSet, v *domain.VersionPage) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ConnectorVersionConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ConnectorVersionConnection(ctx, sel, v)
@@ -13766,9 +14002,15 @@ func (ec *executionContext) unmarshalNCreateVersionInput2githubᚗcomᚋplugboar
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCreatedApiKey2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v CreatedAPIKey) graphql.Marshaler {
+	return ec._CreatedApiKey(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐCreatedAPIKey(ctx context.Context, sel ast.SelectionSet, v *CreatedAPIKey) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreatedApiKey!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._CreatedApiKey(ctx, sel, v)
@@ -13796,7 +14038,9 @@ func (ec *executionContext) marshalNCredential2ᚕgithubᚗcomᚋplugboardᚋplu
 
 func (ec *executionContext) marshalNCredential2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredential(ctx context.Context, sel ast.SelectionSet, v *domain.Credential) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Credential!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Credential(ctx, sel, v)
@@ -13837,7 +14081,9 @@ func (ec *executionContext) marshalNCredentialKind2githubᚗcomᚋplugboardᚋpl
 	_ = sel
 	res := scalars.MarshalString(marshalNCredentialKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind[v])
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "CredentialKind!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -13913,7 +14159,9 @@ func (ec *executionContext) marshalNHttpMethod2githubᚗcomᚋplugboardᚋplugbo
 	_ = sel
 	res := scalars.MarshalString(marshalNHttpMethod2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPMethod[v])
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "HttpMethod!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -13944,7 +14192,9 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	_ = sel
 	res := graphql.MarshalID(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -13958,14 +14208,22 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	_ = sel
 	res := scalars.MarshalInt(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
 
+func (ec *executionContext) marshalNOrganisation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v domain.Organisation) graphql.Marshaler {
+	return ec._Organisation(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNOrganisation2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *domain.Organisation) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Organisation!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Organisation(ctx, sel, v)
@@ -13981,7 +14239,8 @@ func (ec *executionContext) unmarshalNPropertyInput2githubᚗcomᚋplugboardᚋp
 }
 
 func (ec *executionContext) unmarshalNPropertyInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInputᚄ(ctx context.Context, v any) ([]PropertyInput, error) {
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]PropertyInput, len(vSlice))
 	for i := range vSlice {
@@ -14004,7 +14263,9 @@ func (ec *executionContext) marshalNProtocolType2githubᚗcomᚋplugboardᚋplug
 	_ = sel
 	res := scalars.MarshalString(marshalNProtocolType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐProtocolType[v])
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "ProtocolType!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -14030,7 +14291,9 @@ func (ec *executionContext) marshalNScope2githubᚗcomᚋplugboardᚋplugboard�
 	_ = sel
 	res := scalars.MarshalString(marshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope[v])
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Scope!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -14051,7 +14314,8 @@ var (
 )
 
 func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScopeᚄ(ctx context.Context, v any) ([]domain.Scope, error) {
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]domain.Scope, len(vSlice))
 	for i := range vSlice {
@@ -14089,13 +14353,16 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	_ = sel
 	res := scalars.MarshalString(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
 
 func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
@@ -14132,7 +14399,9 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalTime(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -14152,9 +14421,15 @@ func (ec *executionContext) unmarshalNUpdateVersionInput2githubᚗcomᚋplugboar
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNViewer2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐViewer(ctx context.Context, sel ast.SelectionSet, v Viewer) graphql.Marshaler {
+	return ec._Viewer(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐViewer(ctx context.Context, sel ast.SelectionSet, v *Viewer) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Viewer!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Viewer(ctx, sel, v)
@@ -14189,13 +14464,16 @@ func (ec *executionContext) marshalN__DirectiveLocation2string(ctx context.Conte
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "__DirectiveLocation!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
 
 func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
@@ -14252,14 +14530,6 @@ func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	return ret
 }
 
-func (ec *executionContext) marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "__Schema!")
-		return graphql.Null
-	}
-	return ec.___Schema(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v introspection.Type) graphql.Marshaler {
 	return ec.___Type(ctx, sel, &v)
 }
@@ -14282,7 +14552,9 @@ func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 
 func (ec *executionContext) marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "__Type!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec.___Type(ctx, sel, v)
@@ -14297,7 +14569,9 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -14366,7 +14640,8 @@ func (ec *executionContext) unmarshalOAuthSchemeConfigInput2ᚕgithubᚗcomᚋpl
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]AuthSchemeConfigInput, len(vSlice))
 	for i := range vSlice {
@@ -14420,7 +14695,8 @@ func (ec *executionContext) unmarshalOConnectionVariableInput2ᚕgithubᚗcomᚋ
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]ConnectionVariableInput, len(vSlice))
 	for i := range vSlice {
@@ -14523,7 +14799,8 @@ func (ec *executionContext) unmarshalOHttpActionInput2ᚕgithubᚗcomᚋplugboar
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]HTTPActionInput, len(vSlice))
 	for i := range vSlice {
@@ -14540,7 +14817,8 @@ func (ec *executionContext) unmarshalOHttpHeaderInput2ᚕgithubᚗcomᚋplugboar
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]HTTPHeaderInput, len(vSlice))
 	for i := range vSlice {
@@ -14557,7 +14835,8 @@ func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
@@ -14700,7 +14979,8 @@ func (ec *executionContext) unmarshalOPropertyInput2ᚕgithubᚗcomᚋplugboard�
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]PropertyInput, len(vSlice))
 	for i := range vSlice {
@@ -14759,7 +15039,8 @@ func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
@@ -14881,6 +15162,13 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec.___Schema(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
