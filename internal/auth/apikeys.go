@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
@@ -55,6 +57,8 @@ type Keys struct {
 	mu      sync.Mutex
 	cache   map[string]cachedKey // by secret hash
 	touched map[string]time.Time // by key id: when this replica last recorded a use
+	// flight makes concurrent requests with the same expired key share one database read.
+	flight singleflight.Group
 }
 
 type cachedKey struct {
@@ -128,13 +132,19 @@ func (k *Keys) lookup(ctx context.Context, cacheKey string, hash []byte, now tim
 	if ok && now.Sub(c.fetched) < k.CacheTTL {
 		return c.key, nil
 	}
-	key, err := k.Store.FindAPIKeyByHash(ctx, hash)
+	v, err, _ := k.flight.Do(cacheKey, func() (any, error) {
+		// Detached from the first caller's context: its cancellation must not fail the others.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return k.Store.FindAPIKeyByHash(ctx, hash)
+	})
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return nil, errInvalidKey
 	}
 	if err != nil {
 		return nil, err
 	}
+	key := v.(*domain.APIKey)
 	k.mu.Lock()
 	if k.cache == nil || len(k.cache) > 100_000 {
 		k.cache = make(map[string]cachedKey)

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -35,6 +37,11 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				return err
 			}
 			logger := newLogger(stderr, cfg.LogLevel)
+			if os.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimit > 0 {
+				// A soft limit: the collector works harder near it instead of letting bursts of
+				// large lists grow the heap (and RSS) to twice the live data.
+				debug.SetMemoryLimit(cfg.MemoryLimit)
+			}
 			st, cfg, err := openStore(ctx, cmd, logger, true)
 			if err != nil {
 				return err

@@ -45,6 +45,8 @@ type Config struct {
 	MaxAliases, MaxRootFields    int
 	ReadTimeout, WriteTimeout    time.Duration
 	IdleTimeout, ShutdownTimeout time.Duration
+	// MemoryLimit is the Go runtime's soft heap limit in bytes (0: none); GOMEMLIMIT wins.
+	MemoryLimit int64
 	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback).
 	PprofAddr string
 }
@@ -210,6 +212,14 @@ var settings = []setting{
 	{"PLUGBOARD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "time to write a response", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
 	{"PLUGBOARD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{"PLUGBOARD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may finish after SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"PLUGBOARD_MEMORY_LIMIT", "memory-limit", "80MiB", "soft heap limit of the Go runtime (0 for none; GOMEMLIMIT wins), e.g. 80MiB or 1GiB", func(c *Config, v string) error {
+		n, err := parseBytes(v)
+		if err != nil {
+			return err
+		}
+		c.MemoryLimit = n
+		return nil
+	}},
 	{"PLUGBOARD_PPROF_ADDR", "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default", str(func(c *Config) *string { return &c.PprofAddr })},
 	{"PLUGBOARD_OUTBOUND_TIMEOUT", "outbound-timeout", "10s", "limit of a whole outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.Timeout })},
 	{"PLUGBOARD_OUTBOUND_CONNECT_TIMEOUT", "outbound-connect-timeout", "10s", "limit of connecting (and the TLS handshake) of an outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.ConnectTimeout })},
@@ -283,6 +293,27 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseBytes reads a size such as 80MiB, 512MB, 1GiB or a plain number of bytes.
+func parseBytes(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		factor int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	s := strings.TrimSpace(v)
+	factor := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size such as 80MiB", v)
+	}
+	return n * factor, nil
 }
 
 // FromEnv reads the configuration from the environment alone.

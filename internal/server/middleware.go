@@ -113,7 +113,7 @@ func observe(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 			m.observeOperation(op, outcome, elapsed)
 		}
 		m.observeHTTP(route, sw.status)
-		if route == "metrics" || route == "healthz" || route == "readyz" {
+		if route == "metrics" || route == "healthz" || route == "readyz" || !logger.Enabled(r.Context(), slog.LevelInfo) {
 			return // probes would drown the log
 		}
 		attrs := []any{

@@ -154,7 +154,9 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 		if err != nil {
 			var authErr *domain.Error
 			if !errors.As(err, &authErr) || authErr.Code != domain.CodeUnauthenticated {
-				logger.ErrorContext(r.Context(), "authenticate request", "request_id", RequestID(r.Context()), "error", err.Error())
+				if r.Context().Err() == nil {
+					logger.ErrorContext(r.Context(), "authenticate request", "request_id", RequestID(r.Context()), "error", err.Error())
+				}
 				writeGraphQLError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "internal server error")
 				return
 			}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func TestLoadPrecedenceAndErrors(t *testing.T) {
+	t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:9000")
+	t.Setenv("PLUGBOARD_REQUEST_TIMEOUT", "5s")
+	t.Setenv("PLUGBOARD_MEMORY_LIMIT", "64MiB")
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	RegisterFlags(fs)
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:9100", "--outbound-allow", "10.0.0.0/8,192.168.1.5"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9100" || c.RequestTimeout != 5*time.Second || c.MemoryLimit != 64<<20 || c.DatabaseURL != DefaultDatabaseURL {
+		t.Errorf("flags win over the environment, which wins over defaults: %+v", c)
+	}
+	if len(c.Outbound.Allow) != 2 || c.Outbound.Allow[1].String() != "192.168.1.5/32" {
+		t.Errorf("allow list: %v", c.Outbound.Allow)
+	}
+	if !c.Enabled(c.Playground) || c.Enabled("off") || !c.Enabled("on") {
+		t.Error("auto is on with the SQLite default")
+	}
+	c.DatabaseURL = "postgres://x"
+	if c.Enabled("auto") || c.SecretKeyFile() != "" {
+		t.Error("auto is off with PostgreSQL, which has no key file")
+	}
+
+	bad := map[string]string{
+		"PLUGBOARD_REQUEST_TIMEOUT": "soon", "PLUGBOARD_MAX_DEPTH": "-1", "PLUGBOARD_MEMORY_LIMIT": "lots",
+		"PLUGBOARD_OUTBOUND_ALLOW": "not-a-cidr", "PLUGBOARD_PLAYGROUND": "maybe", "PLUGBOARD_JWT_ALLOW_HMAC": "yes please",
+	}
+	for name, value := range bad {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, value)
+			if _, err := Load(nil); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("want an error naming %s, got %v", name, err)
+			}
+		})
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1024": 1024, "80MiB": 80 << 20, "1GiB": 1 << 30, "512MB": 512e6, " 2 KiB ": 2048} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "MiB", "1.5GiB"} {
+		if _, err := parseBytes(in); err == nil {
+			t.Errorf("parseBytes(%q) must fail", in)
+		}
+	}
+}
