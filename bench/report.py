@@ -7,6 +7,9 @@ import sys
 from collections import defaultdict
 
 raw = sys.argv[1]
+# The hand-written analysis after this marker in the previous report is kept.
+MARKER = "<!-- analysis: kept by bench/report.py -->"
+previous = sys.argv[2] if len(sys.argv) > 2 else None
 rows = []
 for line in open(raw):
     if line.startswith("#") or not line.strip():
@@ -87,4 +90,11 @@ if pages:
             if r:
                 out.append(f"| {page} | {name} | {r['rps']:,.0f} | {r['rps'] * page:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['cpu_s']:.2f} | {r['size']:,} |")
     out.append("")
+if previous:
+    try:
+        text = open(previous).read()
+        if MARKER in text:
+            out.append(text[text.index(MARKER):].rstrip("\n"))
+    except FileNotFoundError:
+        pass
 print("\n".join(out))

@@ -97,5 +97,5 @@ done
 for page in $PAGES; do
   for target in plugboard postgraphile; do measure "$target" q_list 16 1 "$page"; done
 done
-python3 "$HERE/report.py" "$RAW" >"$ROOT/docs/benchmarks.md"
+python3 "$HERE/report.py" "$RAW" "$ROOT/docs/benchmarks.md" >"$CACHE/report.md" && mv "$CACHE/report.md" "$ROOT/docs/benchmarks.md"
 echo "report: docs/benchmarks.md (raw: $RAW)" >&2

@@ -43,6 +43,7 @@ type Config struct {
 	RequestTimeout               time.Duration
 	MaxDepth, MaxComplexity      int
 	MaxAliases, MaxRootFields    int
+	MaxConcurrent                int
 	ReadTimeout, WriteTimeout    time.Duration
 	IdleTimeout, ShutdownTimeout time.Duration
 	// MemoryLimit is the Go runtime's soft heap limit in bytes (0: none); GOMEMLIMIT wins.
@@ -208,11 +209,12 @@ var settings = []setting{
 	{"PLUGBOARD_MAX_COMPLEXITY", "max-complexity", "50000", "highest operation complexity accepted (list fields count their page size)", positiveInt(func(c *Config) *int { return &c.MaxComplexity })},
 	{"PLUGBOARD_MAX_ALIASES", "max-aliases", "30", "most aliased fields in one operation", positiveInt(func(c *Config) *int { return &c.MaxAliases })},
 	{"PLUGBOARD_MAX_ROOT_FIELDS", "max-root-fields", "20", "most top-level fields in one operation", positiveInt(func(c *Config) *int { return &c.MaxRootFields })},
+	{"PLUGBOARD_MAX_CONCURRENT_REQUESTS", "max-concurrent-requests", "16", "GraphQL requests executing at once; more wait their turn", positiveInt(func(c *Config) *int { return &c.MaxConcurrent })},
 	{"PLUGBOARD_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "time to read a request", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
 	{"PLUGBOARD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "time to write a response", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
 	{"PLUGBOARD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{"PLUGBOARD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may finish after SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
-	{"PLUGBOARD_MEMORY_LIMIT", "memory-limit", "80MiB", "soft heap limit of the Go runtime (0 for none; GOMEMLIMIT wins), e.g. 80MiB or 1GiB", func(c *Config, v string) error {
+	{"PLUGBOARD_MEMORY_LIMIT", "memory-limit", "0", "soft heap limit of the Go runtime (0 for none; GOMEMLIMIT wins), e.g. 256MiB", func(c *Config, v string) error {
 		n, err := parseBytes(v)
 		if err != nil {
 			return err

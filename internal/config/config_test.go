@@ -11,7 +11,7 @@ import (
 func TestLoadPrecedenceAndErrors(t *testing.T) {
 	t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:9000")
 	t.Setenv("PLUGBOARD_REQUEST_TIMEOUT", "5s")
-	t.Setenv("PLUGBOARD_MEMORY_LIMIT", "64MiB")
+	t.Setenv("PLUGBOARD_MEMORY_LIMIT", "64MiB") // the default is none
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	RegisterFlags(fs)
 	if err := fs.Parse([]string{"--addr", "127.0.0.1:9100", "--outbound-allow", "10.0.0.0/8,192.168.1.5"}); err != nil {

@@ -202,6 +202,24 @@ func limitBody(max int64, next http.Handler) http.Handler {
 	})
 }
 
+// admit lets at most n requests execute at once; the others queue until a slot frees or their
+// deadline passes. Queued requests hold no database connection and little memory.
+func admit(n int, next http.Handler) http.Handler {
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+		case <-r.Context().Done():
+			if r.Context().Err() == context.DeadlineExceeded {
+				writeGraphQLError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "the server is busy: the request waited its whole time limit for a turn")
+			}
+			return
+		}
+		defer func() { <-slots }()
+		next.ServeHTTP(w, r)
+	})
+}
+
 // withTimeout bounds the work of a request: resolvers and database calls stop at the deadline.
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

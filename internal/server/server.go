@@ -50,6 +50,10 @@ type Limits struct {
 	MaxAliases int
 	// MaxRootFields bounds the top-level fields of one operation (default 20).
 	MaxRootFields int
+	// MaxConcurrent bounds the GraphQL requests executing at once; the others wait their turn
+	// (within RequestTimeout). Work beyond what the database pool and the cores can serve only
+	// adds memory and contention (default 16, the size of the PostgreSQL pool).
+	MaxConcurrent int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -70,6 +74,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRootFields <= 0 {
 		l.MaxRootFields = 20
+	}
+	if l.MaxConcurrent <= 0 {
+		l.MaxConcurrent = 16
 	}
 	return l
 }
@@ -115,7 +122,8 @@ func NewHandler(d Deps) http.Handler {
 	gql.SetRecoverFunc(graph.Recover(d.Logger, RequestID))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(d.Limits.MaxBodyBytes, withTimeout(d.Limits.RequestTimeout, authenticate(d.Authenticator, d.Logger, gql))))
+	mux.Handle("/graphql", limitBody(d.Limits.MaxBodyBytes, withTimeout(d.Limits.RequestTimeout,
+		authenticate(d.Authenticator, d.Logger, admit(d.Limits.MaxConcurrent, gql)))))
 	if d.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())

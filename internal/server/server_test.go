@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,5 +209,45 @@ func TestHardenedSwitches(t *testing.T) {
 		if status, js, _ := oc.Get(t, "/playground/graphiql.min.js"); status != 200 || len(js) < 100_000 {
 			t.Errorf("the playground's scripts are served from the binary: %d, %d bytes", status, len(js))
 		}
+	})
+}
+
+// TestAdmissionQueuesInsteadOfFailing: with one slot, concurrent requests wait their turn and
+// all succeed; a request that cannot get a turn within its time limit is told the server is busy.
+func TestAdmissionQueuesInsteadOfFailing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{MaxConcurrent: 1, RequestTimeout: 2 * time.Second}})
+		c := h.NewOrg(t)
+		id := c.Do(t, `mutation { createConnector(input: {name: "Queued", protocolType: HTTP}) { id } }`, nil).OK(t).String("createConnector.id")
+		hold := make(chan struct{})
+		h.Store.FailPoint = func(context.Context, string) error {
+			// Holds the only slot past the other requests' time limit, as a stuck call would.
+			select {
+			case <-hold:
+			case <-time.After(5 * time.Second):
+			}
+			return nil
+		}
+		defer func() { h.Store.FailPoint = nil }()
+		done := make(chan *apitest.Response, 1)
+		go func() {
+			done <- c.Do(t, `mutation($id: ID!) { updateConnector(id: $id, input: {name: "Queued", protocolType: HTTP, connectionVariables: []}) { revision } }`, map[string]any{"id": id})
+		}()
+		time.Sleep(200 * time.Millisecond) // the update holds the only slot
+		busy := c.Do(t, `{ viewer { scopes } }`, nil)
+		if busy.Status != http.StatusServiceUnavailable || !strings.Contains(busy.Message(), "busy") {
+			t.Errorf("a request that never got a turn: %d %s", busy.Status, busy.Body)
+		}
+		close(hold)
+		<-done // past its own deadline: it fails, and frees the slot
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.Do(t, `{ viewer { scopes } }`, nil).OK(t)
+			}()
+		}
+		wg.Wait()
 	})
 }
