@@ -46,7 +46,7 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 			// An argument value gqlgen could not turn into its Go type (a strict scalar, an
 			// input object field): the path runs from the field through the argument.
 			badInput(gqlErr, gqlErr.Path[len(graphql.GetFieldContext(ctx).Path()):])
-		case errors.Is(err, context.Canceled):
+		case errors.Is(err, context.Canceled), ctx.Err() == context.Canceled:
 			// The client went away: nobody reads this answer, and it is no server fault.
 			logger.DebugContext(ctx, "request cancelled", "request_id", requestID(ctx), "path", gqlErr.Path.String())
 			gqlErr.Message = "the request was cancelled"
