@@ -29,3 +29,20 @@ type ActionRunner interface {
 	Execute(ctx context.Context, orgID, connectionID, action string, version *string, input map[string]any) (*domain.ActionResult, error)
 	Test(ctx context.Context, orgID, connectionID string) (*domain.ActionResult, error)
 }
+
+// Services is everything the resolvers read and write; the store implements all of it.
+type Services interface {
+	domain.OrganisationService
+	domain.ConnectorService
+	domain.ConnectionService
+	domain.VersionService
+	domain.AuditService
+}
+
+// NewResolver wires the resolvers to one implementation of every service.
+func NewResolver(s Services, actions ActionRunner, keys *auth.Keys, logger *slog.Logger) *Resolver {
+	return &Resolver{
+		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s,
+		Actions: actions, Keys: keys, Logger: logger,
+	}
+}

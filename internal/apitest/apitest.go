@@ -113,10 +113,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		metrics.RegisterRuntime(sqlDB, actions)
 	}
 	h := server.NewHandler(server.Deps{
-		Resolver: &graph.Resolver{
-			OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st, AuditService: st,
-			Actions: actions, Keys: keys, Logger: logger,
-		},
+		Resolver:      graph.NewResolver(st, actions, keys, logger),
 		Authenticator: authn,
 		DB:            st,
 		Logger:        logger,

@@ -64,10 +64,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			}
 			metrics.RegisterRuntime(sqlDB, actions)
 			handler := server.NewHandler(server.Deps{
-				Resolver: &graph.Resolver{
-					OrganisationService: st, ConnectorService: st, ConnectionService: st, VersionService: st, AuditService: st,
-					Actions: actions, Keys: keys, Logger: logger,
-				},
+				Resolver:      graph.NewResolver(st, actions, keys, logger),
 				Authenticator: authn,
 				DB:            st,
 				Logger:        logger,

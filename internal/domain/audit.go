@@ -108,9 +108,5 @@ func jsonName(f reflect.StructField) string {
 
 // Nodes returns the page's events without their cursors.
 func (p *AuditPage) Nodes() []*AuditEvent {
-	out := make([]*AuditEvent, len(p.Edges))
-	for i := range p.Edges {
-		out[i] = p.Edges[i].Node
-	}
-	return out
+	return nodesOf(p.Edges, func(e AuditEdge) *AuditEvent { return e.Node })
 }

@@ -105,9 +105,5 @@ type ConnectionPage struct {
 
 // Nodes returns the page's connections without their cursors.
 func (p *ConnectionPage) Nodes() []*Connection {
-	out := make([]*Connection, len(p.Edges))
-	for i := range p.Edges {
-		out[i] = p.Edges[i].Node
-	}
-	return out
+	return nodesOf(p.Edges, func(e ConnectionEdge) *Connection { return e.Node })
 }

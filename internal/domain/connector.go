@@ -304,9 +304,14 @@ type ConnectorPage struct {
 
 // Nodes returns the page's connectors without their cursors.
 func (p *ConnectorPage) Nodes() []*Connector {
-	out := make([]*Connector, len(p.Edges))
-	for i := range p.Edges {
-		out[i] = p.Edges[i].Node
+	return nodesOf(p.Edges, func(e ConnectorEdge) *Connector { return e.Node })
+}
+
+// nodesOf lists the nodes of a page's edges, for clients that need no cursors.
+func nodesOf[E any, N any](edges []E, node func(E) N) []N {
+	out := make([]N, len(edges))
+	for i, e := range edges {
+		out[i] = node(e)
 	}
 	return out
 }

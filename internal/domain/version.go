@@ -228,9 +228,5 @@ type VersionPage struct {
 
 // Nodes returns the page's versions without their cursors.
 func (p *VersionPage) Nodes() []*ConnectorVersion {
-	out := make([]*ConnectorVersion, len(p.Edges))
-	for i := range p.Edges {
-		out[i] = p.Edges[i].Node
-	}
-	return out
+	return nodesOf(p.Edges, func(e VersionEdge) *ConnectorVersion { return e.Node })
 }

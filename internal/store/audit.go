@@ -69,19 +69,16 @@ func (s *Store) FindAuditEvents(ctx context.Context, orgID string, filter domain
 	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
-	if len(rows) > page.First {
-		rows = rows[:page.First]
-		result.PageInfo.HasNextPage = true
+	nodes, cursors, info, err := pageOf(rows, page.First, (*auditRow).domain, func(_ *auditRow, e *domain.AuditEvent) cursor {
+		return cursor{Order: auditOrder, Time: e.CreatedAt, ID: e.ID}
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range rows {
-		e, err := rows[i].domain()
-		if err != nil {
-			return nil, err
-		}
-		cur := cursor{Order: auditOrder, Time: e.CreatedAt, ID: e.ID}.encode()
-		result.Edges = append(result.Edges, domain.AuditEdge{Cursor: cur, Node: e})
-		result.PageInfo.EndCursor = &cur
+	for i := range nodes {
+		result.Edges = append(result.Edges, domain.AuditEdge{Cursor: cursors[i], Node: nodes[i]})
 	}
+	result.PageInfo = info
 	return result, nil
 }
 

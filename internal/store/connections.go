@@ -50,19 +50,16 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
-	if len(rows) > page.First {
-		rows = rows[:page.First]
-		result.PageInfo.HasNextPage = true
+	nodes, cursors, info, err := pageOf(rows, page.First, (*connectionRow).domain, func(_ *connectionRow, c *domain.Connection) cursor {
+		return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range rows {
-		c, err := rows[i].domain()
-		if err != nil {
-			return nil, err
-		}
-		cur := cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}.encode()
-		result.Edges = append(result.Edges, domain.ConnectionEdge{Cursor: cur, Node: c})
-		result.PageInfo.EndCursor = &cur
+	for i := range nodes {
+		result.Edges = append(result.Edges, domain.ConnectionEdge{Cursor: cursors[i], Node: nodes[i]})
 	}
+	result.PageInfo = info
 	return result, nil
 }
 
@@ -248,20 +245,7 @@ func (s *Store) mutateConnection(ctx context.Context, orgID, id string, change f
 
 // DeleteConnection removes a connection and its credentials.
 func (s *Store) DeleteConnection(ctx context.Context, orgID, id string) error {
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		res := tx.Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectionRow{})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return domain.NotFound("connection", id)
-		}
-		return s.audit(tx, orgID, "connection.delete", "connection", id, nil)
-	})
-	if err != nil {
-		return fmt.Errorf("delete connection %s: %w", id, err)
-	}
-	return nil
+	return s.deleteOwned(ctx, &connectionRow{}, orgID, id, "connection")
 }
 
 // connectionView is what an update of a connection can change, for its audit record.

@@ -65,30 +65,25 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 	if err != nil {
 		return nil, fmt.Errorf("list connectors: %w", err)
 	}
-	if len(rows) > page.First {
-		rows = rows[:page.First]
-		result.PageInfo.HasNextPage = true
-	}
-	for i := range rows {
-		c, err := rows[i].domain()
-		if err != nil {
-			return nil, err
-		}
+	nodes, cursors, info, err := pageOf(rows, page.First, (*connectorRow).domain, func(r *connectorRow, c *domain.Connector) cursor {
 		cur := cursor{Order: order, ID: c.ID}
 		switch order {
 		case domain.OrderNameAsc, domain.OrderNameDesc:
-			cur.Key = rows[i].NameKey
+			cur.Key = r.NameKey
 		case domain.OrderUpdatedAtDesc:
 			cur.Time = c.UpdatedAt
 		case domain.OrderCreatedAtAsc:
 			cur.Time = c.CreatedAt
 		}
-		result.Edges = append(result.Edges, domain.ConnectorEdge{Cursor: cur.encode(), Node: c})
+		return cur
+	})
+	if err != nil {
+		return nil, err
 	}
-	if n := len(result.Edges); n > 0 {
-		end := result.Edges[n-1].Cursor
-		result.PageInfo.EndCursor = &end
+	for i := range nodes {
+		result.Edges = append(result.Edges, domain.ConnectorEdge{Cursor: cursors[i], Node: nodes[i]})
 	}
+	result.PageInfo = info
 	return result, nil
 }
 
@@ -275,18 +270,24 @@ func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change fu
 
 // DeleteConnector removes a connector and, by cascade, everything it owns.
 func (s *Store) DeleteConnector(ctx context.Context, orgID, id string) error {
+	return s.deleteOwned(ctx, &connectorRow{}, orgID, id, "connector")
+}
+
+// deleteOwned deletes one row of an organisation (its children go by cascade) and audits it;
+// NOT_FOUND when the organisation has no such row.
+func (s *Store) deleteOwned(ctx context.Context, model any, orgID, id, kind string) error {
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		res := tx.Where("id = ? AND organisation_id = ?", id, orgID).Delete(&connectorRow{})
+		res := tx.Where("id = ? AND organisation_id = ?", id, orgID).Delete(model)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return domain.NotFound("connector", id)
+			return domain.NotFound(kind, id)
 		}
-		return s.audit(tx, orgID, "connector.delete", "connector", id, nil)
+		return s.audit(tx, orgID, kind+".delete", kind, id, nil)
 	})
 	if err != nil {
-		return fmt.Errorf("delete connector %s: %w", id, err)
+		return fmt.Errorf("delete %s %s: %w", kind, id, err)
 	}
 	return nil
 }

@@ -63,19 +63,16 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
-	if len(rows) > page.First {
-		rows = rows[:page.First]
-		result.PageInfo.HasNextPage = true
+	nodes, cursors, info, err := pageOf(rows, page.First, (*versionRow).domain, func(_ *versionRow, v *domain.ConnectorVersion) cursor {
+		return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range rows {
-		v, err := rows[i].domain()
-		if err != nil {
-			return nil, err
-		}
-		cur := cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}.encode()
-		result.Edges = append(result.Edges, domain.VersionEdge{Cursor: cur, Node: v})
-		result.PageInfo.EndCursor = &cur
+	for i := range nodes {
+		result.Edges = append(result.Edges, domain.VersionEdge{Cursor: cursors[i], Node: nodes[i]})
 	}
+	result.PageInfo = info
 	return result, nil
 }
 
