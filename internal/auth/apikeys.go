@@ -136,7 +136,13 @@ func (k *Keys) lookup(ctx context.Context, cacheKey string, hash []byte, now tim
 		// Detached from the first caller's context: its cancellation must not fail the others.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return k.Store.FindAPIKeyByHash(ctx, hash)
+		key, err := k.Store.FindAPIKeyByHash(ctx, hash)
+		if err != nil && domain.ErrorCode(err) != domain.CodeNotFound && ctx.Err() == nil {
+			// One retry: a pooled connection broken by another request's cancellation fails
+			// the first query on it (seen under load when clients hang up).
+			key, err = k.Store.FindAPIKeyByHash(ctx, hash)
+		}
+		return key, err
 	})
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return nil, errInvalidKey
