@@ -90,7 +90,7 @@ func (s *Store) CreateConnection(ctx context.Context, orgID, connectorID string,
 		if err != nil {
 			return err
 		}
-		if err := checkConnectionName(tx, connectorID, "", in.Name); err != nil {
+		if err := connectionNames.check(tx, connectorID, "", in.Name); err != nil {
 			return err
 		}
 		vars := domain.InitialVariables(connector.ConnectionVariables, in.Variables)
@@ -103,7 +103,7 @@ func (s *Store) CreateConnection(ctx context.Context, orgID, connectorID string,
 			Variables: encodeList(vars), PinnedVersionID: pinned, Revision: 1, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Omit("PinnedVersionName").Create(&row).Error; err != nil {
-			return translateConnectionErr(err, in.Name)
+			return connectionNames.translate(err, in.Name)
 		}
 		row.PinnedVersionName = pinnedName
 		if created, err = row.domain(); err != nil {
@@ -153,24 +153,6 @@ func (s *Store) resolvePin(tx *gorm.DB, connectorID string, name *string) (id, c
 	return &row.ID, &row.Name, nil
 }
 
-func checkConnectionName(tx *gorm.DB, connectorID, id, name string) error {
-	var n int64
-	if err := tx.Model(&connectionRow{}).Where("connector_id = ? AND name_key = ? AND id <> ?", connectorID, domain.NameKey(name), id).Count(&n).Error; err != nil {
-		return err
-	}
-	if n > 0 {
-		return domain.Invalid("name", "the connector already has a connection named %q", name)
-	}
-	return nil
-}
-
-func translateConnectionErr(err error, name string) error {
-	if _, unique := isUniqueViolation(err); unique {
-		return domain.Invalid("name", "the connector already has a connection named %q", name)
-	}
-	return err
-}
-
 // UpdateConnection replaces the connection's name, pin and variables (update-and-unset).
 func (s *Store) UpdateConnection(ctx context.Context, orgID, id string, in domain.ConnectionUpdate) (*domain.Connection, error) {
 	if err := in.Validate(); err != nil {
@@ -181,7 +163,7 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, id string, in domai
 			return domain.Errorf(domain.CodeConflict, "connection %q is at revision %d, not the expected %d; reload it and apply your change again", c.ID, c.Revision, *in.ExpectedRevision)
 		}
 		if domain.NameKey(in.Name) != domain.NameKey(c.Name) {
-			if err := checkConnectionName(tx, c.ConnectorID, c.ID, in.Name); err != nil {
+			if err := connectionNames.check(tx, c.ConnectorID, c.ID, in.Name); err != nil {
 				return err
 			}
 		}
@@ -232,7 +214,7 @@ func (s *Store) mutateConnection(ctx context.Context, orgID, id string, change f
 			"updated_at":        c.UpdatedAt,
 		})
 		if res.Error != nil {
-			return translateConnectionErr(res.Error, c.Name)
+			return connectionNames.translate(res.Error, c.Name)
 		}
 		if c.Variables == nil {
 			c.Variables = []domain.Variable{}

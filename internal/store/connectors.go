@@ -139,11 +139,11 @@ func (s *Store) CreateConnector(ctx context.Context, orgID string, in domain.New
 		UpdatedAt:           now,
 	}
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		if err := s.checkConnectorName(tx, orgID, c.ID, c.Name); err != nil {
+		if err := connectorNames.check(tx, orgID, c.ID, c.Name); err != nil {
 			return err
 		}
 		row := connectorToRow(c)
-		if err := s.translateConnectorErr(tx.Create(&row).Error, c.Name); err != nil {
+		if err := connectorNames.translate(tx.Create(&row).Error, c.Name); err != nil {
 			return err
 		}
 		fields := domain.ChangedFields(domain.ConnectorFields{}, c.ConnectorFields)
@@ -171,30 +171,6 @@ func (s *Store) normalizedConnector(c *domain.Connector) *domain.Connector {
 	return out
 }
 
-func (s *Store) checkConnectorName(tx *gorm.DB, orgID, id, name string) error {
-	var n int64
-	err := tx.Model(&connectorRow{}).Where("organisation_id = ? AND name_key = ? AND id <> ?", orgID, domain.NameKey(name), id).Count(&n).Error
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		return domain.Invalid("name", "a connector named %q already exists in this organisation", name)
-	}
-	return nil
-}
-
-// translateConnectorErr turns the name constraint, hit by a concurrent writer that passed the
-// same check, into the same answer as the check.
-func (s *Store) translateConnectorErr(err error, name string) error {
-	if err == nil {
-		return nil
-	}
-	if _, unique := isUniqueViolation(err); unique {
-		return domain.Invalid("name", "a connector named %q already exists in this organisation", name)
-	}
-	return err
-}
-
 // UpdateConnector applies the update-and-unset rule in one transaction.
 func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (*domain.Connector, error) {
 	if err := in.Validate(); err != nil {
@@ -206,7 +182,7 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 			return err
 		}
 		if domain.NameKey(updated.Name) != domain.NameKey(c.Name) {
-			if err := s.checkConnectorName(tx, orgID, id, updated.Name); err != nil {
+			if err := connectorNames.check(tx, orgID, id, updated.Name); err != nil {
 				return err
 			}
 		}
@@ -259,7 +235,7 @@ func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change fu
 			icon_url = ?, base_url = ?, categories = ?, auth_scheme_configs = ?, connection_variables = ?, revision = ?, updated_at = ?
 			WHERE id = ?`, next.Name, next.NameKey, next.Description, next.ProtocolType, next.DocumentationURL, next.IconURL,
 			next.BaseURL, next.Categories, next.AuthSchemeConfigs, next.ConnectionVariables, next.Revision, next.UpdatedAt, id).Error
-		if err := s.translateConnectorErr(err, c.Name); err != nil {
+		if err := connectorNames.translate(err, c.Name); err != nil {
 			return err
 		}
 		result = s.normalizedConnector(c)

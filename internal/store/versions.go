@@ -96,7 +96,7 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 		if _, err := s.lockConnector(tx, orgID, connectorID); err != nil {
 			return err
 		}
-		if err := checkVersionName(tx, connectorID, "", in.Name); err != nil {
+		if err := versionNames.check(tx, connectorID, "", in.Name); err != nil {
 			return err
 		}
 		now := s.now()
@@ -105,7 +105,7 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 			Description: in.Description, Actions: encodeList(in.Actions), CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Create(&row).Error; err != nil {
-			return translateVersionErr(err, in.Name)
+			return versionNames.translate(err, in.Name)
 		}
 		var err error
 		if created, err = row.domain(); err != nil {
@@ -117,24 +117,6 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 		return nil, fmt.Errorf("create version: %w", err)
 	}
 	return created, nil
-}
-
-func checkVersionName(tx *gorm.DB, connectorID, id, name string) error {
-	var n int64
-	if err := tx.Model(&versionRow{}).Where("connector_id = ? AND name_key = ? AND id <> ?", connectorID, domain.NameKey(name), id).Count(&n).Error; err != nil {
-		return err
-	}
-	if n > 0 {
-		return domain.Invalid("name", "the connector already has a version named %q", name)
-	}
-	return nil
-}
-
-func translateVersionErr(err error, name string) error {
-	if _, unique := isUniqueViolation(err); unique {
-		return domain.Invalid("name", "the connector already has a version named %q", name)
-	}
-	return err
 }
 
 // mutateVersion runs change on a version with its connector locked, so that the aliases
@@ -176,7 +158,7 @@ func (s *Store) UpdateVersion(ctx context.Context, orgID, id string, in domain.V
 			return domain.Errorf(domain.CodeConflict, "version %q is published and cannot change; create a new version instead", row.Name)
 		}
 		if domain.NameKey(in.Name) != row.NameKey {
-			if err := checkVersionName(tx, row.ConnectorID, row.ID, in.Name); err != nil {
+			if err := versionNames.check(tx, row.ConnectorID, row.ID, in.Name); err != nil {
 				return err
 			}
 		}
@@ -190,7 +172,7 @@ func (s *Store) UpdateVersion(ctx context.Context, orgID, id string, in domain.V
 		err = tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
 			"name": row.Name, "name_key": row.NameKey, "description": row.Description, "actions": row.Actions, "updated_at": row.UpdatedAt,
 		}).Error
-		if err := translateVersionErr(err, in.Name); err != nil {
+		if err := versionNames.translate(err, in.Name); err != nil {
 			return err
 		}
 		return s.audit(tx, orgID, "version.update", "version", row.ID, fields)
