@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // AuthSchemeType is how requests to the external system are authenticated.
@@ -89,9 +88,8 @@ func (c *AuthSchemeConfig) Normalize() error {
 	if !configIDPattern.MatchString(c.ID) {
 		return Invalid("id", "must be 1–64 letters, digits, '_', '.', ':' or '-'")
 	}
-	c.Description = trimOptional(c.Description)
-	if c.Description != nil && utf8.RuneCountInString(*c.Description) > MaxDescriptionLength {
-		return Invalid("description", "must be at most %d characters", MaxDescriptionLength)
+	if err := normalizeDescription(&c.Description); err != nil {
+		return err
 	}
 	switch c.SchemeType {
 	case SchemeNone, SchemeBasic, SchemeBearer, SchemeAPIKey, SchemeOAuth2:

@@ -87,9 +87,8 @@ func (f *ConnectorFields) Normalize() error {
 	if err := ValidateName("name", f.Name); err != nil {
 		return err
 	}
-	f.Description = trimOptional(f.Description)
-	if f.Description != nil && utf8.RuneCountInString(*f.Description) > MaxDescriptionLength {
-		return Invalid("description", "must be at most %d characters", MaxDescriptionLength)
+	if err := normalizeDescription(&f.Description); err != nil {
+		return err
 	}
 	switch f.ProtocolType {
 	case ProtocolHTTP, ProtocolBigQuery:
@@ -177,6 +176,15 @@ func normalizeCategories(in []string) ([]string, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// normalizeDescription trims an optional description (blank unsets it) and bounds its length.
+func normalizeDescription(d **string) error {
+	*d = trimOptional(*d)
+	if *d != nil && utf8.RuneCountInString(**d) > MaxDescriptionLength {
+		return Invalid("description", "must be at most %d characters", MaxDescriptionLength)
+	}
+	return nil
 }
 
 func trimOptional(s *string) *string {

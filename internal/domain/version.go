@@ -115,9 +115,8 @@ func (in *VersionInput) Validate() error {
 	if err := ValidateVersionName("name", in.Name); err != nil {
 		return err
 	}
-	in.Description = trimOptional(in.Description)
-	if in.Description != nil && utf8.RuneCountInString(*in.Description) > MaxDescriptionLength {
-		return Invalid("description", "must be at most %d characters", MaxDescriptionLength)
+	if err := normalizeDescription(&in.Description); err != nil {
+		return err
 	}
 	if len(in.Actions) > MaxActions {
 		return Invalid("actions", "at most %d actions", MaxActions)
@@ -151,9 +150,8 @@ func (a *HTTPAction) normalize() error {
 	if utf8.RuneCountInString(a.Purpose) > MaxNameLength {
 		return Invalid("purpose", "must be at most %d characters", MaxNameLength)
 	}
-	a.Description = trimOptional(a.Description)
-	if a.Description != nil && utf8.RuneCountInString(*a.Description) > MaxDescriptionLength {
-		return Invalid("description", "must be at most %d characters", MaxDescriptionLength)
+	if err := normalizeDescription(&a.Description); err != nil {
+		return err
 	}
 	switch a.Method {
 	case MethodGet, MethodPost, MethodPut, MethodPatch, MethodDelete:

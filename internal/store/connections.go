@@ -183,8 +183,8 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, id string, in domai
 func (s *Store) mutateConnection(ctx context.Context, orgID, id string, change func(tx *gorm.DB, c *domain.Connection) error) (*domain.Connection, error) {
 	var result *domain.Connection
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		var row connectionRow
-		err := connections(s.forUpdateOf(tx, "connections")).Where("connections.id = ? AND connections.organisation_id = ?", id, orgID).Take(&row).Error
+		row, err := scanOne[connectionRow](connections(s.forUpdateOf(tx, "connections")).Select(connectionColumns).
+			Where("connections.id = ? AND connections.organisation_id = ?", id, orgID))
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return domain.NotFound("connection", id)
 		}

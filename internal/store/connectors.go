@@ -158,17 +158,21 @@ func (s *Store) CreateConnector(ctx context.Context, orgID string, in domain.New
 	if err != nil {
 		return nil, fmt.Errorf("create connector: %w", err)
 	}
-	return s.normalizedConnector(c), nil
+	return normalizedConnector(c), nil
 }
 
-// normalizedConnector returns c as a read would: lists never nil.
-func (s *Store) normalizedConnector(c *domain.Connector) *domain.Connector {
-	row := connectorToRow(c)
-	out, err := row.domain()
-	if err != nil {
-		return c
+// normalizedConnector returns c as a read would show it: lists are empty, never nil.
+func normalizedConnector(c *domain.Connector) *domain.Connector {
+	if c.Categories == nil {
+		c.Categories = []string{}
 	}
-	return out
+	if c.AuthSchemeConfigs == nil {
+		c.AuthSchemeConfigs = []domain.AuthSchemeConfig{}
+	}
+	if c.ConnectionVariables == nil {
+		c.ConnectionVariables = []domain.Variable{}
+	}
+	return c
 }
 
 // UpdateConnector applies the update-and-unset rule in one transaction.
@@ -238,7 +242,7 @@ func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change fu
 		if err := connectorNames.translate(err, c.Name); err != nil {
 			return err
 		}
-		result = s.normalizedConnector(c)
+		result = normalizedConnector(c)
 		return nil
 	})
 	return result, err
