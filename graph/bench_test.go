@@ -17,10 +17,12 @@ import (
 // benchFixture seeds an organisation like the load benchmark's: connectors with 5 published
 // versions and 4 connections of 3 variables each.
 type benchFixture struct {
-	h     *apitest.Harness
-	c     *apitest.Client
-	ids   []string
-	names []string
+	h *apitest.Harness
+	// gqlgen is the same API without the direct executor, for comparison.
+	gqlgen *apitest.Harness
+	c      *apitest.Client
+	ids    []string
+	names  []string
 }
 
 func newBenchFixture(b *testing.B, connectors int) *benchFixture {
@@ -29,9 +31,10 @@ func newBenchFixture(b *testing.B, connectors int) *benchFixture {
 	if os.Getenv("PLUGBOARD_BENCH_POSTGRES") != "" {
 		d = store.Postgres
 	}
-	h := apitest.New(b, testdb.Open(b, d))
+	st := testdb.Open(b, d)
+	h := apitest.New(b, st)
 	c := h.NewOrg(b)
-	f := &benchFixture{h: h, c: c}
+	f := &benchFixture{h: h, gqlgen: apitest.NewWithOptions(b, st, apitest.Options{NoDirectReads: true}), c: c}
 	for i := 0; i < connectors; i++ {
 		name := fmt.Sprintf("Connector-%04d", i)
 		id := c.Do(b, `mutation($n: String!) { createConnector(input: {name: $n, protocolType: HTTP, baseURL: "https://api.example.com/v1",
@@ -53,12 +56,29 @@ func newBenchFixture(b *testing.B, connectors int) *benchFixture {
 }
 
 // serve runs one request through the whole handler (authentication included) without a network.
-func (f *benchFixture) serve(b *testing.B, body []byte) {
+func (f *benchFixture) serve(b *testing.B, body []byte) { f.serveWith(b, f.h, body) }
+
+// executors runs a read benchmark with the direct executor and with gqlgen alone.
+func (f *benchFixture) executors(b *testing.B, body func(i int) []byte) {
+	for _, e := range []struct {
+		name string
+		h    *apitest.Harness
+	}{{"direct", f.h}, {"gqlgen", f.gqlgen}} {
+		b.Run(e.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				f.serveWith(b, e.h, body(i))
+			}
+		})
+	}
+}
+
+func (f *benchFixture) serveWith(b *testing.B, h *apitest.Harness, body []byte) {
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+f.c.Token)
 	rec := httptest.NewRecorder()
-	f.h.Server.Config.Handler.ServeHTTP(rec, req)
+	h.Server.Config.Handler.ServeHTTP(rec, req)
 	if rec.Code != 200 || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
 		b.Fatalf("HTTP %d: %s", rec.Code, rec.Body.String())
 	}
@@ -70,21 +90,13 @@ func BenchmarkQueryOne(b *testing.B) {
 	for i, id := range f.ids {
 		bodies[i] = []byte(`{"query":"query($id: ID!) { connector(id: $id) { id name protocolType baseURL documentationURL iconURL createdAt updatedAt versions(first: 5) { nodes { id name description isLatest isDefault publishedAt } } } }","variables":{"id":"` + id + `"}}`)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		f.serve(b, bodies[i%len(bodies)])
-	}
+	f.executors(b, func(i int) []byte { return bodies[i%len(bodies)] })
 }
 
 func BenchmarkQueryList(b *testing.B) {
 	f := newBenchFixture(b, 50)
 	body := []byte(`{"query":"{ connectors(orderBy: NAME_ASC, first: 50) { nodes { id name protocolType baseURL versions(first: 5) { nodes { name isLatest isDefault } } connections(first: 4) { nodes { name variables { name value } } } } } }"}`)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		f.serve(b, body)
-	}
+	f.executors(b, func(int) []byte { return body })
 }
 
 func BenchmarkUpdateConnector(b *testing.B) {

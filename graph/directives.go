@@ -11,15 +11,23 @@ import (
 
 // HasScope is the @hasScope directive: the one place scopes are enforced.
 func HasScope(ctx context.Context, _ any, next graphql.Resolver, scope domain.Scope) (any, error) {
-	p, err := auth.RequirePrincipal(ctx)
-	if err != nil {
+	if err := requireScope(ctx, scope); err != nil {
 		return nil, err
 	}
+	return next(ctx)
+}
+
+// requireScope is the directive's check, shared with the direct executor.
+func requireScope(ctx context.Context, scope domain.Scope) error {
+	p, err := auth.RequirePrincipal(ctx)
+	if err != nil {
+		return err
+	}
 	if !p.Has(scope) {
-		return nil, domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", scope)
+		return domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", scope)
 	}
 	if p.OrganisationID == "" && scope != domain.ScopePlatformAdmin {
-		return nil, domain.Errorf(domain.CodeForbidden, "this operation works on an organisation's data and the token names no organisation")
+		return domain.Errorf(domain.CodeForbidden, "this operation works on an organisation's data and the token names no organisation")
 	}
-	return next(ctx)
+	return nil
 }

@@ -65,6 +65,8 @@ type Options struct {
 	Limits server.Limits
 	// Hardened switches introspection and the playground off.
 	Hardened bool
+	// NoDirectReads has gqlgen answer every read.
+	NoDirectReads bool
 }
 
 // Loopback opens the SSRF guard to the tests' own local servers.
@@ -121,6 +123,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		Metrics:       metrics,
 		Introspection: !opts.Hardened,
 		Playground:    !opts.Hardened,
+		NoDirectReads: opts.NoDirectReads,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -171,6 +174,11 @@ type Client struct {
 // WithToken returns a client of the same harness sending token instead.
 func (c *Client) WithToken(token string) *Client {
 	return &Client{h: c.h, Token: token, OrgID: c.OrgID}
+}
+
+// On returns a client sending the same token to another harness (over the same store).
+func (c *Client) On(h *Harness) *Client {
+	return &Client{h: h, Token: c.Token, OrgID: c.OrgID, KeyID: c.KeyID}
 }
 
 // Response is a GraphQL answer with its HTTP status.

@@ -76,6 +76,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				},
 				Introspection: cfg.Enabled(cfg.Introspection),
 				Playground:    cfg.Enabled(cfg.Playground),
+				NoDirectReads: cfg.DirectReads == "off",
 			})
 			srv := &http.Server{
 				Handler:           handler,

@@ -38,7 +38,10 @@ type Config struct {
 	// Outbound bounds the HTTP calls actions make.
 	Outbound Outbound
 	// Serving limits and switches.
-	Introspection, Playground    string // "on", "off" or "auto" (on with SQLite, off with PostgreSQL)
+	Introspection, Playground string // "on", "off" or "auto" (on with SQLite, off with PostgreSQL)
+	// DirectReads is "off" to answer every read with gqlgen's executor (a switch to rule the
+	// direct one out when a read looks wrong).
+	DirectReads                  string
 	MaxBodyBytes                 int64
 	RequestTimeout               time.Duration
 	MaxDepth, MaxComplexity      int
@@ -196,6 +199,7 @@ var settings = []setting{
 	{"PLUGBOARD_JWT_SCOPES_CLAIM", "jwt-scopes-claim", "scope", "claim holding the scopes (space-separated string or array)", str(func(c *Config) *string { return &c.JWT.ScopesClaim })},
 	{"PLUGBOARD_INTROSPECTION", "introspection", "auto", "GraphQL introspection: on, off, or auto (on with SQLite, off with PostgreSQL)", switchValue(func(c *Config) *string { return &c.Introspection })},
 	{"PLUGBOARD_PLAYGROUND", "playground", "auto", "the playground at /: on, off, or auto (on with SQLite, off with PostgreSQL)", switchValue(func(c *Config) *string { return &c.Playground })},
+	{"PLUGBOARD_DIRECT_READS", "direct-reads", "on", "answer plain reads of connectors, versions and connections with the direct executor (off: gqlgen answers all)", switchValue(func(c *Config) *string { return &c.DirectReads })},
 	{"PLUGBOARD_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

@@ -50,6 +50,8 @@ type requestInfo struct {
 	operation string
 	orgID     string
 	outcome   string
+	// executor is "direct" when graph.DirectSchema answered the read (empty: gqlgen).
+	executor string
 }
 
 type requestInfoKey struct{}
@@ -128,6 +130,9 @@ func observe(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		}
 		if info.outcome != "" {
 			attrs = append(attrs, "outcome", info.outcome)
+		}
+		if info.executor != "" {
+			attrs = append(attrs, "executor", info.executor)
 		}
 		logger.InfoContext(r.Context(), "request", attrs...)
 	})

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -92,6 +93,8 @@ type Deps struct {
 	// Introspection and Playground are switched off in hardened deployments.
 	Introspection bool
 	Playground    bool
+	// NoDirectReads answers every read with gqlgen's executor (see graph.DirectSchema).
+	NoDirectReads bool
 }
 
 // NewHandler returns the routes of the API contract.
@@ -105,7 +108,15 @@ func NewHandler(d Deps) http.Handler {
 		Directives: generated.DirectiveRoot{HasScope: graph.HasScope},
 	}
 	pageCost(&cfg)
-	gql := handler.New(generated.NewExecutableSchema(cfg))
+	var schema graphql.ExecutableSchema = generated.NewExecutableSchema(cfg)
+	if !d.NoDirectReads {
+		schema = graph.DirectSchema{ExecutableSchema: schema, Resolver: d.Resolver, Answered: func(ctx context.Context) {
+			if info := infoOf(ctx); info != nil {
+				info.executor = "direct"
+			}
+		}}
+	}
+	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})

@@ -1,0 +1,390 @@
+package graph
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/plugboard/plugboard/graph/scalars"
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// Reads of connectors, their versions and connections are answered by a direct executor: the
+// selection is collected once per request (not once per object) and written straight to JSON,
+// without gqlgen's field context, marshaler and goroutine per field and list element, which
+// were most of the cost of a page of connectors. It knows the plain fields of these types and
+// nothing else: an operation with any other field, directive or argument, and any read that
+// fails, is answered by gqlgen, so errors, nulls and partial results keep one implementation.
+// TestDirectMatchesGqlgen checks that both give the same bytes.
+
+// DirectSchema answers the queries it can plan itself and hands everything else to gqlgen.
+type DirectSchema struct {
+	graphql.ExecutableSchema
+	Resolver *Resolver
+	// Answered, when set, is told of each operation the direct executor answered.
+	Answered func(ctx context.Context)
+}
+
+// Exec follows gqlgen's contract: the handler is called until it returns nil.
+func (s DirectSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return s.ExecutableSchema.Exec(ctx)
+	}
+	var (
+		answered bool
+		inner    graphql.ResponseHandler
+	)
+	return func(ctx context.Context) *graphql.Response {
+		if inner != nil {
+			return inner(ctx)
+		}
+		if answered {
+			return nil
+		}
+		answered = true
+		if data, ok := s.Resolver.answerDirectly(ctx, oc); ok {
+			if s.Answered != nil {
+				s.Answered(ctx)
+			}
+			return &graphql.Response{Data: data}
+		}
+		inner = s.ExecutableSchema.Exec(ctx)
+		return inner(ctx)
+	}
+}
+
+// node is one planned field: its response key, its definition's name, its arguments and, for
+// fields of object type, the planned fields of that object.
+type node struct {
+	key      []byte // `"alias":`, ready to append
+	name     string
+	field    graphql.CollectedField
+	children []*node
+}
+
+// directTypes lists, per object type, the fields the direct executor writes and the object
+// type of each (empty for scalars, enums and lists of them).
+var directTypes = map[string]map[string]string{
+	"Query": {"connector": "Connector", "connectors": "ConnectorConnection", "connection": "Connection"},
+	"Connector": {
+		"id": "", "organisationId": "", "name": "", "description": "", "protocolType": "",
+		"documentationURL": "", "iconURL": "", "baseURL": "", "categories": "", "revision": "",
+		"createdAt": "", "updatedAt": "", "authSchemeConfigs": "AuthSchemeConfig",
+		"connectionVariables": "ConnectionVariable", "versions": "ConnectorVersionConnection",
+		"connections": "ConnectionConnection", "version": "ConnectorVersion",
+	},
+	"ConnectorConnection":        pageFields("ConnectorEdge", "Connector"),
+	"ConnectorEdge":              {"cursor": "", "node": "Connector"},
+	"ConnectorVersionConnection": pageFields("ConnectorVersionEdge", "ConnectorVersion"),
+	"ConnectorVersionEdge":       {"cursor": "", "node": "ConnectorVersion"},
+	"ConnectionConnection":       pageFields("ConnectionEdge", "Connection"),
+	"ConnectionEdge":             {"cursor": "", "node": "Connection"},
+	"PageInfo":                   {"hasNextPage": "", "endCursor": ""},
+	"ConnectorVersion": {
+		"id": "", "connectorId": "", "name": "", "description": "", "actions": "HttpAction",
+		"isLatest": "", "isDefault": "", "isPublished": "", "createdAt": "", "updatedAt": "", "publishedAt": "",
+	},
+	"HttpAction": {
+		"name": "", "purpose": "", "description": "", "method": "", "path": "", "headers": "HttpHeader",
+		"bodyTemplate": "", "sampleRequestData": "",
+	},
+	"HttpHeader":         {"name": "", "value": ""},
+	"ConnectionVariable": {"name": "", "value": ""},
+	"Connection": {
+		"id": "", "connectorId": "", "name": "", "variables": "ConnectionVariable", "versionName": "",
+		"revision": "", "createdAt": "", "updatedAt": "",
+	},
+	"AuthSchemeConfig": {
+		"id": "", "description": "", "schemeType": "", "apiKey": "ApiKeySettings", "oauth2": "OAuth2Settings",
+		"verifySSL": "", "validationMessages": "",
+	},
+	"ApiKeySettings": {"in": "", "name": ""},
+	"OAuth2Settings": {
+		"grant": "", "tokenURL": "", "authorizeURL": "", "scopes": "", "audience": "",
+		"authorizationPrefix": "", "headerAuthorization": "",
+	},
+}
+
+func pageFields(edge, node string) map[string]string {
+	return map[string]string{"edges": edge, "nodes": node, "pageInfo": "PageInfo", "totalCount": ""}
+}
+
+// plan collects the selection of an object of type typ, or reports that it cannot.
+func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet) ([]*node, bool) {
+	known := directTypes[typ]
+	fields := graphql.CollectFields(oc, sel, []string{typ})
+	nodes := make([]*node, 0, len(fields))
+	for _, f := range fields {
+		if f.Deferrable != nil || !onlyConditions(f.Directives) {
+			return nil, false
+		}
+		n := &node{key: append(appendString(nil, f.Alias), ':'), name: f.Name, field: f}
+		if f.Name != "__typename" {
+			child, ok := known[f.Name]
+			if !ok || f.Definition == nil || !directivesKnown(f.Definition) {
+				return nil, false
+			}
+			if child != "" {
+				if n.children, ok = plan(oc, child, f.Selections); !ok {
+					return nil, false
+				}
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, true
+}
+
+// onlyConditions tells whether a selection's directives are only @skip and @include, which
+// CollectFields has already applied.
+func onlyConditions(directives ast.DirectiveList) bool {
+	for _, d := range directives {
+		if d.Name != "skip" && d.Name != "include" {
+			return false
+		}
+	}
+	return true
+}
+
+// directivesKnown allows only @hasScope on a field's definition: it is checked before the
+// root field is read, like the directive does.
+func directivesKnown(def *ast.FieldDefinition) bool {
+	for _, d := range def.Directives {
+		if d.Name != "hasScope" {
+			return false
+		}
+	}
+	return true
+}
+
+// schemaScopes maps the Scope enum of the schema to the domain's scopes, as gqlgen.yml does.
+var schemaScopes = map[string]domain.Scope{
+	"CONNECTORS_READ":  domain.ScopeConnectorsRead,
+	"CONNECTORS_WRITE": domain.ScopeConnectorsWrite,
+	"KEYS_MANAGE":      domain.ScopeKeysManage,
+	"PLATFORM_ADMIN":   domain.ScopePlatformAdmin,
+}
+
+// scopesHeld runs the @hasScope check of each root field.
+func scopesHeld(ctx context.Context, roots []*node) bool {
+	for _, n := range roots {
+		if n.field.Definition == nil {
+			continue
+		}
+		for _, d := range n.field.Definition.Directives {
+			arg := d.Arguments.ForName("scope")
+			if arg == nil || arg.Value == nil {
+				return false
+			}
+			scope, known := schemaScopes[arg.Value.Raw]
+			if !known || requireScope(ctx, scope) != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// answerDirectly writes the operation's data, or reports that gqlgen must answer it.
+func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationContext) ([]byte, bool) {
+	roots, ok := plan(oc, "Query", oc.Operation.SelectionSet)
+	if !ok || !scopesHeld(ctx, roots) {
+		return nil, false
+	}
+	x := &directRun{r: r, ctx: ctx, oc: oc, org: orgID(ctx), b: make([]byte, 0, 4096)}
+	x.object(roots, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("Query")
+		case "connector":
+			id, ok := x.stringArg(n, "id")
+			if !ok {
+				return
+			}
+			c, err := r.ConnectorService.FindConnector(ctx, x.org, id)
+			if x.check(err) {
+				x.connector(c, n.children)
+			}
+		case "connection":
+			id, ok := x.stringArg(n, "id")
+			if !ok {
+				return
+			}
+			c, err := r.ConnectionService.FindConnection(ctx, x.org, id)
+			if x.check(err) {
+				x.connection(c, n.children)
+			}
+		case "connectors":
+			x.connectors(n)
+		default:
+			x.failed = true
+		}
+	})
+	return x.b, !x.failed
+}
+
+// directRun is one direct execution. It stops writing at the first failure; the caller then
+// discards what was written.
+type directRun struct {
+	r      *Resolver
+	ctx    context.Context
+	oc     *graphql.OperationContext
+	org    string
+	b      []byte
+	failed bool
+	// page is the connectors of the page being written: their nested lists load in one query
+	// per planned field (versions and connections below).
+	page        []string
+	versions    map[*node]map[string]*domain.VersionPage
+	connections map[*node]map[string]*domain.ConnectionPage
+}
+
+func (x *directRun) check(err error) bool {
+	if err != nil {
+		x.failed = true
+	}
+	return !x.failed
+}
+
+// object writes {"key":value,...}; value writes one field's value after its key.
+func (x *directRun) object(nodes []*node, value func(n *node)) {
+	x.b = append(x.b, '{')
+	for i, n := range nodes {
+		if x.failed {
+			return
+		}
+		if i > 0 {
+			x.b = append(x.b, ',')
+		}
+		x.b = append(x.b, n.key...)
+		value(n)
+	}
+	x.b = append(x.b, '}')
+}
+
+// list writes [item,...] for n items.
+func (x *directRun) list(n int, item func(i int)) {
+	x.b = append(x.b, '[')
+	for i := 0; i < n && !x.failed; i++ {
+		if i > 0 {
+			x.b = append(x.b, ',')
+		}
+		item(i)
+	}
+	x.b = append(x.b, ']')
+}
+
+func (x *directRun) unknown() { x.failed = true }
+
+func (x *directRun) str(s string) { x.b = appendString(x.b, s) }
+
+func (x *directRun) optStr(s *string) {
+	if s == nil {
+		x.b = append(x.b, "null"...)
+		return
+	}
+	x.str(*s)
+}
+
+func (x *directRun) strs(list []string) {
+	x.list(len(list), func(i int) { x.str(list[i]) })
+}
+
+func (x *directRun) integer(i int) { x.b = strconv.AppendInt(x.b, int64(i), 10) }
+
+func (x *directRun) boolean(v bool) { x.b = strconv.AppendBool(x.b, v) }
+
+// timestamp writes like graphql.MarshalTime; a zero time of a non-null field is gqlgen's to
+// report.
+func (x *directRun) timestamp(t time.Time) {
+	if t.IsZero() {
+		x.failed = true
+		return
+	}
+	x.b = append(x.b, '"')
+	x.b = t.AppendFormat(x.b, time.RFC3339Nano)
+	x.b = append(x.b, '"')
+}
+
+func (x *directRun) optTimestamp(t *time.Time) {
+	if t == nil || t.IsZero() {
+		x.b = append(x.b, "null"...)
+		return
+	}
+	x.timestamp(*t)
+}
+
+// appendString quotes s the way graphql.MarshalString does (only quotes, backslashes and
+// control characters are escaped), so both executors give the same bytes.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '\t':
+			b = append(b, `\t`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\\':
+			b = append(b, `\\`...)
+		case '"':
+			b = append(b, `\"`...)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// args returns a field's arguments with variables and defaults applied; validation has
+// already checked their types.
+func (x *directRun) args(n *node) map[string]any {
+	return n.field.ArgumentMap(x.oc.Variables)
+}
+
+func (x *directRun) stringArg(n *node, name string) (string, bool) {
+	v, present := x.args(n)[name]
+	if !present || v == nil {
+		x.failed = true
+		return "", false
+	}
+	s, err := scalars.UnmarshalString(v)
+	return s, x.check(err)
+}
+
+// pageArgs reads first and after the way the resolvers do.
+func (x *directRun) pageArgs(n *node) (domain.PageRequest, bool) {
+	args := x.args(n)
+	var first *int
+	var after *string
+	if v := args["first"]; v != nil {
+		i, err := scalars.UnmarshalInt(v)
+		if !x.check(err) {
+			return domain.PageRequest{}, false
+		}
+		first = &i
+	}
+	if v := args["after"]; v != nil {
+		s, err := scalars.UnmarshalString(v)
+		if !x.check(err) {
+			return domain.PageRequest{}, false
+		}
+		after = &s
+	}
+	page, err := domain.NormalizePageRequest(first, after)
+	return page, x.check(err)
+}

@@ -1,0 +1,144 @@
+package graph_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+// directFixture creates connectors, versions and connections using every field the direct
+// executor writes, with text that needs escaping, and returns their ids.
+func directFixture(t *testing.T, c *apitest.Client) (connectors, connections []string) {
+	t.Helper()
+	odd := "quote \" backslash \\ tab \t newline \n bell \x07 unicode é 😀 <>&"
+	for i, name := range []string{"Zeta", "alpha", "Mid \"quoted\"", "beta", "Gamma"} {
+		in := fullConnector(name)
+		in["description"] = odd
+		if i == 1 {
+			in["protocolType"] = "BIGQUERY"
+			for _, k := range []string{"description", "documentationURL", "iconURL", "baseURL", "categories"} {
+				delete(in, k)
+			}
+		}
+		in["authSchemeConfigs"] = append(in["authSchemeConfigs"].([]any), map[string]any{
+			"id": "oauth", "schemeType": "OAUTH2", "description": odd, "verifySSL": false,
+			"oauth2": map[string]any{"grant": "CLIENT_CREDENTIALS", "tokenURL": "https://idp.example.com/token", "scopes": []any{"a", "b"}, "audience": "aud"},
+		}, map[string]any{"id": "incomplete", "schemeType": "OAUTH2", "oauth2": map[string]any{}})
+		id := mustCreate(t, c, in).String("createConnector.id")
+		connectors = append(connectors, id)
+		for v := 0; v < i; v++ {
+			r := c.Do(t, createVersion, map[string]any{"c": id, "input": map[string]any{"name": "v" + string(rune('1'+v)), "description": odd, "actions": []any{
+				usersAction(),
+				map[string]any{"name": "Create", "purpose": "Create", "method": "POST", "path": "users", "bodyTemplate": `{"name": "{{name}}"}`},
+			}}}).OK(t)
+			if v%2 == 0 {
+				c.Do(t, publishVersion, map[string]any{"id": r.String("createVersion.id")}).OK(t)
+			}
+		}
+		for k := 0; k < i%3+1; k++ {
+			in := map[string]any{"name": name + " connection " + string(rune('a'+k)), "variables": vars("Extra", odd)}
+			if k == 1 && i > 0 {
+				in["versionName"] = "v1"
+			}
+			connections = append(connections, c.Do(t, createConnection, map[string]any{"c": id, "input": in}).OK(t).String("createConnection.id"))
+		}
+	}
+	return connectors, connections
+}
+
+// TestDirectMatchesGqlgen sends every read to a server with the direct executor and to one
+// without it, over the same store, and wants the same bytes; the direct one must have answered
+// the reads it knows and left the others to gqlgen.
+func TestDirectMatchesGqlgen(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		direct := apitest.New(t, st)
+		gqlgen := apitest.NewWithOptions(t, st, apitest.Options{NoDirectReads: true})
+		c := direct.NewOrg(t)
+		connectors, connections := directFixture(t, c)
+		readOnly := direct.NewKey(t, c.OrgID, domain.ScopeConnectorsRead)
+		keysOnly := direct.NewKey(t, c.OrgID, domain.ScopeKeysManage)
+		foreign := direct.NewOrg(t)
+		page := c.Do(t, `{ connectors(first: 2, orderBy: NAME_ASC) { pageInfo { endCursor } } }`, nil).OK(t).String("connectors.pageInfo.endCursor")
+		versions := c.Do(t, `query($id: ID!) { connector(id: $id) { versions(first: 1) { pageInfo { endCursor } } } }`,
+			map[string]any{"id": connectors[4]}).OK(t).String("connector.versions.pageInfo.endCursor")
+
+		full := `id organisationId name description protocolType documentationURL iconURL baseURL categories
+		  authSchemeConfigs { id description schemeType verifySSL validationMessages apiKey { in name }
+		    oauth2 { grant tokenURL authorizeURL scopes audience authorizationPrefix headerAuthorization } }
+		  connectionVariables { name value } revision createdAt updatedAt
+		  versions(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ` + versionFields + ` } } }
+		  connections { totalCount pageInfo { hasNextPage endCursor } nodes { id connectorId name versionName variables { name value } revision createdAt updatedAt } }`
+		latest := `latest: version(name: "latest") { id name actions { name headers { name value } } }`
+		cases := []struct {
+			name   string
+			client *apitest.Client
+			query  string
+			vars   map[string]any
+			direct bool
+		}{
+			{"OneEveryField", c, `query($id: ID!) { connector(id: $id) { ` + full + latest + ` } }`, map[string]any{"id": connectors[4]}, true},
+			{"OneBench", c, `query($id: ID!) { connector(id: $id) { id name protocolType baseURL documentationURL iconURL createdAt updatedAt
+			  versions(first: 5) { nodes { id name description isLatest isDefault publishedAt } } } }`, map[string]any{"id": connectors[2]}, true},
+			{"OneNulls", c, `query($id: ID!) { connector(id: $id) { ` + full + ` } }`, map[string]any{"id": connectors[1]}, true},
+			{"ListEveryField", c, `{ connectors(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ` + full + ` } } } }`, nil, true},
+			{"ListBench", c, `{ connectors(orderBy: NAME_ASC, first: 50) { nodes { id name protocolType baseURL
+			  versions(first: 5) { nodes { name isLatest isDefault } } connections(first: 4) { nodes { name variables { name value } } } } } }`, nil, true},
+			{"ListOrdersAndFilters", c, `query($f: ConnectorFilter, $o: ConnectorOrder, $n: Int) { connectors(filter: $f, orderBy: $o, first: $n) {
+			  totalCount pageInfo { hasNextPage endCursor } nodes { name categories protocolType } } }`,
+				map[string]any{"f": map[string]any{"nameContains": "A", "categories": []any{"finance", "x"}, "protocolType": "HTTP"}, "o": "NAME_DESC", "n": 2}, true},
+			{"ListUpdatedOrder", c, `{ a: connectors(orderBy: UPDATED_AT_DESC) { nodes { name } } b: connectors(orderBy: CREATED_AT_ASC, filter: {protocolType: BIGQUERY}) { nodes { name } } }`, nil, true},
+			{"ListAfterCursor", c, `query($after: String) { connectors(first: 2, orderBy: NAME_ASC, after: $after) {
+			  edges { cursor node { name versions(first: 1) { nodes { name } } } } pageInfo { hasNextPage endCursor } } }`, map[string]any{"after": page}, true},
+			{"NestedAfterCursor", c, `query($after: String) { connectors { nodes { name versions(first: 1, after: $after) { nodes { name } pageInfo { hasNextPage } } } } }`,
+				map[string]any{"after": versions}, true},
+			{"EmptyPages", c, `{ connectors(first: 0) { totalCount nodes { id } edges { cursor } pageInfo { hasNextPage endCursor } }
+			  more: connectors(first: 3) { nodes { versions(first: 0) { nodes { id } pageInfo { hasNextPage endCursor } } connections(first: 0) { totalCount nodes { id } } } } }`, nil, true},
+			{"FragmentsAliasesTypenames", c, `query($id: ID!, $yes: Boolean!, $no: Boolean!) {
+			  __typename
+			  first: connector(id: $id) { ...parts __typename name nick: name
+			    ... on Connector { revision versions { __typename edges { __typename node { __typename id } } pageInfo { __typename } } }
+			    skipped: name @skip(if: $yes) included: name @include(if: $yes) gone: id @include(if: $no) }
+			  second: connectors(first: 2) { __typename nodes { ...parts } }
+			}
+			fragment parts on Connector { id name authSchemeConfigs { __typename id apiKey { __typename in } oauth2 { __typename grant } } connectionVariables { __typename name } }`,
+				map[string]any{"id": connectors[3], "yes": true, "no": false}, true},
+			{"Connection", c, `query($id: ID!) { connection(id: $id) { __typename id connectorId name versionName variables { name value } revision createdAt updatedAt } }`,
+				map[string]any{"id": connections[2]}, true},
+			{"ReadOnlyKey", readOnly, `{ connectors(first: 3) { nodes { name } } }`, nil, true},
+
+			// Left to gqlgen: errors, fields the direct executor does not know, missing scopes.
+			{"MissingConnector", c, `query($id: ID!) { connector(id: $id) { id } }`, map[string]any{"id": "00000000-0000-0000-0000-000000000000"}, false},
+			{"ForeignConnector", foreign, `query($id: ID!) { connector(id: $id) { id } }`, map[string]any{"id": connectors[0]}, false},
+			{"ListNoLatestVersion", c, `{ connectors { nodes { name ` + latest + ` } } }`, nil, false},
+			{"MissingVersion", c, `query($id: ID!) { connector(id: $id) { name version(name: "nope") { id } } }`, map[string]any{"id": connectors[0]}, false},
+			{"PageTooLarge", c, `{ connectors(first: 500) { nodes { id } } }`, nil, false},
+			{"BadCursor", c, `{ connectors(after: "not a cursor") { nodes { id } } }`, nil, false},
+			{"Credentials", c, `query($id: ID!) { connection(id: $id) { name credentials { id } } }`, map[string]any{"id": connections[0]}, false},
+			{"ConnectionVersion", c, `query($id: ID!) { connection(id: $id) { name version { name } } }`, map[string]any{"id": connections[1]}, false},
+			{"Viewer", c, `{ viewer { scopes } connectors { nodes { id } } }`, nil, false},
+			{"NoScope", keysOnly, `{ connectors { nodes { id } } }`, nil, false},
+			{"Introspection", c, `{ __schema { queryType { name } } }`, nil, false},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				before := strings.Count(direct.Logs.String(), `"executor":"direct"`)
+				got := tc.client.Do(t, tc.query, tc.vars)
+				want := tc.client.On(gqlgen).Do(t, tc.query, tc.vars)
+				if got.Body != want.Body || got.Status != want.Status {
+					t.Fatalf("direct answered\n%d %s\ngqlgen answered\n%d %s", got.Status, got.Body, want.Status, want.Body)
+				}
+				if tc.direct && len(got.Errors) > 0 {
+					t.Fatalf("want data, got %s", got.Body)
+				}
+				answered := strings.Count(direct.Logs.String(), `"executor":"direct"`) - before
+				if answered != map[bool]int{true: 1, false: 0}[tc.direct] {
+					t.Fatalf("direct executor answered %d times, want it to answer: %v (%s)", answered, tc.direct, got.Body)
+				}
+			})
+		}
+	})
+}

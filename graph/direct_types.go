@@ -1,0 +1,442 @@
+package graph
+
+import (
+	"github.com/plugboard/plugboard/graph/scalars"
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// The writers below follow directTypes field by field; a field missing here stops the direct
+// run (and gqlgen answers), so the two cannot silently disagree.
+
+func (x *directRun) connectors(n *node) {
+	page, ok := x.pageArgs(n)
+	if !ok {
+		return
+	}
+	args := x.args(n)
+	var order domain.ConnectorOrder
+	// Validation has checked enum values against the schema, whose names are the domain's.
+	if v, ok := args["orderBy"].(string); ok {
+		order = domain.ConnectorOrder(v)
+	} else if args["orderBy"] != nil {
+		x.failed = true
+		return
+	}
+	filter, ok := x.connectorFilter(args["filter"])
+	if !ok {
+		return
+	}
+	result, err := x.r.ConnectorService.FindConnectors(x.ctx, x.org, filter, order, page)
+	if !x.check(err) {
+		return
+	}
+	x.page = make([]string, len(result.Edges))
+	for i, e := range result.Edges {
+		x.page[i] = e.Node.ID
+	}
+	writePage(x, n.children, "ConnectorConnection", "ConnectorEdge", result.Edges, result.PageInfo,
+		func(e domain.ConnectorEdge) (string, *domain.Connector) { return e.Cursor, e.Node },
+		x.connector,
+		func() (int, error) { return x.r.ConnectorService.CountConnectors(x.ctx, x.org, filter) })
+	x.page = nil
+}
+
+// connectorFilter reads the filter input the way gqlgen's unmarshaller does for valid input;
+// anything else is left to gqlgen.
+func (x *directRun) connectorFilter(v any) (domain.ConnectorFilter, bool) {
+	var f domain.ConnectorFilter
+	if v == nil {
+		return f, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		x.failed = true
+		return f, false
+	}
+	for k, val := range m {
+		if val == nil {
+			continue
+		}
+		var err error
+		switch k {
+		case "nameContains":
+			f.NameContains, err = scalars.UnmarshalString(val)
+		case "protocolType":
+			s, isString := val.(string)
+			if !isString {
+				x.failed = true
+				return f, false
+			}
+			f.ProtocolType = domain.ProtocolType(s)
+		case "categories":
+			list, isList := val.([]any)
+			if !isList {
+				x.failed = true
+				return f, false
+			}
+			f.Categories = make([]string, len(list))
+			for i := range list {
+				if f.Categories[i], err = scalars.UnmarshalString(list[i]); err != nil {
+					break
+				}
+			}
+		default:
+			x.failed = true
+		}
+		if !x.check(err) {
+			return f, false
+		}
+	}
+	return f, true
+}
+
+// writePage writes a Relay connection of any node type.
+func writePage[E any, N any](x *directRun, sel []*node, typ, edgeTyp string, edges []E, info domain.PageInfo,
+	parts func(E) (string, N), writeNode func(N, []*node), total func() (int, error)) {
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str(typ)
+		case "edges":
+			x.list(len(edges), func(i int) {
+				cursor, item := parts(edges[i])
+				x.object(n.children, func(f *node) {
+					switch f.name {
+					case "__typename":
+						x.str(edgeTyp)
+					case "cursor":
+						x.str(cursor)
+					case "node":
+						writeNode(item, f.children)
+					default:
+						x.unknown()
+					}
+				})
+			})
+		case "nodes":
+			x.list(len(edges), func(i int) {
+				_, item := parts(edges[i])
+				writeNode(item, n.children)
+			})
+		case "pageInfo":
+			x.object(n.children, func(f *node) {
+				switch f.name {
+				case "__typename":
+					x.str("PageInfo")
+				case "hasNextPage":
+					x.boolean(info.HasNextPage)
+				case "endCursor":
+					x.optStr(info.EndCursor)
+				default:
+					x.unknown()
+				}
+			})
+		case "totalCount":
+			count, err := total()
+			if x.check(err) {
+				x.integer(count)
+			}
+		default:
+			x.unknown()
+		}
+	})
+}
+
+func (x *directRun) connector(c *domain.Connector, sel []*node) {
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("Connector")
+		case "id":
+			x.str(c.ID)
+		case "organisationId":
+			x.str(c.OrganisationID)
+		case "name":
+			x.str(c.Name)
+		case "description":
+			x.optStr(c.Description)
+		case "protocolType":
+			x.str(string(c.ProtocolType))
+		case "documentationURL":
+			x.optStr(c.DocumentationURL)
+		case "iconURL":
+			x.optStr(c.IconURL)
+		case "baseURL":
+			x.optStr(c.BaseURL)
+		case "categories":
+			x.strs(c.Categories)
+		case "revision":
+			x.integer(c.Revision)
+		case "createdAt":
+			x.timestamp(c.CreatedAt)
+		case "updatedAt":
+			x.timestamp(c.UpdatedAt)
+		case "authSchemeConfigs":
+			x.list(len(c.AuthSchemeConfigs), func(i int) { x.authSchemeConfig(&c.AuthSchemeConfigs[i], n.children) })
+		case "connectionVariables":
+			x.variables(c.ConnectionVariables, n.children)
+		case "versions":
+			x.versionsOf(c, n)
+		case "connections":
+			x.connectionsOf(c, n)
+		case "version":
+			name, ok := x.stringArg(n, "name")
+			if !ok {
+				return
+			}
+			v, err := x.r.VersionService.FindVersionByName(x.ctx, c.OrganisationID, c.ID, name)
+			if x.check(err) {
+				x.version(v, n.children)
+			}
+		default:
+			x.unknown()
+		}
+	})
+}
+
+// versionsOf loads the versions of the page's connectors at once the first time a connector
+// of the page asks, and a lone connector's (or a later page's) directly.
+func (x *directRun) versionsOf(c *domain.Connector, n *node) {
+	req, ok := x.pageArgs(n)
+	if !ok {
+		return
+	}
+	var page *domain.VersionPage
+	var err error
+	if x.page != nil && req.After == "" {
+		loaded, done := x.versions[n]
+		if !done {
+			loaded, err = x.r.VersionService.FindVersionsOfConnectors(x.ctx, x.org, x.page, req.First)
+			if x.versions == nil {
+				x.versions = map[*node]map[string]*domain.VersionPage{}
+			}
+			x.versions[n] = loaded
+		}
+		page = loaded[c.ID]
+	} else {
+		page, err = x.r.VersionService.FindVersions(x.ctx, c.OrganisationID, c.ID, req)
+	}
+	if !x.check(err) || page == nil {
+		x.failed = true
+		return
+	}
+	writePage(x, n.children, "ConnectorVersionConnection", "ConnectorVersionEdge", page.Edges, page.PageInfo,
+		func(e domain.VersionEdge) (string, *domain.ConnectorVersion) { return e.Cursor, e.Node },
+		x.version,
+		func() (int, error) { return x.r.VersionService.CountVersions(x.ctx, x.org, c.ID) })
+}
+
+// connectionsOf is versionsOf for connections.
+func (x *directRun) connectionsOf(c *domain.Connector, n *node) {
+	req, ok := x.pageArgs(n)
+	if !ok {
+		return
+	}
+	var page *domain.ConnectionPage
+	var err error
+	if x.page != nil && req.After == "" {
+		loaded, done := x.connections[n]
+		if !done {
+			loaded, err = x.r.ConnectionService.FindConnectionsOfConnectors(x.ctx, x.org, x.page, req.First)
+			if x.connections == nil {
+				x.connections = map[*node]map[string]*domain.ConnectionPage{}
+			}
+			x.connections[n] = loaded
+		}
+		page = loaded[c.ID]
+	} else {
+		page, err = x.r.ConnectionService.FindConnections(x.ctx, c.OrganisationID, c.ID, req)
+	}
+	if !x.check(err) || page == nil {
+		x.failed = true
+		return
+	}
+	writePage(x, n.children, "ConnectionConnection", "ConnectionEdge", page.Edges, page.PageInfo,
+		func(e domain.ConnectionEdge) (string, *domain.Connection) { return e.Cursor, e.Node },
+		x.connection,
+		func() (int, error) { return x.r.ConnectionService.CountConnections(x.ctx, x.org, c.ID) })
+}
+
+func (x *directRun) version(v *domain.ConnectorVersion, sel []*node) {
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("ConnectorVersion")
+		case "id":
+			x.str(v.ID)
+		case "connectorId":
+			x.str(v.ConnectorID)
+		case "name":
+			x.str(v.Name)
+		case "description":
+			x.optStr(v.Description)
+		case "actions":
+			x.list(len(v.Actions), func(i int) { x.action(&v.Actions[i], n.children) })
+		case "isLatest":
+			x.boolean(v.IsLatest)
+		case "isDefault":
+			x.boolean(v.IsDefault)
+		case "isPublished":
+			x.boolean(v.IsPublished())
+		case "createdAt":
+			x.timestamp(v.CreatedAt)
+		case "updatedAt":
+			x.timestamp(v.UpdatedAt)
+		case "publishedAt":
+			x.optTimestamp(v.PublishedAt)
+		default:
+			x.unknown()
+		}
+	})
+}
+
+func (x *directRun) action(a *domain.HTTPAction, sel []*node) {
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("HttpAction")
+		case "name":
+			x.str(a.Name)
+		case "purpose":
+			x.str(a.Purpose)
+		case "description":
+			x.optStr(a.Description)
+		case "method":
+			x.str(string(a.Method))
+		case "path":
+			x.str(a.Path)
+		case "headers":
+			x.list(len(a.Headers), func(i int) { x.pair("HttpHeader", a.Headers[i].Name, a.Headers[i].Value, n.children) })
+		case "bodyTemplate":
+			x.optStr(a.BodyTemplate)
+		case "sampleRequestData":
+			x.optStr(a.SampleRequestData)
+		default:
+			x.unknown()
+		}
+	})
+}
+
+func (x *directRun) variables(vars []domain.Variable, sel []*node) {
+	x.list(len(vars), func(i int) { x.pair("ConnectionVariable", vars[i].Name, vars[i].Value, sel) })
+}
+
+// pair writes a name/value object: a variable or a header.
+func (x *directRun) pair(typ, name, value string, sel []*node) {
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str(typ)
+		case "name":
+			x.str(name)
+		case "value":
+			x.str(value)
+		default:
+			x.unknown()
+		}
+	})
+}
+
+func (x *directRun) connection(c *domain.Connection, sel []*node) {
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("Connection")
+		case "id":
+			x.str(c.ID)
+		case "connectorId":
+			x.str(c.ConnectorID)
+		case "name":
+			x.str(c.Name)
+		case "variables":
+			x.variables(c.Variables, n.children)
+		case "versionName":
+			x.optStr(c.VersionName)
+		case "revision":
+			x.integer(c.Revision)
+		case "createdAt":
+			x.timestamp(c.CreatedAt)
+		case "updatedAt":
+			x.timestamp(c.UpdatedAt)
+		default:
+			x.unknown()
+		}
+	})
+}
+
+func (x *directRun) authSchemeConfig(c *domain.AuthSchemeConfig, sel []*node) {
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("AuthSchemeConfig")
+		case "id":
+			x.str(c.ID)
+		case "description":
+			x.optStr(c.Description)
+		case "schemeType":
+			x.str(string(c.SchemeType))
+		case "apiKey":
+			x.apiKeySettings(c.APIKey, n.children)
+		case "oauth2":
+			x.oauth2Settings(c.OAuth2, n.children)
+		case "verifySSL":
+			x.boolean(c.VerifySSL)
+		case "validationMessages":
+			x.strs(c.ValidationMessages())
+		default:
+			x.unknown()
+		}
+	})
+}
+
+func (x *directRun) apiKeySettings(s *domain.APIKeySettings, sel []*node) {
+	if s == nil {
+		x.b = append(x.b, "null"...)
+		return
+	}
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("ApiKeySettings")
+		case "in":
+			x.str(string(s.In))
+		case "name":
+			x.optStr(s.Name)
+		default:
+			x.unknown()
+		}
+	})
+}
+
+func (x *directRun) oauth2Settings(s *domain.OAuth2Settings, sel []*node) {
+	if s == nil {
+		x.b = append(x.b, "null"...)
+		return
+	}
+	x.object(sel, func(n *node) {
+		switch n.name {
+		case "__typename":
+			x.str("OAuth2Settings")
+		case "grant":
+			if s.Grant == nil {
+				x.b = append(x.b, "null"...)
+			} else {
+				x.str(string(*s.Grant))
+			}
+		case "tokenURL":
+			x.optStr(s.TokenURL)
+		case "authorizeURL":
+			x.optStr(s.AuthorizeURL)
+		case "scopes":
+			x.strs(s.Scopes)
+		case "audience":
+			x.optStr(s.Audience)
+		case "authorizationPrefix":
+			x.str(s.AuthorizationPrefix)
+		case "headerAuthorization":
+			x.str(s.HeaderAuthorization)
+		default:
+			x.unknown()
+		}
+	})
+}
