@@ -22,7 +22,7 @@ test-short:
 
 # Each fuzz target for FUZZTIME (the seed corpora in testdata/fuzz also run in `make test`).
 FUZZTIME ?= 10s
-FUZZ_TARGETS = internal/domain:FuzzParseDynamicProperties internal/domain:FuzzMergeProperties \
+FUZZ_TARGETS = internal/store:FuzzJSONListReaders internal/domain:FuzzParseDynamicProperties internal/domain:FuzzMergeProperties \
 	internal/domain:FuzzValidateVersionName internal/domain:FuzzValidateURL graph:FuzzUpdateInputMapping
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

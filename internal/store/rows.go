@@ -59,13 +59,14 @@ func (r *connectorRow) domain() (*domain.Connector, error) {
 		CreatedAt: r.CreatedAt.UTC(),
 		UpdatedAt: r.UpdatedAt.UTC(),
 	}
-	if err := decodeList(r.Categories, &c.Categories); err != nil {
+	var err error
+	if c.Categories, err = decodeStrings(r.Categories); err != nil {
 		return nil, fmt.Errorf("connector %s categories: %w", r.ID, err)
 	}
 	if err := decodeList(r.AuthSchemeConfigs, &c.AuthSchemeConfigs); err != nil {
 		return nil, fmt.Errorf("connector %s auth scheme configs: %w", r.ID, err)
 	}
-	if err := decodeList(r.ConnectionVariables, &c.ConnectionVariables); err != nil {
+	if c.ConnectionVariables, err = decodeVariables(r.ConnectionVariables); err != nil {
 		return nil, fmt.Errorf("connector %s connection variables: %w", r.ID, err)
 	}
 	return c, nil
@@ -176,7 +177,8 @@ func (r *connectionRow) domain() (*domain.Connection, error) {
 		VersionName: r.PinnedVersionName, Revision: r.Revision,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
-	if err := decodeList(r.Variables, &c.Variables); err != nil {
+	var err error
+	if c.Variables, err = decodeVariables(r.Variables); err != nil {
 		return nil, fmt.Errorf("connection %s variables: %w", r.ID, err)
 	}
 	return c, nil
