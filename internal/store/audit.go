@@ -34,15 +34,22 @@ func (r *auditRow) domain() (*domain.AuditEvent, error) {
 	return e, nil
 }
 
+const auditColumns = "id, organisation_id, actor, action, resource_type, resource_id, changed_fields, created_at"
+
+// nonNil keeps an empty list of changed fields a JSON [] rather than null.
+func nonNil(fields []string) []string {
+	if fields == nil {
+		return []string{}
+	}
+	return fields
+}
+
 // audit records a change in the transaction that makes it, so that the trail and the data
 // never disagree. The actor comes from the context; fields are names, never values.
 func (s *Store) audit(tx *gorm.DB, orgID, action, resourceType, resourceID string, fields []string) error {
-	if fields == nil {
-		fields = []string{}
-	}
-	err := tx.Exec(`INSERT INTO audit_events (id, organisation_id, actor, action, resource_type, resource_id, changed_fields, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, newID(), orgID, domain.ActorFrom(tx.Statement.Context), action, resourceType, resourceID,
-		encodeList(fields), s.now()).Error
+	err := tx.Exec(`INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		newID(), orgID, domain.ActorFrom(tx.Statement.Context), action, resourceType, resourceID,
+		encodeList(nonNil(fields)), s.now()).Error
 	if err != nil {
 		return fmt.Errorf("write audit event: %w", err)
 	}

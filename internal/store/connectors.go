@@ -180,6 +180,19 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	if s.dialect == Postgres && in.ConnectionVariables == nil {
+		// Only this connector's row changes: compare-and-set it in one statement, and read
+		// again when another writer got there first.
+		for range 3 {
+			c, done, err := s.updateConnectorRow(ctx, orgID, id, in)
+			if err != nil {
+				return nil, fmt.Errorf("update connector %s: %w", id, err)
+			}
+			if done {
+				return c, nil
+			}
+		}
+	}
 	c, err := s.mutateConnector(ctx, orgID, id, func(tx *gorm.DB, c *domain.Connector) error {
 		updated, err := in.Apply(*c)
 		if err != nil {
@@ -195,13 +208,7 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 				return err
 			}
 		}
-		fields := domain.ChangedFields(c.ConnectorFields, updated.ConnectorFields)
-		if encodeList(c.AuthSchemeConfigs) != encodeList(updated.AuthSchemeConfigs) {
-			fields = append(fields, "authSchemeConfigIDs")
-		}
-		if encodeList(c.ConnectionVariables) != encodeList(updated.ConnectionVariables) {
-			fields = append(fields, "connectionVariables")
-		}
+		fields := connectorChanges(c, &updated)
 		*c = updated
 		return s.audit(tx, orgID, "connector.update", "connector", id, fields)
 	})
@@ -209,6 +216,65 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 		return nil, fmt.Errorf("update connector %s: %w", id, err)
 	}
 	return c, nil
+}
+
+// connectorChanges names the fields an update changed, for the audit trail.
+func connectorChanges(before, after *domain.Connector) []string {
+	fields := domain.ChangedFields(before.ConnectorFields, after.ConnectorFields)
+	if encodeList(before.AuthSchemeConfigs) != encodeList(after.AuthSchemeConfigs) {
+		fields = append(fields, "authSchemeConfigIDs")
+	}
+	if encodeList(before.ConnectionVariables) != encodeList(after.ConnectionVariables) {
+		fields = append(fields, "connectionVariables")
+	}
+	return fields
+}
+
+// updateConnectorRow is an update that touches no other row, on PostgreSQL: read without a
+// lock, apply, then one statement that writes the row only if its revision is still the one
+// read and inserts the audit event with it: two round trips instead of a transaction's five.
+// done is false when another writer changed the row in between.
+func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (c *domain.Connector, done bool, err error) {
+	db := s.db.WithContext(ctx)
+	row, err := scanOne[connectorRow](db.Table("connectors").Select(connectorColumns).Where("id = ? AND organisation_id = ?", id, orgID))
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, true, domain.NotFound("connector", id)
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	current, err := row.domain()
+	if err != nil {
+		return nil, true, err
+	}
+	updated, err := in.Apply(*current)
+	if err != nil {
+		return nil, true, err
+	}
+	if domain.NameKey(updated.Name) != domain.NameKey(current.Name) {
+		if err := connectorNames.check(db, orgID, id, updated.Name); err != nil {
+			return nil, true, err
+		}
+	}
+	updated.Revision = row.Revision + 1
+	updated.UpdatedAt = s.now()
+	next := connectorToRow(&updated)
+	res := db.Exec(`WITH changed AS (
+		UPDATE connectors SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
+			icon_url = ?, base_url = ?, categories = ?, auth_scheme_configs = ?, connection_variables = ?, revision = ?, updated_at = ?
+		WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
+		INSERT INTO audit_events (`+auditColumns+`) SELECT ?, ?, ?, ?, ?, id, ?, ? FROM changed`,
+		next.Name, next.NameKey, next.Description, next.ProtocolType, next.DocumentationURL, next.IconURL,
+		next.BaseURL, next.Categories, next.AuthSchemeConfigs, next.ConnectionVariables, next.Revision, next.UpdatedAt,
+		id, orgID, row.Revision,
+		newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", encodeList(nonNil(connectorChanges(current, &updated))), next.UpdatedAt)
+	if err := connectorNames.translate(res.Error, updated.Name); err != nil {
+		return nil, true, err
+	}
+	if res.RowsAffected == 0 {
+		return nil, false, nil
+	}
+	return normalizedConnector(&updated), true, nil
 }
 
 // mutateConnector loads the connector locked for update, lets change modify it, then stores
