@@ -205,10 +205,7 @@ func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationCont
 			if !ok {
 				return
 			}
-			c, err := r.ConnectorService.FindConnector(ctx, x.org, id)
-			if x.check(err) {
-				x.connector(c, n.children)
-			}
+			x.oneConnector(id, n.children)
 		case "connection":
 			id, ok := x.stringArg(n, "id")
 			if !ok {

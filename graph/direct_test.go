@@ -83,6 +83,10 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 			{"OneEveryField", c, `query($id: ID!) { connector(id: $id) { ` + full + latest + ` } }`, map[string]any{"id": connectors[4]}, true},
 			{"OneBench", c, `query($id: ID!) { connector(id: $id) { id name protocolType baseURL documentationURL iconURL createdAt updatedAt
 			  versions(first: 5) { nodes { id name description isLatest isDefault publishedAt } } } }`, map[string]any{"id": connectors[2]}, true},
+			{"OneWithoutVersions", c, `query($id: ID!) { connector(id: $id) { name versions(first: 3) { totalCount nodes { id } pageInfo { hasNextPage endCursor } }
+			  none: versions(first: 0) { nodes { id } } } }`, map[string]any{"id": connectors[0]}, true},
+			{"OneVersionsPaged", c, `query($id: ID!) { connector(id: $id) { versions(first: 2) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } } }`,
+				map[string]any{"id": connectors[4]}, true},
 			{"OneNulls", c, `query($id: ID!) { connector(id: $id) { ` + full + ` } }`, map[string]any{"id": connectors[1]}, true},
 			{"ListEveryField", c, `{ connectors(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ` + full + ` } } } }`, nil, true},
 			{"ListBench", c, `{ connectors(orderBy: NAME_ASC, first: 50) { nodes { id name protocolType baseURL
@@ -112,6 +116,8 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 
 			// Left to gqlgen: errors, fields the direct executor does not know, missing scopes.
 			{"MissingConnector", c, `query($id: ID!) { connector(id: $id) { id } }`, map[string]any{"id": "00000000-0000-0000-0000-000000000000"}, false},
+			{"MissingConnectorWithVersions", c, `query($id: ID!) { connector(id: $id) { id versions { nodes { id } } } }`, map[string]any{"id": "00000000-0000-0000-0000-000000000000"}, false},
+			{"ForeignConnectorWithVersions", foreign, `query($id: ID!) { connector(id: $id) { id versions { nodes { id } } } }`, map[string]any{"id": connectors[4]}, false},
 			{"ForeignConnector", foreign, `query($id: ID!) { connector(id: $id) { id } }`, map[string]any{"id": connectors[0]}, false},
 			{"ListNoLatestVersion", c, `{ connectors { nodes { name ` + latest + ` } } }`, nil, false},
 			{"MissingVersion", c, `query($id: ID!) { connector(id: $id) { name version(name: "nope") { id } } }`, map[string]any{"id": connectors[0]}, false},

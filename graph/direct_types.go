@@ -142,6 +142,33 @@ func writePage[E any, N any](x *directRun, sel []*node, typ, edgeTyp string, edg
 	})
 }
 
+// oneConnector writes connector(id); when it asks for the first page of its versions, both
+// are read together.
+func (x *directRun) oneConnector(id string, sel []*node) {
+	for _, n := range sel {
+		if n.name != "versions" {
+			continue
+		}
+		req, ok := x.pageArgs(n)
+		if !ok || req.After != "" {
+			break
+		}
+		c, versions, err := x.r.VersionService.FindConnectorWithVersions(x.ctx, x.org, id, req.First)
+		if !x.check(err) {
+			return
+		}
+		x.page = []string{id}
+		x.versions = map[*node]map[string]*domain.VersionPage{n: {id: versions}}
+		x.connector(c, sel)
+		x.page, x.versions = nil, nil
+		return
+	}
+	c, err := x.r.ConnectorService.FindConnector(x.ctx, x.org, id)
+	if x.check(err) {
+		x.connector(c, sel)
+	}
+}
+
 func (x *directRun) connector(c *domain.Connector, sel []*node) {
 	x.object(sel, func(n *node) {
 		switch n.name {

@@ -80,6 +80,8 @@ type VersionService interface {
 	FindVersions(ctx context.Context, orgID, connectorID string, page PageRequest) (*VersionPage, error)
 	// FindVersionsOfConnectors returns the first page of each connector's versions at once.
 	FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int) (map[string]*VersionPage, error)
+	// FindConnectorWithVersions reads a connector and the first page of its versions together.
+	FindConnectorWithVersions(ctx context.Context, orgID, id string, first int) (*Connector, *VersionPage, error)
 	CountVersions(ctx context.Context, orgID, connectorID string) (int, error)
 	CreateVersion(ctx context.Context, orgID, connectorID string, in VersionInput) (*ConnectorVersion, error)
 	// UpdateVersion returns CONFLICT for a published version: published versions are immutable.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -26,6 +27,29 @@ const versionColumns = "connector_versions.id, connector_versions.connector_id, 
 func (r *versionRow) fields() []any {
 	return []any{&r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
 		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt}
+}
+
+// optionalVersionRow is the versions side of an outer join: all NULL when there is none.
+type optionalVersionRow struct {
+	ID, ConnectorID, OrganisationID, Name, NameKey, Description, Actions *string
+	IsLatest, IsDefault                                                  *bool
+	CreatedAt, UpdatedAt, PublishedAt                                    *time.Time
+}
+
+func (r *optionalVersionRow) fields() []any {
+	return []any{&r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
+		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt}
+}
+
+// row returns the version, or false for the NULLs of a connector without versions.
+func (r *optionalVersionRow) row() (versionRow, bool) {
+	if r.ID == nil || r.ConnectorID == nil || r.OrganisationID == nil || r.Name == nil || r.NameKey == nil ||
+		r.Actions == nil || r.IsLatest == nil || r.IsDefault == nil || r.CreatedAt == nil || r.UpdatedAt == nil {
+		return versionRow{}, false
+	}
+	return versionRow{ID: *r.ID, ConnectorID: *r.ConnectorID, OrganisationID: *r.OrganisationID, Name: *r.Name, NameKey: *r.NameKey,
+		Description: r.Description, Actions: *r.Actions, IsLatest: *r.IsLatest, IsDefault: *r.IsDefault,
+		CreatedAt: *r.CreatedAt, UpdatedAt: *r.UpdatedAt, PublishedAt: r.PublishedAt}, true
 }
 
 const connectionColumns = "connections.id, connections.connector_id, connections.organisation_id, connections.name, connections.name_key, " +

@@ -63,7 +63,12 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
-	nodes, cursors, info, err := pageOf(rows, page.First, (*versionRow).domain, func(_ *versionRow, v *domain.ConnectorVersion) cursor {
+	return versionPage(result, rows, page.First)
+}
+
+// versionPage fills result from up to first+1 rows, newest first.
+func versionPage(result *domain.VersionPage, rows []versionRow, first int) (*domain.VersionPage, error) {
+	nodes, cursors, info, err := pageOf(rows, first, (*versionRow).domain, func(_ *versionRow, v *domain.ConnectorVersion) cursor {
 		return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
 	})
 	if err != nil {
@@ -74,6 +79,57 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	}
 	result.PageInfo = info
 	return result, nil
+}
+
+// FindConnectorWithVersions is FindConnector and the first page of its versions; on
+// PostgreSQL in one round trip (a lateral join), which was a third of reading one connector.
+func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string, first int) (*domain.Connector, *domain.VersionPage, error) {
+	if s.dialect != Postgres || first == 0 {
+		c, err := s.FindConnector(ctx, orgID, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		page, err := s.FindVersions(ctx, orgID, id, domain.PageRequest{First: first})
+		return c, page, err
+	}
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+connectorColumns+`, `+strings.ReplaceAll(versionColumns, "connector_versions.", "v.")+`
+		FROM connectors LEFT JOIN LATERAL (
+			SELECT `+versionColumns+` FROM connector_versions
+			WHERE connector_versions.connector_id = connectors.id AND connector_versions.organisation_id = connectors.organisation_id
+			ORDER BY connector_versions.created_at DESC, connector_versions.id DESC LIMIT ?) v ON true
+		WHERE connectors.id = ? AND connectors.organisation_id = ?
+		ORDER BY v.created_at DESC, v.id DESC`, first+1, id, orgID).Rows()
+	if err != nil {
+		return nil, nil, fmt.Errorf("find connector %s: %w", id, err)
+	}
+	defer rows.Close()
+	var (
+		c        connectorRow
+		found    bool
+		versions []versionRow
+	)
+	for rows.Next() {
+		var v optionalVersionRow
+		if err := rows.Scan(append(c.fields(), v.fields()...)...); err != nil {
+			return nil, nil, fmt.Errorf("find connector %s: %w", id, err)
+		}
+		found = true
+		if row, ok := v.row(); ok {
+			versions = append(versions, row)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("find connector %s: %w", id, err)
+	}
+	if !found {
+		return nil, nil, domain.NotFound("connector", id)
+	}
+	connector, err := c.domain()
+	if err != nil {
+		return nil, nil, err
+	}
+	page, err := versionPage(&domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: id}, versions, first)
+	return connector, page, err
 }
 
 // CountVersions counts a connector's versions.
