@@ -125,7 +125,7 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet) ([]*no
 		n := &node{key: append(appendString(nil, f.Alias), ':'), name: f.Name, field: f}
 		if f.Name != "__typename" {
 			child, ok := known[f.Name]
-			if !ok || f.Definition == nil || !directivesKnown(f.Definition) {
+			if !ok || f.Definition == nil || !directivesKnown(typ, f.Definition) {
 				return nil, false
 			}
 			if child != "" {
@@ -150,11 +150,11 @@ func onlyConditions(directives ast.DirectiveList) bool {
 	return true
 }
 
-// directivesKnown allows only @hasScope on a field's definition: it is checked before the
-// root field is read, like the directive does.
-func directivesKnown(def *ast.FieldDefinition) bool {
+// directivesKnown allows only @hasScope, and only on root fields: scopesHeld checks it there
+// before anything is read, like the directive does.
+func directivesKnown(typ string, def *ast.FieldDefinition) bool {
 	for _, d := range def.Directives {
-		if d.Name != "hasScope" {
+		if d.Name != "hasScope" || typ != "Query" {
 			return false
 		}
 	}
