@@ -221,30 +221,19 @@ func (x *directRun) connector(c *domain.Connector, sel []*node) {
 	})
 }
 
-// versionsOf loads the versions of the page's connectors at once the first time a connector
-// of the page asks, and a lone connector's (or a later page's) directly.
+// versionsOf writes a connector's versions: see nestedPage.
 func (x *directRun) versionsOf(c *domain.Connector, n *node) {
-	req, ok := x.pageArgs(n)
+	if x.versions == nil {
+		x.versions = map[*node]map[string]*domain.VersionPage{}
+	}
+	page, ok := nestedPage(x, c, n, x.versions,
+		func(req domain.PageRequest) (map[string]*domain.VersionPage, error) {
+			return x.r.VersionService.FindVersionsOfConnectors(x.ctx, x.org, x.page, req.First)
+		},
+		func(req domain.PageRequest) (*domain.VersionPage, error) {
+			return x.r.VersionService.FindVersions(x.ctx, c.OrganisationID, c.ID, req)
+		})
 	if !ok {
-		return
-	}
-	var page *domain.VersionPage
-	var err error
-	if x.page != nil && req.After == "" {
-		loaded, done := x.versions[n]
-		if !done {
-			loaded, err = x.r.VersionService.FindVersionsOfConnectors(x.ctx, x.org, x.page, req.First)
-			if x.versions == nil {
-				x.versions = map[*node]map[string]*domain.VersionPage{}
-			}
-			x.versions[n] = loaded
-		}
-		page = loaded[c.ID]
-	} else {
-		page, err = x.r.VersionService.FindVersions(x.ctx, c.OrganisationID, c.ID, req)
-	}
-	if !x.check(err) || page == nil {
-		x.failed = true
 		return
 	}
 	writePage(x, n.children, "ConnectorVersionConnection", "ConnectorVersionEdge", page.Edges, page.PageInfo,
@@ -253,35 +242,53 @@ func (x *directRun) versionsOf(c *domain.Connector, n *node) {
 		func() (int, error) { return x.r.VersionService.CountVersions(x.ctx, x.org, c.ID) })
 }
 
-// connectionsOf is versionsOf for connections.
+// connectionsOf writes a connector's connections: see nestedPage.
 func (x *directRun) connectionsOf(c *domain.Connector, n *node) {
-	req, ok := x.pageArgs(n)
+	if x.connections == nil {
+		x.connections = map[*node]map[string]*domain.ConnectionPage{}
+	}
+	page, ok := nestedPage(x, c, n, x.connections,
+		func(req domain.PageRequest) (map[string]*domain.ConnectionPage, error) {
+			return x.r.ConnectionService.FindConnectionsOfConnectors(x.ctx, x.org, x.page, req.First)
+		},
+		func(req domain.PageRequest) (*domain.ConnectionPage, error) {
+			return x.r.ConnectionService.FindConnections(x.ctx, c.OrganisationID, c.ID, req)
+		})
 	if !ok {
-		return
-	}
-	var page *domain.ConnectionPage
-	var err error
-	if x.page != nil && req.After == "" {
-		loaded, done := x.connections[n]
-		if !done {
-			loaded, err = x.r.ConnectionService.FindConnectionsOfConnectors(x.ctx, x.org, x.page, req.First)
-			if x.connections == nil {
-				x.connections = map[*node]map[string]*domain.ConnectionPage{}
-			}
-			x.connections[n] = loaded
-		}
-		page = loaded[c.ID]
-	} else {
-		page, err = x.r.ConnectionService.FindConnections(x.ctx, c.OrganisationID, c.ID, req)
-	}
-	if !x.check(err) || page == nil {
-		x.failed = true
 		return
 	}
 	writePage(x, n.children, "ConnectionConnection", "ConnectionEdge", page.Edges, page.PageInfo,
 		func(e domain.ConnectionEdge) (string, *domain.Connection) { return e.Cursor, e.Node },
 		x.connection,
 		func() (int, error) { return x.r.ConnectionService.CountConnections(x.ctx, x.org, c.ID) })
+}
+
+// nestedPage reads a nested list of connector c: for the connectors of the page being written,
+// batch loads it for all of them the first time one asks (once per planned field); a lone
+// connector, or a page after a cursor, is read on its own.
+func nestedPage[P any](x *directRun, c *domain.Connector, n *node, loaded map[*node]map[string]*P,
+	batch func(domain.PageRequest) (map[string]*P, error), single func(domain.PageRequest) (*P, error)) (*P, bool) {
+	req, ok := x.pageArgs(n)
+	if !ok {
+		return nil, false
+	}
+	var page *P
+	var err error
+	if x.page != nil && req.After == "" {
+		pages, done := loaded[n]
+		if !done {
+			pages, err = batch(req)
+			loaded[n] = pages
+		}
+		page = pages[c.ID]
+	} else {
+		page, err = single(req)
+	}
+	if !x.check(err) || page == nil {
+		x.failed = true
+		return nil, false
+	}
+	return page, true
 }
 
 func (x *directRun) version(v *domain.ConnectorVersion, sel []*node) {
