@@ -233,11 +233,8 @@ type directRun struct {
 	org    string
 	b      []byte
 	failed bool
-	// page is the connectors of the page being written: their nested lists load in one query
-	// per planned field (versions and connections below).
-	page        []string
-	versions    map[*node]map[string]*domain.VersionPage
-	connections map[*node]map[string]*domain.ConnectionPage
+	// preloaded holds versions read together with their connector (oneConnector).
+	preloaded map[*node]*domain.VersionPage
 }
 
 func (x *directRun) check(err error) bool {

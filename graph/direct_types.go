@@ -30,15 +30,11 @@ func (x *directRun) connectors(n *node) {
 	if !x.check(err) {
 		return
 	}
-	x.page = make([]string, len(result.Edges))
-	for i, e := range result.Edges {
-		x.page[i] = e.Node.ID
-	}
+	registerGroup(x.ctx, x.org, result)
 	writePage(x, n.children, "ConnectorConnection", "ConnectorEdge", result.Edges, result.PageInfo,
 		func(e domain.ConnectorEdge) (string, *domain.Connector) { return e.Cursor, e.Node },
 		x.connector,
 		func() (int, error) { return x.r.ConnectorService.CountConnectors(x.ctx, x.org, filter) })
-	x.page = nil
 }
 
 // connectorFilter reads the filter input the way gqlgen's unmarshaller does for valid input;
@@ -157,10 +153,9 @@ func (x *directRun) oneConnector(id string, sel []*node) {
 		if !x.check(err) {
 			return
 		}
-		x.page = []string{id}
-		x.versions = map[*node]map[string]*domain.VersionPage{n: {id: versions}}
+		x.preloaded = map[*node]*domain.VersionPage{n: versions}
 		x.connector(c, sel)
-		x.page, x.versions = nil, nil
+		x.preloaded = nil
 		return
 	}
 	c, err := x.r.ConnectorService.FindConnector(x.ctx, x.org, id)
@@ -221,20 +216,19 @@ func (x *directRun) connector(c *domain.Connector, sel []*node) {
 	})
 }
 
-// versionsOf writes a connector's versions: see nestedPage.
+// versionsOf writes a connector's versions; those of a page's connectors load for the whole
+// page at once (batch.go), as they do for gqlgen's resolvers.
 func (x *directRun) versionsOf(c *domain.Connector, n *node) {
-	if x.versions == nil {
-		x.versions = map[*node]map[string]*domain.VersionPage{}
-	}
-	page, ok := nestedPage(x, c, n, x.versions,
-		func(req domain.PageRequest) (map[string]*domain.VersionPage, error) {
-			return x.r.VersionService.FindVersionsOfConnectors(x.ctx, x.org, x.page, req.First)
-		},
-		func(req domain.PageRequest) (*domain.VersionPage, error) {
-			return x.r.VersionService.FindVersions(x.ctx, c.OrganisationID, c.ID, req)
-		})
+	req, ok := x.pageArgs(n)
 	if !ok {
 		return
+	}
+	page, preloaded := x.preloaded[n]
+	if !preloaded {
+		var err error
+		if page, err = x.r.versionsPage(x.ctx, c, req); !x.check(err) {
+			return
+		}
 	}
 	writePage(x, n.children, "ConnectorVersionConnection", "ConnectorVersionEdge", page.Edges, page.PageInfo,
 		func(e domain.VersionEdge) (string, *domain.ConnectorVersion) { return e.Cursor, e.Node },
@@ -242,53 +236,20 @@ func (x *directRun) versionsOf(c *domain.Connector, n *node) {
 		func() (int, error) { return x.r.VersionService.CountVersions(x.ctx, x.org, c.ID) })
 }
 
-// connectionsOf writes a connector's connections: see nestedPage.
+// connectionsOf is versionsOf for connections.
 func (x *directRun) connectionsOf(c *domain.Connector, n *node) {
-	if x.connections == nil {
-		x.connections = map[*node]map[string]*domain.ConnectionPage{}
-	}
-	page, ok := nestedPage(x, c, n, x.connections,
-		func(req domain.PageRequest) (map[string]*domain.ConnectionPage, error) {
-			return x.r.ConnectionService.FindConnectionsOfConnectors(x.ctx, x.org, x.page, req.First)
-		},
-		func(req domain.PageRequest) (*domain.ConnectionPage, error) {
-			return x.r.ConnectionService.FindConnections(x.ctx, c.OrganisationID, c.ID, req)
-		})
+	req, ok := x.pageArgs(n)
 	if !ok {
+		return
+	}
+	page, err := x.r.connectionsPage(x.ctx, c, req)
+	if !x.check(err) {
 		return
 	}
 	writePage(x, n.children, "ConnectionConnection", "ConnectionEdge", page.Edges, page.PageInfo,
 		func(e domain.ConnectionEdge) (string, *domain.Connection) { return e.Cursor, e.Node },
 		x.connection,
 		func() (int, error) { return x.r.ConnectionService.CountConnections(x.ctx, x.org, c.ID) })
-}
-
-// nestedPage reads a nested list of connector c: for the connectors of the page being written,
-// batch loads it for all of them the first time one asks (once per planned field); a lone
-// connector, or a page after a cursor, is read on its own.
-func nestedPage[P any](x *directRun, c *domain.Connector, n *node, loaded map[*node]map[string]*P,
-	batch func(domain.PageRequest) (map[string]*P, error), single func(domain.PageRequest) (*P, error)) (*P, bool) {
-	req, ok := x.pageArgs(n)
-	if !ok {
-		return nil, false
-	}
-	var page *P
-	var err error
-	if x.page != nil && req.After == "" {
-		pages, done := loaded[n]
-		if !done {
-			pages, err = batch(req)
-			loaded[n] = pages
-		}
-		page = pages[c.ID]
-	} else {
-		page, err = single(req)
-	}
-	if !x.check(err) || page == nil {
-		x.failed = true
-		return nil, false
-	}
-	return page, true
 }
 
 func (x *directRun) version(v *domain.ConnectorVersion, sel []*node) {

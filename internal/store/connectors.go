@@ -15,15 +15,35 @@ var _ domain.ConnectorService = (*Store)(nil)
 
 // FindConnector returns NOT_FOUND for a missing connector and for one of another organisation.
 func (s *Store) FindConnector(ctx context.Context, orgID, id string) (*domain.Connector, error) {
-	row, err := scanOne[connectorRow](s.db.WithContext(ctx).Table("connectors").Select(connectorColumns).
-		Where("id = ? AND organisation_id = ?", id, orgID))
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, domain.NotFound("connector", id)
-	}
-	if err != nil {
+	_, c, err := readConnector(s.db.WithContext(ctx), orgID, id)
+	if err != nil && !errors.As(err, new(*domain.Error)) {
 		return nil, fmt.Errorf("find connector %s: %w", id, err)
 	}
-	return row.domain()
+	return c, err
+}
+
+// readConnector reads one connector of the organisation through q (which may lock it), with
+// its row for the revision; NOT_FOUND when there is none.
+func readConnector(q *gorm.DB, orgID, id string) (*connectorRow, *domain.Connector, error) {
+	row, err := scanOne[connectorRow](q.Table("connectors").Select(connectorColumns).Where("id = ? AND organisation_id = ?", id, orgID))
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, domain.NotFound("connector", id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := row.domain()
+	return row, c, err
+}
+
+// connectorSet writes every mutable column of a connector; connectorSetArgs are its values.
+const connectorSet = `SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
+	icon_url = ?, base_url = ?, categories = ?, auth_scheme_configs = ?, connection_variables = ?, revision = ?, updated_at = ?`
+
+func connectorSetArgs(c *domain.Connector) []any {
+	r := connectorToRow(c)
+	return []any{r.Name, r.NameKey, r.Description, r.ProtocolType, r.DocumentationURL, r.IconURL,
+		r.BaseURL, r.Categories, r.AuthSchemeConfigs, r.ConnectionVariables, r.Revision, r.UpdatedAt}
 }
 
 // orderColumns gives, per order, the SQL ORDER BY and the keyset comparison that starts a page
@@ -194,14 +214,9 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 		}
 	}
 	c, err := s.mutateConnector(ctx, orgID, id, func(tx *gorm.DB, c *domain.Connector) error {
-		updated, err := in.Apply(*c)
+		updated, err := applyConnectorUpdate(tx, orgID, in, c)
 		if err != nil {
 			return err
-		}
-		if domain.NameKey(updated.Name) != domain.NameKey(c.Name) {
-			if err := connectorNames.check(tx, orgID, id, updated.Name); err != nil {
-				return err
-			}
 		}
 		if in.ConnectionVariables != nil {
 			if err := s.propagateVariables(tx, id, *in.ConnectionVariables); err != nil {
@@ -216,6 +231,19 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 		return nil, fmt.Errorf("update connector %s: %w", id, err)
 	}
 	return c, nil
+}
+
+// applyConnectorUpdate applies the update-and-unset rule to current and checks a new name
+// against the organisation's other connectors.
+func applyConnectorUpdate(db *gorm.DB, orgID string, in domain.ConnectorUpdate, current *domain.Connector) (domain.Connector, error) {
+	updated, err := in.Apply(*current)
+	if err != nil {
+		return updated, err
+	}
+	if domain.NameKey(updated.Name) != domain.NameKey(current.Name) {
+		err = connectorNames.check(db, orgID, current.ID, updated.Name)
+	}
+	return updated, err
 }
 
 // connectorChanges names the fields an update changed, for the audit trail.
@@ -236,38 +264,20 @@ func connectorChanges(before, after *domain.Connector) []string {
 // done is false when another writer changed the row in between.
 func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (c *domain.Connector, done bool, err error) {
 	db := s.db.WithContext(ctx)
-	row, err := scanOne[connectorRow](db.Table("connectors").Select(connectorColumns).Where("id = ? AND organisation_id = ?", id, orgID))
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, true, domain.NotFound("connector", id)
-	}
+	row, current, err := readConnector(db, orgID, id)
 	if err != nil {
 		return nil, true, err
 	}
-	current, err := row.domain()
+	updated, err := applyConnectorUpdate(db, orgID, in, current)
 	if err != nil {
 		return nil, true, err
-	}
-	updated, err := in.Apply(*current)
-	if err != nil {
-		return nil, true, err
-	}
-	if domain.NameKey(updated.Name) != domain.NameKey(current.Name) {
-		if err := connectorNames.check(db, orgID, id, updated.Name); err != nil {
-			return nil, true, err
-		}
 	}
 	updated.Revision = row.Revision + 1
 	updated.UpdatedAt = s.now()
-	next := connectorToRow(&updated)
-	res := db.Exec(`WITH changed AS (
-		UPDATE connectors SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
-			icon_url = ?, base_url = ?, categories = ?, auth_scheme_configs = ?, connection_variables = ?, revision = ?, updated_at = ?
-		WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
-		INSERT INTO audit_events (`+auditColumns+`) SELECT ?, ?, ?, ?, ?, id, ?, ? FROM changed`,
-		next.Name, next.NameKey, next.Description, next.ProtocolType, next.DocumentationURL, next.IconURL,
-		next.BaseURL, next.Categories, next.AuthSchemeConfigs, next.ConnectionVariables, next.Revision, next.UpdatedAt,
-		id, orgID, row.Revision,
-		newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", encodeList(nonNil(connectorChanges(current, &updated))), next.UpdatedAt)
+	args := append(connectorSetArgs(&updated), id, orgID, row.Revision,
+		newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", encodeList(nonNil(connectorChanges(current, &updated))), updated.UpdatedAt)
+	res := db.Exec(`WITH changed AS (UPDATE connectors `+connectorSet+` WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
+		INSERT INTO audit_events (`+auditColumns+`) SELECT ?, ?, ?, ?, ?, id, ?, ? FROM changed`, args...)
 	if err := connectorNames.translate(res.Error, updated.Name); err != nil {
 		return nil, true, err
 	}
@@ -283,14 +293,7 @@ func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in dom
 func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change func(tx *gorm.DB, c *domain.Connector) error) (*domain.Connector, error) {
 	var result *domain.Connector
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		row, err := scanOne[connectorRow](s.forUpdate(tx).Table("connectors").Select(connectorColumns).Where("id = ? AND organisation_id = ?", id, orgID))
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return domain.NotFound("connector", id)
-		}
-		if err != nil {
-			return err
-		}
-		c, err := row.domain()
+		row, c, err := readConnector(s.forUpdate(tx), orgID, id)
 		if err != nil {
 			return err
 		}
@@ -299,12 +302,8 @@ func (s *Store) mutateConnector(ctx context.Context, orgID, id string, change fu
 		}
 		c.Revision = row.Revision + 1
 		c.UpdatedAt = s.now()
-		next := connectorToRow(c)
 		// One fixed statement: GORM's map-based Updates reflected over every column per call.
-		err = tx.Exec(`UPDATE connectors SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
-			icon_url = ?, base_url = ?, categories = ?, auth_scheme_configs = ?, connection_variables = ?, revision = ?, updated_at = ?
-			WHERE id = ?`, next.Name, next.NameKey, next.Description, next.ProtocolType, next.DocumentationURL, next.IconURL,
-			next.BaseURL, next.Categories, next.AuthSchemeConfigs, next.ConnectionVariables, next.Revision, next.UpdatedAt, id).Error
+		err = tx.Exec(`UPDATE connectors `+connectorSet+` WHERE id = ?`, append(connectorSetArgs(c), id)...).Error
 		if err := connectorNames.translate(err, c.Name); err != nil {
 			return err
 		}
