@@ -81,6 +81,9 @@ func versionPage(result *domain.VersionPage, rows []versionRow, first int) (*dom
 	return result, nil
 }
 
+// lateralVersionColumns are versionColumns of the lateral subquery v.
+var lateralVersionColumns = strings.ReplaceAll(versionColumns, "connector_versions.", "v.")
+
 // FindConnectorWithVersions is FindConnector and the first page of its versions; on
 // PostgreSQL in one round trip (a lateral join), which was a third of reading one connector.
 func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string, first int) (*domain.Connector, *domain.VersionPage, error) {
@@ -92,7 +95,7 @@ func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string,
 		page, err := s.FindVersions(ctx, orgID, id, domain.PageRequest{First: first})
 		return c, page, err
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+connectorColumns+`, `+strings.ReplaceAll(versionColumns, "connector_versions.", "v.")+`
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+connectorColumns+`, `+lateralVersionColumns+`
 		FROM connectors LEFT JOIN LATERAL (
 			SELECT `+versionColumns+` FROM connector_versions
 			WHERE connector_versions.connector_id = connectors.id AND connector_versions.organisation_id = connectors.organisation_id
