@@ -27,8 +27,14 @@ type group struct {
 	orgID       string
 	ids         []string
 	mu          sync.Mutex
-	versions    map[int]*groupLoad[*domain.VersionPage]
-	connections map[int]*groupLoad[*domain.ConnectionPage]
+	versions    map[loadKey]*groupLoad[*domain.VersionPage]
+	connections map[loadKey]*groupLoad[*domain.ConnectionPage]
+}
+
+// loadKey tells loads of a group apart: page size and the parts read.
+type loadKey struct {
+	first int
+	need  domain.Parts
 }
 
 // groupLoad is one batched query, run once, awaited by every member of the group.
@@ -49,7 +55,7 @@ func registerGroup(ctx context.Context, orgID string, page *domain.ConnectorPage
 	if b == nil || len(page.Edges) < 2 {
 		return
 	}
-	g := &group{orgID: orgID, versions: map[int]*groupLoad[*domain.VersionPage]{}, connections: map[int]*groupLoad[*domain.ConnectionPage]{}}
+	g := &group{orgID: orgID, versions: map[loadKey]*groupLoad[*domain.VersionPage]{}, connections: map[loadKey]*groupLoad[*domain.ConnectionPage]{}}
 	for _, e := range page.Edges {
 		g.ids = append(g.ids, e.Node.ID)
 	}
@@ -70,23 +76,24 @@ func groupOf(ctx context.Context, connectorID string) *group {
 	return b.groups[connectorID]
 }
 
-func load[T any](g *group, loads map[int]*groupLoad[T], first int, fetch func(ids []string) (map[string]T, error)) (map[string]T, error) {
+func load[T any](g *group, loads map[loadKey]*groupLoad[T], key loadKey, fetch func(ids []string) (map[string]T, error)) (map[string]T, error) {
 	g.mu.Lock()
-	l, ok := loads[first]
+	l, ok := loads[key]
 	if !ok {
 		l = &groupLoad[T]{}
-		loads[first] = l
+		loads[key] = l
 	}
 	g.mu.Unlock()
 	l.once.Do(func() { l.pages, l.err = fetch(g.ids) })
 	return l.pages, l.err
 }
 
-// versionsPage loads a connector's versions, batched with its group when it has one.
-func (r *Resolver) versionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest) (*domain.VersionPage, error) {
+// versionsPage loads a connector's versions, batched with its group when it has one. Parts
+// outside need may be left empty.
+func (r *Resolver) versionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts) (*domain.VersionPage, error) {
 	if g := groupOf(ctx, c.ID); g != nil && page.After == "" {
-		pages, err := load(g, g.versions, page.First, func(ids []string) (map[string]*domain.VersionPage, error) {
-			return r.VersionService.FindVersionsOfConnectors(ctx, g.orgID, ids, page.First)
+		pages, err := load(g, g.versions, loadKey{page.First, need}, func(ids []string) (map[string]*domain.VersionPage, error) {
+			return r.VersionService.FindVersionsOfConnectors(ctx, g.orgID, ids, page.First, need)
 		})
 		if err != nil {
 			return nil, err
@@ -96,11 +103,11 @@ func (r *Resolver) versionsPage(ctx context.Context, c *domain.Connector, page d
 	return r.VersionService.FindVersions(ctx, c.OrganisationID, c.ID, page)
 }
 
-// connectionsPage loads a connector's connections, batched with its group when it has one.
-func (r *Resolver) connectionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest) (*domain.ConnectionPage, error) {
+// connectionsPage is versionsPage for connections.
+func (r *Resolver) connectionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts) (*domain.ConnectionPage, error) {
 	if g := groupOf(ctx, c.ID); g != nil && page.After == "" {
-		pages, err := load(g, g.connections, page.First, func(ids []string) (map[string]*domain.ConnectionPage, error) {
-			return r.ConnectionService.FindConnectionsOfConnectors(ctx, g.orgID, ids, page.First)
+		pages, err := load(g, g.connections, loadKey{page.First, need}, func(ids []string) (map[string]*domain.ConnectionPage, error) {
+			return r.ConnectionService.FindConnectionsOfConnectors(ctx, g.orgID, ids, page.First, need)
 		})
 		if err != nil {
 			return nil, err

@@ -109,12 +109,25 @@ var directTypes = map[string]map[string]string{
 	},
 }
 
+// fieldParts maps the fields whose data a read may leave out when nobody selects them to
+// their part (domain.Parts).
+var fieldParts = map[string]map[string]domain.Parts{
+	"Connector": {
+		"description": domain.PartConnectorDescription, "categories": domain.PartConnectorCategories,
+		"authSchemeConfigs": domain.PartConnectorAuthSchemes, "connectionVariables": domain.PartConnectorVariables,
+	},
+	"ConnectorVersion": {"description": domain.PartVersionDescription, "actions": domain.PartVersionActions},
+	"Connection":       {"variables": domain.PartConnectionVariables, "versionName": domain.PartConnectionVersionName},
+}
+
 func pageFields(edge, node string) map[string]string {
 	return map[string]string{"edges": edge, "nodes": node, "pageInfo": "PageInfo", "totalCount": ""}
 }
 
-// plan collects the selection of an object of type typ, or reports that it cannot.
-func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet) ([]*node, bool) {
+// plan collects the selection of an object of type typ, or reports that it cannot. need
+// gathers the parts selected anywhere in the operation: every read of the run uses the same
+// parts, so batched loads shared by several selections cannot miss one.
+func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet, need *domain.Parts) ([]*node, bool) {
 	known := directTypes[typ]
 	fields := graphql.CollectFields(oc, sel, []string{typ})
 	nodes := make([]*node, 0, len(fields))
@@ -128,8 +141,9 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet) ([]*no
 			if !ok || f.Definition == nil || !directivesKnown(typ, f.Definition) {
 				return nil, false
 			}
+			*need |= fieldParts[typ][f.Name]
 			if child != "" {
-				if n.children, ok = plan(oc, child, f.Selections); !ok {
+				if n.children, ok = plan(oc, child, f.Selections, need); !ok {
 					return nil, false
 				}
 			}
@@ -191,11 +205,12 @@ func scopesHeld(ctx context.Context, roots []*node) bool {
 
 // answerDirectly writes the operation's data, or reports that gqlgen must answer it.
 func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationContext) ([]byte, bool) {
-	roots, ok := plan(oc, "Query", oc.Operation.SelectionSet)
+	var need domain.Parts
+	roots, ok := plan(oc, "Query", oc.Operation.SelectionSet, &need)
 	if !ok || !scopesHeld(ctx, roots) {
 		return nil, false
 	}
-	x := &directRun{r: r, ctx: ctx, oc: oc, org: orgID(ctx), b: make([]byte, 0, 4096)}
+	x := &directRun{r: r, ctx: ctx, oc: oc, org: orgID(ctx), need: need, b: make([]byte, 0, 4096)}
 	x.object(roots, func(n *node) {
 		switch n.name {
 		case "__typename":
@@ -231,6 +246,7 @@ type directRun struct {
 	ctx    context.Context
 	oc     *graphql.OperationContext
 	org    string
+	need   domain.Parts // the parts of records the operation selects
 	b      []byte
 	failed bool
 	// preloaded holds versions read together with their connector (oneConnector).

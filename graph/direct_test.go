@@ -112,6 +112,14 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 				map[string]any{"id": connectors[3], "yes": true, "no": false}, true},
 			{"Connection", c, `query($id: ID!) { connection(id: $id) { __typename id connectorId name versionName variables { name value } revision createdAt updatedAt } }`,
 				map[string]any{"id": connections[2]}, true},
+			// Parts nobody selects are not read; the parts selected anywhere are read for all.
+			{"PrunedParts", c, `query($id: ID!) { connector(id: $id) { name versions(first: 3) { nodes { name } } } connectors(first: 4) { nodes { id name
+			  versions(first: 2) { nodes { id name } } connections(first: 2) { nodes { id name } } } } }`, map[string]any{"id": connectors[4]}, true},
+			{"PrunedPartsUnion", c, `query($id: ID!) { one: connector(id: $id) { versions(first: 3) { nodes { name } } }
+			  a: connectors(first: 4) { nodes { name versions(first: 2) { nodes { name } } connections(first: 2) { nodes { name } } } }
+			  b: connectors(first: 4) { nodes { description categories authSchemeConfigs { id } connectionVariables { name }
+			    versions(first: 2) { nodes { description actions { name } } } connections(first: 2) { nodes { versionName variables { value } } } } } }`,
+				map[string]any{"id": connectors[4]}, true},
 			{"ReadOnlyKey", readOnly, `{ connectors(first: 3) { nodes { name } } }`, nil, true},
 
 			// Left to gqlgen: errors, fields the direct executor does not know, missing scopes.

@@ -26,7 +26,7 @@ func (x *directRun) connectors(n *node) {
 	if !ok {
 		return
 	}
-	result, err := x.r.ConnectorService.FindConnectors(x.ctx, x.org, filter, order, page)
+	result, err := x.r.ConnectorService.FindConnectors(x.ctx, x.org, filter, order, page, x.need)
 	if !x.check(err) {
 		return
 	}
@@ -149,7 +149,7 @@ func (x *directRun) oneConnector(id string, sel []*node) {
 		if !ok || req.After != "" {
 			break
 		}
-		c, versions, err := x.r.VersionService.FindConnectorWithVersions(x.ctx, x.org, id, req.First)
+		c, versions, err := x.r.VersionService.FindConnectorWithVersions(x.ctx, x.org, id, req.First, x.need)
 		if !x.check(err) {
 			return
 		}
@@ -226,7 +226,7 @@ func (x *directRun) versionsOf(c *domain.Connector, n *node) {
 	page, preloaded := x.preloaded[n]
 	if !preloaded {
 		var err error
-		if page, err = x.r.versionsPage(x.ctx, c, req); !x.check(err) {
+		if page, err = x.r.versionsPage(x.ctx, c, req, x.need); !x.check(err) {
 			return
 		}
 	}
@@ -242,7 +242,7 @@ func (x *directRun) connectionsOf(c *domain.Connector, n *node) {
 	if !ok {
 		return
 	}
-	page, err := x.r.connectionsPage(x.ctx, c, req)
+	page, err := x.r.connectionsPage(x.ctx, c, req, x.need)
 	if !x.check(err) {
 		return
 	}

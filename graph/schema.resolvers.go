@@ -52,7 +52,7 @@ func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connect
 	if err != nil {
 		return nil, err
 	}
-	return r.connectionsPage(ctx, obj, page)
+	return r.connectionsPage(ctx, obj, page, domain.AllParts)
 }
 
 // Versions is the resolver for the versions field.
@@ -61,7 +61,7 @@ func (r *connectorResolver) Versions(ctx context.Context, obj *domain.Connector,
 	if err != nil {
 		return nil, err
 	}
-	return r.versionsPage(ctx, obj, page)
+	return r.versionsPage(ctx, obj, page, domain.AllParts)
 }
 
 // Version is the resolver for the version field.
@@ -252,7 +252,7 @@ func (r *queryResolver) Connectors(ctx context.Context, first *int, after *strin
 	if orderBy != nil {
 		order = *orderBy
 	}
-	result, err := r.ConnectorService.FindConnectors(ctx, orgID(ctx), connectorFilter(filter), order, page)
+	result, err := r.ConnectorService.FindConnectors(ctx, orgID(ctx), connectorFilter(filter), order, page, domain.AllParts)
 	if err == nil {
 		registerGroup(ctx, orgID(ctx), result)
 	}

@@ -19,7 +19,7 @@ func connections(db *gorm.DB) *gorm.DB {
 
 // FindConnection returns NOT_FOUND for a missing connection and for one of another organisation.
 func (s *Store) FindConnection(ctx context.Context, orgID, id string) (*domain.Connection, error) {
-	row, err := scanOne[connectionRow](connections(s.db.WithContext(ctx)).Select(connectionColumns).
+	row, err := scanOne[connectionRow](connections(s.db.WithContext(ctx)).Select(connectionColumns.all).
 		Where("connections.id = ? AND connections.organisation_id = ?", id, orgID))
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, domain.NotFound("connection", id)
@@ -46,7 +46,7 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 	if after != nil {
 		q = q.Where("(connections.created_at, connections.id) > (?, ?)", after.Time, after.ID)
 	}
-	rows, err := scanAll[connectionRow](q.Select(connectionColumns).Order("connections.created_at ASC, connections.id ASC").Limit(page.First + 1))
+	rows, err := scanAll[connectionRow](q.Select(connectionColumns.all).Order("connections.created_at ASC, connections.id ASC").Limit(page.First + 1))
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
@@ -183,7 +183,7 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, id string, in domai
 func (s *Store) mutateConnection(ctx context.Context, orgID, id string, change func(tx *gorm.DB, c *domain.Connection) error) (*domain.Connection, error) {
 	var result *domain.Connection
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		row, err := scanOne[connectionRow](connections(s.forUpdateOf(tx, "connections")).Select(connectionColumns).
+		row, err := scanOne[connectionRow](connections(s.forUpdateOf(tx, "connections")).Select(connectionColumns.all).
 			Where("connections.id = ? AND connections.organisation_id = ?", id, orgID))
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return domain.NotFound("connection", id)
@@ -282,8 +282,8 @@ func (s *Store) failPoint(ctx context.Context, name string) error {
 var _ domain.ConnectionService = (*Store)(nil)
 
 // FindConnectionsOfConnectors returns the first page (oldest first) of connections of each of
-// many connectors in one query.
-func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int) (map[string]*domain.ConnectionPage, error) {
+// many connectors in one query. Parts outside need may be left empty.
+func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.ConnectionPage, error) {
 	pages := make(map[string]*domain.ConnectionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
 		pages[id] = &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: id}
@@ -293,7 +293,7 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 	}
 	var rn int
 	rows, err := scanWith[connectionRow](s.db.WithContext(ctx).Raw(`SELECT * FROM (
-		SELECT `+connectionColumns+`,
+		SELECT `+connectionColumns.For(need)+`,
 		       ROW_NUMBER() OVER (PARTITION BY connections.connector_id ORDER BY connections.created_at, connections.id) AS rn
 		FROM connections LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id
 		WHERE connections.connector_id IN ? AND connections.organisation_id = ?) ranked

@@ -25,7 +25,7 @@ func (s *Store) FindConnector(ctx context.Context, orgID, id string) (*domain.Co
 // readConnector reads one connector of the organisation through q (which may lock it), with
 // its row for the revision; NOT_FOUND when there is none.
 func readConnector(q *gorm.DB, orgID, id string) (*connectorRow, *domain.Connector, error) {
-	row, err := scanOne[connectorRow](q.Table("connectors").Select(connectorColumns).Where("id = ? AND organisation_id = ?", id, orgID))
+	row, err := scanOne[connectorRow](q.Table("connectors").Select(connectorColumns.all).Where("id = ? AND organisation_id = ?", id, orgID))
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil, domain.NotFound("connector", id)
 	}
@@ -56,7 +56,8 @@ var orderColumns = map[domain.ConnectorOrder]struct{ orderBy, after string }{
 }
 
 // FindConnectors returns one page in keyset order: pages stay consistent while rows are added.
-func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest) (*domain.ConnectorPage, error) {
+// Parts outside need may be left empty.
+func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need domain.Parts) (*domain.ConnectorPage, error) {
 	if order == "" {
 		order = domain.OrderNameAsc
 	}
@@ -81,7 +82,7 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 			q = q.Where(cols.after, after.Time, after.ID)
 		}
 	}
-	rows, err := scanAll[connectorRow](q.Table("connectors").Select(connectorColumns).Order(cols.orderBy).Limit(page.First + 1))
+	rows, err := scanAll[connectorRow](q.Table("connectors").Select(connectorColumns.For(need)).Order(cols.orderBy).Limit(page.First + 1))
 	if err != nil {
 		return nil, fmt.Errorf("list connectors: %w", err)
 	}

@@ -2,27 +2,36 @@ package store
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/plugboard/plugboard/internal/domain"
 )
 
 // Hot reads scan rows by hand: GORM's reflection per row and column was a top cost of lists
 // (profiled with the list benchmark). The column lists below and the fields methods keep the
 // same order.
 
-const connectorColumns = "connectors.id, connectors.organisation_id, connectors.name, connectors.name_key, connectors.description, " +
-	"connectors.protocol_type, connectors.documentation_url, connectors.icon_url, connectors.base_url, connectors.categories, " +
-	"connectors.auth_scheme_configs, connectors.connection_variables, connectors.revision, connectors.created_at, connectors.updated_at"
+var connectorColumns = selectList("connectors.id, connectors.organisation_id, connectors.name, connectors.name_key, connectors.description, "+
+	"connectors.protocol_type, connectors.documentation_url, connectors.icon_url, connectors.base_url, connectors.categories, "+
+	"connectors.auth_scheme_configs, connectors.connection_variables, connectors.revision, connectors.created_at, connectors.updated_at",
+	optionalColumn{domain.PartConnectorDescription, "connectors.description", "NULL"},
+	optionalColumn{domain.PartConnectorCategories, "connectors.categories", "'[]'"},
+	optionalColumn{domain.PartConnectorAuthSchemes, "connectors.auth_scheme_configs", "'[]'"},
+	optionalColumn{domain.PartConnectorVariables, "connectors.connection_variables", "'[]'"})
 
 func (r *connectorRow) fields() []any {
 	return []any{&r.ID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.ProtocolType, &r.DocumentationURL,
 		&r.IconURL, &r.BaseURL, &r.Categories, &r.AuthSchemeConfigs, &r.ConnectionVariables, &r.Revision, &r.CreatedAt, &r.UpdatedAt}
 }
 
-const versionColumns = "connector_versions.id, connector_versions.connector_id, connector_versions.organisation_id, connector_versions.name, " +
-	"connector_versions.name_key, connector_versions.description, connector_versions.actions, connector_versions.is_latest, " +
-	"connector_versions.is_default, connector_versions.created_at, connector_versions.updated_at, connector_versions.published_at"
+var versionColumns = selectList("connector_versions.id, connector_versions.connector_id, connector_versions.organisation_id, connector_versions.name, "+
+	"connector_versions.name_key, connector_versions.description, connector_versions.actions, connector_versions.is_latest, "+
+	"connector_versions.is_default, connector_versions.created_at, connector_versions.updated_at, connector_versions.published_at",
+	optionalColumn{domain.PartVersionDescription, "connector_versions.description", "NULL"},
+	optionalColumn{domain.PartVersionActions, "connector_versions.actions", "'[]'"})
 
 func (r *versionRow) fields() []any {
 	return []any{&r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
@@ -52,12 +61,51 @@ func (r *optionalVersionRow) row() (versionRow, bool) {
 		CreatedAt: *r.CreatedAt, UpdatedAt: *r.UpdatedAt, PublishedAt: r.PublishedAt}, true
 }
 
-const connectionColumns = "connections.id, connections.connector_id, connections.organisation_id, connections.name, connections.name_key, " +
-	"connections.variables, connections.pinned_version_id, pv.name, connections.revision, connections.created_at, connections.updated_at"
+var connectionColumns = selectList("connections.id, connections.connector_id, connections.organisation_id, connections.name, connections.name_key, "+
+	"connections.variables, connections.pinned_version_id, pv.name, connections.revision, connections.created_at, connections.updated_at",
+	optionalColumn{domain.PartConnectionVariables, "connections.variables", "'[]'"},
+	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL"})
 
 func (r *connectionRow) fields() []any {
 	return []any{&r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Variables, &r.PinnedVersionID,
 		&r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt}
+}
+
+// columnList is a select list whose optional columns a read can replace by an empty value of
+// the same shape (NULL, an empty JSON list) when the caller does not need them: rows scan the
+// same way, and the database neither reads nor converts what nobody asked for.
+type columnList struct {
+	all      string
+	optional []optionalColumn
+	variants sync.Map // domain.Parts -> string
+}
+
+// optionalColumn is a column of a list (as written there) that holds part.
+type optionalColumn struct {
+	part   domain.Parts
+	column string
+	empty  string
+}
+
+func selectList(all string, optional ...optionalColumn) *columnList {
+	return &columnList{all: all, optional: optional}
+}
+
+// For is the list with the columns of the parts need leaves out replaced by empty values
+// (named like the column, for queries that select from it).
+func (l *columnList) For(need domain.Parts) string {
+	if v, ok := l.variants.Load(need); ok {
+		return v.(string)
+	}
+	s := l.all
+	for _, c := range l.optional {
+		if !need.Has(c.part) {
+			_, name, _ := strings.Cut(c.column, ".")
+			s = strings.Replace(s, c.column, c.empty+" AS "+name, 1)
+		}
+	}
+	l.variants.Store(need, s)
+	return s
 }
 
 // row is a row type that lists the destinations of its columns.

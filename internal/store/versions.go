@@ -13,7 +13,7 @@ import (
 
 // FindVersion returns NOT_FOUND for a missing version and for one of another organisation.
 func (s *Store) FindVersion(ctx context.Context, orgID, id string) (*domain.ConnectorVersion, error) {
-	row, err := scanOne[versionRow](s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns).
+	row, err := scanOne[versionRow](s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).
 		Where("id = ? AND organisation_id = ?", id, orgID))
 	if err != nil {
 		return nil, notFoundOr(err, "version", id)
@@ -24,7 +24,7 @@ func (s *Store) FindVersion(ctx context.Context, orgID, id string) (*domain.Conn
 // FindVersionByName resolves a version name of a connector; "latest" and "default" (in any
 // case) resolve the aliases. NOT_FOUND when there is no such version.
 func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*domain.ConnectorVersion, error) {
-	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
+	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case domain.VersionLatest:
 		q = q.Where("is_latest = ?", true)
@@ -55,7 +55,7 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if page.First == 0 {
 		return result, nil
 	}
-	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
+	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
 	if after != nil {
 		q = q.Where("(created_at, id) < (?, ?)", after.Time, after.ID)
 	}
@@ -82,11 +82,12 @@ func versionPage(result *domain.VersionPage, rows []versionRow, first int) (*dom
 }
 
 // lateralVersionColumns are versionColumns of the lateral subquery v.
-var lateralVersionColumns = strings.ReplaceAll(versionColumns, "connector_versions.", "v.")
+var lateralVersionColumns = strings.ReplaceAll(versionColumns.all, "connector_versions.", "v.")
 
 // FindConnectorWithVersions is FindConnector and the first page of its versions; on
 // PostgreSQL in one round trip (a lateral join), which was a third of reading one connector.
-func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string, first int) (*domain.Connector, *domain.VersionPage, error) {
+// Parts outside need may be left empty.
+func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string, first int, need domain.Parts) (*domain.Connector, *domain.VersionPage, error) {
 	if s.dialect != Postgres || first == 0 {
 		c, err := s.FindConnector(ctx, orgID, id)
 		if err != nil {
@@ -95,9 +96,9 @@ func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string,
 		page, err := s.FindVersions(ctx, orgID, id, domain.PageRequest{First: first})
 		return c, page, err
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+connectorColumns+`, `+lateralVersionColumns+`
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+connectorColumns.For(need)+`, `+lateralVersionColumns+`
 		FROM connectors LEFT JOIN LATERAL (
-			SELECT `+versionColumns+` FROM connector_versions
+			SELECT `+versionColumns.For(need)+` FROM connector_versions
 			WHERE connector_versions.connector_id = connectors.id AND connector_versions.organisation_id = connectors.organisation_id
 			ORDER BY connector_versions.created_at DESC, connector_versions.id DESC LIMIT ?) v ON true
 		WHERE connectors.id = ? AND connectors.organisation_id = ?
@@ -355,8 +356,8 @@ type versionView struct {
 
 // FindVersionsOfConnectors returns the first page (newest first) of versions of each of many
 // connectors in one query: the nested versions of a connector list cost one round trip, not
-// one per connector.
-func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int) (map[string]*domain.VersionPage, error) {
+// one per connector. Parts outside need may be left empty.
+func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.VersionPage, error) {
 	pages := make(map[string]*domain.VersionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
 		pages[id] = &domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: id}
@@ -366,7 +367,7 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 	}
 	var rn int
 	rows, err := scanWith[versionRow](s.db.WithContext(ctx).Raw(`SELECT * FROM (
-		SELECT `+versionColumns+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
+		SELECT `+versionColumns.For(need)+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
 		FROM connector_versions WHERE connector_id IN ? AND organisation_id = ?) ranked
 		WHERE rn <= ? ORDER BY connector_id, rn`, connectorIDs, orgID, first+1), &rn)
 	if err != nil {
