@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -63,30 +64,60 @@ func ActorFrom(ctx context.Context) string {
 	return "system"
 }
 
-// ChangedFields compares two values field by field (by their JSON form) and returns the JSON
-// names of the fields that differ, in the order of the struct. It is how updates say what
-// they changed without recording values.
+// ChangedFields compares two values of the same struct type field by field, as their JSON
+// forms would compare, and returns the JSON names of the fields that differ, in the order of
+// the struct. It is how updates say what they changed without recording values. Fields equal
+// in memory are equal in JSON, so only the others are encoded (encoding both whole values was
+// a tenth of an update's server time).
 func ChangedFields(before, after any) []string {
-	var b, a map[string]json.RawMessage
-	bb, _ := json.Marshal(before)
-	ab, _ := json.Marshal(after)
-	_ = json.Unmarshal(bb, &b)
-	_ = json.Unmarshal(ab, &a)
+	b, a := reflect.Indirect(reflect.ValueOf(before)), reflect.Indirect(reflect.ValueOf(after))
+	t := a.Type()
 	var names []string
-	t := reflect.TypeOf(after)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
 	for i := 0; i < t.NumField(); i++ {
-		name := jsonName(t.Field(i))
-		if name == "" {
+		f := t.Field(i)
+		name := jsonName(f)
+		if name == "" || !f.IsExported() {
 			continue
 		}
-		if string(a[name]) != string(b[name]) {
+		x, y := b.Field(i), a.Field(i)
+		if reflect.DeepEqual(x.Interface(), y.Interface()) {
+			continue
+		}
+		if omitEmpty(f) && emptyJSON(x) && emptyJSON(y) {
+			continue // both left out of the JSON form
+		}
+		xj, _ := json.Marshal(x.Interface())
+		yj, _ := json.Marshal(y.Interface())
+		if string(xj) != string(yj) {
 			names = append(names, name)
 		}
 	}
 	return names
+}
+
+func omitEmpty(f reflect.StructField) bool {
+	_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+	for _, o := range strings.Split(opts, ",") {
+		if o == "omitempty" {
+			return true
+		}
+	}
+	return false
+}
+
+// emptyJSON is encoding/json's test for omitempty.
+func emptyJSON(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil()
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return v.IsZero()
+	}
+	return false
 }
 
 func jsonName(f reflect.StructField) string {
