@@ -158,15 +158,18 @@ func recordOperation(ctx context.Context, next graphql.ResponseHandler) *graphql
 	if info == nil {
 		return resp
 	}
-	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil {
-		root := ""
-		for _, sel := range oc.Operation.SelectionSet {
-			if f, ok := sel.(*ast.Field); ok {
-				root = f.Name
-				break
+	// A body that is not a request has no operation context (GetOperationContext panics).
+	if graphql.HasOperationContext(ctx) {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil {
+			root := ""
+			for _, sel := range oc.Operation.SelectionSet {
+				if f, ok := sel.(*ast.Field); ok {
+					root = f.Name
+					break
+				}
 			}
+			info.operation = strings.TrimSpace(string(oc.Operation.Operation) + " " + root)
 		}
-		info.operation = strings.TrimSpace(string(oc.Operation.Operation) + " " + root)
 	}
 	if resp != nil && len(resp.Errors) > 0 {
 		info.outcome = "error"

@@ -119,7 +119,7 @@ func NewHandler(d Deps) http.Handler {
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(postTransport{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if d.Introspection {
 		gql.Use(extension.Introspection{})
