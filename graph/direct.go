@@ -116,8 +116,12 @@ var fieldParts = map[string]map[string]domain.Parts{
 		"description": domain.PartConnectorDescription, "categories": domain.PartConnectorCategories,
 		"authSchemeConfigs": domain.PartConnectorAuthSchemes, "connectionVariables": domain.PartConnectorVariables,
 	},
-	"ConnectorVersion": {"description": domain.PartVersionDescription, "actions": domain.PartVersionActions},
-	"Connection":       {"variables": domain.PartConnectionVariables, "versionName": domain.PartConnectionVersionName},
+	"ConnectorVersion":     {"description": domain.PartVersionDescription, "actions": domain.PartVersionActions},
+	"Connection":           {"variables": domain.PartConnectionVariables, "versionName": domain.PartConnectionVersionName},
+	"ConnectorEdge":        {"cursor": domain.PartCursors},
+	"ConnectorVersionEdge": {"cursor": domain.PartCursors},
+	"ConnectionEdge":       {"cursor": domain.PartCursors},
+	"PageInfo":             {"endCursor": domain.PartCursors},
 }
 
 func pageFields(edge, node string) map[string]string {

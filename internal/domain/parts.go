@@ -15,6 +15,8 @@ const (
 	PartVersionActions
 	PartConnectionVariables
 	PartConnectionVersionName
+	// PartCursors are the cursors of edges and pages.
+	PartCursors
 
 	// AllParts reads every part.
 	AllParts Parts = 1<<iota - 1

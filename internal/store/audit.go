@@ -76,7 +76,7 @@ func (s *Store) FindAuditEvents(ctx context.Context, orgID string, filter domain
 	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
-	nodes, cursors, info, err := pageOf(rows, page.First, (*auditRow).domain, func(_ *auditRow, e *domain.AuditEvent) cursor {
+	nodes, cursors, info, err := pageOf(rows, page.First, domain.AllParts, (*auditRow).domain, func(_ *auditRow, e *domain.AuditEvent) cursor {
 		return cursor{Order: auditOrder, Time: e.CreatedAt, ID: e.ID}
 	})
 	if err != nil {

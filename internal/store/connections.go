@@ -50,7 +50,7 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
-	nodes, cursors, info, err := pageOf(rows, page.First, (*connectionRow).domain, func(_ *connectionRow, c *domain.Connection) cursor {
+	nodes, cursors, info, err := pageOf(rows, page.First, domain.AllParts, (*connectionRow).domain, func(_ *connectionRow, c *domain.Connection) cursor {
 		return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}
 	})
 	if err != nil {
@@ -311,9 +311,12 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 		if err != nil {
 			return nil, err
 		}
-		cur := cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}.encode()
-		page.Edges = append(page.Edges, domain.ConnectionEdge{Cursor: cur, Node: c})
-		page.PageInfo.EndCursor = &cur
+		edge := domain.ConnectionEdge{Node: c}
+		if need.Has(domain.PartCursors) {
+			edge.Cursor = cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}.encode()
+			page.PageInfo.EndCursor = &edge.Cursor
+		}
+		page.Edges = append(page.Edges, edge)
 	}
 	return pages, nil
 }

@@ -86,7 +86,7 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 	if err != nil {
 		return nil, fmt.Errorf("list connectors: %w", err)
 	}
-	nodes, cursors, info, err := pageOf(rows, page.First, (*connectorRow).domain, func(r *connectorRow, c *domain.Connector) cursor {
+	nodes, cursors, info, err := pageOf(rows, page.First, need, (*connectorRow).domain, func(r *connectorRow, c *domain.Connector) cursor {
 		cur := cursor{Order: order, ID: c.ID}
 		switch order {
 		case domain.OrderNameAsc, domain.OrderNameDesc:

@@ -3,8 +3,8 @@ package store
 import "github.com/plugboard/plugboard/internal/domain"
 
 // pageOf turns the up to first+1 rows of a keyset query into a page's nodes and cursors: the
-// extra row only says that more follow.
-func pageOf[R any, N any](rows []R, first int, node func(*R) (N, error), at func(*R, N) cursor) ([]N, []string, domain.PageInfo, error) {
+// extra row only says that more follow. Cursors are left empty unless need has PartCursors.
+func pageOf[R any, N any](rows []R, first int, need domain.Parts, node func(*R) (N, error), at func(*R, N) cursor) ([]N, []string, domain.PageInfo, error) {
 	var info domain.PageInfo
 	if len(rows) > first {
 		rows = rows[:first]
@@ -18,9 +18,13 @@ func pageOf[R any, N any](rows []R, first int, node func(*R) (N, error), at func
 			return nil, nil, info, err
 		}
 		nodes = append(nodes, n)
-		cursors = append(cursors, at(&rows[i], n).encode())
+		cur := ""
+		if need.Has(domain.PartCursors) {
+			cur = at(&rows[i], n).encode()
+		}
+		cursors = append(cursors, cur)
 	}
-	if len(cursors) > 0 {
+	if len(cursors) > 0 && need.Has(domain.PartCursors) {
 		info.EndCursor = &cursors[len(cursors)-1]
 	}
 	return nodes, cursors, info, nil

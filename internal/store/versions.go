@@ -63,12 +63,12 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
-	return versionPage(result, rows, page.First)
+	return versionPage(result, rows, page.First, domain.AllParts)
 }
 
 // versionPage fills result from up to first+1 rows, newest first.
-func versionPage(result *domain.VersionPage, rows []versionRow, first int) (*domain.VersionPage, error) {
-	nodes, cursors, info, err := pageOf(rows, first, (*versionRow).domain, func(_ *versionRow, v *domain.ConnectorVersion) cursor {
+func versionPage(result *domain.VersionPage, rows []versionRow, first int, need domain.Parts) (*domain.VersionPage, error) {
+	nodes, cursors, info, err := pageOf(rows, first, need, (*versionRow).domain, func(_ *versionRow, v *domain.ConnectorVersion) cursor {
 		return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
 	})
 	if err != nil {
@@ -132,7 +132,7 @@ func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string,
 	if err != nil {
 		return nil, nil, err
 	}
-	page, err := versionPage(&domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: id}, versions, first)
+	page, err := versionPage(&domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: id}, versions, first, need)
 	return connector, page, err
 }
 
@@ -383,9 +383,12 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 		if err != nil {
 			return nil, err
 		}
-		cur := cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}.encode()
-		page.Edges = append(page.Edges, domain.VersionEdge{Cursor: cur, Node: v})
-		page.PageInfo.EndCursor = &cur
+		edge := domain.VersionEdge{Node: v}
+		if need.Has(domain.PartCursors) {
+			edge.Cursor = cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}.encode()
+			page.PageInfo.EndCursor = &edge.Cursor
+		}
+		page.Edges = append(page.Edges, edge)
 	}
 	return pages, nil
 }
