@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -214,7 +215,7 @@ func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationCont
 	if !ok || !scopesHeld(ctx, roots) {
 		return nil, false
 	}
-	x := &directRun{r: r, ctx: ctx, oc: oc, org: orgID(ctx), need: need, b: make([]byte, 0, 4096)}
+	x := &directRun{r: r, ctx: ctx, oc: oc, org: orgID(ctx), need: need, b: responseBuffer()}
 	x.object(roots, func(n *node) {
 		switch n.name {
 		case "__typename":
@@ -240,7 +241,33 @@ func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationCont
 			x.failed = true
 		}
 	})
-	return x.b, !x.failed
+	if x.failed {
+		ReleaseResponse(x.b)
+		return nil, false
+	}
+	return x.b, true
+}
+
+// Output buffers are recycled: growing a fresh one to the size of a connector list for every
+// request was a seventh of the allocations of a list (and GC a third of its CPU).
+var responseBuffers sync.Pool
+
+const maxPooledResponse = 1 << 20
+
+func responseBuffer() []byte {
+	if b, ok := responseBuffers.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 4096)
+}
+
+// ReleaseResponse takes back the data of a response the direct executor answered, once it has
+// been written; nothing may use data afterwards. Very large buffers are left to the GC.
+func ReleaseResponse(data []byte) {
+	if cap(data) == 0 || cap(data) > maxPooledResponse {
+		return
+	}
+	responseBuffers.Put(&data)
 }
 
 // directRun is one direct execution. It stops writing at the first failure; the caller then

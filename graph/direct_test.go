@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/plugboard/plugboard/internal/apitest"
@@ -153,6 +154,48 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 					t.Fatalf("direct executor answered %d times, want it to answer: %v (%s)", answered, tc.direct, got.Body)
 				}
 			})
+		}
+	})
+}
+
+// TestDirectConcurrentResponses reads concurrently through the direct executor, whose output
+// buffers are recycled once written: every response must stay the one its request asked for.
+func TestDirectConcurrentResponses(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.New(t, st)
+		c := h.NewOrg(t)
+		connectors, _ := directFixture(t, c)
+		type read struct {
+			query string
+			vars  map[string]any
+		}
+		reads := []read{{`{ connectors(first: 5) { nodes { name description versions { nodes { name actions { name } } } connections { nodes { variables { value } } } } } }`, nil}}
+		for _, id := range connectors {
+			reads = append(reads, read{`query($id: ID!) { connector(id: $id) { id name versions(first: 3) { nodes { id name } } } }`, map[string]any{"id": id}})
+		}
+		want := make([]string, len(reads))
+		for i, r := range reads {
+			want[i] = c.Do(t, r.query, r.vars).OK(t).Body
+		}
+		var wg sync.WaitGroup
+		errs := make(chan string, 8)
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for k := 0; k < 30; k++ {
+					i := (g + k) % len(reads)
+					if got := c.Do(t, reads[i].query, reads[i].vars).Body; got != want[i] {
+						errs <- got
+						return
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		close(errs)
+		for got := range errs {
+			t.Fatalf("a concurrent read got another answer: %s", got)
 		}
 	})
 }

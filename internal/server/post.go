@@ -6,11 +6,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/plugboard/plugboard/graph"
 )
 
 // postTransport is gqlgen's POST transport with two differences. A response that is only
@@ -49,7 +52,11 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeResponse(w, responses(ctx))
+	resp := responses(ctx)
+	writeResponse(w, resp)
+	if info := infoOf(ctx); info != nil && info.executor == "direct" {
+		graph.ReleaseResponse(resp.Data) // the direct executor's own buffer, written
+	}
 }
 
 // requestError is an error of the request itself, with a code like gqlgen's own request errors
@@ -60,14 +67,16 @@ func requestError(code, format string, args ...any) gqlerror.List {
 	return gqlerror.List{err}
 }
 
-// writeResponse writes {"data":…} without re-encoding the data when that is all there is.
-func writeResponse(w io.Writer, resp *graphql.Response) {
+// writeResponse writes {"data":…} without re-encoding or copying the data when that is all
+// there is.
+func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	if len(resp.Errors) == 0 && len(resp.Data) > 0 && resp.Label == "" && resp.Path == nil &&
 		resp.HasNext == nil && len(resp.Extensions) == 0 {
-		buf := make([]byte, 0, len(resp.Data)+10)
-		buf = append(buf, `{"data":`...)
-		buf = append(buf, resp.Data...)
-		_, _ = w.Write(append(buf, '}'))
+		const prefix, suffix = `{"data":`, `}`
+		w.Header().Set("Content-Length", strconv.Itoa(len(prefix)+len(resp.Data)+len(suffix)))
+		_, _ = io.WriteString(w, prefix)
+		_, _ = w.Write(resp.Data)
+		_, _ = io.WriteString(w, suffix)
 		return
 	}
 	b, err := json.Marshal(resp)
