@@ -65,6 +65,8 @@ type node struct {
 	name     string
 	field    graphql.CollectedField
 	children []*node
+	// page is the field's first/after, read once (a nested list is read once per parent).
+	page *domain.PageRequest
 }
 
 // directTypes lists, per object type, the fields the direct executor writes and the object
@@ -409,6 +411,9 @@ func (x *directRun) stringArg(n *node, name string) (string, bool) {
 
 // pageArgs reads first and after the way the resolvers do.
 func (x *directRun) pageArgs(n *node) (domain.PageRequest, bool) {
+	if n.page != nil {
+		return *n.page, true
+	}
 	args := x.args(n)
 	var first *int
 	var after *string
@@ -427,5 +432,9 @@ func (x *directRun) pageArgs(n *node) (domain.PageRequest, bool) {
 		after = &s
 	}
 	page, err := domain.NormalizePageRequest(first, after)
-	return page, x.check(err)
+	if !x.check(err) {
+		return page, false
+	}
+	n.page = &page
+	return page, true
 }

@@ -22,9 +22,9 @@ var connectorColumns = selectList("connectors.id, connectors.organisation_id, co
 	optionalColumn{domain.PartConnectorAuthSchemes, "connectors.auth_scheme_configs", "'[]'"},
 	optionalColumn{domain.PartConnectorVariables, "connectors.connection_variables", "'[]'"})
 
-func (r *connectorRow) fields() []any {
-	return []any{&r.ID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.ProtocolType, &r.DocumentationURL,
-		&r.IconURL, &r.BaseURL, &r.Categories, &r.AuthSchemeConfigs, &r.ConnectionVariables, &r.Revision, &r.CreatedAt, &r.UpdatedAt}
+func (r *connectorRow) fields(dst []any) []any {
+	return append(dst, &r.ID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.ProtocolType, &r.DocumentationURL,
+		&r.IconURL, &r.BaseURL, &r.Categories, &r.AuthSchemeConfigs, &r.ConnectionVariables, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
 }
 
 var versionColumns = selectList("connector_versions.id, connector_versions.connector_id, connector_versions.organisation_id, connector_versions.name, "+
@@ -33,9 +33,9 @@ var versionColumns = selectList("connector_versions.id, connector_versions.conne
 	optionalColumn{domain.PartVersionDescription, "connector_versions.description", "NULL"},
 	optionalColumn{domain.PartVersionActions, "connector_versions.actions", "'[]'"})
 
-func (r *versionRow) fields() []any {
-	return []any{&r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
-		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt}
+func (r *versionRow) fields(dst []any) []any {
+	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
+		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt)
 }
 
 // optionalVersionRow is the versions side of an outer join: all NULL when there is none.
@@ -45,9 +45,9 @@ type optionalVersionRow struct {
 	CreatedAt, UpdatedAt, PublishedAt                                    *time.Time
 }
 
-func (r *optionalVersionRow) fields() []any {
-	return []any{&r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
-		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt}
+func (r *optionalVersionRow) fields(dst []any) []any {
+	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
+		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt)
 }
 
 // row returns the version, or false for the NULLs of a connector without versions.
@@ -66,9 +66,9 @@ var connectionColumns = selectList("connections.id, connections.connector_id, co
 	optionalColumn{domain.PartConnectionVariables, "connections.variables", "'[]'"},
 	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL"})
 
-func (r *connectionRow) fields() []any {
-	return []any{&r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Variables, &r.PinnedVersionID,
-		&r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt}
+func (r *connectionRow) fields(dst []any) []any {
+	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Variables, &r.PinnedVersionID,
+		&r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
 }
 
 // columnList is a select list whose optional columns a read can replace by an empty value of
@@ -108,10 +108,10 @@ func (l *columnList) For(need domain.Parts) string {
 	return s
 }
 
-// row is a row type that lists the destinations of its columns.
+// row is a row type that appends the destinations of its columns to dst.
 type row[T any] interface {
 	*T
-	fields() []any
+	fields(dst []any) []any
 }
 
 // scanAll runs q and scans every row through the fields of a fresh T.
@@ -126,13 +126,18 @@ func scanWith[T any, P row[T]](q *gorm.DB, extra ...any) ([]T, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
+	// Rows are scanned in place and the destinations reused: a row and its destination list
+	// per row were a sixth of a list's allocations.
+	var (
+		out  []T
+		dest []any
+	)
 	for rows.Next() {
-		var v T
-		if err := rows.Scan(append(P(&v).fields(), extra...)...); err != nil {
+		out = append(out, *new(T))
+		dest = append(P(&out[len(out)-1]).fields(dest[:0]), extra...)
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		out = append(out, v)
 	}
 	return out, rows.Err()
 }

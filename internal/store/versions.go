@@ -114,7 +114,7 @@ func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string,
 	)
 	for rows.Next() {
 		var v optionalVersionRow
-		if err := rows.Scan(append(c.fields(), v.fields()...)...); err != nil {
+		if err := rows.Scan(v.fields(c.fields(nil))...); err != nil {
 			return nil, nil, fmt.Errorf("find connector %s: %w", id, err)
 		}
 		found = true
