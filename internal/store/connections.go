@@ -286,30 +286,26 @@ var _ domain.ConnectionService = (*Store)(nil)
 func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.ConnectionPage, error) {
 	pages := make(map[string]*domain.ConnectionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
-		pages[id] = &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: id}
+		pages[id] = &domain.ConnectionPage{Edges: make([]domain.ConnectionEdge, 0, min(first, 8)), ConnectorID: id}
 	}
 	if first == 0 || len(connectorIDs) == 0 {
 		return pages, nil
 	}
 	var rn int
-	rows, err := scanWith[connectionRow](s.db.WithContext(ctx).Raw(`SELECT * FROM (
+	err := scanEach(s.db.WithContext(ctx).Raw(`SELECT * FROM (
 		SELECT `+connectionColumns.For(need)+`,
 		       ROW_NUMBER() OVER (PARTITION BY connections.connector_id ORDER BY connections.created_at, connections.id) AS rn
 		FROM connections LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id
 		WHERE connections.connector_id IN ? AND connections.organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY 2, rn`, connectorIDs, orgID, first+1), &rn)
-	if err != nil {
-		return nil, fmt.Errorf("list connections of connectors: %w", err)
-	}
-	for i := range rows {
-		page := pages[rows[i].ConnectorID]
+		WHERE rn <= ? ORDER BY 2, rn`, connectorIDs, orgID, first+1), []any{&rn}, func(row *connectionRow) error {
+		page := pages[row.ConnectorID]
 		if len(page.Edges) == first {
 			page.PageInfo.HasNextPage = true
-			continue
+			return nil
 		}
-		c, err := rows[i].domain()
+		c, err := row.domain()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		edge := domain.ConnectionEdge{Node: c}
 		if need.Has(domain.PartCursors) {
@@ -317,6 +313,10 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 			page.PageInfo.EndCursor = &edge.Cursor
 		}
 		page.Edges = append(page.Edges, edge)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list connections of connectors: %w", err)
 	}
 	return pages, nil
 }

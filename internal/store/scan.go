@@ -121,25 +121,34 @@ func scanAll[T any, P row[T]](q *gorm.DB) ([]T, error) {
 
 // scanWith is scanAll with extra destinations after T's (a ranking column).
 func scanWith[T any, P row[T]](q *gorm.DB, extra ...any) ([]T, error) {
+	var out []T
+	err := scanEach[T, P](q, extra, func(r *T) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
+}
+
+// scanEach runs q and hands each row to each, scanned into the same T (each must copy what
+// it keeps) with the same destinations: a row and a destination list per row were a sixth of
+// a list's allocations.
+func scanEach[T any, P row[T]](q *gorm.DB, extra []any, each func(*T) error) error {
 	rows, err := q.Rows()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	// Rows are scanned in place and the destinations reused: a row and its destination list
-	// per row were a sixth of a list's allocations.
-	var (
-		out  []T
-		dest []any
-	)
+	var r T
+	dest := append(P(&r).fields(nil), extra...)
 	for rows.Next() {
-		out = append(out, *new(T))
-		dest = append(P(&out[len(out)-1]).fields(dest[:0]), extra...)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+			return err
+		}
+		if err := each(&r); err != nil {
+			return err
 		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // scanOne scans the single row, or reports gorm.ErrRecordNotFound.

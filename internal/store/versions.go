@@ -360,28 +360,24 @@ type versionView struct {
 func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.VersionPage, error) {
 	pages := make(map[string]*domain.VersionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
-		pages[id] = &domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: id}
+		pages[id] = &domain.VersionPage{Edges: make([]domain.VersionEdge, 0, min(first, 8)), ConnectorID: id}
 	}
 	if first == 0 || len(connectorIDs) == 0 {
 		return pages, nil
 	}
 	var rn int
-	rows, err := scanWith[versionRow](s.db.WithContext(ctx).Raw(`SELECT * FROM (
+	err := scanEach(s.db.WithContext(ctx).Raw(`SELECT * FROM (
 		SELECT `+versionColumns.For(need)+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
 		FROM connector_versions WHERE connector_id IN ? AND organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY connector_id, rn`, connectorIDs, orgID, first+1), &rn)
-	if err != nil {
-		return nil, fmt.Errorf("list versions of connectors: %w", err)
-	}
-	for i := range rows {
-		page := pages[rows[i].ConnectorID]
+		WHERE rn <= ? ORDER BY connector_id, rn`, connectorIDs, orgID, first+1), []any{&rn}, func(row *versionRow) error {
+		page := pages[row.ConnectorID]
 		if len(page.Edges) == first {
 			page.PageInfo.HasNextPage = true
-			continue
+			return nil
 		}
-		v, err := rows[i].domain()
+		v, err := row.domain()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		edge := domain.VersionEdge{Node: v}
 		if need.Has(domain.PartCursors) {
@@ -389,6 +385,10 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 			page.PageInfo.EndCursor = &edge.Cursor
 		}
 		page.Edges = append(page.Edges, edge)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list versions of connectors: %w", err)
 	}
 	return pages, nil
 }
