@@ -51,6 +51,8 @@ type Config struct {
 	IdleTimeout, ShutdownTimeout time.Duration
 	// MemoryLimit is the Go runtime's soft heap limit in bytes (0: none); GOMEMLIMIT wins.
 	MemoryLimit int64
+	// GCPercent is the Go collector's target (GOGC); the GOGC variable wins.
+	GCPercent int
 	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback).
 	PprofAddr string
 }
@@ -226,6 +228,7 @@ var settings = []setting{
 		c.MemoryLimit = n
 		return nil
 	}},
+	{"PLUGBOARD_GC_PERCENT", "gc-percent", "200", "heap growth that triggers a garbage collection, in percent of the live heap (GOGC wins)", positiveInt(func(c *Config) *int { return &c.GCPercent })},
 	{"PLUGBOARD_PPROF_ADDR", "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default", str(func(c *Config) *string { return &c.PprofAddr })},
 	{"PLUGBOARD_OUTBOUND_TIMEOUT", "outbound-timeout", "10s", "limit of a whole outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.Timeout })},
 	{"PLUGBOARD_OUTBOUND_CONNECT_TIMEOUT", "outbound-connect-timeout", "10s", "limit of connecting (and the TLS handshake) of an outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.ConnectTimeout })},
