@@ -208,6 +208,13 @@ func TestUpdateConnectorLists(t *testing.T) {
 		if got := r.String("updateConnector.authSchemeConfigs.0.id") + "," + r.String("updateConnector.authSchemeConfigs.1.id"); got != "key,basic" {
 			t.Errorf("reorder: got %s", got)
 		}
+		if snapshot(t, c, id) != r.JSON("updateConnector") {
+			t.Errorf("stored state differs from the update's answer after a reorder")
+		}
+		r = c.Do(t, updateConnector, map[string]any{"id": id, "input": map[string]any{"name": "lists", "protocolType": "BIGQUERY", "categories": []any{"x"}}}).OK(t)
+		if snapshot(t, c, id) != r.JSON("updateConnector") || r.String("updateConnector.protocolType") != "BIGQUERY" {
+			t.Errorf("stored state differs from the update's answer after a change of type and name case: %s", r.Body)
+		}
 		r = c.Do(t, updateConnector, map[string]any{"id": id, "input": base(map[string]any{
 			"connectionVariables": []any{map[string]any{"name": "Only", "value": "1"}},
 		})}).OK(t)
@@ -225,8 +232,8 @@ func TestUpdateConnectorLists(t *testing.T) {
 		if got := r.JSON("updateConnector.connectionVariables"); got != `[]` {
 			t.Errorf("null must unset: got %s", got)
 		}
-		if r.Int("updateConnector.revision") != 6 {
-			t.Errorf("revision = %d, want 6", r.Int("updateConnector.revision"))
+		if r.Int("updateConnector.revision") != 7 {
+			t.Errorf("revision = %d, want 7", r.Int("updateConnector.revision"))
 		}
 	})
 }

@@ -46,6 +46,49 @@ func connectorSetArgs(c *domain.Connector) []any {
 		r.BaseURL, r.Categories, r.AuthSchemeConfigs, r.ConnectionVariables, r.Revision, r.UpdatedAt}
 }
 
+// connectorSetOf writes only the columns of the changed fields (as connectorChanges names
+// them), then the revision and updatedAt: PostgreSQL then neither parses the JSON columns
+// nor logs what did not change. A field it does not know writes every column.
+func connectorSetOf(c *domain.Connector, changed []string) (string, []any) {
+	r := connectorToRow(c)
+	var set strings.Builder
+	args := make([]any, 0, len(changed)+3)
+	add := func(column string, v any) {
+		set.WriteString(column)
+		set.WriteString(" = ?, ")
+		args = append(args, v)
+	}
+	set.WriteString("SET ")
+	for _, field := range changed {
+		switch field {
+		case "name":
+			add("name", r.Name)
+			add("name_key", r.NameKey)
+		case "description":
+			add("description", r.Description)
+		case "protocolType":
+			add("protocol_type", r.ProtocolType)
+		case "documentationURL":
+			add("documentation_url", r.DocumentationURL)
+		case "iconURL":
+			add("icon_url", r.IconURL)
+		case "baseURL":
+			add("base_url", r.BaseURL)
+		case "categories":
+			add("categories", r.Categories)
+		case "authSchemeConfigIDs":
+			add("auth_scheme_configs", r.AuthSchemeConfigs)
+		case "connectionVariables":
+			add("connection_variables", r.ConnectionVariables)
+		default:
+			return connectorSet, connectorSetArgs(c)
+		}
+	}
+	add("revision", r.Revision)
+	set.WriteString("updated_at = ?")
+	return set.String(), append(args, r.UpdatedAt)
+}
+
 // orderColumns gives, per order, the SQL ORDER BY and the keyset comparison that starts a page
 // after a cursor.
 var orderColumns = map[domain.ConnectorOrder]struct{ orderBy, after string }{
@@ -275,9 +318,11 @@ func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in dom
 	}
 	updated.Revision = row.Revision + 1
 	updated.UpdatedAt = s.now()
-	args := append(connectorSetArgs(&updated), id, orgID, row.Revision,
-		newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", encodeList(nonNil(connectorChanges(current, &updated))), updated.UpdatedAt)
-	res := db.Exec(`WITH changed AS (UPDATE connectors `+connectorSet+` WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
+	changed := nonNil(connectorChanges(current, &updated))
+	set, args := connectorSetOf(&updated, changed)
+	args = append(args, id, orgID, row.Revision,
+		newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", encodeList(changed), updated.UpdatedAt)
+	res := db.Exec(`WITH changed AS (UPDATE connectors `+set+` WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
 		INSERT INTO audit_events (`+auditColumns+`) SELECT ?, ?, ?, ?, ?, id, ?, ? FROM changed`, args...)
 	if err := connectorNames.translate(res.Error, updated.Name); err != nil {
 		return nil, true, err
