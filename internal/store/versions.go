@@ -366,10 +366,10 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 		return pages, nil
 	}
 	var rn int
-	err := scanEach(s.db.WithContext(ctx).Raw(`SELECT * FROM (
+	err := readRows(ctx, s, `SELECT * FROM (
 		SELECT `+versionColumns.For(need)+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
-		FROM connector_versions WHERE connector_id IN ? AND organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY connector_id, rn`, connectorIDs, orgID, first+1), []any{&rn}, func(row *versionRow) error {
+		FROM connector_versions WHERE `+s.inIDs("connector_id")+` AND organisation_id = ?) ranked
+		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
 		if len(page.Edges) == first {
 			page.PageInfo.HasNextPage = true

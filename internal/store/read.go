@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// readEach runs a read written with ? placeholders and calls each after scanning every row
+// into dest. On PostgreSQL it goes through pgx itself on a connection of the pool: pgx scans
+// wire values straight into the destinations, where database/sql boxed every value and
+// converted it a second time (a quarter of a connector list's server CPU). Slices are passed
+// as arrays there (see inIDs); elsewhere GORM expands them.
+func (s *Store) readEach(ctx context.Context, query string, args []any, dest []any, each func() error) error {
+	if s.dialect != Postgres {
+		rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			if err := each(); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("a PostgreSQL read got a %T connection", driverConn)
+		}
+		rows, err := c.Conn().Query(ctx, numbered(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			if err := each(); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// readRows is readEach for rows of type T (plus extra destinations), scanned into one T that
+// each must copy from.
+func readRows[T any, P row[T]](ctx context.Context, s *Store, query string, args []any, extra []any, each func(*T) error) error {
+	var r T
+	dest := append(P(&r).fields(nil), extra...)
+	return s.readEach(ctx, query, args, dest, func() error { return each(&r) })
+}
+
+// inIDs is the condition "column is one of the ids" for readEach: an array parameter on
+// PostgreSQL (one statement for any number of ids), a list GORM expands elsewhere.
+func (s *Store) inIDs(column string) string {
+	if s.dialect == Postgres {
+		return column + " = ANY(?)"
+	}
+	return column + " IN ?"
+}
+
+// numbered rewrites ? placeholders as $1, $2, … (the queries here hold no ? in literals).
+func numbered(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] != '?' {
+			b.WriteByte(query[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
