@@ -32,7 +32,7 @@ func directFixture(t *testing.T, c *apitest.Client) (connectors, connections []s
 		id := mustCreate(t, c, in).String("createConnector.id")
 		connectors = append(connectors, id)
 		for v := 0; v < i; v++ {
-			r := c.Do(t, createVersion, map[string]any{"c": id, "input": map[string]any{"name": "v" + string(rune('1'+v)), "description": odd, "actions": []any{
+			r := c.Do(t, createVersion, map[string]any{"c": id, "input": map[string]any{"name": "v" + string(rune('1'+v)), "description": odd + string(rune('a'+v)), "actions": []any{
 				usersAction(),
 				map[string]any{"name": "Create", "purpose": "Create", "method": "POST", "path": "users", "bodyTemplate": `{"name": "{{name}}"}`},
 			}}}).OK(t)

@@ -96,33 +96,26 @@ func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string,
 		page, err := s.FindVersions(ctx, orgID, id, domain.PageRequest{First: first})
 		return c, page, err
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+connectorColumns.For(need)+`, `+lateralVersionColumns+`
+	var (
+		c        connectorRow
+		v        optionalVersionRow
+		found    bool
+		versions = make([]versionRow, 0, first+1)
+	)
+	err := s.readEach(ctx, `SELECT `+connectorColumns.For(need)+`, `+lateralVersionColumns+`
 		FROM connectors LEFT JOIN LATERAL (
 			SELECT `+versionColumns.For(need)+` FROM connector_versions
 			WHERE connector_versions.connector_id = connectors.id AND connector_versions.organisation_id = connectors.organisation_id
 			ORDER BY connector_versions.created_at DESC, connector_versions.id DESC LIMIT ?) v ON true
 		WHERE connectors.id = ? AND connectors.organisation_id = ?
-		ORDER BY v.created_at DESC, v.id DESC`, first+1, id, orgID).Rows()
-	if err != nil {
-		return nil, nil, fmt.Errorf("find connector %s: %w", id, err)
-	}
-	defer rows.Close()
-	var (
-		c        connectorRow
-		found    bool
-		versions []versionRow
-	)
-	for rows.Next() {
-		var v optionalVersionRow
-		if err := rows.Scan(v.fields(c.fields(nil))...); err != nil {
-			return nil, nil, fmt.Errorf("find connector %s: %w", id, err)
-		}
+		ORDER BY v.created_at DESC, v.id DESC`, []any{first + 1, id, orgID}, v.fields(c.fields(nil)), func() error {
 		found = true
 		if row, ok := v.row(); ok {
 			versions = append(versions, row)
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, nil, fmt.Errorf("find connector %s: %w", id, err)
 	}
 	if !found {
