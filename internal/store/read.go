@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -79,8 +80,20 @@ func (s *Store) inIDs(column string) string {
 	return column + " IN ?"
 }
 
+// numberedQueries caches numbered: the queries are a few fixed texts (per parts selected).
+var numberedQueries sync.Map
+
 // numbered rewrites ? placeholders as $1, $2, … (the queries here hold no ? in literals).
 func numbered(query string) string {
+	if q, ok := numberedQueries.Load(query); ok {
+		return q.(string)
+	}
+	q := placeholdersNumbered(query)
+	numberedQueries.Store(query, q)
+	return q
+}
+
+func placeholdersNumbered(query string) string {
 	var b strings.Builder
 	b.Grow(len(query) + 8)
 	n := 0
