@@ -296,7 +296,7 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 		SELECT `+connectionColumns.For(need)+`,
 		       ROW_NUMBER() OVER (PARTITION BY connections.connector_id ORDER BY connections.created_at, connections.id) AS rn
 		FROM connections LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id
-		WHERE `+s.inIDs("connections.connector_id")+` AND connections.organisation_id = ?) ranked
+		WHERE `+s.oneOf("connections.connector_id")+` AND connections.organisation_id = ?) ranked
 		WHERE rn <= ? ORDER BY 2, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *connectionRow) error {
 		page := pages[row.ConnectorID]
 		if len(page.Edges) == first {

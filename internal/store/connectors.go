@@ -116,16 +116,22 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 	if page.First == 0 {
 		return result, nil
 	}
-	q := s.filterConnectors(s.db.WithContext(ctx), orgID, filter)
+	where, args := s.connectorFilter(orgID, filter)
 	if after != nil {
+		where += " AND " + cols.after
 		switch order {
 		case domain.OrderNameAsc, domain.OrderNameDesc:
-			q = q.Where(cols.after, after.Key, after.ID)
+			args = append(args, after.Key, after.ID)
 		default:
-			q = q.Where(cols.after, after.Time, after.ID)
+			args = append(args, after.Time, after.ID)
 		}
 	}
-	rows, err := scanAll[connectorRow](q.Table("connectors").Select(connectorColumns.For(need)).Order(cols.orderBy).Limit(page.First + 1))
+	rows := make([]connectorRow, 0, page.First+1)
+	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT ?`,
+		append(args, page.First+1), nil, func(r *connectorRow) error {
+			rows = append(rows, *r)
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("list connectors: %w", err)
 	}
@@ -154,19 +160,24 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 // CountConnectors counts the connectors a filter keeps.
 func (s *Store) CountConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter) (int, error) {
 	var n int64
-	if err := s.filterConnectors(s.db.WithContext(ctx).Model(&connectorRow{}), orgID, filter).Count(&n).Error; err != nil {
+	where, args := s.connectorFilter(orgID, filter)
+	if err := s.readEach(ctx, `SELECT count(*) FROM connectors WHERE `+where, args, []any{&n}, func() error { return nil }); err != nil {
 		return 0, fmt.Errorf("count connectors: %w", err)
 	}
 	return int(n), nil
 }
 
-func (s *Store) filterConnectors(q *gorm.DB, orgID string, f domain.ConnectorFilter) *gorm.DB {
-	q = q.Where("organisation_id = ?", orgID)
+// connectorFilter is the WHERE clause (for readEach) and arguments of an organisation's
+// connectors a filter keeps.
+func (s *Store) connectorFilter(orgID string, f domain.ConnectorFilter) (string, []any) {
+	where, args := "organisation_id = ?", []any{orgID}
 	if f.NameContains != "" {
-		q = q.Where(`name_key LIKE ? ESCAPE '\'`, "%"+escapeLike(domain.NameKey(f.NameContains))+"%")
+		where += ` AND name_key LIKE ? ESCAPE '\'`
+		args = append(args, "%"+escapeLike(domain.NameKey(f.NameContains))+"%")
 	}
 	if f.ProtocolType != "" {
-		q = q.Where("protocol_type = ?", string(f.ProtocolType))
+		where += " AND protocol_type = ?"
+		args = append(args, string(f.ProtocolType))
 	}
 	if len(f.Categories) > 0 {
 		wanted := make([]string, len(f.Categories))
@@ -174,12 +185,13 @@ func (s *Store) filterConnectors(q *gorm.DB, orgID string, f domain.ConnectorFil
 			wanted[i] = strings.ToLower(strings.TrimSpace(c))
 		}
 		if s.dialect == Postgres {
-			q = q.Where("EXISTS (SELECT 1 FROM jsonb_array_elements_text(connectors.categories) AS c(v) WHERE lower(c.v) IN ?)", wanted)
+			where += " AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(connectors.categories) AS c(v) WHERE " + s.oneOf("lower(c.v)") + ")"
 		} else {
-			q = q.Where("EXISTS (SELECT 1 FROM json_each(connectors.categories) AS c WHERE lower(c.value) IN ?)", wanted)
+			where += " AND EXISTS (SELECT 1 FROM json_each(connectors.categories) AS c WHERE " + s.oneOf("lower(c.value)") + ")"
 		}
+		args = append(args, wanted)
 	}
-	return q
+	return where, args
 }
 
 func escapeLike(s string) string {

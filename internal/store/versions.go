@@ -361,7 +361,7 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 	var rn int
 	err := readRows(ctx, s, `SELECT * FROM (
 		SELECT `+versionColumns.For(need)+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
-		FROM connector_versions WHERE `+s.inIDs("connector_id")+` AND organisation_id = ?) ranked
+		FROM connector_versions WHERE `+s.oneOf("connector_id")+` AND organisation_id = ?) ranked
 		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
 		if len(page.Edges) == first {
