@@ -299,21 +299,9 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 		WHERE `+s.oneOf("connections.connector_id")+` AND connections.organisation_id = ?) ranked
 		WHERE rn <= ? ORDER BY 2, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *connectionRow) error {
 		page := pages[row.ConnectorID]
-		if len(page.Edges) == first {
-			page.PageInfo.HasNextPage = true
-			return nil
-		}
-		c, err := row.domain()
-		if err != nil {
-			return err
-		}
-		edge := domain.ConnectionEdge{Node: c}
-		if need.Has(domain.PartCursors) {
-			edge.Cursor = cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}.encode()
-			page.PageInfo.EndCursor = &edge.Cursor
-		}
-		page.Edges = append(page.Edges, edge)
-		return nil
+		return addToFirstPage(&page.Edges, &page.PageInfo, first, need, row.domain,
+			func(c *domain.Connection) cursor { return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID} },
+			func(cur string, c *domain.Connection) domain.ConnectionEdge { return domain.ConnectionEdge{Cursor: cur, Node: c} })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list connections of connectors: %w", err)

@@ -29,3 +29,25 @@ func pageOf[R any, N any](rows []R, first int, need domain.Parts, node func(*R) 
 	}
 	return nodes, cursors, info, nil
 }
+
+// addToFirstPage adds a row of a batch (rows ordered by connector, at most first+1 each) to
+// its connector's first page, or notes that the page has more.
+func addToFirstPage[E any, N any](edges *[]E, info *domain.PageInfo, first int, need domain.Parts,
+	node func() (N, error), at func(N) cursor, edge func(cursor string, n N) E) error {
+	if len(*edges) == first {
+		info.HasNextPage = true
+		return nil
+	}
+	n, err := node()
+	if err != nil {
+		return err
+	}
+	if !need.Has(domain.PartCursors) {
+		*edges = append(*edges, edge("", n))
+		return nil
+	}
+	cur := at(n).encode()
+	*edges = append(*edges, edge(cur, n))
+	info.EndCursor = &cur
+	return nil
+}

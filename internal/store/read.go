@@ -22,15 +22,7 @@ func (s *Store) readEach(ctx context.Context, query string, args []any, dest []a
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			if err := each(); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(rows, dest, each)
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -51,16 +43,27 @@ func (s *Store) readEach(ctx context.Context, query string, args []any, dest []a
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			if err := each(); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(rows, dest, each)
 	})
+}
+
+// rows is what database/sql's and pgx's result sets have in common.
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+func eachRow(rows rows, dest []any, each func() error) error {
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := each(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // readRows is readEach for rows of type T (plus extra destinations), scanned into one T that

@@ -364,21 +364,9 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 		FROM connector_versions WHERE `+s.oneOf("connector_id")+` AND organisation_id = ?) ranked
 		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
-		if len(page.Edges) == first {
-			page.PageInfo.HasNextPage = true
-			return nil
-		}
-		v, err := row.domain()
-		if err != nil {
-			return err
-		}
-		edge := domain.VersionEdge{Node: v}
-		if need.Has(domain.PartCursors) {
-			edge.Cursor = cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}.encode()
-			page.PageInfo.EndCursor = &edge.Cursor
-		}
-		page.Edges = append(page.Edges, edge)
-		return nil
+		return addToFirstPage(&page.Edges, &page.PageInfo, first, need, row.domain,
+			func(v *domain.ConnectorVersion) cursor { return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID} },
+			func(cur string, v *domain.ConnectorVersion) domain.VersionEdge { return domain.VersionEdge{Cursor: cur, Node: v} })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list versions of connectors: %w", err)
