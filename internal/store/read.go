@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -84,8 +85,14 @@ func (s *Store) oneOf(expr string) string {
 	return expr + " IN ?"
 }
 
-// numberedQueries caches numbered: the queries are a few fixed texts (per parts selected).
-var numberedQueries sync.Map
+// numberedQueries caches numbered: the queries are a few texts (per parts selected, filter
+// and order); past maxNumbered of them, further ones are numbered each time.
+var (
+	numberedQueries sync.Map
+	numberedCount   atomic.Int32
+)
+
+const maxNumbered = 1024
 
 // numbered rewrites ? placeholders as $1, $2, … (the queries here hold no ? in literals).
 func numbered(query string) string {
@@ -93,7 +100,9 @@ func numbered(query string) string {
 		return q.(string)
 	}
 	q := placeholdersNumbered(query)
-	numberedQueries.Store(query, q)
+	if numberedCount.Add(1) <= maxNumbered {
+		numberedQueries.Store(query, q)
+	}
 	return q
 }
 
