@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -127,8 +128,10 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 		}
 	}
 	rows := make([]connectorRow, 0, page.First+1)
-	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT ?`,
-		append(args, page.First+1), nil, func(r *connectorRow) error {
+	// The limit is written into the statement: with a LIMIT parameter PostgreSQL planned the
+	// query again on every execution (its generic plan cannot know the limit).
+	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT `+strconv.Itoa(page.First+1),
+		args, nil, func(r *connectorRow) error {
 			rows = append(rows, *r)
 			return nil
 		})
