@@ -301,7 +301,9 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 		page := pages[row.ConnectorID]
 		return addToFirstPage(&page.Edges, &page.PageInfo, first, need, row.domain,
 			func(c *domain.Connection) cursor { return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID} },
-			func(cur string, c *domain.Connection) domain.ConnectionEdge { return domain.ConnectionEdge{Cursor: cur, Node: c} })
+			func(cur string, c *domain.Connection) domain.ConnectionEdge {
+				return domain.ConnectionEdge{Cursor: cur, Node: c}
+			})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list connections of connectors: %w", err)

@@ -365,8 +365,12 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
 		return addToFirstPage(&page.Edges, &page.PageInfo, first, need, row.domain,
-			func(v *domain.ConnectorVersion) cursor { return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID} },
-			func(cur string, v *domain.ConnectorVersion) domain.VersionEdge { return domain.VersionEdge{Cursor: cur, Node: v} })
+			func(v *domain.ConnectorVersion) cursor {
+				return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
+			},
+			func(cur string, v *domain.ConnectorVersion) domain.VersionEdge {
+				return domain.VersionEdge{Cursor: cur, Node: v}
+			})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list versions of connectors: %w", err)
