@@ -43,10 +43,19 @@ PGL_PORT=$PGL_PORT "$HERE/peer-postgraphile.sh" restart
 PGL_PID=$(cat "$CACHE/postgraphile.pid")
 
 HZ=$(getconf CLK_TCK)
-tree_ticks() { local root=$1 t p v
-  t=$(sed 's/.*) //' "/proc/$root/stat" | awk '{print $12+$13+$14+$15}')
-  for p in $(ps -o pid= --ppid "$root"); do
-    v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12+$13}') || v=0; t=$((t + ${v:-0})); done
+# tree_ticks PID: CPU ticks of PID and its children, live (utime+stime) or reaped (PID's
+# cutime+cstime). A child reaped while the children are read would be counted twice or not at
+# all (PostgreSQL backends and autovacuum workers come and go), so the sum is taken again until
+# no child was reaped in between.
+reaped_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $14+$15}'; }
+tree_ticks() { local root=$1 t p v before try
+  for try in 1 2 3 4 5; do
+    before=$(reaped_ticks "$root")
+    t=$(sed 's/.*) //' "/proc/$root/stat" | awk '{print $12+$13+$14+$15}')
+    for p in $(ps -o pid= --ppid "$root"); do
+      v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12+$13}') || v=0; t=$((t + ${v:-0})); done
+    [ "$(reaped_ticks "$root")" = "$before" ] && break
+  done
   echo "$t"; }
 rss_mb() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
