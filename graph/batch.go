@@ -91,28 +91,31 @@ func load[T any](g *group, loads map[loadKey]*groupLoad[T], key loadKey, fetch f
 // versionsPage loads a connector's versions, batched with its group when it has one. Parts
 // outside need may be left empty.
 func (r *Resolver) versionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts) (*domain.VersionPage, error) {
-	if g := groupOf(ctx, c.ID); g != nil && page.After == "" {
-		pages, err := load(g, g.versions, loadKey{page.First, need}, func(ids []string) (map[string]*domain.VersionPage, error) {
-			return r.VersionService.FindVersionsOfConnectors(ctx, g.orgID, ids, page.First, need)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return pages[c.ID], nil
-	}
-	return r.VersionService.FindVersions(ctx, c.OrganisationID, c.ID, page)
+	return groupedPage(ctx, c, page, need, func(g *group) map[loadKey]*groupLoad[*domain.VersionPage] { return g.versions },
+		r.VersionService.FindVersionsOfConnectors, r.VersionService.FindVersions)
 }
 
 // connectionsPage is versionsPage for connections.
 func (r *Resolver) connectionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts) (*domain.ConnectionPage, error) {
+	return groupedPage(ctx, c, page, need, func(g *group) map[loadKey]*groupLoad[*domain.ConnectionPage] { return g.connections },
+		r.ConnectionService.FindConnectionsOfConnectors, r.ConnectionService.FindConnections)
+}
+
+// groupedPage reads the first page of a nested list for the connector's whole group at once
+// (batch), or for this connector alone when it has no group or the page starts after a cursor.
+func groupedPage[T any](ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts,
+	loads func(*group) map[loadKey]*groupLoad[T],
+	batch func(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]T, error),
+	alone func(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (T, error)) (T, error) {
 	if g := groupOf(ctx, c.ID); g != nil && page.After == "" {
-		pages, err := load(g, g.connections, loadKey{page.First, need}, func(ids []string) (map[string]*domain.ConnectionPage, error) {
-			return r.ConnectionService.FindConnectionsOfConnectors(ctx, g.orgID, ids, page.First, need)
+		pages, err := load(g, loads(g), loadKey{page.First, need}, func(ids []string) (map[string]T, error) {
+			return batch(ctx, g.orgID, ids, page.First, need)
 		})
 		if err != nil {
-			return nil, err
+			var none T
+			return none, err
 		}
 		return pages[c.ID], nil
 	}
-	return r.ConnectionService.FindConnections(ctx, c.OrganisationID, c.ID, page)
+	return alone(ctx, c.OrganisationID, c.ID, page)
 }

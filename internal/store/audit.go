@@ -76,16 +76,14 @@ func (s *Store) FindAuditEvents(ctx context.Context, orgID string, filter domain
 	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
-	nodes, cursors, info, err := pageOf(rows, page.First, domain.AllParts, (*auditRow).domain, func(_ *auditRow, e *domain.AuditEvent) cursor {
-		return cursor{Order: auditOrder, Time: e.CreatedAt, ID: e.ID}
-	})
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*auditRow).domain,
+		func(_ *auditRow, e *domain.AuditEvent) cursor {
+			return cursor{Order: auditOrder, Time: e.CreatedAt, ID: e.ID}
+		},
+		func(cur string, e *domain.AuditEvent) domain.AuditEdge { return domain.AuditEdge{Cursor: cur, Node: e} })
 	if err != nil {
 		return nil, err
 	}
-	for i := range nodes {
-		result.Edges = append(result.Edges, domain.AuditEdge{Cursor: cursors[i], Node: nodes[i]})
-	}
-	result.PageInfo = info
 	return result, nil
 }
 

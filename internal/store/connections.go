@@ -32,6 +32,14 @@ func (s *Store) FindConnection(ctx context.Context, orgID, id string) (*domain.C
 
 const connectionsOrder domain.ConnectorOrder = "CONNECTIONS"
 
+func connectionCursor(c *domain.Connection) cursor {
+	return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}
+}
+
+func connectionEdge(cur string, c *domain.Connection) domain.ConnectionEdge {
+	return domain.ConnectionEdge{Cursor: cur, Node: c}
+}
+
 // FindConnections returns a page of a connector's connections, oldest first.
 func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (*domain.ConnectionPage, error) {
 	after, err := decodeCursor(page.After, connectionsOrder)
@@ -50,16 +58,11 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
-	nodes, cursors, info, err := pageOf(rows, page.First, domain.AllParts, (*connectionRow).domain, func(_ *connectionRow, c *domain.Connection) cursor {
-		return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}
-	})
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*connectionRow).domain,
+		func(_ *connectionRow, c *domain.Connection) cursor { return connectionCursor(c) }, connectionEdge)
 	if err != nil {
 		return nil, err
 	}
-	for i := range nodes {
-		result.Edges = append(result.Edges, domain.ConnectionEdge{Cursor: cursors[i], Node: nodes[i]})
-	}
-	result.PageInfo = info
 	return result, nil
 }
 
@@ -299,11 +302,7 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 		WHERE `+s.oneOf("connections.connector_id")+` AND connections.organisation_id = ?) ranked
 		WHERE rn <= ? ORDER BY 2, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *connectionRow) error {
 		page := pages[row.ConnectorID]
-		return addToFirstPage(&page.Edges, &page.PageInfo, first, need, row.domain,
-			func(c *domain.Connection) cursor { return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID} },
-			func(cur string, c *domain.Connection) domain.ConnectionEdge {
-				return domain.ConnectionEdge{Cursor: cur, Node: c}
-			})
+		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, connectionCursor, connectionEdge)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list connections of connectors: %w", err)

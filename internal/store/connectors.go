@@ -138,7 +138,7 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 	if err != nil {
 		return nil, fmt.Errorf("list connectors: %w", err)
 	}
-	nodes, cursors, info, err := pageOf(rows, page.First, need, (*connectorRow).domain, func(r *connectorRow, c *domain.Connector) cursor {
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, need, (*connectorRow).domain, func(r *connectorRow, c *domain.Connector) cursor {
 		cur := cursor{Order: order, ID: c.ID}
 		switch order {
 		case domain.OrderNameAsc, domain.OrderNameDesc:
@@ -149,14 +149,12 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 			cur.Time = c.CreatedAt
 		}
 		return cur
+	}, func(cur string, c *domain.Connector) domain.ConnectorEdge {
+		return domain.ConnectorEdge{Cursor: cur, Node: c}
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i := range nodes {
-		result.Edges = append(result.Edges, domain.ConnectorEdge{Cursor: cursors[i], Node: nodes[i]})
-	}
-	result.PageInfo = info
 	return result, nil
 }
 

@@ -2,37 +2,25 @@ package store
 
 import "github.com/plugboard/plugboard/internal/domain"
 
-// pageOf turns the up to first+1 rows of a keyset query into a page's nodes and cursors: the
-// extra row only says that more follow. Cursors are left empty unless need has PartCursors.
-func pageOf[R any, N any](rows []R, first int, need domain.Parts, node func(*R) (N, error), at func(*R, N) cursor) ([]N, []string, domain.PageInfo, error) {
+// pageOf turns the up to first+1 rows of a keyset query into a page's edges: the extra row
+// only says that more follow. Cursors are left empty unless need has PartCursors.
+func pageOf[R, N, E any](rows []R, first int, need domain.Parts, node func(*R) (N, error), at func(*R, N) cursor,
+	edge func(cursor string, n N) E) ([]E, domain.PageInfo, error) {
+	edges := make([]E, 0, min(len(rows), first))
 	var info domain.PageInfo
-	if len(rows) > first {
-		rows = rows[:first]
-		info.HasNextPage = true
-	}
-	nodes := make([]N, 0, len(rows))
-	cursors := make([]string, 0, len(rows))
 	for i := range rows {
-		n, err := node(&rows[i])
+		r := &rows[i]
+		err := addToPage(&edges, &info, first, need, func() (N, error) { return node(r) }, func(n N) cursor { return at(r, n) }, edge)
 		if err != nil {
-			return nil, nil, info, err
+			return nil, info, err
 		}
-		nodes = append(nodes, n)
-		cur := ""
-		if need.Has(domain.PartCursors) {
-			cur = at(&rows[i], n).encode()
-		}
-		cursors = append(cursors, cur)
 	}
-	if len(cursors) > 0 && need.Has(domain.PartCursors) {
-		info.EndCursor = &cursors[len(cursors)-1]
-	}
-	return nodes, cursors, info, nil
+	return edges, info, nil
 }
 
-// addToFirstPage adds a row of a batch (rows ordered by connector, at most first+1 each) to
-// its connector's first page, or notes that the page has more.
-func addToFirstPage[E any, N any](edges *[]E, info *domain.PageInfo, first int, need domain.Parts,
+// addToPage adds a row to a page of at most first edges, or notes that the page has more:
+// the rule of every page, whether its rows come alone (pageOf) or in a batch of connectors.
+func addToPage[E any, N any](edges *[]E, info *domain.PageInfo, first int, need domain.Parts,
 	node func() (N, error), at func(N) cursor, edge func(cursor string, n N) E) error {
 	if len(*edges) == first {
 		info.HasNextPage = true

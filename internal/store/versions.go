@@ -45,6 +45,14 @@ func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name 
 
 const versionsOrder domain.ConnectorOrder = "VERSIONS"
 
+func versionCursor(v *domain.ConnectorVersion) cursor {
+	return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
+}
+
+func versionEdge(cur string, v *domain.ConnectorVersion) domain.VersionEdge {
+	return domain.VersionEdge{Cursor: cur, Node: v}
+}
+
 // FindVersions returns a page of a connector's versions, newest first.
 func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (*domain.VersionPage, error) {
 	after, err := decodeCursor(page.After, versionsOrder)
@@ -68,16 +76,12 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 
 // versionPage fills result from up to first+1 rows, newest first.
 func versionPage(result *domain.VersionPage, rows []versionRow, first int, need domain.Parts) (*domain.VersionPage, error) {
-	nodes, cursors, info, err := pageOf(rows, first, need, (*versionRow).domain, func(_ *versionRow, v *domain.ConnectorVersion) cursor {
-		return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
-	})
+	var err error
+	result.Edges, result.PageInfo, err = pageOf(rows, first, need, (*versionRow).domain,
+		func(_ *versionRow, v *domain.ConnectorVersion) cursor { return versionCursor(v) }, versionEdge)
 	if err != nil {
 		return nil, err
 	}
-	for i := range nodes {
-		result.Edges = append(result.Edges, domain.VersionEdge{Cursor: cursors[i], Node: nodes[i]})
-	}
-	result.PageInfo = info
 	return result, nil
 }
 
@@ -364,13 +368,7 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 		FROM connector_versions WHERE `+s.oneOf("connector_id")+` AND organisation_id = ?) ranked
 		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
-		return addToFirstPage(&page.Edges, &page.PageInfo, first, need, row.domain,
-			func(v *domain.ConnectorVersion) cursor {
-				return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
-			},
-			func(cur string, v *domain.ConnectorVersion) domain.VersionEdge {
-				return domain.VersionEdge{Cursor: cur, Node: v}
-			})
+		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, versionCursor, versionEdge)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list versions of connectors: %w", err)
