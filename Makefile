@@ -20,7 +20,8 @@ test:
 test-short:
 	$(GO) test -count=1 ./...
 
-# Each fuzz target for FUZZTIME (the seed corpora in testdata/fuzz also run in `make test`).
+# Each fuzz target for FUZZTIME, a duration (10s) or a number of inputs (50000x, what CI uses:
+# no wall-clock deadline to miss). The seed corpora in testdata/fuzz also run in `make test`.
 FUZZTIME ?= 10s
 FUZZ_TARGETS = internal/store:FuzzJSONListReaders internal/domain:FuzzParseDynamicProperties internal/domain:FuzzMergeProperties \
 	internal/domain:FuzzValidateVersionName internal/domain:FuzzValidateURL graph:FuzzUpdateInputMapping
