@@ -50,20 +50,36 @@ func WithBatches(ctx context.Context, next graphql.OperationHandler) graphql.Res
 }
 
 // registerGroup records the connectors of a page, so that their nested lists load together.
-func registerGroup(ctx context.Context, orgID string, page *domain.ConnectorPage) {
+// Nested pages the page read included (domain.NestedFirst) are recorded as loads already done,
+// under the parts they were read with.
+func registerGroup(ctx context.Context, orgID string, page *domain.ConnectorPage, need domain.Parts, nested domain.NestedFirst) {
 	b, _ := ctx.Value(batchKey{}).(*batches)
-	if b == nil || len(page.Edges) < 2 {
+	preloaded := page.Versions != nil || page.Connections != nil
+	if b == nil || len(page.Edges) == 0 || (len(page.Edges) < 2 && !preloaded) {
 		return
 	}
 	g := &group{orgID: orgID, versions: map[loadKey]*groupLoad[*domain.VersionPage]{}, connections: map[loadKey]*groupLoad[*domain.ConnectionPage]{}}
 	for _, e := range page.Edges {
 		g.ids = append(g.ids, e.Node.ID)
 	}
+	if page.Versions != nil {
+		g.versions[loadKey{nested.Versions, need}] = doneLoad(page.Versions)
+	}
+	if page.Connections != nil {
+		g.connections[loadKey{nested.Connections, need}] = doneLoad(page.Connections)
+	}
 	b.mu.Lock()
 	for _, id := range g.ids {
 		b.groups[id] = g
 	}
 	b.mu.Unlock()
+}
+
+// doneLoad is a load whose pages were read already.
+func doneLoad[T any](pages map[string]T) *groupLoad[T] {
+	l := &groupLoad[T]{pages: pages}
+	l.once.Do(func() {})
+	return l
 }
 
 func groupOf(ctx context.Context, connectorID string) *group {

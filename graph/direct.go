@@ -124,7 +124,7 @@ var fieldParts = map[string]map[string]domain.Parts{
 	"ConnectorEdge":        {"cursor": domain.PartCursors},
 	"ConnectorVersionEdge": {"cursor": domain.PartCursors},
 	"ConnectionEdge":       {"cursor": domain.PartCursors},
-	"PageInfo":             {"endCursor": domain.PartCursors},
+	"PageInfo":             {"endCursor": domain.PartCursors, "hasNextPage": domain.PartNextPage},
 }
 
 func pageFields(edge, node string) map[string]string {

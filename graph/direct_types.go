@@ -26,15 +26,60 @@ func (x *directRun) connectors(n *node) {
 	if !ok {
 		return
 	}
-	result, err := x.r.ConnectorService.FindConnectors(x.ctx, x.org, filter, order, page, x.need)
+	nested := x.nestedFirst(n)
+	if x.failed {
+		return
+	}
+	result, err := x.r.ConnectorService.FindConnectorsWithLists(x.ctx, x.org, filter, order, page, x.need, nested)
 	if !x.check(err) {
 		return
 	}
-	registerGroup(x.ctx, x.org, result)
+	registerGroup(x.ctx, x.org, result, x.need, nested)
 	writePage(x, n.children, "ConnectorConnection", "ConnectorEdge", result.Edges, result.PageInfo,
 		func(e domain.ConnectorEdge) (string, *domain.Connector) { return e.Cursor, e.Node },
 		x.connector,
 		func() (int, error) { return x.r.ConnectorService.CountConnectors(x.ctx, x.org, filter) })
+}
+
+// nestedFirst finds the first pages of versions and connections that a connector page's
+// connectors select, so that the page read includes them. When several selections ask for
+// different pages, the first is read with the page and the others are batched after it.
+func (x *directRun) nestedFirst(page *node) domain.NestedFirst {
+	nested := domain.NoNested
+	for _, c := range page.children {
+		var fields []*node
+		switch c.name {
+		case "nodes":
+			fields = c.children
+		case "edges":
+			for _, e := range c.children {
+				if e.name == "node" {
+					fields = e.children
+				}
+			}
+		}
+		for _, f := range fields {
+			size := &nested.Versions
+			switch f.name {
+			case "versions":
+			case "connections":
+				size = &nested.Connections
+			default:
+				continue
+			}
+			if *size >= 0 {
+				continue
+			}
+			req, ok := x.pageArgs(f)
+			if !ok {
+				return nested
+			}
+			if req.After == "" {
+				*size = req.First
+			}
+		}
+	}
+	return nested
 }
 
 // connectorFilter reads the filter input the way gqlgen's unmarshaller does for valid input;

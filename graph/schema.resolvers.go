@@ -254,7 +254,7 @@ func (r *queryResolver) Connectors(ctx context.Context, first *int, after *strin
 	}
 	result, err := r.ConnectorService.FindConnectors(ctx, orgID(ctx), connectorFilter(filter), order, page, domain.AllParts)
 	if err == nil {
-		registerGroup(ctx, orgID(ctx), result)
+		registerGroup(ctx, orgID(ctx), result, domain.AllParts, domain.NoNested)
 	}
 	return result, err
 }

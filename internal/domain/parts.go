@@ -17,6 +17,9 @@ const (
 	PartConnectionVersionName
 	// PartCursors are the cursors of edges and pages.
 	PartCursors
+	// PartNextPage is whether another page follows (pageInfo.hasNextPage): learning it costs
+	// a first page one more row.
+	PartNextPage
 
 	// AllParts reads every part.
 	AllParts Parts = 1<<iota - 1

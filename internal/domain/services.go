@@ -20,6 +20,9 @@ type ConnectorService interface {
 	// FindConnectors returns BAD_USER_INPUT for a cursor it did not issue for this order.
 	// Parts outside need may be left empty (as may those of the other reads taking need).
 	FindConnectors(ctx context.Context, orgID string, filter ConnectorFilter, order ConnectorOrder, page PageRequest, need Parts) (*ConnectorPage, error)
+	// FindConnectorsWithLists is FindConnectors that also reads the first pages of nested lists
+	// the way FindVersionsOfConnectors and FindConnectionsOfConnectors do.
+	FindConnectorsWithLists(ctx context.Context, orgID string, filter ConnectorFilter, order ConnectorOrder, page PageRequest, need Parts, nested NestedFirst) (*ConnectorPage, error)
 	CountConnectors(ctx context.Context, orgID string, filter ConnectorFilter) (int, error)
 	// CreateConnector returns BAD_USER_INPUT for invalid input or a name already in use.
 	CreateConnector(ctx context.Context, orgID string, in NewConnector) (*Connector, error)

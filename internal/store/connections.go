@@ -36,6 +36,11 @@ func connectionCursor(c *domain.Connection) cursor {
 	return cursor{Order: connectionsOrder, Time: c.CreatedAt, ID: c.ID}
 }
 
+// newConnectionPage is newVersionPage for connections.
+func newConnectionPage(connectorID string, first int) *domain.ConnectionPage {
+	return &domain.ConnectionPage{Edges: make([]domain.ConnectionEdge, 0, min(first, 8)), ConnectorID: connectorID}
+}
+
 func connectionEdge(cur string, c *domain.Connection) domain.ConnectionEdge {
 	return domain.ConnectionEdge{Cursor: cur, Node: c}
 }
@@ -289,7 +294,7 @@ var _ domain.ConnectionService = (*Store)(nil)
 func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.ConnectionPage, error) {
 	pages := make(map[string]*domain.ConnectionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
-		pages[id] = &domain.ConnectionPage{Edges: make([]domain.ConnectionEdge, 0, min(first, 8)), ConnectorID: id}
+		pages[id] = newConnectionPage(id, first)
 	}
 	if first == 0 || len(connectorIDs) == 0 {
 		return pages, nil
@@ -300,7 +305,7 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 		       ROW_NUMBER() OVER (PARTITION BY connections.connector_id ORDER BY connections.created_at, connections.id) AS rn
 		FROM connections LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id
 		WHERE `+s.oneOf("connections.connector_id")+` AND connections.organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY 2, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *connectionRow) error {
+		WHERE rn <= ? ORDER BY 2, rn`, []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *connectionRow) error {
 		page := pages[row.ConnectorID]
 		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, connectionCursor, connectionEdge)
 	})

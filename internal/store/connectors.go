@@ -102,6 +102,12 @@ var orderColumns = map[domain.ConnectorOrder]struct{ orderBy, after string }{
 // FindConnectors returns one page in keyset order: pages stay consistent while rows are added.
 // Parts outside need may be left empty.
 func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need domain.Parts) (*domain.ConnectorPage, error) {
+	return s.FindConnectorsWithLists(ctx, orgID, filter, order, page, need, domain.NoNested)
+}
+
+// FindConnectorsWithLists is FindConnectors with the first pages of nested lists: on
+// PostgreSQL in the page's own statement (nested.go), elsewhere batched after it.
+func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need domain.Parts, nested domain.NestedFirst) (*domain.ConnectorPage, error) {
 	if order == "" {
 		order = domain.OrderNameAsc
 	}
@@ -128,11 +134,20 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 		}
 	}
 	rows := make([]connectorRow, 0, page.First+1)
+	inline := s.nestedIn(orgID, nested, need)
+	var inlineColumns string
+	var inlineDest []any
+	if inline != nil {
+		inlineColumns, inlineDest = inline.columns(), inline.dest()
+	}
 	// The limit is written into the statement: with a LIMIT parameter PostgreSQL planned the
 	// query again on every execution (its generic plan cannot know the limit).
-	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT `+strconv.Itoa(page.First+1),
-		args, nil, func(r *connectorRow) error {
+	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+inlineColumns+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT `+strconv.Itoa(lookahead(page.First, need)),
+		args, inlineDest, func(r *connectorRow) error {
 			rows = append(rows, *r)
+			if inline != nil {
+				return inline.add(r.ID)
+			}
 			return nil
 		})
 	if err != nil {
@@ -155,7 +170,31 @@ func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.
 	if err != nil {
 		return nil, err
 	}
-	return result, nil
+	if inline != nil {
+		if len(rows) > page.First {
+			inline.drop(rows[page.First].ID)
+		}
+		result.Versions, result.Connections = inline.versions, inline.connections
+	}
+	return result, s.batchNested(ctx, result, need, nested)
+}
+
+// batchNested reads the nested lists a page read did not include.
+func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, need domain.Parts, nested domain.NestedFirst) error {
+	ids := make([]string, len(result.Edges))
+	for i, e := range result.Edges {
+		ids[i] = e.Node.ID
+	}
+	var err error
+	if nested.Versions >= 0 && result.Versions == nil {
+		if result.Versions, err = s.FindVersionsOfConnectors(ctx, result.OrganisationID, ids, nested.Versions, need); err != nil {
+			return err
+		}
+	}
+	if nested.Connections >= 0 && result.Connections == nil {
+		result.Connections, err = s.FindConnectionsOfConnectors(ctx, result.OrganisationID, ids, nested.Connections, need)
+	}
+	return err
 }
 
 // CountConnectors counts the connectors a filter keeps.

@@ -83,12 +83,32 @@ func (r *connectionRow) fields(dst []any) []any {
 		&r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
 }
 
+// The records of a connector's versions and connections read with it (record.go) leave out
+// the columns the connector row already holds: every column costs the database a conversion
+// per record.
+var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at",
+	optionalColumn{domain.PartVersionDescription, "v.description", "NULL::text"},
+	optionalColumn{domain.PartVersionActions, "v.actions", "'[]'::text"})
+
+func (r *versionRow) recordFields(dst []any) []any {
+	return append(dst, &r.ID, &r.Name, &r.Description, &r.Actions, &r.IsLatest, &r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt)
+}
+
+var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_version_id, pv.name, c.revision, c.created_at, c.updated_at",
+	optionalColumn{domain.PartConnectionVariables, "c.variables", "'[]'::text"},
+	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL::text"})
+
+func (r *connectionRow) recordFields(dst []any) []any {
+	return append(dst, &r.ID, &r.Name, &r.Variables, &r.PinnedVersionID, &r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
+}
+
 // columnList is a select list whose optional columns a read can replace by an empty value of
 // the same shape (NULL, an empty JSON list) when the caller does not need them: rows scan the
 // same way, and the database neither reads nor converts what nobody asked for.
 type columnList struct {
 	all      string
 	optional []optionalColumn
+	unnamed  bool     // a list of values (ROW(…)), where empty values take no names
 	variants sync.Map // domain.Parts -> string
 }
 
@@ -103,6 +123,10 @@ func selectList(all string, optional ...optionalColumn) *columnList {
 	return &columnList{all: all, optional: optional}
 }
 
+func recordList(all string, optional ...optionalColumn) *columnList {
+	return &columnList{all: all, optional: optional, unnamed: true}
+}
+
 // For is the list with the columns of the parts need leaves out replaced by empty values
 // (named like the column, for queries that select from it).
 func (l *columnList) For(need domain.Parts) string {
@@ -111,7 +135,12 @@ func (l *columnList) For(need domain.Parts) string {
 	}
 	s := l.all
 	for _, c := range l.optional {
-		if !need.Has(c.part) {
+		if need.Has(c.part) {
+			continue
+		}
+		if l.unnamed {
+			s = strings.Replace(s, c.column, c.empty, 1)
+		} else {
 			_, name, _ := strings.Cut(c.column, ".")
 			s = strings.Replace(s, c.column, c.empty+" AS "+name, 1)
 		}

@@ -49,6 +49,11 @@ func versionCursor(v *domain.ConnectorVersion) cursor {
 	return cursor{Order: versionsOrder, Time: v.CreatedAt, ID: v.ID}
 }
 
+// newVersionPage is the empty first page of a connector's versions that batched reads fill.
+func newVersionPage(connectorID string, first int) *domain.VersionPage {
+	return &domain.VersionPage{Edges: make([]domain.VersionEdge, 0, min(first, 8)), ConnectorID: connectorID}
+}
+
 func versionEdge(cur string, v *domain.ConnectorVersion) domain.VersionEdge {
 	return domain.VersionEdge{Cursor: cur, Node: v}
 }
@@ -112,7 +117,7 @@ func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string,
 			WHERE connector_versions.connector_id = connectors.id AND connector_versions.organisation_id = connectors.organisation_id
 			ORDER BY connector_versions.created_at DESC, connector_versions.id DESC LIMIT ?) v ON true
 		WHERE connectors.id = ? AND connectors.organisation_id = ?
-		ORDER BY v.created_at DESC, v.id DESC`, []any{first + 1, id, orgID}, v.fields(c.fields(nil)), func() error {
+		ORDER BY v.created_at DESC, v.id DESC`, []any{lookahead(first, need), id, orgID}, v.fields(c.fields(nil)), func() error {
 		found = true
 		if row, ok := v.row(); ok {
 			versions = append(versions, row)
@@ -357,7 +362,7 @@ type versionView struct {
 func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.VersionPage, error) {
 	pages := make(map[string]*domain.VersionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
-		pages[id] = &domain.VersionPage{Edges: make([]domain.VersionEdge, 0, min(first, 8)), ConnectorID: id}
+		pages[id] = newVersionPage(id, first)
 	}
 	if first == 0 || len(connectorIDs) == 0 {
 		return pages, nil
@@ -366,7 +371,7 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 	err := readRows(ctx, s, `SELECT * FROM (
 		SELECT `+versionColumns.For(need)+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
 		FROM connector_versions WHERE `+s.oneOf("connector_id")+` AND organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, first + 1}, []any{&rn}, func(row *versionRow) error {
+		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
 		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, versionCursor, versionEdge)
 	})
