@@ -121,6 +121,13 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 			  b: connectors(first: 4) { nodes { description categories authSchemeConfigs { id } connectionVariables { name }
 			    versions(first: 2) { nodes { description actions { name } } } connections(first: 2) { nodes { versionName variables { value } } } } } }`,
 				map[string]any{"id": connectors[4]}, true},
+			// A page's first nested pages are read with it (on PostgreSQL in its own statement).
+			{"ListNestedNextPages", c, `{ connectors(first: 5, orderBy: NAME_DESC) { nodes { name
+			  versions(first: 2) { pageInfo { hasNextPage endCursor } edges { cursor node { id name isPublished publishedAt } } }
+			  connections(first: 1) { pageInfo { hasNextPage } nodes { name versionName revision createdAt } } } } }`, nil, true},
+			{"ListTwoNestedPages", c, `{ connectors(first: 5) { edges { node { name a: versions(first: 1) { nodes { name } } b: versions(first: 3) { nodes { name } pageInfo { hasNextPage } }
+			  c: connections(first: 2) { nodes { name } } d: connections { nodes { id } } } } } }`, nil, true},
+			{"ListOneConnector", c, `{ connectors(first: 1, orderBy: CREATED_AT_ASC) { nodes { name versions { nodes { name } } connections { nodes { name } } } } }`, nil, true},
 			{"ReadOnlyKey", readOnly, `{ connectors(first: 3) { nodes { name } } }`, nil, true},
 
 			// Left to gqlgen: errors, fields the direct executor does not know, missing scopes.
