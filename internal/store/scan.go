@@ -4,7 +4,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
@@ -36,41 +35,6 @@ var versionColumns = selectList("connector_versions.id, connector_versions.conne
 func (r *versionRow) fields(dst []any) []any {
 	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
 		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt)
-}
-
-// optionalVersionRow is the versions side of an outer join: all NULL when there is none.
-// It is only read through pgx (readEach on PostgreSQL), whose own nullable types scan without
-// the reflection and allocation of a pointer per column.
-type optionalVersionRow struct {
-	ID, ConnectorID, OrganisationID, Name, NameKey, Description, Actions pgtype.Text
-	IsLatest, IsDefault                                                  pgtype.Bool
-	CreatedAt, UpdatedAt, PublishedAt                                    pgtype.Timestamptz
-}
-
-func (r *optionalVersionRow) fields(dst []any) []any {
-	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
-		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt)
-}
-
-// row returns the version, or false for the NULLs of a connector without versions.
-func (r *optionalVersionRow) row() (versionRow, bool) {
-	if !r.ID.Valid || !r.ConnectorID.Valid || !r.OrganisationID.Valid || !r.Name.Valid || !r.NameKey.Valid ||
-		!r.Actions.Valid || !r.IsLatest.Valid || !r.IsDefault.Valid || !r.CreatedAt.Valid || !r.UpdatedAt.Valid {
-		return versionRow{}, false
-	}
-	v := versionRow{ID: r.ID.String, ConnectorID: r.ConnectorID.String, OrganisationID: r.OrganisationID.String, Name: r.Name.String,
-		NameKey: r.NameKey.String, Actions: r.Actions.String, IsLatest: r.IsLatest.Bool, IsDefault: r.IsDefault.Bool,
-		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time}
-	// Copies: r is scanned again for the next row.
-	if r.Description.Valid {
-		d := r.Description.String
-		v.Description = &d
-	}
-	if r.PublishedAt.Valid {
-		t := r.PublishedAt.Time
-		v.PublishedAt = &t
-	}
-	return v, true
 }
 
 var connectionColumns = selectList("connections.id, connections.connector_id, connections.organisation_id, connections.name, connections.name_key, "+
