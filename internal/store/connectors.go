@@ -176,11 +176,17 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 		}
 		result.Versions, result.Connections = inline.versions, inline.connections
 	}
-	return result, s.batchNested(ctx, result, need, nested)
+	if err := s.batchNested(ctx, result, need, nested); err != nil {
+		return nil, err
+	}
+	return result, nil
 }
 
 // batchNested reads the nested lists a page read did not include.
 func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, need domain.Parts, nested domain.NestedFirst) error {
+	if (nested.Versions < 0 || result.Versions != nil) && (nested.Connections < 0 || result.Connections != nil) {
+		return nil
+	}
 	ids := make([]string, len(result.Edges))
 	for i, e := range result.Edges {
 		ids[i] = e.Node.ID

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/internal/domain"
@@ -65,28 +66,45 @@ func (p *jsonScanner) str() string {
 	return ""
 }
 
-// list reads [item, ...] calling item for each element, and requires the end of the text.
-func (p *jsonScanner) list(item func()) {
+// start reads the opening of [item, ...] and reports whether an item follows; an empty list
+// must end the text.
+func (p *jsonScanner) start() bool {
 	p.expect('[')
-	if !p.next(']') {
-		for p.ok {
-			item()
-			if !p.next(',') {
-				break
-			}
-		}
-		p.expect(']')
+	if p.next(']') {
+		p.finish()
+		return false
 	}
+	return p.ok
+}
+
+// more, after an item, reports whether another follows; the list's closing bracket must end
+// the text.
+func (p *jsonScanner) more() bool {
+	if p.next(',') {
+		return true
+	}
+	p.expect(']')
+	p.finish()
+	return false
+}
+
+func (p *jsonScanner) finish() {
 	p.space()
 	if p.i != len(p.s) {
 		p.ok = false
 	}
 }
 
+// The decoders loop with start and more rather than taking a callback, and size their result
+// from a count of separators: a closure and the appends' regrowth were most of a list's
+// allocations.
+
 func decodeStrings(s string) ([]string, error) {
 	p := jsonScanner{s: s, ok: true}
-	out := []string{}
-	p.list(func() { out = append(out, p.str()) })
+	out := make([]string, 0, strings.Count(s, ",")+1)
+	for item := p.start(); item; item = p.more() {
+		out = append(out, p.str())
+	}
 	if p.ok {
 		return out, nil
 	}
@@ -95,8 +113,8 @@ func decodeStrings(s string) ([]string, error) {
 
 func decodeVariables(s string) ([]domain.Variable, error) {
 	p := jsonScanner{s: s, ok: true}
-	out := []domain.Variable{}
-	p.list(func() {
+	out := make([]domain.Variable, 0, strings.Count(s, "{"))
+	for item := p.start(); item; item = p.more() {
 		var v domain.Variable
 		var name, value bool
 		p.expect('{')
@@ -117,7 +135,7 @@ func decodeVariables(s string) ([]domain.Variable, error) {
 		}
 		p.expect('}')
 		out = append(out, v)
-	})
+	}
 	if p.ok {
 		return out, nil
 	}

@@ -78,7 +78,7 @@ func (n *nestedLists) add(connectorID string) error {
 	if n.versions != nil {
 		page := newVersionPage(connectorID, n.first.Versions)
 		n.versions[connectorID] = page
-		err := eachRecord(n.versionsRaw, n.versionDest, func() error {
+		err := eachRecord(string(n.versionsRaw), n.versionsRaw == nil, n.versionDest, func() error {
 			n.version.ConnectorID, n.version.OrganisationID = connectorID, n.orgID
 			return addToPage(&page.Edges, &page.PageInfo, n.first.Versions, n.need, n.version.domain, versionCursor, versionEdge)
 		})
@@ -89,7 +89,7 @@ func (n *nestedLists) add(connectorID string) error {
 	if n.connections != nil {
 		page := newConnectionPage(connectorID, n.first.Connections)
 		n.connections[connectorID] = page
-		return eachRecord(n.connectionsRaw, n.connectionDest, func() error {
+		return eachRecord(string(n.connectionsRaw), n.connectionsRaw == nil, n.connectionDest, func() error {
 			n.connection.ConnectorID, n.connection.OrganisationID = connectorID, n.orgID
 			return addToPage(&page.Edges, &page.PageInfo, n.first.Connections, n.need, n.connection.domain, connectionCursor, connectionEdge)
 		})

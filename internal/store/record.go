@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -30,9 +29,10 @@ const (
 
 var errShortRecord = errors.New("record array ends early")
 
-// binaryReader reads PostgreSQL's binary wire format, remembering the first error.
+// binaryReader reads PostgreSQL's binary wire format, remembering the first error. It reads a
+// string so that text values are substrings of it rather than one allocation each.
 type binaryReader struct {
-	b   []byte
+	s   string
 	err error
 }
 
@@ -40,38 +40,46 @@ func (r *binaryReader) int32() int32 {
 	if r.err != nil {
 		return 0
 	}
-	if len(r.b) < 4 {
+	if len(r.s) < 4 {
 		r.err = errShortRecord
 		return 0
 	}
-	v := int32(binary.BigEndian.Uint32(r.b))
-	r.b = r.b[4:]
+	v := int32(bigEndian32(r.s))
+	r.s = r.s[4:]
 	return v
 }
 
-// value returns the next length-prefixed value; nil (and no error) for NULL.
-func (r *binaryReader) value() []byte {
+// value returns the next length-prefixed value, and false for NULL.
+func (r *binaryReader) value() (string, bool) {
 	n := r.int32()
 	if r.err != nil || n < 0 {
-		return nil
+		return "", false
 	}
-	if int(n) > len(r.b) {
+	if int(n) > len(r.s) {
 		r.err = errShortRecord
-		return nil
+		return "", false
 	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v, true
+}
+
+func bigEndian32(s string) uint32 {
+	return uint32(s[0])<<24 | uint32(s[1])<<16 | uint32(s[2])<<8 | uint32(s[3])
+}
+
+func bigEndian64(s string) uint64 {
+	return uint64(bigEndian32(s))<<32 | uint64(bigEndian32(s[4:]))
 }
 
 // eachRecord decodes a one-dimensional array of records, writing each record's fields into
 // dest (in order, as a row's fields method lists them) and calling each after every record.
-// A NULL or empty array has no records.
-func eachRecord(raw []byte, dest []any, each func() error) error {
-	if raw == nil {
+// A NULL or empty array has no records. Decoded text shares raw's memory.
+func eachRecord(raw string, null bool, dest []any, each func() error) error {
+	if null {
 		return nil
 	}
-	r := binaryReader{b: raw}
+	r := binaryReader{s: raw}
 	dims := r.int32()
 	r.int32() // flags: whether some element is NULL; elements say so themselves
 	r.int32() // element type
@@ -87,23 +95,24 @@ func eachRecord(raw []byte, dest []any, each func() error) error {
 	count := r.int32()
 	r.int32() // lower bound
 	for i := int32(0); i < count && r.err == nil; i++ {
-		rec := binaryReader{b: r.value()}
+		v, ok := r.value()
 		if r.err != nil {
 			break
 		}
-		if rec.b == nil {
+		if !ok {
 			return errors.New("record array holds a NULL record")
 		}
+		rec := binaryReader{s: v}
 		if n := rec.int32(); rec.err == nil && int(n) != len(dest) {
 			return fmt.Errorf("record has %d fields, want %d", n, len(dest))
 		}
 		for j := range dest {
 			oid := uint32(rec.int32())
-			v := rec.value()
+			v, ok := rec.value()
 			if rec.err != nil {
 				return rec.err
 			}
-			if err := decodeField(oid, v, dest[j]); err != nil {
+			if err := decodeField(oid, v, ok, dest[j]); err != nil {
 				return fmt.Errorf("record field %d: %w", j+1, err)
 			}
 		}
@@ -117,13 +126,16 @@ func eachRecord(raw []byte, dest []any, each func() error) error {
 // postgresEpoch is where binary timestamps count from.
 var postgresEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 
-// decodeField stores one binary value of type oid (nil for NULL) into dest.
-func decodeField(oid uint32, v []byte, dest any) error {
+// decodeField stores one binary value of type oid (present false for NULL) into dest.
+func decodeField(oid uint32, v string, present bool, dest any) error {
 	switch d := dest.(type) {
 	case *string:
+		if !present {
+			return errors.New("unexpected NULL")
+		}
 		return decodeString(oid, v, d)
 	case **string:
-		if v == nil {
+		if !present {
 			*d = nil
 			return nil
 		}
@@ -142,17 +154,20 @@ func decodeField(oid uint32, v []byte, dest any) error {
 	case *int:
 		switch {
 		case oid == oidInt4 && len(v) == 4:
-			*d = int(int32(binary.BigEndian.Uint32(v)))
+			*d = int(int32(bigEndian32(v)))
 		case oid == oidInt8 && len(v) == 8:
-			*d = int(int64(binary.BigEndian.Uint64(v)))
+			*d = int(int64(bigEndian64(v)))
 		default:
 			return fmt.Errorf("want an integer, got type %d", oid)
 		}
 		return nil
 	case *time.Time:
+		if !present {
+			return errors.New("unexpected NULL")
+		}
 		return decodeTime(oid, v, d)
 	case **time.Time:
-		if v == nil {
+		if !present {
 			*d = nil
 			return nil
 		}
@@ -166,30 +181,27 @@ func decodeField(oid uint32, v []byte, dest any) error {
 	return fmt.Errorf("cannot decode into %T", dest)
 }
 
-func decodeString(oid uint32, v []byte, d *string) error {
-	if v == nil {
-		return errors.New("unexpected NULL")
-	}
+func decodeString(oid uint32, v string, d *string) error {
 	switch oid {
 	case oidText, oidVarchar, oidJSON:
-		*d = string(v)
+		*d = v
 	case oidJSONB:
 		// jsonb's binary form is a format version (1) and the document's text.
 		if len(v) == 0 || v[0] != 1 {
 			return errors.New("unknown jsonb format")
 		}
-		*d = string(v[1:])
+		*d = v[1:]
 	default:
 		return fmt.Errorf("want text, got type %d", oid)
 	}
 	return nil
 }
 
-func decodeTime(oid uint32, v []byte, d *time.Time) error {
+func decodeTime(oid uint32, v string, d *time.Time) error {
 	if (oid != oidTimestamptz && oid != oidTimestamp) || len(v) != 8 {
 		return fmt.Errorf("want a timestamp, got type %d", oid)
 	}
-	us := int64(binary.BigEndian.Uint64(v))
+	us := int64(bigEndian64(v))
 	if us == math.MaxInt64 || us == math.MinInt64 {
 		return errors.New("infinite timestamp")
 	}

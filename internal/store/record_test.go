@@ -66,7 +66,7 @@ func TestEachRecordDecodes(t *testing.T) {
 	var d decoded
 	var got []decoded
 	dest := []any{&d.name, &d.desc, &d.doc, &d.flag, &d.n, &d.at, &d.maybeAt}
-	if err := eachRecord(raw, dest, func() error { got = append(got, d); return nil }); err != nil {
+	if err := eachRecord(string(raw), raw == nil, dest, func() error { got = append(got, d); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 {
@@ -83,7 +83,7 @@ func TestEachRecordDecodes(t *testing.T) {
 	}
 	for _, empty := range [][]byte{nil, append(append(be32(0), be32(0)...), be32(2249)...)} {
 		calls := 0
-		if err := eachRecord(empty, dest, func() error { calls++; return nil }); err != nil || calls != 0 {
+		if err := eachRecord(string(empty), empty == nil, dest, func() error { calls++; return nil }); err != nil || calls != 0 {
 			t.Errorf("empty array: %d records, %v", calls, err)
 		}
 	}
@@ -115,7 +115,7 @@ func TestEachRecordRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := eachRecord(tc.raw, tc.dest, func() error { return nil })
+			err := eachRecord(string(tc.raw), tc.raw == nil, tc.dest, func() error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error with %q", err, tc.want)
 			}
