@@ -119,8 +119,16 @@ var fieldParts = map[string]map[string]domain.Parts{
 		"description": domain.PartConnectorDescription, "categories": domain.PartConnectorCategories,
 		"authSchemeConfigs": domain.PartConnectorAuthSchemes, "connectionVariables": domain.PartConnectorVariables,
 	},
-	"ConnectorVersion":     {"description": domain.PartVersionDescription, "actions": domain.PartVersionActions},
-	"Connection":           {"variables": domain.PartConnectionVariables, "versionName": domain.PartConnectionVersionName},
+	"ConnectorVersion": {
+		"description": domain.PartVersionDescription, "actions": domain.PartVersionActions,
+		"id": domain.PartVersionMeta, "createdAt": domain.PartVersionMeta, "updatedAt": domain.PartVersionMeta,
+		"publishedAt": domain.PartVersionMeta, "isPublished": domain.PartVersionMeta,
+	},
+	"Connection": {
+		"variables": domain.PartConnectionVariables, "versionName": domain.PartConnectionVersionName,
+		"id": domain.PartConnectionMeta, "revision": domain.PartConnectionMeta, "createdAt": domain.PartConnectionMeta,
+		"updatedAt": domain.PartConnectionMeta,
+	},
 	"ConnectorEdge":        {"cursor": domain.PartCursors},
 	"ConnectorVersionEdge": {"cursor": domain.PartCursors},
 	"ConnectionEdge":       {"cursor": domain.PartCursors},

@@ -127,6 +127,11 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 			  connections(first: 1) { pageInfo { hasNextPage } nodes { name versionName revision createdAt } } } } }`, nil, true},
 			{"ListTwoNestedPages", c, `{ connectors(first: 5) { edges { node { name a: versions(first: 1) { nodes { name } } b: versions(first: 3) { nodes { name } pageInfo { hasNextPage } }
 			  c: connections(first: 2) { nodes { name } } d: connections { nodes { id } } } } } }`, nil, true},
+			// Each meta field alone (the parts are the operation's union).
+			{"ListMetaIsPublished", c, `{ connectors(first: 5) { nodes { versions { nodes { name isPublished } } } } }`, nil, true},
+			{"ListMetaRevision", c, `{ connectors(first: 5) { nodes { connections { nodes { revision } } } } }`, nil, true},
+			{"ListMetaTimes", c, `{ connectors(first: 5, orderBy: NAME_DESC) { nodes { versions(first: 3) { nodes { updatedAt } } connections(first: 3) { nodes { createdAt } } } } }`, nil, true},
+			{"ListMetaIDs", c, `{ connectors(first: 5) { nodes { versions(first: 3) { nodes { id } } connections(first: 3) { nodes { id } } } } }`, nil, true},
 			{"ListOneConnector", c, `{ connectors(first: 1, orderBy: CREATED_AT_ASC) { nodes { name versions { nodes { name } } connections { nodes { name } } } } }`, nil, true},
 			{"ReadOnlyKey", readOnly, `{ connectors(first: 3) { nodes { name } } }`, nil, true},
 

@@ -15,6 +15,12 @@ const (
 	PartVersionActions
 	PartConnectionVariables
 	PartConnectionVersionName
+	// PartVersionMeta is a version's id and times (and so isPublished); PartConnectionMeta a
+	// connection's id, revision, times and pinned version id. Nested lists read with their
+	// connector page leave them out when nobody asks: every value costs the database a
+	// conversion per record.
+	PartVersionMeta
+	PartConnectionMeta
 	// PartCursors are the cursors of edges and pages.
 	PartCursors
 	// PartNextPage is whether another page follows (pageInfo.hasNextPage): learning it costs

@@ -28,14 +28,18 @@ func (s *Store) nestedIn(orgID string, first domain.NestedFirst, need domain.Par
 	if s.dialect != Postgres || (first.Versions < 0 && first.Connections < 0) {
 		return nil
 	}
+	if need.Has(domain.PartCursors) {
+		// Cursors hold ids and times.
+		need |= domain.PartVersionMeta | domain.PartConnectionMeta
+	}
 	n := &nestedLists{first: first, need: need, orgID: orgID}
 	if first.Versions >= 0 {
 		n.versions = map[string]*domain.VersionPage{}
-		n.versionDest = n.version.recordFields(nil)
+		n.versionDest = n.version.recordFields(nil, need)
 	}
 	if first.Connections >= 0 {
 		n.connections = map[string]*domain.ConnectionPage{}
-		n.connectionDest = n.connection.recordFields(nil)
+		n.connectionDest = n.connection.recordFields(nil, need)
 	}
 	return n
 }

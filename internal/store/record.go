@@ -123,12 +123,25 @@ func eachRecord(raw string, null bool, dest []any, each func() error) error {
 	return r.err
 }
 
+// skipped is the destination of a record field that was left out (NULL in its place).
+type skipped struct{}
+
+// unlessSkipped is dest when keep holds, otherwise skipped.
+func unlessSkipped(dest any, keep bool) any {
+	if keep {
+		return dest
+	}
+	return skipped{}
+}
+
 // postgresEpoch is where binary timestamps count from.
 var postgresEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 
 // decodeField stores one binary value of type oid (present false for NULL) into dest.
 func decodeField(oid uint32, v string, present bool, dest any) error {
 	switch d := dest.(type) {
+	case skipped:
+		return nil
 	case *string:
 		if !present {
 			return errors.New("unexpected NULL")

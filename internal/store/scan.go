@@ -50,20 +50,35 @@ func (r *connectionRow) fields(dst []any) []any {
 // The records of a connector's versions and connections read with it (record.go) leave out
 // the columns the connector row already holds: every column costs the database a conversion
 // per record.
+// A record's meta columns (PartVersionMeta, PartConnectionMeta) are NULL when left out, and
+// their fields are skipped: they keep their zero values.
 var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at",
 	optionalColumn{domain.PartVersionDescription, "v.description", "NULL::text"},
-	optionalColumn{domain.PartVersionActions, "v.actions", "'[]'::text"})
+	optionalColumn{domain.PartVersionActions, "v.actions", "'[]'::text"},
+	optionalColumn{domain.PartVersionMeta, "v.id", "NULL::text"},
+	optionalColumn{domain.PartVersionMeta, "v.created_at", "NULL::timestamptz"},
+	optionalColumn{domain.PartVersionMeta, "v.updated_at", "NULL::timestamptz"},
+	optionalColumn{domain.PartVersionMeta, "v.published_at", "NULL::timestamptz"})
 
-func (r *versionRow) recordFields(dst []any) []any {
-	return append(dst, &r.ID, &r.Name, &r.Description, &r.Actions, &r.IsLatest, &r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt)
+func (r *versionRow) recordFields(dst []any, need domain.Parts) []any {
+	meta := need.Has(domain.PartVersionMeta)
+	return append(dst, unlessSkipped(&r.ID, meta), &r.Name, &r.Description, &r.Actions, &r.IsLatest, &r.IsDefault,
+		unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta), unlessSkipped(&r.PublishedAt, meta))
 }
 
 var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_version_id, pv.name, c.revision, c.created_at, c.updated_at",
 	optionalColumn{domain.PartConnectionVariables, "c.variables", "'[]'::text"},
-	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL::text"})
+	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL::text"},
+	optionalColumn{domain.PartConnectionMeta, "c.id", "NULL::text"},
+	optionalColumn{domain.PartConnectionMeta, "c.pinned_version_id", "NULL::text"},
+	optionalColumn{domain.PartConnectionMeta, "c.revision", "NULL::integer"},
+	optionalColumn{domain.PartConnectionMeta, "c.created_at", "NULL::timestamptz"},
+	optionalColumn{domain.PartConnectionMeta, "c.updated_at", "NULL::timestamptz"})
 
-func (r *connectionRow) recordFields(dst []any) []any {
-	return append(dst, &r.ID, &r.Name, &r.Variables, &r.PinnedVersionID, &r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
+func (r *connectionRow) recordFields(dst []any, need domain.Parts) []any {
+	meta := need.Has(domain.PartConnectionMeta)
+	return append(dst, unlessSkipped(&r.ID, meta), &r.Name, &r.Variables, unlessSkipped(&r.PinnedVersionID, meta), &r.PinnedVersionName,
+		unlessSkipped(&r.Revision, meta), unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta))
 }
 
 // columnList is a select list whose optional columns a read can replace by an empty value of
