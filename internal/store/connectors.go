@@ -135,20 +135,12 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	}
 	rows := make([]connectorRow, 0, page.First+1)
 	inline := s.nestedIn(orgID, nested, need)
-	var inlineColumns string
-	var inlineDest []any
-	if inline != nil {
-		inlineColumns, inlineDest = inline.columns(), inline.dest()
-	}
 	// The limit is written into the statement: with a LIMIT parameter PostgreSQL planned the
 	// query again on every execution (its generic plan cannot know the limit).
-	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+inlineColumns+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT `+strconv.Itoa(lookahead(page.First, need)),
-		args, inlineDest, func(r *connectorRow) error {
+	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+inline.columns()+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT `+strconv.Itoa(lookahead(page.First, need)),
+		args, inline.dest(), func(r *connectorRow) error {
 			rows = append(rows, *r)
-			if inline != nil {
-				return inline.add(r.ID)
-			}
-			return nil
+			return inline.add(r.ID)
 		})
 	if err != nil {
 		return nil, fmt.Errorf("list connectors: %w", err)
@@ -170,12 +162,10 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	if err != nil {
 		return nil, err
 	}
-	if inline != nil {
-		if len(rows) > page.First {
-			inline.drop(rows[page.First].ID)
-		}
-		result.Versions, result.Connections = inline.versions, inline.connections
+	if len(rows) > page.First {
+		inline.drop(rows[page.First].ID)
 	}
+	result.Versions, result.Connections = inline.pages()
 	if err := s.batchNested(ctx, result, need, nested); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,8 @@ type nestedLists struct {
 	versionDest, connectionDest []any
 }
 
-// nestedIn returns the reader of the nested lists a PostgreSQL page read can include, or nil.
+// nestedIn returns the reader of the nested lists a PostgreSQL page read can include, or nil;
+// a nil reader adds nothing to the statement.
 func (s *Store) nestedIn(orgID string, first domain.NestedFirst, need domain.Parts) *nestedLists {
 	if s.dialect != Postgres || (first.Versions < 0 && first.Connections < 0) {
 		return nil
@@ -47,6 +48,9 @@ func (s *Store) nestedIn(orgID string, first domain.NestedFirst, need domain.Par
 // columns is what the page's select list gains: a correlated array per list (an empty first
 // page needs none).
 func (n *nestedLists) columns() string {
+	if n == nil {
+		return ""
+	}
 	s := ""
 	if n.first.Versions > 0 {
 		s += `, ARRAY(SELECT ROW(` + versionRecordColumns.For(n.need) + `) FROM connector_versions v
@@ -67,6 +71,9 @@ func (n *nestedLists) columns() string {
 
 // dest are the destinations of the columns.
 func (n *nestedLists) dest() []any {
+	if n == nil {
+		return nil
+	}
 	var d []any
 	if n.first.Versions > 0 {
 		d = append(d, &n.versionsRaw)
@@ -79,6 +86,9 @@ func (n *nestedLists) dest() []any {
 
 // add builds the pages of the connector of the row just scanned.
 func (n *nestedLists) add(connectorID string) error {
+	if n == nil {
+		return nil
+	}
 	if n.versions != nil {
 		page := newVersionPage(connectorID, n.first.Versions)
 		n.versions[connectorID] = page
@@ -103,6 +113,16 @@ func (n *nestedLists) add(connectorID string) error {
 
 // drop forgets the lists of a connector read only to learn that another page follows.
 func (n *nestedLists) drop(connectorID string) {
-	delete(n.versions, connectorID)
-	delete(n.connections, connectorID)
+	if n != nil {
+		delete(n.versions, connectorID)
+		delete(n.connections, connectorID)
+	}
+}
+
+// pages are the lists read, by connector id (nil for a list not read).
+func (n *nestedLists) pages() (map[string]*domain.VersionPage, map[string]*domain.ConnectionPage) {
+	if n == nil {
+		return nil, nil
+	}
+	return n.versions, n.connections
 }
