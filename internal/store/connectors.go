@@ -16,7 +16,7 @@ var _ domain.ConnectorService = (*Store)(nil)
 
 // FindConnector returns NOT_FOUND for a missing connector and for one of another organisation.
 func (s *Store) FindConnector(ctx context.Context, orgID, id string) (*domain.Connector, error) {
-	_, c, err := readConnector(s.db.WithContext(ctx), orgID, id)
+	_, c, err := s.readConnectorRow(ctx, orgID, id)
 	if err != nil && !errors.As(err, new(*domain.Error)) {
 		return nil, fmt.Errorf("find connector %s: %w", id, err)
 	}
@@ -35,6 +35,26 @@ func readConnector(q *gorm.DB, orgID, id string) (*connectorRow, *domain.Connect
 	}
 	c, err := row.domain()
 	return row, c, err
+}
+
+// readConnectorRow is readConnector outside a transaction, through readEach (pgx on
+// PostgreSQL).
+func (s *Store) readConnectorRow(ctx context.Context, orgID, id string) (*connectorRow, *domain.Connector, error) {
+	var found *connectorRow
+	err := readRows(ctx, s, `SELECT `+connectorColumns.all+` FROM connectors WHERE id = ? AND organisation_id = ?`, []any{id, orgID}, nil,
+		func(r *connectorRow) error {
+			row := *r
+			found = &row
+			return nil
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	if found == nil {
+		return nil, nil, domain.NotFound("connector", id)
+	}
+	c, err := found.domain()
+	return found, c, err
 }
 
 // connectorSet writes every mutable column of a connector; connectorSetArgs are its values.
@@ -355,12 +375,11 @@ func connectorChanges(before, after *domain.Connector) []string {
 // read and inserts the audit event with it: two round trips instead of a transaction's five.
 // done is false when another writer changed the row in between.
 func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (c *domain.Connector, done bool, err error) {
-	db := s.db.WithContext(ctx)
-	row, current, err := readConnector(db, orgID, id)
+	row, current, err := s.readConnectorRow(ctx, orgID, id)
 	if err != nil {
 		return nil, true, err
 	}
-	updated, err := applyConnectorUpdate(db, orgID, in, current)
+	updated, err := applyConnectorUpdate(s.db.WithContext(ctx), orgID, in, current)
 	if err != nil {
 		return nil, true, err
 	}
@@ -370,12 +389,12 @@ func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in dom
 	set, args := connectorSetOf(&updated, changed)
 	args = append(args, id, orgID, row.Revision,
 		newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", encodeList(changed), updated.UpdatedAt)
-	res := db.Exec(`WITH changed AS (UPDATE connectors `+set+` WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
+	written, err := s.exec(ctx, `WITH changed AS (UPDATE connectors `+set+` WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
 		INSERT INTO audit_events (`+auditColumns+`) SELECT ?, ?, ?, ?, ?, id, ?, ? FROM changed`, args...)
-	if err := connectorNames.translate(res.Error, updated.Name); err != nil {
+	if err := connectorNames.translate(err, updated.Name); err != nil {
 		return nil, true, err
 	}
-	if res.RowsAffected == 0 {
+	if written == 0 {
 		return nil, false, nil
 	}
 	return normalizedConnector(&updated), true, nil

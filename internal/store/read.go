@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -25,6 +26,34 @@ func (s *Store) readEach(ctx context.Context, query string, args []any, dest []a
 		defer rows.Close()
 		return eachRow(rows, dest, each)
 	}
+	return s.onPgx(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, numbered(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		return eachRow(rows, dest, each)
+	})
+}
+
+// exec runs a statement written with ? placeholders outside a transaction and returns how
+// many rows it changed; on PostgreSQL through pgx, like readEach.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if s.dialect != Postgres {
+		res := s.db.WithContext(ctx).Exec(query, args...)
+		return res.RowsAffected, res.Error
+	}
+	var changed int64
+	err := s.onPgx(ctx, func(c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, numbered(query), args...)
+		changed = tag.RowsAffected()
+		return err
+	})
+	return changed, err
+}
+
+// onPgx runs f on the pgx connection of a connection of the pool (PostgreSQL only).
+func (s *Store) onPgx(ctx context.Context, f func(*pgx.Conn) error) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -37,14 +66,9 @@ func (s *Store) readEach(ctx context.Context, query string, args []any, dest []a
 	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
-			return fmt.Errorf("a PostgreSQL read got a %T connection", driverConn)
+			return fmt.Errorf("a PostgreSQL statement got a %T connection", driverConn)
 		}
-		rows, err := c.Conn().Query(ctx, numbered(query), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		return eachRow(rows, dest, each)
+		return f(c.Conn())
 	})
 }
 
