@@ -82,13 +82,13 @@ if p99:
 if pages:
     out.append("## q_list cost by page size (16 connections, 1 run)")
     out.append("")
-    out.append("| page | server | req/s | connectors/s | p50 ms | p99 ms | CPU server | bytes |")
-    out.append("|---:|---|---:|---:|---:|---:|---:|---:|")
+    out.append("| page | server | req/s | connectors/s | p50 ms | p99 ms | CPU server | RSS MB | bytes |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for page in sorted({int(k[0]) for k in pages}):
         for name in ("plugboard", "postgraphile"):
             r = pages.get((str(page), name))
             if r:
-                out.append(f"| {page} | {name} | {r['rps']:,.0f} | {r['rps'] * page:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['cpu_s']:.2f} | {r['size']:,} |")
+                out.append(f"| {page} | {name} | {r['rps']:,.0f} | {r['rps'] * page:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['cpu_s']:.2f} | {r['rss']} | {r['size']:,} |")
     out.append("")
 if previous:
     try:

@@ -220,7 +220,7 @@ var settings = []setting{
 	{"PLUGBOARD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "time to write a response", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
 	{"PLUGBOARD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{"PLUGBOARD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may finish after SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
-	{"PLUGBOARD_MEMORY_LIMIT", "memory-limit", "0", "soft heap limit of the Go runtime (0 for none; GOMEMLIMIT wins), e.g. 256MiB", func(c *Config, v string) error {
+	{"PLUGBOARD_MEMORY_LIMIT", "memory-limit", "64MiB", "soft heap limit of the Go runtime (0 for none; GOMEMLIMIT wins), e.g. 256MiB", func(c *Config, v string) error {
 		n, err := parseBytes(v)
 		if err != nil {
 			return err
