@@ -290,8 +290,6 @@ type directRun struct {
 	need   domain.Parts // the parts of records the operation selects
 	b      []byte
 	failed bool
-	// preloaded holds versions read together with their connector (oneConnector).
-	preloaded map[*node]*domain.VersionPage
 }
 
 func (x *directRun) check(err error) bool {

@@ -184,7 +184,7 @@ func writePage[E any, N any](x *directRun, sel []*node, typ, edgeTyp string, edg
 }
 
 // oneConnector writes connector(id); when it asks for the first page of its versions, both
-// are read together.
+// are read together, and the versions are recorded as the connector's batch load (batch.go).
 func (x *directRun) oneConnector(id string, sel []*node) {
 	for _, n := range sel {
 		if n.name != "versions" {
@@ -198,9 +198,9 @@ func (x *directRun) oneConnector(id string, sel []*node) {
 		if !x.check(err) {
 			return
 		}
-		x.preloaded = map[*node]*domain.VersionPage{n: versions}
+		page := &domain.ConnectorPage{Edges: []domain.ConnectorEdge{{Node: c}}, Versions: map[string]*domain.VersionPage{c.ID: versions}}
+		registerGroup(x.ctx, x.org, page, x.need, domain.NestedFirst{Versions: req.First, Connections: -1})
 		x.connector(c, sel)
-		x.preloaded = nil
 		return
 	}
 	c, err := x.r.ConnectorService.FindConnector(x.ctx, x.org, id)
@@ -268,12 +268,9 @@ func (x *directRun) versionsOf(c *domain.Connector, n *node) {
 	if !ok {
 		return
 	}
-	page, preloaded := x.preloaded[n]
-	if !preloaded {
-		var err error
-		if page, err = x.r.versionsPage(x.ctx, c, req, x.need); !x.check(err) {
-			return
-		}
+	page, err := x.r.versionsPage(x.ctx, c, req, x.need)
+	if !x.check(err) {
+		return
 	}
 	writePage(x, n.children, "ConnectorVersionConnection", "ConnectorVersionEdge", page.Edges, page.PageInfo,
 		func(e domain.VersionEdge) (string, *domain.ConnectorVersion) { return e.Cursor, e.Node },

@@ -75,7 +75,7 @@ func ChangedFields(before, after any) []string {
 	var names []string
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name := jsonName(f)
+		name, omitEmpty := jsonField(f)
 		if name == "" || !f.IsExported() {
 			continue
 		}
@@ -83,7 +83,7 @@ func ChangedFields(before, after any) []string {
 		if reflect.DeepEqual(x.Interface(), y.Interface()) {
 			continue
 		}
-		if omitEmpty(f) && emptyJSON(x) && emptyJSON(y) {
+		if omitEmpty && emptyJSON(x) && emptyJSON(y) {
 			continue // both left out of the JSON form
 		}
 		xj, _ := json.Marshal(x.Interface())
@@ -93,16 +93,6 @@ func ChangedFields(before, after any) []string {
 		}
 	}
 	return names
-}
-
-func omitEmpty(f reflect.StructField) bool {
-	_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-	for _, o := range strings.Split(opts, ",") {
-		if o == "omitempty" {
-			return true
-		}
-	}
-	return false
 }
 
 // emptyJSON is encoding/json's test for omitempty.
@@ -120,21 +110,21 @@ func emptyJSON(v reflect.Value) bool {
 	return false
 }
 
-func jsonName(f reflect.StructField) string {
+// jsonField is a field's name in encoding/json's form ("" when left out) and whether its tag
+// says omitempty.
+func jsonField(f reflect.StructField) (name string, omitEmpty bool) {
 	tag := f.Tag.Get("json")
 	if tag == "-" {
-		return ""
+		return "", false
 	}
-	for i := 0; i < len(tag); i++ {
-		if tag[i] == ',' {
-			tag = tag[:i]
-			break
-		}
+	name, opts, _ := strings.Cut(tag, ",")
+	for _, o := range strings.Split(opts, ",") {
+		omitEmpty = omitEmpty || o == "omitempty"
 	}
-	if tag == "" {
-		return f.Name
+	if name == "" {
+		name = f.Name
 	}
-	return tag
+	return name, omitEmpty
 }
 
 // Nodes returns the page's events without their cursors.

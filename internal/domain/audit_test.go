@@ -19,7 +19,7 @@ func changedByJSON(before, after any) []string {
 	var names []string
 	t := reflect.Indirect(reflect.ValueOf(after)).Type()
 	for i := 0; i < t.NumField(); i++ {
-		if name := jsonName(t.Field(i)); name != "" && string(a[name]) != string(b[name]) {
+		if name, _ := jsonField(t.Field(i)); name != "" && string(a[name]) != string(b[name]) {
 			names = append(names, name)
 		}
 	}

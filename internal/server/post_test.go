@@ -2,19 +2,14 @@ package server_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/plugboard/plugboard/internal/apitest"
-	"github.com/plugboard/plugboard/internal/store"
-	"github.com/plugboard/plugboard/internal/testdb"
 )
 
 func TestPostTransport(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		h := apitest.New(t, st)
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
 		c := h.NewOrg(t)
 		odd := `<b> & "quoted" \ ` + "\u2028 😀"
 		c.Do(t, `mutation($d: String) { createConnector(input: {name: "Escaped", protocolType: HTTP, description: $d}) { id } }`,
@@ -22,19 +17,12 @@ func TestPostTransport(t *testing.T) {
 
 		post := func(t *testing.T, body, accept string) (int, string, string) {
 			t.Helper()
-			req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+c.Token)
-			req.Header.Set("Content-Type", "application/json")
+			headers := map[string]string{}
 			if accept != "" {
-				req.Header.Set("Accept", accept)
+				headers["Accept"] = accept
 			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			raw, _ := io.ReadAll(res.Body)
-			return res.StatusCode, res.Header.Get("Content-Type"), string(raw)
+			status, raw, header := c.Post(t, body, headers)
+			return status, header.Get("Content-Type"), raw
 		}
 		query := `{"query":"{ connectors { nodes { name description } } }"}`
 		cases := []struct {

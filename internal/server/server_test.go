@@ -44,27 +44,16 @@ func TestLimits(t *testing.T) {
 		})
 		t.Run("BodySize", func(t *testing.T) {
 			big := `{"query":"{ viewer { scopes } }","variables":{"pad":"` + strings.Repeat("x", 5000) + `"}}`
-			req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", strings.NewReader(big))
-			req.Header.Set("Authorization", "Bearer "+c.Token)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
+			status, raw, _ := c.Post(t, big, nil)
 			var body struct{ Errors []apitest.Error }
-			json.NewDecoder(res.Body).Decode(&body)
-			if res.StatusCode != http.StatusRequestEntityTooLarge || len(body.Errors) == 0 || body.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
-				t.Errorf("oversized body: %d %+v", res.StatusCode, body)
+			json.Unmarshal([]byte(raw), &body)
+			if status != http.StatusRequestEntityTooLarge || len(body.Errors) == 0 || body.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
+				t.Errorf("oversized body: %d %+v", status, body)
 			}
 		})
 		t.Run("Batch", func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", strings.NewReader(`[{"query":"{ viewer { scopes } }"},{"query":"{ viewer { scopes } }"}]`))
-			req.Header.Set("Authorization", "Bearer "+c.Token)
-			req.Header.Set("Content-Type", "application/json")
-			res, _ := http.DefaultClient.Do(req)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
+			status, _, _ := c.Post(t, `[{"query":"{ viewer { scopes } }"},{"query":"{ viewer { scopes } }"}]`, nil)
+			if status == http.StatusOK {
 				t.Error("batched operations must be refused")
 			}
 		})
@@ -109,19 +98,11 @@ func TestPanicBecomesInternalErrorWithRequestID(t *testing.T) {
 		h.Store.FailPoint = func(context.Context, string) error { panic("boom: secret internals") }
 		defer func() { h.Store.FailPoint = nil }()
 		body := `{"query":"mutation($id: ID!) { updateConnector(id: $id, input: {name: \"Boom\", protocolType: HTTP, connectionVariables: []}) { revision } }","variables":{"id":"` + id + `"}}`
-		req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Request-ID", "test-request-0001")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
+		_, raw, header := c.Post(t, body, map[string]string{"X-Request-ID": "test-request-0001"})
 		var out struct{ Errors []apitest.Error }
-		json.NewDecoder(res.Body).Decode(&out)
-		if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "INTERNAL_SERVER_ERROR" || out.Errors[0].Extensions["requestId"] != "test-request-0001" || res.Header.Get("X-Request-ID") != "test-request-0001" {
-			t.Fatalf("panic answer: %+v %v", out, res.Header)
+		json.Unmarshal([]byte(raw), &out)
+		if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "INTERNAL_SERVER_ERROR" || out.Errors[0].Extensions["requestId"] != "test-request-0001" || header.Get("X-Request-ID") != "test-request-0001" {
+			t.Fatalf("panic answer: %+v %v", out, header)
 		}
 		if strings.Contains(out.Errors[0].Message, "boom") || strings.Contains(out.Errors[0].Message, "goroutine") {
 			t.Errorf("the panic leaks: %q", out.Errors[0].Message)

@@ -18,8 +18,6 @@ func pageOf[R, N, E any](rows []R, first int, need domain.Parts, node func(*R) (
 	return edges, info, nil
 }
 
-// addToPage adds a row to a page of at most first edges, or notes that the page has more:
-// the rule of every page, whether its rows come alone (pageOf) or in a batch of connectors.
 // lookahead is how many rows a first page reads: one more than it holds tells whether another
 // page follows, unless nobody asks.
 func lookahead(first int, need domain.Parts) int {
@@ -29,6 +27,8 @@ func lookahead(first int, need domain.Parts) int {
 	return first
 }
 
+// addToPage adds a row to a page of at most first edges, or notes that the page has more:
+// the rule of every page, whether its rows come alone (pageOf) or in a batch of connectors.
 func addToPage[E any, N any](edges *[]E, info *domain.PageInfo, first int, need domain.Parts,
 	node func() (N, error), at func(N) cursor, edge func(cursor string, n N) E) error {
 	if len(*edges) == first {

@@ -49,9 +49,8 @@ func (r *connectionRow) fields(dst []any) []any {
 
 // The records of a connector's versions and connections read with it (record.go) leave out
 // the columns the connector row already holds: every column costs the database a conversion
-// per record.
-// A record's meta columns (PartVersionMeta, PartConnectionMeta) are NULL when left out, and
-// their fields are skipped: they keep their zero values.
+// per record. Meta columns (PartVersionMeta, PartConnectionMeta) left out are NULL, and their
+// fields are skipped: they keep their zero values.
 var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at",
 	optionalColumn{domain.PartVersionDescription, "v.description", "NULL::text"},
 	optionalColumn{domain.PartVersionActions, "v.actions", "'[]'::text"},

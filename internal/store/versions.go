@@ -76,13 +76,7 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
-	return versionPage(result, rows, page.First, domain.AllParts)
-}
-
-// versionPage fills result from up to first+1 rows, newest first.
-func versionPage(result *domain.VersionPage, rows []versionRow, first int, need domain.Parts) (*domain.VersionPage, error) {
-	var err error
-	result.Edges, result.PageInfo, err = pageOf(rows, first, need, (*versionRow).domain,
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*versionRow).domain,
 		func(_ *versionRow, v *domain.ConnectorVersion) cursor { return versionCursor(v) }, versionEdge)
 	if err != nil {
 		return nil, err
