@@ -313,6 +313,14 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 		return nil, err
 	}
 	if s.dialect == Postgres && in.ConnectionVariables == nil {
+		if in.AuthSchemeConfigIDs == nil {
+			c, err := s.replaceConnectorFields(ctx, orgID, id, in)
+			if c != nil || err != nil {
+				return c, err
+			}
+			// Nothing written: the connector is missing, at another revision than the
+			// expected one, or was changed in between. The path below tells which.
+		}
 		// Only this connector's row changes: compare-and-set it in one statement, and read
 		// again when another writer got there first.
 		for range 3 {
@@ -398,6 +406,71 @@ func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in dom
 		return nil, false, nil
 	}
 	return normalizedConnector(&updated), true, nil
+}
+
+// connectorFieldColumns are the columns of domain.ConnectorFields, in the order of its fields:
+// the order ChangedFields names them in.
+var connectorFieldColumns = []struct{ field, column string }{
+	{"name", "name"}, {"description", "description"}, {"protocolType", "protocol_type"},
+	{"documentationURL", "documentation_url"}, {"iconURL", "icon_url"}, {"baseURL", "base_url"},
+	{"categories", "categories"},
+}
+
+// replaceFieldsStatements are replaceConnectorFields' statement without and with the
+// condition on the expected revision.
+var replaceFieldsStatements = func() [2]string {
+	var old, diff strings.Builder
+	for i, f := range connectorFieldColumns {
+		if i > 0 {
+			old.WriteString(", ")
+			diff.WriteString(", ")
+		}
+		old.WriteString(f.column)
+		// The names of the fields whose stored value differs, as ChangedFields would give them.
+		fmt.Fprintf(&diff, "CASE WHEN old.%[1]s IS DISTINCT FROM connectors.%[1]s THEN '%[2]s' END", f.column, f.field)
+	}
+	statement := `WITH old AS (SELECT id, revision, ` + old.String() + ` FROM connectors WHERE id = ? AND organisation_id = ?),
+	written AS (UPDATE connectors SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
+		icon_url = ?, base_url = ?, categories = ?, revision = old.revision + 1, updated_at = ?
+		FROM old WHERE connectors.id = old.id AND connectors.revision = old.revision%s
+		RETURNING ` + connectorColumns.all + `, to_jsonb(array_remove(ARRAY[` + diff.String() + `], NULL)) AS changed_fields),
+	audit AS (INSERT INTO audit_events (` + auditColumns + `) SELECT ?, ?, ?, ?, ?, id, changed_fields, ? FROM written)
+	SELECT ` + strings.ReplaceAll(connectorColumns.all, "connectors.", "") + ` FROM written`
+	return [2]string{fmt.Sprintf(statement, ""), fmt.Sprintf(statement, " AND old.revision = ?")}
+}()
+
+// replaceConnectorFields is an update of a connector's own fields on PostgreSQL. The new row
+// follows from the input alone, so one statement reads the stored row, writes the new one if
+// no other writer changed it in between (same revision), records the audit event with the
+// fields whose values differ, and returns the new row: one round trip where read, compare and
+// write took two. It returns nil and no error when it wrote nothing.
+func (s *Store) replaceConnectorFields(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (*domain.Connector, error) {
+	r := connectorToRow(&domain.Connector{ConnectorFields: in.Fields})
+	now := s.now()
+	statement, expected := replaceFieldsStatements[0], []any(nil)
+	if in.ExpectedRevision != nil {
+		statement, expected = replaceFieldsStatements[1], []any{*in.ExpectedRevision}
+	}
+	args := append([]any{id, orgID, r.Name, r.NameKey, r.Description, r.ProtocolType, r.DocumentationURL,
+		r.IconURL, r.BaseURL, r.Categories, now}, expected...)
+	args = append(args, newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", now)
+	var written *connectorRow
+	err := readRows(ctx, s, statement, args, nil, func(row *connectorRow) error {
+		written = new(connectorRow)
+		*written = *row
+		return nil
+	})
+	if err := connectorNames.translate(err, in.Fields.Name); err != nil {
+		return nil, fmt.Errorf("update connector %s: %w", id, err)
+	}
+	if written == nil {
+		return nil, nil
+	}
+	c, err := written.domain()
+	if err != nil {
+		return nil, fmt.Errorf("update connector %s: %w", id, err)
+	}
+	return normalizedConnector(c), nil
 }
 
 // mutateConnector loads the connector locked for update, lets change modify it, then stores
