@@ -111,10 +111,11 @@ func connectorSetOf(c *domain.Connector, changed []string) (string, []any) {
 }
 
 // orderColumns gives, per order, the SQL ORDER BY and the keyset comparison that starts a page
-// after a cursor.
+// after a cursor. Names are unique in an organisation (name_key), so they need no tie-break
+// and the unique constraint's index serves the name orders.
 var orderColumns = map[domain.ConnectorOrder]struct{ orderBy, after string }{
-	domain.OrderNameAsc:       {"name_key ASC, id ASC", "(name_key, id) > (?, ?)"},
-	domain.OrderNameDesc:      {"name_key DESC, id DESC", "(name_key, id) < (?, ?)"},
+	domain.OrderNameAsc:       {"name_key ASC", "name_key > ?"},
+	domain.OrderNameDesc:      {"name_key DESC", "name_key < ?"},
 	domain.OrderUpdatedAtDesc: {"updated_at DESC, id DESC", "(updated_at, id) < (?, ?)"},
 	domain.OrderCreatedAtAsc:  {"created_at ASC, id ASC", "(created_at, id) > (?, ?)"},
 }
@@ -148,7 +149,7 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 		where += " AND " + cols.after
 		switch order {
 		case domain.OrderNameAsc, domain.OrderNameDesc:
-			args = append(args, after.Key, after.ID)
+			args = append(args, after.Key)
 		default:
 			args = append(args, after.Time, after.ID)
 		}
