@@ -84,8 +84,9 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 }
 
 // pageCost makes list fields cost their page size times their children, so that the
-// complexity limit sees what a connection of 100 connectors with 100 versions each costs.
-func pageCost(cfg *generated.Config) {
+// complexity limit sees what a connection of 100 connectors with 100 versions each costs. It
+// returns the fields it prices ("Type.field"): only their arguments change a complexity.
+func pageCost(cfg *generated.Config) map[string]bool {
 	page := func(first *int, child int) int {
 		n := domain.DefaultPageSize
 		if first != nil && *first >= 0 {
@@ -101,4 +102,5 @@ func pageCost(cfg *generated.Config) {
 	c.Connector.Versions = func(child int, first *int, _ *string) int { return page(first, child) }
 	// Unpaginated lists are bounded by the domain's own limits; count a typical size.
 	c.Connection.Credentials = func(child int, _ *domain.CredentialKind) int { return 1 + 5*child }
+	return map[string]bool{"Query.connectors": true, "Connector.connections": true, "Connector.versions": true, "Connection.credentials": true}
 }

@@ -107,7 +107,7 @@ func NewHandler(d Deps) http.Handler {
 		Resolvers:  d.Resolver,
 		Directives: generated.DirectiveRoot{HasScope: graph.HasScope},
 	}
-	pageCost(&cfg)
+	priced := pageCost(&cfg)
 	var schema graphql.ExecutableSchema = generated.NewExecutableSchema(cfg)
 	if !d.NoDirectReads {
 		schema = graph.DirectSchema{ExecutableSchema: schema, Resolver: d.Resolver, Answered: func(ctx context.Context) {
@@ -126,7 +126,7 @@ func NewHandler(d Deps) http.Handler {
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(shapeLimit{maxDepth: d.Limits.MaxDepth, maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields, noIntrospection: !d.Introspection})
-	gql.Use(extension.FixedComplexityLimit(d.Limits.MaxComplexity))
+	gql.Use(newComplexityLimit(d.Limits.MaxComplexity, priced))
 	gql.AroundOperations(graph.WithBatches)
 	gql.AroundResponses(recordOperation)
 	gql.SetErrorPresenter(graph.ErrorPresenter(d.Logger, RequestID))

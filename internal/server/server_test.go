@@ -42,6 +42,23 @@ func TestLimits(t *testing.T) {
 		t.Run("WithinLimits", func(t *testing.T) {
 			c.Do(t, `{ connectors(first: 10) { edges { node { name } } } }`, nil).OK(t)
 		})
+		// The complexity of an operation is computed once per values of the variables that
+		// set page sizes: the same text with a larger page must still be refused.
+		t.Run("ComplexityFromVariables", func(t *testing.T) {
+			for _, q := range []string{
+				`query($after: String, $n: Int) { viewer { scopes } connectors(first: $n, after: $after) { edges { node { name description baseURL iconURL categories } } } }`,
+				`query($n: Int) { ...Q } fragment Q on Query { connectors(first: $n) { totalCount edges { ... on ConnectorEdge { node { name description baseURL iconURL categories } } } } }`,
+			} {
+				for _, tc := range []struct {
+					n    int
+					code string
+				}{{10, ""}, {100, "BAD_USER_INPUT"}, {10, ""}, {100, "BAD_USER_INPUT"}} {
+					if r := c.Do(t, q, map[string]any{"n": tc.n}); r.Code() != tc.code || tc.code != "" && !strings.Contains(r.Message(), "complexity") {
+						t.Errorf("first: %d answered %s", tc.n, r.Body)
+					}
+				}
+			}
+		})
 		t.Run("BodySize", func(t *testing.T) {
 			big := `{"query":"{ viewer { scopes } }","variables":{"pad":"` + strings.Repeat("x", 5000) + `"}}`
 			status, raw, _ := c.Post(t, big, nil)

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+
+	"github.com/plugboard/plugboard/graph/generated"
+)
+
+// The cached complexity keys on the variables of the fields pageCost prices: a complexity
+// function it sets and does not name would make the cache answer for other page sizes.
+func TestPageCostNamesWhatItPrices(t *testing.T) {
+	var cfg generated.Config
+	priced := pageCost(&cfg)
+	root := reflect.ValueOf(cfg.Complexity)
+	set := 0
+	for i := range root.NumField() {
+		typ := root.Type().Field(i).Name
+		fields := root.Field(i)
+		for j := range fields.NumField() {
+			if fields.Field(j).IsNil() {
+				continue
+			}
+			set++
+			name := fields.Type().Field(j).Name
+			if key := typ + "." + strings.ToLower(name[:1]) + name[1:]; !priced[key] {
+				t.Errorf("pageCost prices %s without naming it", key)
+			}
+		}
+	}
+	if set != len(priced) {
+		t.Errorf("pageCost sets %d complexity functions and names %d fields", set, len(priced))
+	}
+}
+
+func TestPricedVariables(t *testing.T) {
+	var cfg generated.Config
+	priced := pageCost(&cfg)
+	schema := generated.NewExecutableSchema(cfg).Schema()
+	for _, tc := range []struct{ name, query, want string }{
+		{"IDOnly", `query($id: ID!) { connector(id: $id) { name versions(first: 5) { edges { node { name } } } } }`, ""},
+		{"Page", `query($n: Int, $a: String) { connectors(first: $n, after: $a) { totalCount } }`, "n,a"},
+		{"Nested", `query($id: ID!, $v: Int) { connector(id: $id) { versions(first: $v) { totalCount } } }`, "v"},
+		{"Fragments", `query($n: Int, $m: Int) { ...Q } fragment Q on Query { connectors(first: $n) { edges { node { ... on Connector { connections(first: $m) { totalCount } } } } } }`, "n,m"},
+		{"InputObject", `query($p: ProtocolType) { connectors(filter: {protocolType: $p}) { totalCount } }`, "p"},
+		{"Repeated", `query($n: Int) { a: connectors(first: $n) { totalCount } b: connectors(first: $n) { totalCount } }`, "n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQuery(schema, tc.query)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			got := pricedVariables(doc.Operations[0].SelectionSet, priced, nil)
+			if strings.Join(got, ",") != tc.want {
+				t.Errorf("priced variables %v, want %s", got, tc.want)
+			}
+		})
+	}
+}
