@@ -74,6 +74,16 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 		  versions(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ` + versionFields + ` } } }
 		  connections { totalCount pageInfo { hasNextPage endCursor } nodes { id connectorId name versionName variables { name value } revision createdAt updatedAt } }`
 		latest := `latest: version(name: "latest") { id name actions { name headers { name value } } }`
+		ordersAndFilters := `query($f: ConnectorFilter, $o: ConnectorOrder, $n: Int) { connectors(filter: $f, orderBy: $o, first: $n) {
+			  totalCount pageInfo { hasNextPage endCursor } nodes { name categories protocolType } } }`
+		fragments := `query($id: ID!, $yes: Boolean!, $no: Boolean!) {
+			  __typename
+			  first: connector(id: $id) { ...parts __typename name nick: name
+			    ... on Connector { revision versions { __typename edges { __typename node { __typename id } } pageInfo { __typename } } }
+			    skipped: name @skip(if: $yes) included: name @include(if: $yes) gone: id @include(if: $no) }
+			  second: connectors(first: 2) { __typename nodes { ...parts } }
+			}
+			fragment parts on Connector { id name authSchemeConfigs { __typename id apiKey { __typename in } oauth2 { __typename grant } } connectionVariables { __typename name } }`
 		cases := []struct {
 			name   string
 			client *apitest.Client
@@ -92,8 +102,7 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 			{"ListEveryField", c, `{ connectors(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ` + full + ` } } } }`, nil, true},
 			{"ListBench", c, `{ connectors(orderBy: NAME_ASC, first: 50) { nodes { id name protocolType baseURL
 			  versions(first: 5) { nodes { name isLatest isDefault } } connections(first: 4) { nodes { name variables { name value } } } } } }`, nil, true},
-			{"ListOrdersAndFilters", c, `query($f: ConnectorFilter, $o: ConnectorOrder, $n: Int) { connectors(filter: $f, orderBy: $o, first: $n) {
-			  totalCount pageInfo { hasNextPage endCursor } nodes { name categories protocolType } } }`,
+			{"ListOrdersAndFilters", c, ordersAndFilters,
 				map[string]any{"f": map[string]any{"nameContains": "A", "categories": []any{"finance", "x"}, "protocolType": "HTTP"}, "o": "NAME_DESC", "n": 2}, true},
 			{"ListUpdatedOrder", c, `{ a: connectors(orderBy: UPDATED_AT_DESC) { nodes { name } } b: connectors(orderBy: CREATED_AT_ASC, filter: {protocolType: BIGQUERY}) { nodes { name } } }`, nil, true},
 			{"ListAfterCursor", c, `query($after: String) { connectors(first: 2, orderBy: NAME_ASC, after: $after) {
@@ -102,15 +111,12 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 				map[string]any{"after": versions}, true},
 			{"EmptyPages", c, `{ connectors(first: 0) { totalCount nodes { id } edges { cursor } pageInfo { hasNextPage endCursor } }
 			  more: connectors(first: 3) { nodes { versions(first: 0) { nodes { id } pageInfo { hasNextPage endCursor } } connections(first: 0) { totalCount nodes { id } } } } }`, nil, true},
-			{"FragmentsAliasesTypenames", c, `query($id: ID!, $yes: Boolean!, $no: Boolean!) {
-			  __typename
-			  first: connector(id: $id) { ...parts __typename name nick: name
-			    ... on Connector { revision versions { __typename edges { __typename node { __typename id } } pageInfo { __typename } } }
-			    skipped: name @skip(if: $yes) included: name @include(if: $yes) gone: id @include(if: $no) }
-			  second: connectors(first: 2) { __typename nodes { ...parts } }
-			}
-			fragment parts on Connector { id name authSchemeConfigs { __typename id apiKey { __typename in } oauth2 { __typename grant } } connectionVariables { __typename name } }`,
+			{"FragmentsAliasesTypenames", c, fragments,
 				map[string]any{"id": connectors[3], "yes": true, "no": false}, true},
+			// The same texts again with other variables: plans are kept per operation, and per
+			// values of the variables of @skip and @include; page arguments are read per run.
+			{"FragmentsConditionsFlipped", c, fragments, map[string]any{"id": connectors[2], "yes": false, "no": true}, true},
+			{"ListOrdersAndFiltersAgain", c, ordersAndFilters, map[string]any{"f": map[string]any{"protocolType": "HTTP"}, "o": "NAME_ASC", "n": 3}, true},
 			{"Connection", c, `query($id: ID!) { connection(id: $id) { __typename id connectorId name versionName variables { name value } revision createdAt updatedAt } }`,
 				map[string]any{"id": connections[2]}, true},
 			// Parts nobody selects are not read; the parts selected anywhere are read for all.

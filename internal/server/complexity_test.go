@@ -53,7 +53,7 @@ func TestPricedVariables(t *testing.T) {
 			if errs != nil {
 				t.Fatal(errs)
 			}
-			got := pricedVariables(doc.Operations[0].SelectionSet, priced, nil)
+			got := pricedVariables(doc.Operations[0].SelectionSet, priced)
 			if strings.Join(got, ",") != tc.want {
 				t.Errorf("priced variables %v, want %s", got, tc.want)
 			}
