@@ -15,7 +15,7 @@ import (
 )
 
 // Reads of connectors, their versions and connections are answered by a direct executor: the
-// selection is collected once per request (not once per object) and written straight to JSON,
+// selection is collected once per operation (not once per object; plans) and written straight to JSON,
 // without gqlgen's field context, marshaler and goroutine per field and list element, which
 // were most of the cost of a page of connectors. It knows the plain fields of these types and
 // nothing else: an operation with any other field, directive or argument, and any read that
