@@ -67,6 +67,24 @@ func connectorSetArgs(c *domain.Connector) []any {
 		r.BaseURL, r.Categories, r.AuthSchemeConfigs, r.ConnectionVariables, r.Revision, r.UpdatedAt}
 }
 
+// connectorFieldColumns are the columns of domain.ConnectorFields, in the order of its fields
+// (the order ChangedFields names them in), with their values in a row. name_key is derived
+// from name: written with it, never compared.
+var connectorFieldColumns = []struct {
+	field, column string
+	derived       bool
+	value         func(*connectorRow) any
+}{
+	{"name", "name", false, func(r *connectorRow) any { return r.Name }},
+	{"name", "name_key", true, func(r *connectorRow) any { return r.NameKey }},
+	{"description", "description", false, func(r *connectorRow) any { return r.Description }},
+	{"protocolType", "protocol_type", false, func(r *connectorRow) any { return r.ProtocolType }},
+	{"documentationURL", "documentation_url", false, func(r *connectorRow) any { return r.DocumentationURL }},
+	{"iconURL", "icon_url", false, func(r *connectorRow) any { return r.IconURL }},
+	{"baseURL", "base_url", false, func(r *connectorRow) any { return r.BaseURL }},
+	{"categories", "categories", false, func(r *connectorRow) any { return r.Categories }},
+}
+
 // connectorSetOf writes only the columns of the changed fields (as connectorChanges names
 // them), then the revision and updatedAt: PostgreSQL then neither parses the JSON columns
 // nor logs what did not change. A field it does not know writes every column.
@@ -82,27 +100,21 @@ func connectorSetOf(c *domain.Connector, changed []string) (string, []any) {
 	set.WriteString("SET ")
 	for _, field := range changed {
 		switch field {
-		case "name":
-			add("name", r.Name)
-			add("name_key", r.NameKey)
-		case "description":
-			add("description", r.Description)
-		case "protocolType":
-			add("protocol_type", r.ProtocolType)
-		case "documentationURL":
-			add("documentation_url", r.DocumentationURL)
-		case "iconURL":
-			add("icon_url", r.IconURL)
-		case "baseURL":
-			add("base_url", r.BaseURL)
-		case "categories":
-			add("categories", r.Categories)
 		case "authSchemeConfigIDs":
 			add("auth_scheme_configs", r.AuthSchemeConfigs)
 		case "connectionVariables":
 			add("connection_variables", r.ConnectionVariables)
 		default:
-			return connectorSet, connectorSetArgs(c)
+			known := false
+			for _, f := range connectorFieldColumns {
+				if f.field == field {
+					add(f.column, f.value(&r))
+					known = true
+				}
+			}
+			if !known {
+				return connectorSet, connectorSetArgs(c)
+			}
 		}
 	}
 	add("revision", r.Revision)
@@ -409,32 +421,24 @@ func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in dom
 	return normalizedConnector(&updated), true, nil
 }
 
-// connectorFieldColumns are the columns of domain.ConnectorFields, in the order of its fields:
-// the order ChangedFields names them in.
-var connectorFieldColumns = []struct{ field, column string }{
-	{"name", "name"}, {"description", "description"}, {"protocolType", "protocol_type"},
-	{"documentationURL", "documentation_url"}, {"iconURL", "icon_url"}, {"baseURL", "base_url"},
-	{"categories", "categories"},
-}
-
 // replaceFieldsStatements are replaceConnectorFields' statement without and with the
-// condition on the expected revision.
+// condition on the expected revision. Its arguments: id, organisation, the values of
+// connectorFieldColumns, updatedAt, [expected revision,] then the audit event's.
 var replaceFieldsStatements = func() [2]string {
-	var old, diff strings.Builder
-	for i, f := range connectorFieldColumns {
-		if i > 0 {
-			old.WriteString(", ")
-			diff.WriteString(", ")
+	var old, set, diff []string
+	for _, f := range connectorFieldColumns {
+		set = append(set, f.column+" = ?")
+		if f.derived {
+			continue
 		}
-		old.WriteString(f.column)
+		old = append(old, f.column)
 		// The names of the fields whose stored value differs, as ChangedFields would give them.
-		fmt.Fprintf(&diff, "CASE WHEN old.%[1]s IS DISTINCT FROM connectors.%[1]s THEN '%[2]s' END", f.column, f.field)
+		diff = append(diff, fmt.Sprintf("CASE WHEN old.%[1]s IS DISTINCT FROM connectors.%[1]s THEN '%[2]s' END", f.column, f.field))
 	}
-	statement := `WITH old AS (SELECT id, revision, ` + old.String() + ` FROM connectors WHERE id = ? AND organisation_id = ?),
-	written AS (UPDATE connectors SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
-		icon_url = ?, base_url = ?, categories = ?, revision = old.revision + 1, updated_at = ?
+	statement := `WITH old AS (SELECT id, revision, ` + strings.Join(old, ", ") + ` FROM connectors WHERE id = ? AND organisation_id = ?),
+	written AS (UPDATE connectors SET ` + strings.Join(set, ", ") + `, revision = old.revision + 1, updated_at = ?
 		FROM old WHERE connectors.id = old.id AND connectors.revision = old.revision%s
-		RETURNING ` + connectorColumns.all + `, to_jsonb(array_remove(ARRAY[` + diff.String() + `], NULL)) AS changed_fields),
+		RETURNING ` + connectorColumns.all + `, to_jsonb(array_remove(ARRAY[` + strings.Join(diff, ", ") + `], NULL)) AS changed_fields),
 	audit AS (INSERT INTO audit_events (` + auditColumns + `) SELECT ?, ?, ?, ?, ?, id, changed_fields, ? FROM written)
 	SELECT ` + strings.ReplaceAll(connectorColumns.all, "connectors.", "") + ` FROM written`
 	return [2]string{fmt.Sprintf(statement, ""), fmt.Sprintf(statement, " AND old.revision = ?")}
@@ -452,8 +456,12 @@ func (s *Store) replaceConnectorFields(ctx context.Context, orgID, id string, in
 	if in.ExpectedRevision != nil {
 		statement, expected = replaceFieldsStatements[1], []any{*in.ExpectedRevision}
 	}
-	args := append([]any{id, orgID, r.Name, r.NameKey, r.Description, r.ProtocolType, r.DocumentationURL,
-		r.IconURL, r.BaseURL, r.Categories, now}, expected...)
+	args := make([]any, 0, len(connectorFieldColumns)+10)
+	args = append(args, id, orgID)
+	for _, f := range connectorFieldColumns {
+		args = append(args, f.value(&r))
+	}
+	args = append(append(args, now), expected...)
 	args = append(args, newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", now)
 	var written *connectorRow
 	err := readRows(ctx, s, statement, args, nil, func(row *connectorRow) error {
