@@ -60,9 +60,9 @@ func (s DirectSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 }
 
 // node is one planned field: its response key, its definition's name, its arguments and, for
-// fields of object type, the planned fields of that object.
-// Planned nodes are kept for the next requests of the operation (plans) and shared by their
-// runs: what a run learns about a node goes in the run, under the node's index.
+// fields of object type, the planned fields of that object. Nodes are kept for the next
+// requests of the operation (plans) and shared by their runs: what a run learns about a node
+// goes in the run, under the node's index.
 type node struct {
 	key      []byte // `"alias":`, ready to append
 	name     string

@@ -40,13 +40,7 @@ func readConnector(q *gorm.DB, orgID, id string) (*connectorRow, *domain.Connect
 // readConnectorRow is readConnector outside a transaction, through readEach (pgx on
 // PostgreSQL).
 func (s *Store) readConnectorRow(ctx context.Context, orgID, id string) (*connectorRow, *domain.Connector, error) {
-	var found *connectorRow
-	err := readRows(ctx, s, `SELECT `+connectorColumns.all+` FROM connectors WHERE id = ? AND organisation_id = ?`, []any{id, orgID}, nil,
-		func(r *connectorRow) error {
-			row := *r
-			found = &row
-			return nil
-		})
+	found, err := oneConnectorRow(ctx, s, `SELECT `+connectorColumns.all+` FROM connectors WHERE id = ? AND organisation_id = ?`, id, orgID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,6 +49,18 @@ func (s *Store) readConnectorRow(ctx context.Context, orgID, id string) (*connec
 	}
 	c, err := found.domain()
 	return found, c, err
+}
+
+// oneConnectorRow runs a statement that gives at most one connector row (connectorColumns),
+// through readEach; nil when it gives none.
+func oneConnectorRow(ctx context.Context, s *Store, query string, args ...any) (*connectorRow, error) {
+	var found *connectorRow
+	err := readRows(ctx, s, query, args, nil, func(r *connectorRow) error {
+		row := *r
+		found = &row
+		return nil
+	})
+	return found, err
 }
 
 // connectorSet writes every mutable column of a connector; connectorSetArgs are its values.
@@ -463,12 +469,7 @@ func (s *Store) replaceConnectorFields(ctx context.Context, orgID, id string, in
 	}
 	args = append(append(args, now), expected...)
 	args = append(args, newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", now)
-	var written *connectorRow
-	err := readRows(ctx, s, statement, args, nil, func(row *connectorRow) error {
-		written = new(connectorRow)
-		*written = *row
-		return nil
-	})
+	written, err := oneConnectorRow(ctx, s, statement, args...)
 	if err := connectorNames.translate(err, in.Fields.Name); err != nil {
 		return nil, fmt.Errorf("update connector %s: %w", id, err)
 	}
