@@ -33,6 +33,18 @@ def machine():
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     return f"{cores} cores ({model})"
 
+# PostGraphile with bench/peer-same-writes.sql: its update then writes what Plugboard's does.
+SAME_WRITES = "postgraphile+writes"
+
+def run_ratio(ours, peers):
+    """Median over the runs of our req/s / the peer's req/s in the same run."""
+    ratios = []
+    for r in ours:
+        peer = [x for x in peers if x["run"] == r["run"]]
+        if peer and peer[0]["rps"] > 0:
+            ratios.append(r["rps"] / peer[0]["rps"])
+    return med(ratios)
+
 main = defaultdict(list)
 pages = {}
 for r in rows:
@@ -58,16 +70,16 @@ out.append("| query | conns | server | req/s | p50 ms | p99 ms | errors | CPU se
 out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for q in ["q_one", "q_list", "m_update"]:
     for conns in sorted({k[1] for k in main if k[0] == q}):
-        pb, pg = main.get((q, conns, "plugboard"), []), main.get((q, conns, "postgraphile"), [])
-        ratios = []
-        for r in pb:
-            peer = [x for x in pg if x["run"] == r["run"]]
-            if peer and peer[0]["rps"] > 0:
-                ratios.append(r["rps"] / peer[0]["rps"])
-        for name, rs in (("plugboard", pb), ("postgraphile", pg)):
+        pb = main.get((q, conns, "plugboard"), [])
+        for name in ("plugboard", "postgraphile", SAME_WRITES):
+            rs = main.get((q, conns, name), [])
             if not rs:
                 continue
-            ratio = f"**{med(ratios):.2f}x**" if name == "plugboard" and ratios else ""
+            ratio = ""
+            if name == "plugboard":
+                ratio = f"**{run_ratio(pb, main.get((q, conns, 'postgraphile'), [])):.2f}x**"
+            elif name == SAME_WRITES:
+                ratio = f"({run_ratio(pb, rs):.2f}x)"
             out.append(f"| {q} | {conns} | {name} | {med([r['rps'] for r in rs]):,.0f} | {med([r['p50'] for r in rs]):.2f} | "
                        f"{med([r['p99'] for r in rs]):.2f} | {sum(r['errors'] for r in rs)} | {med([r['cpu_s'] for r in rs]):.2f} | "
                        f"{med([r['cpu_p'] for r in rs]):.2f} | {max(r['rss'] for r in rs)} | {rs[0]['size']:,} | {ratio} |")
@@ -79,6 +91,16 @@ for q in ["q_one", "q_list", "m_update"]:
         p99.append(f"{q} {med([r['p99'] for r in pb]) / med([r['p99'] for r in pg]):.2f}")
 if p99:
     out.append("p99 at 64 connections, Plugboard / PostGraphile: " + ", ".join(p99) + " (target: at most 0.33).")
+    out.append("")
+same = [(c, main[("m_update", c, SAME_WRITES)]) for c in sorted({k[1] for k in main if k[2] == SAME_WRITES})]
+if same:
+    out.append(f"{SAME_WRITES}: PostGraphile with bench/peer-same-writes.sql, triggers that make its update move")
+    out.append("updatedAt and the revision and write an audit event naming the changed fields, as Plugboard's")
+    out.append("does. Measured after the pair in the same run; its ratio (in parentheses) is Plugboard / it: " +
+               ", ".join(f"{run_ratio(main[('m_update', c, 'plugboard')], rs):.2f}x at {c}" for c, rs in same) +
+               "; p99 at 64 connections " + ", ".join(
+                   f"{med([r['p99'] for r in main[('m_update', c, 'plugboard')]]) / med([r['p99'] for r in rs]):.2f}"
+                   for c, rs in same if c == 64) + ".")
     out.append("")
 if pages:
     out.append("## q_list cost by page size (16 connections, 1 run)")

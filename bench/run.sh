@@ -9,7 +9,10 @@
 #   3. for each run, query and connection count: wrk against one server, then the other (the
 #      idle one uses no CPU), with random ids per request, CPU of server and PostgreSQL from
 #      /proc, the server's RSS;
-#   4. bench/report.py writes docs/benchmarks.md (medians of the runs, ratios).
+#   4. for m_update, PostGraphile once more with bench/peer-same-writes.sql installed (triggers
+#      that move updated_at and revision and write the audit event, as Plugboard's update does),
+#      reported beside the main ratio, which stays against PostGraphile without them;
+#   5. bench/report.py writes docs/benchmarks.md (medians of the runs, ratios).
 # Env: RUNS=3 SECS=15 WARMUP=5 CONNS="16 64" QUERIES="q_one q_list m_update" PAGES="10 50 200"
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,9 +30,11 @@ DATABASE_URL=$("$HERE/pg.sh" start)
 export DATABASE_URL
 "$HERE/setup.sh" "$DATABASE_URL"
 PGPID=$("$HERE/pg.sh" pid)
+PSQL="$(ls -d /usr/lib/postgresql/*/bin | tail -1)/psql"
 
 PB_PID=""
 cleanup() {
+  "$PSQL" -q -d "$DATABASE_URL" -f "$HERE/peer-same-writes-off.sql" >/dev/null 2>&1 || true
   [ -n "$PB_PID" ] && kill "$PB_PID" 2>/dev/null || true
   PGL_PORT=$PGL_PORT "$HERE/peer-postgraphile.sh" stop 2>/dev/null || true
 }
@@ -60,8 +65,8 @@ tree_ticks() { local root=$1 t p v before try
 rss_mb() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 # body TARGET QUERY [PAGE]: the request body, with the page size set for q_list scaling.
-body() { local f="$HERE/queries/$1/$2.json"
-  if [ -n "${3:-}" ]; then sed "s/first: 50/first: $3/" "$f" >"$CACHE/body-$1-$2-$3.json"; f="$CACHE/body-$1-$2-$3.json"; fi
+body() { local f="$HERE/queries/${1%+writes}/$2.json"
+  if [ -n "${3:-}" ]; then sed "s/first: 50/first: $3/" "$f" >"$CACHE/body-${1%+writes}-$2-$3.json"; f="$CACHE/body-${1%+writes}-$2-$3.json"; fi
   echo "$f"; }
 check() { # URL BODY [TOKEN]: the answer must be HTTP 200 with data and no errors
   local out; out=$(curl -sS -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} --data-binary @"$2" "$1")
@@ -100,6 +105,11 @@ for run in $(seq 1 "$RUNS"); do
   for q in $QUERIES; do
     for c in $CONNS; do
       for target in $order; do measure "$target" "$q" "$c" "$run"; done
+      if [ "$q" = m_update ]; then
+        PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$HERE/peer-same-writes.sql"
+        measure postgraphile+writes "$q" "$c" "$run"
+        PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$HERE/peer-same-writes-off.sql"
+      fi
     done
   done
 done
