@@ -96,7 +96,7 @@ same = [(c, main[("m_update", c, SAME_WRITES)]) for c in sorted({k[1] for k in m
 if same:
     out.append(f"{SAME_WRITES}: PostGraphile with bench/peer-same-writes.sql, triggers that make its update move")
     out.append("updatedAt and the revision and write an audit event naming the changed fields, as Plugboard's")
-    out.append("does. Measured after the pair in the same run; its ratio (in parentheses) is Plugboard / it: " +
+    out.append("does. Measured in the same runs (first or last, alternating); its ratio (in parentheses) is Plugboard / it: " +
                ", ".join(f"{run_ratio(main[('m_update', c, 'plugboard')], rs):.2f}x at {c}" for c, rs in same) +
                "; p99 at 64 connections " + ", ".join(
                    f"{med([r['p99'] for r in main[('m_update', c, 'plugboard')]]) / med([r['p99'] for r in rs]):.2f}"

@@ -9,9 +9,9 @@
 #   3. for each run, query and connection count: wrk against one server, then the other (the
 #      idle one uses no CPU), with random ids per request, CPU of server and PostgreSQL from
 #      /proc, the server's RSS;
-#   4. for m_update, PostGraphile once more with bench/peer-same-writes.sql installed (triggers
-#      that move updated_at and revision and write the audit event, as Plugboard's update does),
-#      reported beside the main ratio, which stays against PostGraphile without them;
+#   4. for m_update, PostGraphile a second time with bench/peer-same-writes.sql installed
+#      (triggers that move updated_at and revision and write the audit event, as Plugboard's
+#      update does), reported beside the main ratio, which stays against PostGraphile without them;
 #   5. bench/report.py writes docs/benchmarks.md (medians of the runs, ratios).
 # Env: RUNS=3 SECS=15 WARMUP=5 CONNS="16 64" QUERIES="q_one q_list m_update" PAGES="10 50 200"
 set -euo pipefail
@@ -98,18 +98,26 @@ measure() { # TARGET QUERY CONNS RUN [PAGE]
   echo "$target $q ${page:-default} $c $run $size $(awk -v a="$t0" -v b="$t1" -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v hz="$HZ" 'BEGIN{printf "%.2f %.2f", s/hz/(b-a), p/hz/(b-a)}') $(rss_mb "$pid") $out" | tee -a "$RAW"
 }
 
+# same_writes on|off: installs or drops bench/peer-same-writes.sql.
+same_writes() { local f="$HERE/peer-same-writes.sql"; [ "$1" = off ] && f="$HERE/peer-same-writes-off.sql"
+  PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$f"; }
+
 RAW="$CACHE/raw-$(date -u +%Y%m%d-%H%M%S).txt"
 echo "# target query page conns run bytes cpu_server cpu_postgres rss_mb RESULT..." >"$RAW"
 for run in $(seq 1 "$RUNS"); do
-  order="plugboard postgraphile"; [ $((run % 2)) = 0 ] && order="postgraphile plugboard"
   for q in $QUERIES; do
+    # Updates leave dead rows behind, so an update measured later in a run meets more of them:
+    # the order alternates, with PostGraphile+writes first or last.
+    order="plugboard postgraphile"; [ "$q" = m_update ] && order="$order postgraphile+writes"
+    [ $((run % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$order" | tac | tr '\n' ' ')
     for c in $CONNS; do
-      for target in $order; do measure "$target" "$q" "$c" "$run"; done
-      if [ "$q" = m_update ]; then
-        PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$HERE/peer-same-writes.sql"
-        measure postgraphile+writes "$q" "$c" "$run"
-        PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$HERE/peer-same-writes-off.sql"
-      fi
+      for target in $order; do
+        if [ "$target" = postgraphile+writes ]; then
+          same_writes on; measure "$target" "$q" "$c" "$run"; same_writes off
+        else
+          measure "$target" "$q" "$c" "$run"
+        fi
+      done
     done
   done
 done
