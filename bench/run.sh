@@ -31,10 +31,13 @@ export DATABASE_URL
 "$HERE/setup.sh" "$DATABASE_URL"
 PGPID=$("$HERE/pg.sh" pid)
 PSQL="$(ls -d /usr/lib/postgresql/*/bin | tail -1)/psql"
+# same_writes on|off: installs or drops bench/peer-same-writes.sql.
+same_writes() { local f="$HERE/peer-same-writes.sql"; [ "$1" = off ] && f="$HERE/peer-same-writes-off.sql"
+  PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$f"; }
 
 PB_PID=""
 cleanup() {
-  "$PSQL" -q -d "$DATABASE_URL" -f "$HERE/peer-same-writes-off.sql" >/dev/null 2>&1 || true
+  same_writes off >/dev/null 2>&1 || true
   [ -n "$PB_PID" ] && kill "$PB_PID" 2>/dev/null || true
   PGL_PORT=$PGL_PORT "$HERE/peer-postgraphile.sh" stop 2>/dev/null || true
 }
@@ -65,8 +68,9 @@ tree_ticks() { local root=$1 t p v before try
 rss_mb() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 # body TARGET QUERY [PAGE]: the request body, with the page size set for q_list scaling.
-body() { local f="$HERE/queries/${1%+writes}/$2.json"
-  if [ -n "${3:-}" ]; then sed "s/first: 50/first: $3/" "$f" >"$CACHE/body-${1%+writes}-$2-$3.json"; f="$CACHE/body-${1%+writes}-$2-$3.json"; fi
+# PostGraphile+writes sends PostGraphile's queries.
+body() { local server=${1%+writes}; local f="$HERE/queries/$server/$2.json"
+  if [ -n "${3:-}" ]; then sed "s/first: 50/first: $3/" "$f" >"$CACHE/body-$server-$2-$3.json"; f="$CACHE/body-$server-$2-$3.json"; fi
   echo "$f"; }
 check() { # URL BODY [TOKEN]: the answer must be HTTP 200 with data and no errors
   local out; out=$(curl -sS -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} --data-binary @"$2" "$1")
@@ -97,10 +101,6 @@ measure() { # TARGET QUERY CONNS RUN [PAGE]
   t1=$(date +%s.%N); s1=$(tree_ticks "$pid"); p1=$(tree_ticks "$PGPID")
   echo "$target $q ${page:-default} $c $run $size $(awk -v a="$t0" -v b="$t1" -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v hz="$HZ" 'BEGIN{printf "%.2f %.2f", s/hz/(b-a), p/hz/(b-a)}') $(rss_mb "$pid") $out" | tee -a "$RAW"
 }
-
-# same_writes on|off: installs or drops bench/peer-same-writes.sql.
-same_writes() { local f="$HERE/peer-same-writes.sql"; [ "$1" = off ] && f="$HERE/peer-same-writes-off.sql"
-  PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$f"; }
 
 RAW="$CACHE/raw-$(date -u +%Y%m%d-%H%M%S).txt"
 echo "# target query page conns run bytes cpu_server cpu_postgres rss_mb RESULT..." >"$RAW"
