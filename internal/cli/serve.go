@@ -77,7 +77,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				Limits: server.Limits{
 					MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxDepth: cfg.MaxDepth,
 					MaxComplexity: cfg.MaxComplexity, MaxAliases: cfg.MaxAliases, MaxRootFields: cfg.MaxRootFields,
-					MaxConcurrent: cfg.MaxConcurrent,
+					MaxTokens: cfg.MaxTokens, MaxFields: cfg.MaxFields, MaxConcurrent: cfg.MaxConcurrent,
 				},
 				Introspection: cfg.Enabled(cfg.Introspection),
 				Playground:    cfg.Enabled(cfg.Playground),

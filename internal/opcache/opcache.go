@@ -92,19 +92,26 @@ func Variables(value *ast.Value, names []string) []string {
 	return names
 }
 
-// Walk calls visit for every selection of set, through fragments.
+// Walk calls visit for every selection of set, through fragments. A fragment's selections are
+// visited once however often it is spread: spreading a fragment twice in each of n fragments
+// would otherwise take 2^n visits.
 func Walk(set ast.SelectionSet, visit func(ast.Selection)) {
+	walk(set, visit, map[string]bool{})
+}
+
+func walk(set ast.SelectionSet, visit func(ast.Selection), spread map[string]bool) {
 	for _, selection := range set {
 		visit(selection)
 		switch s := selection.(type) {
 		case *ast.Field:
-			Walk(s.SelectionSet, visit)
+			walk(s.SelectionSet, visit, spread)
 		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				Walk(s.Definition.SelectionSet, visit)
+			if s.Definition != nil && !spread[s.Name] {
+				spread[s.Name] = true
+				walk(s.Definition.SelectionSet, visit, spread)
 			}
 		case *ast.InlineFragment:
-			Walk(s.SelectionSet, visit)
+			walk(s.SelectionSet, visit, spread)
 		}
 	}
 }

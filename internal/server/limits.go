@@ -6,81 +6,219 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/lexer"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/plugboard/plugboard/graph/generated"
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
-// shapeLimit refuses operations nested too deeply, with too many aliases, or with too many
-// top-level fields, before anything runs. Batched requests (JSON arrays of operations) are not
-// accepted by the transports at all.
-type shapeLimit struct {
-	maxDepth, maxAliases, maxRootFields int
+// introspectionDepth bounds the nesting inside __schema and __type, which is counted apart from
+// the operation's depth: graphql-js's standard introspection query nests 15 levels for its type
+// references alone.
+const introspectionDepth = 20
+
+// documentLimit refuses documents that are too large or too deeply nested before gqlgen
+// validates them. Validation is quadratic in the fields of a selection set (comparing fields
+// that could merge), so a document's tokens and selections are bounded first, and every check
+// here is linear in the document: a fragment's shape is computed once, however often it is
+// spread. A document in gqlgen's query cache has passed already. Batched requests (JSON arrays
+// of operations) are not accepted by the transports at all.
+type documentLimit struct {
+	maxTokens, maxSelections, maxDepth, maxAliases, maxRootFields int
 	// noIntrospection refuses __schema and __type up front with a clear error.
 	noIntrospection bool
+	// passed is gqlgen's query cache: it holds only documents that were validated.
+	passed graphql.Cache[*ast.QueryDocument]
 }
 
 var _ interface {
 	graphql.HandlerExtension
+	graphql.OperationParameterMutator
 	graphql.OperationContextMutator
-} = shapeLimit{}
+} = documentLimit{}
 
-func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }
-func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (documentLimit) ExtensionName() string                   { return "DocumentLimit" }
+func (documentLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+// limitError is the answer to a request over a limit: the error presenter reports it as bad
+// input with reason LIMIT_EXCEEDED.
 func limitError(format string, args ...any) *gqlerror.Error {
 	err := gqlerror.Errorf(format, args...)
 	err.Extensions = map[string]any{"code": "LIMIT_EXCEEDED"}
 	return err
 }
 
-func (l shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
+func (l documentLimit) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if _, ok := l.passed.Get(ctx, params.Query); ok {
 		return nil
 	}
-	if l.noIntrospection {
-		for _, sel := range oc.Operation.SelectionSet {
-			if f, ok := sel.(*ast.Field); ok && (f.Name == "__schema" || f.Name == "__type") {
-				return limitError("introspection is disabled on this server")
-			}
+	if tooMany := tokensOver(params.Query, l.maxTokens); tooMany {
+		return limitError("the query text has more than %d tokens; send large values as variables", l.maxTokens)
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: params.Query})
+	if err != nil {
+		return nil // gqlgen reports the syntax error itself
+	}
+	return l.check(doc)
+}
+
+// tokensOver tells whether query has more than limit tokens, reading no further than that.
+func tokensOver(query string, limit int) bool {
+	lex := lexer.New(&ast.Source{Input: query})
+	for n := 0; n <= limit; n++ {
+		tok, err := lex.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			return false // a lexical error is the parser's to report
 		}
 	}
-	if n := len(oc.Operation.SelectionSet); n > l.maxRootFields {
-		return limitError("the operation has %d top-level fields; at most %d are allowed", n, l.maxRootFields)
+	return true
+}
+
+func (l documentLimit) check(doc *ast.QueryDocument) *gqlerror.Error {
+	s := newShapes(doc)
+	if s.selections > l.maxSelections {
+		return limitError("the document has %d selections; at most %d are allowed", s.selections, l.maxSelections)
 	}
-	aliases := 0
-	var walk func(set ast.SelectionSet, depth int, seen map[string]bool) int
-	walk = func(set ast.SelectionSet, depth int, seen map[string]bool) int {
-		deepest := depth
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Alias != "" && s.Alias != s.Name {
-					aliases++
-				}
-				if len(s.SelectionSet) > 0 {
-					deepest = max(deepest, walk(s.SelectionSet, depth+1, seen))
-				}
-			case *ast.InlineFragment:
-				deepest = max(deepest, walk(s.SelectionSet, depth, seen))
-			case *ast.FragmentSpread:
-				// Validation rejects fragment cycles; seen guards the walk anyway.
-				if s.Definition != nil && !seen[s.Name] {
-					seen[s.Name] = true
-					deepest = max(deepest, walk(s.Definition.SelectionSet, depth, seen))
-					delete(seen, s.Name)
-				}
-			}
+	for _, op := range doc.Operations {
+		if n := len(op.SelectionSet); n > l.maxRootFields {
+			return limitError("the operation has %d top-level fields; at most %d are allowed", n, l.maxRootFields)
 		}
-		return deepest
+		depth, aliases := s.of(op.SelectionSet)
+		if depth > l.maxDepth {
+			return limitError("the operation is nested %d levels deep; at most %d are allowed", depth, l.maxDepth)
+		}
+		if aliases > l.maxAliases {
+			return limitError("the operation uses %d aliases; at most %d are allowed", aliases, l.maxAliases)
+		}
 	}
-	depth := walk(oc.Operation.SelectionSet, 1, map[string]bool{})
-	if depth > l.maxDepth {
-		return limitError("the operation is nested %d levels deep; at most %d are allowed", depth, l.maxDepth)
-	}
-	if aliases > l.maxAliases {
-		return limitError("the operation uses %d aliases; at most %d are allowed", aliases, l.maxAliases)
+	if s.introspection > introspectionDepth {
+		return limitError("the introspection is nested %d levels deep; at most %d are allowed", s.introspection, introspectionDepth)
 	}
 	return nil
+}
+
+func (l documentLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || !l.noIntrospection {
+		return nil
+	}
+	for _, sel := range oc.Operation.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok && isIntrospection(f) {
+			return limitError("introspection is disabled on this server")
+		}
+	}
+	return nil
+}
+
+func isIntrospection(f *ast.Field) bool { return f.Name == "__schema" || f.Name == "__type" }
+
+// shapes measures the selection sets of one document. Fragments are found by name (a parsed
+// document's spreads are not linked to their definitions until validation) and measured once.
+type shapes struct {
+	fragments map[string]*ast.FragmentDefinition
+	measured  map[string]*shape
+	// selections counts every selection of the document once, fragments' included.
+	selections int
+	// introspection is the deepest __schema or __type subtree.
+	introspection int
+}
+
+// shape is what a selection set contributes: the levels of nesting below it (introspection
+// subtrees count as one level), its aliases as executed (a fragment's count once per spread),
+// and its depth with introspection subtrees counted in full.
+type shape struct {
+	depth, aliases, fullDepth int
+	measuring                 bool
+}
+
+func newShapes(doc *ast.QueryDocument) *shapes {
+	s := &shapes{fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)), measured: map[string]*shape{}}
+	for _, f := range doc.Fragments {
+		s.fragments[f.Name] = f
+		s.count(f.SelectionSet)
+	}
+	for _, op := range doc.Operations {
+		s.count(op.SelectionSet)
+	}
+	return s
+}
+
+func (s *shapes) count(set ast.SelectionSet) {
+	for _, sel := range set {
+		s.selections++
+		switch sel := sel.(type) {
+		case *ast.Field:
+			s.count(sel.SelectionSet)
+		case *ast.InlineFragment:
+			s.count(sel.SelectionSet)
+		}
+	}
+}
+
+// of returns the depth (1 for a set of leaves) and the aliases of set.
+func (s *shapes) of(set ast.SelectionSet) (depth, aliases int) {
+	sh := s.measure(set)
+	return sh.depth, sh.aliases
+}
+
+func (s *shapes) measure(set ast.SelectionSet) shape {
+	out := shape{depth: 1, fullDepth: 1}
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Alias != "" && sel.Alias != sel.Name {
+				out.aliases = saturatingAdd(out.aliases, 1)
+			}
+			if len(sel.SelectionSet) == 0 {
+				continue
+			}
+			child := s.measure(sel.SelectionSet)
+			out.aliases = saturatingAdd(out.aliases, child.aliases)
+			out.fullDepth = max(out.fullDepth, 1+child.fullDepth)
+			if isIntrospection(sel) {
+				s.introspection = max(s.introspection, 1+child.fullDepth)
+				out.depth = max(out.depth, 2)
+				continue
+			}
+			out.depth = max(out.depth, 1+child.depth)
+		case *ast.InlineFragment:
+			out.merge(s.measure(sel.SelectionSet))
+		case *ast.FragmentSpread:
+			out.merge(s.fragment(sel.Name))
+		}
+	}
+	return out
+}
+
+func (sh *shape) merge(other shape) {
+	sh.depth = max(sh.depth, other.depth)
+	sh.fullDepth = max(sh.fullDepth, other.fullDepth)
+	sh.aliases = saturatingAdd(sh.aliases, other.aliases)
+}
+
+// fragment measures a fragment once. A spread of a fragment being measured (a cycle, which
+// validation refuses afterwards) and of an unknown fragment add nothing.
+func (s *shapes) fragment(name string) shape {
+	if sh, ok := s.measured[name]; ok {
+		if sh.measuring {
+			return shape{}
+		}
+		return *sh
+	}
+	def, ok := s.fragments[name]
+	if !ok {
+		return shape{}
+	}
+	sh := &shape{measuring: true}
+	s.measured[name] = sh
+	*sh = s.measure(def.SelectionSet)
+	return *sh
+}
+
+// saturatingAdd keeps alias counts of fragments spread many times from overflowing.
+func saturatingAdd(a, b int) int {
+	const ceiling = 1 << 40
+	return min(a+b, ceiling)
 }
 
 // pageCost makes list fields cost their page size times their children, so that the

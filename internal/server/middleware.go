@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -193,37 +192,6 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 				writeGraphQLError(w, r, http.StatusInternalServerError, domain.CodeInternal, "internal server error")
 			}
 		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limitBody refuses bodies over max bytes: at once when Content-Length says so, otherwise
-// when reading passes the limit.
-func limitBody(max int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > max {
-			writeGraphQLError(w, r, http.StatusRequestEntityTooLarge, domain.CodeBadUserInput, "the request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, max)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// admit lets at most n requests execute at once; the others queue until a slot frees or their
-// deadline passes. Queued requests hold no database connection and little memory.
-func admit(n int, next http.Handler) http.Handler {
-	slots := make(chan struct{}, n)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case slots <- struct{}{}:
-		case <-r.Context().Done():
-			if r.Context().Err() == context.DeadlineExceeded {
-				writeGraphQLError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "the server is busy: the request waited its whole time limit for a turn")
-			}
-			return
-		}
-		defer func() { <-slots }()
 		next.ServeHTTP(w, r)
 	})
 }

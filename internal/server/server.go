@@ -51,6 +51,11 @@ type Limits struct {
 	MaxAliases int
 	// MaxRootFields bounds the top-level fields of one operation (default 20).
 	MaxRootFields int
+	// MaxTokens bounds the tokens of a query text, before it is parsed (default 5,000).
+	MaxTokens int
+	// MaxFields bounds the fields and fragments of a document, before it is validated:
+	// validation compares the fields of a selection set pairwise (default 500).
+	MaxFields int
 	// MaxConcurrent bounds the GraphQL requests executing at once; the others wait their turn
 	// (within RequestTimeout). Work beyond what the database pool and the cores can serve only
 	// adds memory and contention (default 16, the size of the PostgreSQL pool).
@@ -76,6 +81,12 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxRootFields <= 0 {
 		l.MaxRootFields = 20
 	}
+	if l.MaxTokens <= 0 {
+		l.MaxTokens = 5000
+	}
+	if l.MaxFields <= 0 {
+		l.MaxFields = 500
+	}
 	if l.MaxConcurrent <= 0 {
 		l.MaxConcurrent = 16
 	}
@@ -96,6 +107,10 @@ type Deps struct {
 	// NoDirectReads answers every read with gqlgen's executor (see graph.DirectSchema).
 	NoDirectReads bool
 }
+
+// maxBodyBytesInFlight bounds the memory held by request bodies being read, across requests;
+// one tenant may hold a quarter of it.
+const maxBodyBytesInFlight = 64 << 20
 
 // NewHandler returns the routes of the API contract.
 func NewHandler(d Deps) http.Handler {
@@ -120,12 +135,17 @@ func NewHandler(d Deps) http.Handler {
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(postTransport{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := lru.New[*ast.QueryDocument](1000)
+	gql.SetQueryCache(queries)
 	if d.Introspection {
 		gql.Use(extension.Introspection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	gql.Use(shapeLimit{maxDepth: d.Limits.MaxDepth, maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields, noIntrospection: !d.Introspection})
+	gql.Use(documentLimit{
+		maxTokens: d.Limits.MaxTokens, maxSelections: d.Limits.MaxFields, maxDepth: d.Limits.MaxDepth,
+		maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields, noIntrospection: !d.Introspection,
+		passed: queries,
+	})
 	gql.Use(newComplexityLimit(d.Limits.MaxComplexity, priced))
 	gql.AroundOperations(graph.WithBatches)
 	gql.AroundResponses(recordOperation)
@@ -133,8 +153,12 @@ func NewHandler(d Deps) http.Handler {
 	gql.SetRecoverFunc(graph.Recover(d.Logger, RequestID))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(d.Limits.MaxBodyBytes, withTimeout(d.Limits.RequestTimeout,
-		authenticate(d.Authenticator, d.Logger, admit(d.Limits.MaxConcurrent, gql)))))
+	// Bodies are read (bounded) before a request waits for a slot, and the deadline starts
+	// when they have been: slots and the deadline are for executing operations only.
+	bodies := newFairShare(maxBodyBytesInFlight, maxBodyBytesInFlight/4)
+	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
+	mux.Handle("/graphql", authenticate(d.Authenticator, d.Logger,
+		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql)))))
 	if d.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())
@@ -201,7 +225,16 @@ func bearerToken(header string) (string, bool) {
 }
 
 func writeGraphQLError(w http.ResponseWriter, r *http.Request, status int, code domain.Code, message string) {
+	writeError(w, r, status, code, "", message)
+}
+
+// writeError answers a request refused before GraphQL execution; reason, when set, tells which
+// limit a BAD_USER_INPUT refusal is about, as the error presenter does.
+func writeError(w http.ResponseWriter, r *http.Request, status int, code domain.Code, reason, message string) {
 	ext := map[string]any{"code": string(code)}
+	if reason != "" {
+		ext["reason"] = reason
+	}
 	if code == domain.CodeInternal {
 		ext["requestId"] = RequestID(r.Context())
 	}

@@ -1,0 +1,205 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// fairShare is a capacity (executing requests, bytes of request bodies) shared by every caller,
+// of which one tenant may hold at most a part: a tenant over its part waits for its own
+// requests to finish, and the rest stays free for the others.
+type fairShare struct {
+	total   *semaphore.Weighted
+	perUser int64
+
+	mu    sync.Mutex
+	users map[string]*userShare
+}
+
+type userShare struct {
+	sem     *semaphore.Weighted
+	holders int // acquiring or holding; the entry goes when it drops to zero
+}
+
+func newFairShare(total, perUser int64) *fairShare {
+	return &fairShare{total: semaphore.NewWeighted(total), perUser: max(1, min(perUser, total)), users: map[string]*userShare{}}
+}
+
+// acquire takes n of the capacity for user, waiting until ctx is done. The release function
+// gives it back.
+func (f *fairShare) acquire(ctx context.Context, user string, n int64) (release func(), err error) {
+	n = min(n, f.perUser)
+	f.mu.Lock()
+	u := f.users[user]
+	if u == nil {
+		u = &userShare{sem: semaphore.NewWeighted(f.perUser)}
+		f.users[user] = u
+	}
+	u.holders++
+	f.mu.Unlock()
+	done := func() {
+		f.mu.Lock()
+		if u.holders--; u.holders == 0 {
+			delete(f.users, user)
+		}
+		f.mu.Unlock()
+	}
+	if err := u.sem.Acquire(ctx, n); err != nil {
+		done()
+		return nil, err
+	}
+	if err := f.total.Acquire(ctx, n); err != nil {
+		u.sem.Release(n)
+		done()
+		return nil, err
+	}
+	return func() {
+		f.total.Release(n)
+		u.sem.Release(n)
+		done()
+	}, nil
+}
+
+// tenantOf names whose share a request uses: its organisation, or for a principal without one
+// (a platform token) its subject.
+func tenantOf(ctx context.Context) string {
+	p := auth.PrincipalFrom(ctx)
+	if p == nil {
+		return ""
+	}
+	if p.OrganisationID != "" {
+		return "org:" + p.OrganisationID
+	}
+	return "sub:" + p.Subject
+}
+
+// bodyChunk is how much body buffer is reserved at a time: a body that arrives slowly holds
+// only what it has sent.
+const bodyChunk = 64 << 10
+
+// readBody reads a request body, at most max bytes, into memory before the request waits for
+// an execution slot: a client sending its body slowly then holds a connection and the bytes
+// it sent, never a slot. The bytes of bodies being read count against bytes, shared fairly
+// between tenants.
+func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > max {
+			writeLimitError(w, r, max)
+			return
+		}
+		tenant := tenantOf(r.Context())
+		var (
+			buf      bytes.Buffer
+			reserved int64
+			releases []func()
+		)
+		defer func() {
+			for _, release := range releases {
+				release()
+			}
+		}()
+		body := http.MaxBytesReader(w, r.Body, max)
+		for {
+			if int64(buf.Len()) == reserved {
+				release, err := bytesShare.acquire(r.Context(), tenant, bodyChunk)
+				if err != nil {
+					return // the client went away while others' bodies filled the budget
+				}
+				releases = append(releases, release)
+				reserved += bodyChunk
+				buf.Grow(bodyChunk)
+			}
+			_, err := io.CopyN(&buf, body, reserved-int64(buf.Len()))
+			if err == io.EOF {
+				break
+			}
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeLimitError(w, r, max)
+				return
+			}
+			if err != nil {
+				writeGraphQLError(w, r, http.StatusBadRequest, domain.CodeBadUserInput, "could not read the request body")
+				return
+			}
+		}
+		r.Body = io.NopCloser(&buf)
+		r.ContentLength = int64(buf.Len())
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeLimitError(w http.ResponseWriter, r *http.Request, max int64) {
+	writeError(w, r, http.StatusRequestEntityTooLarge, domain.CodeBadUserInput, "LIMIT_EXCEEDED",
+		"the request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
+}
+
+// admit lets the requests of every tenant execute, at most slots at once and at most half of
+// them for one tenant; the others queue until a slot frees or their deadline passes. Queued
+// requests hold no database connection and little memory. The answer is written after the
+// slot is given back, so a client reading it slowly holds no slot either.
+func admit(slots *fairShare, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release, err := slots.acquire(r.Context(), tenantOf(r.Context()), 1)
+		if err != nil {
+			if r.Context().Err() == context.DeadlineExceeded {
+				writeGraphQLError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "the server is busy: the request waited its whole time limit for a turn")
+			}
+			return
+		}
+		answer := &bufferedAnswer{header: w.Header(), body: answerBuffers.Get().(*bytes.Buffer)}
+		func() {
+			defer release()
+			next.ServeHTTP(answer, r)
+		}()
+		if answer.status != 0 {
+			w.WriteHeader(answer.status)
+		}
+		_, _ = w.Write(answer.body.Bytes())
+		if answer.body.Cap() <= maxPooledAnswer {
+			answer.body.Reset()
+			answerBuffers.Put(answer.body)
+		}
+	})
+}
+
+// answerBuffers keeps answers' buffers for the next requests; the largest are left to the
+// collector so that one huge answer does not stay in memory.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledAnswer = 1 << 20
+
+// bufferedAnswer keeps an answer's status and body until the execution slot is free; headers
+// go straight to the real writer.
+type bufferedAnswer struct {
+	header http.Header
+	status int
+	body   *bytes.Buffer
+}
+
+func (a *bufferedAnswer) Header() http.Header { return a.header }
+func (a *bufferedAnswer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+func (a *bufferedAnswer) Write(b []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	return a.body.Write(b)
+}
