@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/vektah/gqlparser/v2"
 
 	"github.com/plugboard/plugboard/graph/generated"
@@ -59,4 +62,51 @@ func TestPricedVariables(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The complexity priced once per fragment is gqlgen's on documents that spread each fragment
+// once or more, and stays finite on the fragment bomb.
+func TestComplexityIsGqlgens(t *testing.T) {
+	var cfg generated.Config
+	priced := pageCost(&cfg)
+	es := generated.NewExecutableSchema(cfg)
+	limit := newComplexityLimit(1000, priced)
+	if err := limit.Validate(es); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]any{"n": 7}
+	for _, query := range []string{
+		`{ viewer { scopes } }`,
+		`query($n: Int) { connectors(first: $n) { totalCount edges { node { name versions(first: 3) { edges { node { name actions { name } } } } } } } }`,
+		`query($n: Int) { ...Q ...Q } fragment Q on Query { connectors(first: $n) { edges { node { ...C ...C } } } } fragment C on Connector { name connections { totalCount } }`,
+		`{ ... on Query { connectors { edges { node { ... on Connector { id } } } } } __typename }`,
+		`{ __schema { types { name } } viewer { scopes } }`,
+		`query($id: ID!) { connector(id: $id) { connections(first: 2) { edges { node { credentials { id fieldsSet } } } } } }`,
+	} {
+		doc, errs := gqlparser.LoadQuery(es.Schema(), query)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		op := doc.Operations[0]
+		if got, want := limit.calculate(context.Background(), op, vars), complexity.Calculate(context.Background(), es, op, vars); got != want {
+			t.Errorf("%s: complexity %d, gqlgen's %d", query, got, want)
+		}
+	}
+	doc, errs := gqlparser.LoadQuery(es.Schema(), doubling(60))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if got := limit.calculate(context.Background(), doc.Operations[0], nil); got <= 1000 {
+		t.Errorf("60 doubling fragments cost %d", got)
+	}
+}
+
+func doubling(levels int) string {
+	var b strings.Builder
+	b.WriteString("fragment F0 on Query { viewer { scopes } }")
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, " fragment F%d on Query { ...F%d ...F%d }", i, i-1, i-1)
+	}
+	fmt.Fprintf(&b, " query { ...F%d }", levels)
+	return b.String()
 }

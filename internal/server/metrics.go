@@ -17,6 +17,7 @@ type Metrics struct {
 	operations *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	http       *prometheus.CounterVec
+	inFlight   *prometheus.GaugeVec
 }
 
 // NewMetrics returns a registry with the process and Go runtime collectors and Plugboard's
@@ -37,9 +38,13 @@ func NewMetrics() *Metrics {
 			Name: "plugboard_http_requests_total",
 			Help: "HTTP requests by route and status code.",
 		}, []string{"route", "code"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "plugboard_http_requests_in_flight",
+			Help: "HTTP requests being served by route: reading their body, waiting for a turn or executing.",
+		}, []string{"route"}),
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.operations, m.latency, m.http)
+		m.operations, m.latency, m.http, m.inFlight)
 	return m
 }
 

@@ -96,12 +96,15 @@ func observe(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		start := time.Now()
 		info := &requestInfo{}
 		sw := &statusWriter{ResponseWriter: w}
+		route := routeOf(r)
+		inFlight := m.inFlight.WithLabelValues(route)
+		inFlight.Inc()
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+		inFlight.Dec()
 		elapsed := time.Since(start)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		route := routeOf(r)
 		if route == "graphql" {
 			op := info.operation
 			if op == "" {
