@@ -36,9 +36,9 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 			}
 		case isGraphQLError(err):
 			// Parse, validation and limit errors from gqlgen describe the request, not the
-			// server. A variable whose value does not fit its type names its field.
+			// server. A variable whose value does not fit its type names the field it fills.
 			if len(gqlErr.Path) >= 2 && gqlErr.Path[0] == ast.PathName("variable") {
-				badInput(gqlErr, gqlErr.Path[1:])
+				badInput(gqlErr, variableUse(ctx, gqlErr.Path[1:]))
 				break
 			}
 			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput), "reason": gqlErr.Extensions["code"]}
@@ -96,6 +96,77 @@ func isArgumentError(ctx context.Context, err error) bool {
 		}
 	}
 	return true
+}
+
+// variableUse turns the path of a bad variable value ($v.name, or $v alone) into the path of
+// the argument it fills (input.name, or first), as a literal in its place would be reported.
+// A variable used only in directives, or in no operation found, keeps its own name.
+func variableUse(ctx context.Context, path ast.Path) ast.Path {
+	name, ok := path[0].(ast.PathName)
+	if !ok || !graphql.HasOperationContext(ctx) {
+		return path
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	if op == nil {
+		return path
+	}
+	var (
+		found   ast.Path
+		visited = map[string]bool{}
+		walk    func(set ast.SelectionSet) bool
+	)
+	walk = func(set ast.SelectionSet) bool {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				for _, arg := range sel.Arguments {
+					if at, ok := variableIn(arg.Value, string(name), ast.Path{ast.PathName(arg.Name)}); ok {
+						found = at
+						return true
+					}
+				}
+				if walk(sel.SelectionSet) {
+					return true
+				}
+			case *ast.InlineFragment:
+				if walk(sel.SelectionSet) {
+					return true
+				}
+			case *ast.FragmentSpread:
+				if sel.Definition != nil && !visited[sel.Name] {
+					visited[sel.Name] = true
+					if walk(sel.Definition.SelectionSet) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	if !walk(op.SelectionSet) {
+		return path
+	}
+	return append(found, path[1:]...)
+}
+
+// variableIn finds the variable name in value, whose path is at.
+func variableIn(value *ast.Value, name string, at ast.Path) (ast.Path, bool) {
+	if value == nil {
+		return nil, false
+	}
+	if value.Kind == ast.Variable {
+		return at, value.Raw == name
+	}
+	for i, child := range value.Children {
+		var step ast.PathElement = ast.PathName(child.Name)
+		if value.Kind == ast.ListValue {
+			step = ast.PathIndex(i)
+		}
+		if found, ok := variableIn(child.Value, name, append(at[:len(at):len(at)], step)); ok {
+			return found, true
+		}
+	}
+	return nil, false
 }
 
 // badInput rewrites a decoding error as BAD_USER_INPUT. path starts with the variable or

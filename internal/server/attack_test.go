@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -198,5 +200,39 @@ func TestOneTenantCannotTakeEverySlot(t *testing.T) {
 		within(t, "another organisation's query", func() *apitest.Response {
 			return other.Do(t, `{ viewer { scopes } connectors(first: 1) { totalCount } }`, nil)
 		}).OK(t)
+	})
+}
+
+// TestOversizedBodies: a body over the limit is refused with 413 and the limit's code and
+// reason, whether its length is declared or it is streamed in chunks.
+func TestOversizedBodies(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{MaxBodyBytes: 4096}})
+		c := h.NewOrg(t)
+		big := `{"query":"{ viewer { scopes } }","variables":{"pad":"` + strings.Repeat("x", 5000) + `"}}`
+		for _, tc := range []struct {
+			name string
+			body io.Reader
+		}{
+			{"Declared", strings.NewReader(big)},
+			{"Chunked", io.MultiReader(strings.NewReader(big))}, // no length known: sent chunked
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/graphql", tc.body)
+				req.Header.Set("Authorization", "Bearer "+c.Token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var body struct{ Errors []apitest.Error }
+				_ = json.NewDecoder(res.Body).Decode(&body)
+				if res.StatusCode != http.StatusRequestEntityTooLarge || len(body.Errors) != 1 ||
+					body.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || body.Errors[0].Extensions["reason"] != "LIMIT_EXCEEDED" {
+					t.Errorf("oversized body: %d %+v", res.StatusCode, body)
+				}
+			})
+		}
 	})
 }

@@ -1,0 +1,32 @@
+package graph_test
+
+import (
+	"testing"
+
+	"github.com/plugboard/plugboard/internal/apitest"
+)
+
+// A variable whose value does not fit its type is reported at the argument field it fills,
+// as the same value written in the query would be, not under the variable's own name.
+func TestBadVariablesNameTheArgumentField(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		for _, tc := range []struct {
+			name, query string
+			vars        map[string]any
+			field       string
+		}{
+			{"ScalarArgument", `query($n: Int) { connectors(first: $n) { totalCount } }`, map[string]any{"n": "ten"}, "first"},
+			{"ScalarInInputLiteral", `mutation($n: String!) { createConnector(input: {name: $n, protocolType: HTTP}) { id } }`, map[string]any{"n": 5}, "name"},
+			{"ScalarInListLiteral", `mutation($v: String!) { createConnector(input: {name: "X", protocolType: HTTP, connectionVariables: [{name: "a", value: "b"}, {name: "c", value: $v}]}) { id } }`, map[string]any{"v": []any{1}}, "connectionVariables[1].value"},
+			{"ScalarThroughFragment", `query($n: Int) { ...Q } fragment Q on Query { connectors(first: $n) { totalCount } }`, map[string]any{"n": true}, "first"},
+			{"InputObject", `mutation($in: CreateConnectorInput!) { createConnector(input: $in) { id } }`, map[string]any{"in": map[string]any{"name": 5, "protocolType": "HTTP"}}, "name"},
+			{"InputObjectInLiteral", `mutation($p: ConnectionVariableInput!) { createConnector(input: {name: "X", protocolType: HTTP, connectionVariables: [$p]}) { id } }`, map[string]any{"p": map[string]any{"name": "a", "value": 7}}, "connectionVariables[0].value"},
+			{"DirectiveOnly", `query($s: Boolean!) { viewer @skip(if: $s) { scopes } }`, map[string]any{"s": "yes"}, "s"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				c.Do(t, tc.query, tc.vars).ExpectError(t, "BAD_USER_INPUT", tc.field)
+			})
+		}
+	})
+}
