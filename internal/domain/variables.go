@@ -141,6 +141,11 @@ func ParseDynamicProperties(s string) ([]Variable, error) {
 		if err != nil {
 			return nil, Invalid(field, "the value of %q %s", key, err.Error())
 		}
+		// The JSON text itself passed the request's text check, but its escapes (\u0000)
+		// decode to what the check refuses.
+		if CheckText(field, key) != nil || CheckText(field, value) != nil {
+			return nil, Invalid(field, "the property %q must not contain NUL characters (U+0000)", key)
+		}
 		out = append(out, Variable{Name: key, Value: value})
 	}
 	if _, err := dec.Token(); err != nil {

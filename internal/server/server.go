@@ -127,6 +127,7 @@ func NewHandler(d Deps) http.Handler {
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	gql.Use(shapeLimit{maxDepth: d.Limits.MaxDepth, maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields, noIntrospection: !d.Introspection})
 	gql.Use(newComplexityLimit(d.Limits.MaxComplexity, priced))
+	gql.Use(graph.InputText{})
 	gql.AroundOperations(graph.WithBatches)
 	gql.AroundResponses(recordOperation)
 	gql.SetErrorPresenter(graph.ErrorPresenter(d.Logger, RequestID))
