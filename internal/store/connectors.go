@@ -154,6 +154,9 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	if !ok {
 		return nil, domain.Invalid("orderBy", "unknown order %q", order)
 	}
+	if err := filter.Validate(); err != nil {
+		return nil, err
+	}
 	after, err := decodeCursor(page.After, order)
 	if err != nil {
 		return nil, err
@@ -234,6 +237,9 @@ func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, n
 
 // CountConnectors counts the connectors a filter keeps.
 func (s *Store) CountConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter) (int, error) {
+	if err := filter.Validate(); err != nil {
+		return 0, err
+	}
 	var n int64
 	where, args := s.connectorFilter(orgID, filter)
 	if err := s.readEach(ctx, `SELECT count(*) FROM connectors WHERE `+where, args, []any{&n}, func() error { return nil }); err != nil {
