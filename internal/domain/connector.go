@@ -128,11 +128,6 @@ func ValidateName(field, name string) error {
 	return nil
 }
 
-// NameKey is the form in which names are compared: names are unique case-insensitively.
-func NameKey(name string) string {
-	return strings.ToLower(strings.TrimSpace(name))
-}
-
 // ValidateURL checks an optional URL: when set it must be an absolute http or https URL with a
 // host and without embedded credentials (which would be stored and shown in clear).
 func ValidateURL(field string, u *string) error {
