@@ -268,10 +268,21 @@ func scopesHeld(ctx context.Context, roots []*node) bool {
 	return true
 }
 
+// argumentsClean runs InputText's check on the arguments of every planned field, before
+// anything is read: gqlgen answers an operation that fails it, with InputText's error.
+func argumentsClean(nodes []*node, vars map[string]any) bool {
+	for _, n := range nodes {
+		if checkArguments(n.field.Field, vars) != nil || !argumentsClean(n.children, vars) {
+			return false
+		}
+	}
+	return true
+}
+
 // answerDirectly writes the operation's data, or reports that gqlgen must answer it.
 func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationContext) ([]byte, bool) {
 	p := planOf(oc)
-	if !p.ok || !scopesHeld(ctx, p.roots) {
+	if !p.ok || !scopesHeld(ctx, p.roots) || !argumentsClean(p.roots, oc.Variables) {
 		return nil, false
 	}
 	x := &directRun{r: r, ctx: ctx, oc: oc, org: orgID(ctx), need: p.need, b: responseBuffer(), nodes: p.nodes}

@@ -34,6 +34,9 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 			if domainErr.Field != "" {
 				gqlErr.Extensions["field"] = domainErr.Field
 			}
+			if domainErr.Reason != "" {
+				gqlErr.Extensions["reason"] = domainErr.Reason
+			}
 		case isGraphQLError(err):
 			// Parse, validation and limit errors from gqlgen describe the request, not the
 			// server. A variable whose value does not fit its type names the field it fills.

@@ -4,6 +4,10 @@ package migrations
 
 import "embed"
 
+// Version 6 is a Go migration, internal/store/migrate_names.go: it recomputes name keys
+// under NFKC case folding and adds the connectors' collation sort keys, which SQLite's SQL
+// cannot compute. New SQL migrations start at 00007.
+//
 // FS holds postgres/*.sql and sqlite/*.sql.
 //
 //go:embed postgres/*.sql sqlite/*.sql

@@ -231,12 +231,31 @@ func ValidateAuthSchemeConfigs(field string, configs []AuthSchemeConfig) error {
 		if err := configs[i].Normalize(); err != nil {
 			return WithFieldPrefix(prefix, err)
 		}
-		if j, dup := seen[configs[i].ID]; dup {
-			return Invalid(prefix+".id", "%q is already the id of %s[%d]", configs[i].ID, field, j)
+		key := NameKey(configs[i].ID)
+		if j, dup := seen[key]; dup {
+			return Invalid(prefix+".id", "%s", alreadyUsed(configs[i].ID, configs[j].ID, "id", fmt.Sprintf("%s[%d]", field, j)))
 		}
-		seen[configs[i].ID] = i
+		seen[key] = i
 	}
 	return nil
+}
+
+// ConfigIDTaken returns the id of a config other than configs[except] whose id counts as the
+// same as id (NameKey), or "" when id is free.
+func ConfigIDTaken(configs []AuthSchemeConfig, except int, id string) string {
+	key := NameKey(id)
+	for i, c := range configs {
+		if i != except && NameKey(c.ID) == key {
+			return c.ID
+		}
+	}
+	return ""
+}
+
+// ConfigIDUsed is the BAD_USER_INPUT error on id for a config id that another config's id
+// counts as the same as.
+func ConfigIDUsed(id, other string) error {
+	return Invalid("id", "%s", alreadyUsed(id, other, "id", "an auth scheme config of this connector"))
 }
 
 // ReorderAuthSchemeConfigs returns configs in the order of ids, which must be exactly the

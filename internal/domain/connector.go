@@ -128,11 +128,6 @@ func ValidateName(field, name string) error {
 	return nil
 }
 
-// NameKey is the form in which names are compared: names are unique case-insensitively.
-func NameKey(name string) string {
-	return strings.ToLower(strings.TrimSpace(name))
-}
-
 // ValidateURL checks an optional URL: when set it must be an absolute http or https URL with a
 // host and without embedded credentials (which would be stored and shown in clear).
 func ValidateURL(field string, u *string) error {
@@ -260,6 +255,26 @@ type ConnectorFilter struct {
 	// Categories keeps connectors carrying any of them.
 	Categories   []string
 	ProtocolType ProtocolType
+}
+
+// MaxFilterLength bounds filter.nameContains: longer patterns match no real name, and SQLite
+// refuses LIKE patterns over 50,000 bytes ("LIKE or GLOB pattern too complex").
+const MaxFilterLength = 200
+
+// Validate bounds the filter's strings: a request limit, answered with LIMIT_EXCEEDED.
+func (f ConnectorFilter) Validate() error {
+	if utf8.RuneCountInString(f.NameContains) > MaxFilterLength {
+		return LimitExceeded("filter.nameContains", "must be at most %d characters", MaxFilterLength)
+	}
+	if len(f.Categories) > MaxCategories {
+		return LimitExceeded("filter.categories", "at most %d categories", MaxCategories)
+	}
+	for i, c := range f.Categories {
+		if utf8.RuneCountInString(c) > MaxCategoryLength {
+			return LimitExceeded(fmt.Sprintf("filter.categories[%d]", i), "must be at most %d characters", MaxCategoryLength)
+		}
+	}
+	return nil
 }
 
 // PageRequest asks for First items after the opaque cursor After.

@@ -28,7 +28,13 @@ type Error struct {
 	// Field is the offending input field for BAD_USER_INPUT, as a path such as
 	// "baseURL" or "connectionVariables[2].name".
 	Field string
+	// Reason refines the code for clients that act on it: ReasonLimitExceeded.
+	Reason string
 }
+
+// ReasonLimitExceeded is the reason of every request limit's BAD_USER_INPUT, so that clients
+// tell "make the request smaller" from "fix the value".
+const ReasonLimitExceeded = "LIMIT_EXCEEDED"
 
 func (e *Error) Error() string {
 	if e.Field != "" {
@@ -45,6 +51,13 @@ func Errorf(code Code, format string, args ...any) *Error {
 // Invalid returns a BAD_USER_INPUT error about one input field.
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeBadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// LimitExceeded returns the BAD_USER_INPUT error of an input over a request limit.
+func LimitExceeded(field, format string, args ...any) *Error {
+	e := Invalid(field, format, args...)
+	e.Reason = ReasonLimitExceeded
+	return e
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or CodeInternal.
@@ -70,7 +83,7 @@ func WithFieldPrefix(prefix string, err error) error {
 			field = prefix + e.Field
 		}
 	}
-	return &Error{Code: e.Code, Message: e.Message, Field: field}
+	return &Error{Code: e.Code, Message: e.Message, Field: field, Reason: e.Reason}
 }
 
 // NotFound is the one answer for a missing or foreign resource: both read the same, so that

@@ -51,10 +51,11 @@ func ValidateVariables(field string, vars []Variable) error {
 		if err := ValidateVariableName(item+".name", v.Name); err != nil {
 			return err
 		}
-		if j, dup := seen[v.Name]; dup {
-			return Invalid(item+".name", "%q is already the name of %s[%d]", v.Name, field, j)
+		key := NameKey(v.Name)
+		if j, dup := seen[key]; dup {
+			return Invalid(item+".name", "%s", alreadyUsed(v.Name, vars[j].Name, "name", fmt.Sprintf("%s[%d]", field, j)))
 		}
-		seen[v.Name] = i
+		seen[key] = i
 		if len(v.Value) > MaxVariableValueBytes {
 			return Invalid(item+".value", "must be at most %d bytes", MaxVariableValueBytes)
 		}
@@ -70,19 +71,34 @@ func ValidateVariables(field string, vars []Variable) error {
 func MergeProperties(stored []Variable, properties []Property, dynamicProperties *string, validName func(field, name string) error) ([]Variable, error) {
 	var patch []Variable
 	index := map[string]int{}
-	set := func(name, value string) {
+	// Names match exactly; a new name that only looks like a stored or earlier one (another
+	// letter case, width, invisible characters) would make two that cannot coexist.
+	keys := make(map[string]string, len(stored))
+	for _, v := range stored {
+		keys[NameKey(v.Name)] = v.Name
+	}
+	set := func(field, name, value string) error {
 		if i, ok := index[name]; ok {
 			patch[i].Value = value
-			return
+			return nil
 		}
+		key := NameKey(name)
+		if other, taken := keys[key]; taken && other != name {
+			return Invalid(field, "%s", alreadyUsed(name, other, "name", "an existing variable; use its exact name to change it"))
+		}
+		keys[key] = name
 		index[name] = len(patch)
 		patch = append(patch, Variable{Name: name, Value: value})
+		return nil
 	}
 	for i, p := range properties {
-		if err := validName(fmt.Sprintf("properties[%d].name", i), p.Name); err != nil {
+		field := fmt.Sprintf("properties[%d].name", i)
+		if err := validName(field, p.Name); err != nil {
 			return nil, err
 		}
-		set(p.Name, p.Value)
+		if err := set(field, p.Name, p.Value); err != nil {
+			return nil, err
+		}
 	}
 	if dynamicProperties != nil && strings.TrimSpace(*dynamicProperties) != "" {
 		pairs, err := ParseDynamicProperties(*dynamicProperties)
@@ -93,7 +109,9 @@ func MergeProperties(stored []Variable, properties []Property, dynamicProperties
 			if err := validName("dynamicProperties", p.Name); err != nil {
 				return nil, err
 			}
-			set(p.Name, p.Value)
+			if err := set("dynamicProperties", p.Name, p.Value); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out := make([]Variable, len(stored), len(stored)+len(patch))
@@ -140,6 +158,11 @@ func ParseDynamicProperties(s string) ([]Variable, error) {
 		value, err := scalarText(raw)
 		if err != nil {
 			return nil, Invalid(field, "the value of %q %s", key, err.Error())
+		}
+		// The JSON text itself passed the request's text check, but its escapes (\u0000)
+		// decode to what the check refuses.
+		if CheckText(field, key) != nil || CheckText(field, value) != nil {
+			return nil, Invalid(field, "the property %q must not contain NUL characters (U+0000)", key)
 		}
 		out = append(out, Variable{Name: key, Value: value})
 	}

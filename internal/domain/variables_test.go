@@ -81,7 +81,9 @@ func TestValidateVariables(t *testing.T) {
 		{"ErrLeadingDigit", []domain.Variable{{"9a", ""}}, "v[0].name"},
 		{"ErrDash", []domain.Variable{{"a-b", ""}}, "v[0].name"},
 		{"ErrEmpty", []domain.Variable{{"", ""}}, "v[0].name"},
-		{"ErrCaseSensitiveDuplicateOnly", []domain.Variable{{"a", ""}, {"A", ""}, {"a", ""}}, "v[2].name"},
+		{"ErrDuplicate", []domain.Variable{{"a", ""}, {"b", ""}, {"a", ""}}, "v[2].name"},
+		// Names equal under case folding cannot coexist in one list (the second stage's ruling).
+		{"ErrCaseFoldedDuplicate", []domain.Variable{{"a", ""}, {"A", ""}}, "v[1].name"},
 		{"ErrValueTooLarge", []domain.Variable{{"a", string(make([]byte, domain.MaxVariableValueBytes+1))}}, "v[0].value"},
 	}
 	for _, tc := range cases {

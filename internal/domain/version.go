@@ -16,10 +16,10 @@ const (
 	VersionDefault = "default"
 )
 
-// IsReservedVersionName tells whether name is one of the aliases, in any letter case and with
-// any surrounding space.
+// IsReservedVersionName tells whether name is one of the aliases, in any letter case, with
+// any surrounding space, and in any look-alike form (NameKey).
 func IsReservedVersionName(name string) bool {
-	n := strings.ToLower(strings.TrimSpace(name))
+	n := NameKey(name)
 	return n == VersionLatest || n == VersionDefault
 }
 
@@ -127,10 +127,11 @@ func (in *VersionInput) Validate() error {
 		if err := in.Actions[i].normalize(); err != nil {
 			return WithFieldPrefix(prefix, err)
 		}
-		if j, dup := seen[in.Actions[i].Name]; dup {
-			return Invalid(prefix+".name", "%q is already the name of actions[%d]", in.Actions[i].Name, j)
+		key := NameKey(in.Actions[i].Name)
+		if j, dup := seen[key]; dup {
+			return Invalid(prefix+".name", "%s", alreadyUsed(in.Actions[i].Name, in.Actions[j].Name, "name", fmt.Sprintf("actions[%d]", j)))
 		}
-		seen[in.Actions[i].Name] = i
+		seen[key] = i
 	}
 	if in.Actions == nil {
 		in.Actions = []HTTPAction{}

@@ -147,6 +147,7 @@ func NewHandler(d Deps) http.Handler {
 		passed: queries,
 	})
 	gql.Use(newComplexityLimit(d.Limits.MaxComplexity, priced))
+	gql.Use(graph.InputText{})
 	gql.AroundOperations(graph.WithBatches)
 	gql.AroundResponses(recordOperation)
 	gql.SetErrorPresenter(graph.ErrorPresenter(d.Logger, RequestID))

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -64,18 +66,18 @@ func oneConnectorRow(ctx context.Context, s *Store, query string, args ...any) (
 }
 
 // connectorSet writes every mutable column of a connector; connectorSetArgs are its values.
-const connectorSet = `SET name = ?, name_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
+const connectorSet = `SET name = ?, name_key = ?, sort_key = ?, description = ?, protocol_type = ?, documentation_url = ?,
 	icon_url = ?, base_url = ?, categories = ?, auth_scheme_configs = ?, connection_variables = ?, revision = ?, updated_at = ?`
 
 func connectorSetArgs(c *domain.Connector) []any {
 	r := connectorToRow(c)
-	return []any{r.Name, r.NameKey, r.Description, r.ProtocolType, r.DocumentationURL, r.IconURL,
+	return []any{r.Name, r.NameKey, r.SortKey, r.Description, r.ProtocolType, r.DocumentationURL, r.IconURL,
 		r.BaseURL, r.Categories, r.AuthSchemeConfigs, r.ConnectionVariables, r.Revision, r.UpdatedAt}
 }
 
 // connectorFieldColumns are the columns of domain.ConnectorFields, in the order of its fields
-// (the order ChangedFields names them in), with their values in a row. name_key is derived
-// from name: written with it, never compared.
+// (the order ChangedFields names them in), with their values in a row. name_key and sort_key
+// are derived from name: written with it, never compared.
 var connectorFieldColumns = []struct {
 	field, column string
 	derived       bool
@@ -83,6 +85,7 @@ var connectorFieldColumns = []struct {
 }{
 	{"name", "name", false, func(r *connectorRow) any { return r.Name }},
 	{"name", "name_key", true, func(r *connectorRow) any { return r.NameKey }},
+	{"name", "sort_key", true, func(r *connectorRow) any { return r.SortKey }},
 	{"description", "description", false, func(r *connectorRow) any { return r.Description }},
 	{"protocolType", "protocol_type", false, func(r *connectorRow) any { return r.ProtocolType }},
 	{"documentationURL", "documentation_url", false, func(r *connectorRow) any { return r.DocumentationURL }},
@@ -129,11 +132,14 @@ func connectorSetOf(c *domain.Connector, changed []string) (string, []any) {
 }
 
 // orderColumns gives, per order, the SQL ORDER BY and the keyset comparison that starts a page
-// after a cursor. Names are unique in an organisation (name_key), so they need no tie-break
-// and the unique constraint's index serves the name orders.
+// after a cursor. Names order by their collation key (domain.SortKey: "Émile" between
+// "Eagle" and "Zulu", the same bytes on both databases), which two names may share, so the
+// id breaks ties; the index (organisation_id, sort_key, id) serves both directions. The
+// columns are qualified: a page without cursors selects NULL AS sort_key, and an unqualified
+// ORDER BY would sort by that output column.
 var orderColumns = map[domain.ConnectorOrder]struct{ orderBy, after string }{
-	domain.OrderNameAsc:       {"name_key ASC", "name_key > ?"},
-	domain.OrderNameDesc:      {"name_key DESC", "name_key < ?"},
+	domain.OrderNameAsc:       {"connectors.sort_key ASC, connectors.id ASC", "(connectors.sort_key, connectors.id) > (?, ?)"},
+	domain.OrderNameDesc:      {"connectors.sort_key DESC, connectors.id DESC", "(connectors.sort_key, connectors.id) < (?, ?)"},
 	domain.OrderUpdatedAtDesc: {"updated_at DESC, id DESC", "(updated_at, id) < (?, ?)"},
 	domain.OrderCreatedAtAsc:  {"created_at ASC, id ASC", "(created_at, id) > (?, ?)"},
 }
@@ -154,6 +160,9 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	if !ok {
 		return nil, domain.Invalid("orderBy", "unknown order %q", order)
 	}
+	if err := filter.Validate(); err != nil {
+		return nil, err
+	}
 	after, err := decodeCursor(page.After, order)
 	if err != nil {
 		return nil, err
@@ -167,7 +176,11 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 		where += " AND " + cols.after
 		switch order {
 		case domain.OrderNameAsc, domain.OrderNameDesc:
-			args = append(args, after.Key)
+			key, err := hex.DecodeString(after.Key)
+			if err != nil {
+				return nil, domain.Invalid("after", "is not a cursor of this list; use an endCursor or cursor returned with the same orderBy")
+			}
+			args = append(args, bytesValue(key), after.ID)
 		default:
 			args = append(args, after.Time, after.ID)
 		}
@@ -188,7 +201,8 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 		cur := cursor{Order: order, ID: c.ID}
 		switch order {
 		case domain.OrderNameAsc, domain.OrderNameDesc:
-			cur.Key = r.NameKey
+			// Hex: collation keys hold the NUL bytes that separate a cursor's parts.
+			cur.Key = hex.EncodeToString(r.SortKey)
 		case domain.OrderUpdatedAtDesc:
 			cur.Time = c.UpdatedAt
 		case domain.OrderCreatedAtAsc:
@@ -234,6 +248,9 @@ func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, n
 
 // CountConnectors counts the connectors a filter keeps.
 func (s *Store) CountConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter) (int, error) {
+	if err := filter.Validate(); err != nil {
+		return 0, err
+	}
 	var n int64
 	where, args := s.connectorFilter(orgID, filter)
 	if err := s.readEach(ctx, `SELECT count(*) FROM connectors WHERE `+where, args, []any{&n}, func() error { return nil }); err != nil {
@@ -268,6 +285,14 @@ func (s *Store) connectorFilter(orgID string, f domain.ConnectorFilter) (string,
 	}
 	return where, args
 }
+
+// bytesValue passes bytes as one value: GORM spreads a []byte right after "(" into a list of
+// its bytes, as it does for an IN list, which the row comparison "(sort_key, id) > (?, ?)"
+// would get.
+type bytesValue []byte
+
+// Value hands the bytes to the driver as they are.
+func (b bytesValue) Value() (driver.Value, error) { return []byte(b), nil }
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
@@ -539,8 +564,8 @@ func (s *Store) CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID s
 		return nil, err
 	}
 	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
-		if findConfig(c.AuthSchemeConfigs, in.ID) >= 0 {
-			return domain.Invalid("id", "%q is already the id of an auth scheme config of this connector", in.ID)
+		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, -1, in.ID); other != "" {
+			return domain.ConfigIDUsed(in.ID, other)
 		}
 		if len(c.AuthSchemeConfigs) >= domain.MaxAuthSchemeConfigs {
 			return domain.Invalid("id", "a connector has at most %d auth scheme configs", domain.MaxAuthSchemeConfigs)
@@ -564,8 +589,8 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 		if i < 0 {
 			return domain.NotFound("auth scheme config", id)
 		}
-		if in.ID != id && findConfig(c.AuthSchemeConfigs, in.ID) >= 0 {
-			return domain.Invalid("id", "%q is already the id of another auth scheme config of this connector", in.ID)
+		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, i, in.ID); other != "" {
+			return domain.ConfigIDUsed(in.ID, other)
 		}
 		if in.SchemeType != c.AuthSchemeConfigs[i].SchemeType {
 			if err := refuseIfUsed(tx, connectorID, id, "change the scheme type of"); err != nil {

@@ -24,10 +24,12 @@ func (r *organisationRow) domain() *domain.Organisation {
 }
 
 type connectorRow struct {
-	ID                  string
-	OrganisationID      string
-	Name                string
-	NameKey             string
+	ID             string
+	OrganisationID string
+	Name           string
+	NameKey        string
+	// SortKey orders names as people expect (domain.SortKey); lists read it only for cursors.
+	SortKey             []byte
 	Description         *string
 	ProtocolType        string
 	DocumentationURL    *string `gorm:"column:documentation_url"`
@@ -78,6 +80,7 @@ func connectorToRow(c *domain.Connector) connectorRow {
 		OrganisationID:      c.OrganisationID,
 		Name:                c.Name,
 		NameKey:             domain.NameKey(c.Name),
+		SortKey:             domain.SortKey(c.Name),
 		Description:         c.Description,
 		ProtocolType:        string(c.ProtocolType),
 		DocumentationURL:    c.DocumentationURL,

@@ -13,16 +13,17 @@ import (
 // (profiled with the list benchmark). The column lists below and the fields methods keep the
 // same order.
 
-var connectorColumns = selectList("connectors.id, connectors.organisation_id, connectors.name, connectors.name_key, connectors.description, "+
+var connectorColumns = selectList("connectors.id, connectors.organisation_id, connectors.name, connectors.sort_key, connectors.description, "+
 	"connectors.protocol_type, connectors.documentation_url, connectors.icon_url, connectors.base_url, connectors.categories, "+
 	"connectors.auth_scheme_configs, connectors.connection_variables, connectors.revision, connectors.created_at, connectors.updated_at",
+	optionalColumn{domain.PartCursors, "connectors.sort_key", "NULL"},
 	optionalColumn{domain.PartConnectorDescription, "connectors.description", "NULL"},
 	optionalColumn{domain.PartConnectorCategories, "connectors.categories", "'[]'"},
 	optionalColumn{domain.PartConnectorAuthSchemes, "connectors.auth_scheme_configs", "'[]'"},
 	optionalColumn{domain.PartConnectorVariables, "connectors.connection_variables", "'[]'"})
 
 func (r *connectorRow) fields(dst []any) []any {
-	return append(dst, &r.ID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.ProtocolType, &r.DocumentationURL,
+	return append(dst, &r.ID, &r.OrganisationID, &r.Name, &r.SortKey, &r.Description, &r.ProtocolType, &r.DocumentationURL,
 		&r.IconURL, &r.BaseURL, &r.Categories, &r.AuthSchemeConfigs, &r.ConnectionVariables, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
 }
 

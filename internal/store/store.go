@@ -138,7 +138,8 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 		return nil, err
 	}
 	dir, gooseDialect := "sqlite", goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	// Migration 6 is Go (names need NFKC and collation keys, which SQLite's SQL lacks).
+	opts := []goose.ProviderOption{goose.WithGoMigrations(nameKeysMigration(s.dialect))}
 	if s.dialect == Postgres {
 		dir, gooseDialect = "postgres", goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker()
