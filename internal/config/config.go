@@ -217,7 +217,7 @@ var settings = []setting{
 	{"PLUGBOARD_MAX_ALIASES", "max-aliases", "30", "most aliased fields in one operation", positiveInt(func(c *Config) *int { return &c.MaxAliases })},
 	{"PLUGBOARD_MAX_ROOT_FIELDS", "max-root-fields", "20", "most top-level fields in one operation", positiveInt(func(c *Config) *int { return &c.MaxRootFields })},
 	{"PLUGBOARD_MAX_TOKENS", "max-tokens", "5000", "most tokens in a query text (send large values as variables)", positiveInt(func(c *Config) *int { return &c.MaxTokens })},
-	{"PLUGBOARD_MAX_FIELDS", "max-fields", "500", "most fields and fragments in one document", positiveInt(func(c *Config) *int { return &c.MaxFields })},
+	{"PLUGBOARD_MAX_FIELDS", "max-fields", "300", "most fields and fragments in one document", positiveInt(func(c *Config) *int { return &c.MaxFields })},
 	{"PLUGBOARD_MAX_CONCURRENT_REQUESTS", "max-concurrent-requests", "16", "GraphQL requests executing at once; more wait their turn", positiveInt(func(c *Config) *int { return &c.MaxConcurrent })},
 	{"PLUGBOARD_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "time to read a request", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
 	{"PLUGBOARD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "time to write a response", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},

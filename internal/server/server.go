@@ -85,7 +85,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxTokens = 5000
 	}
 	if l.MaxFields <= 0 {
-		l.MaxFields = 500
+		l.MaxFields = 300
 	}
 	if l.MaxConcurrent <= 0 {
 		l.MaxConcurrent = 16
