@@ -257,7 +257,10 @@ type diffOp struct {
 	sels []*diffSel
 }
 
-type diffVar struct{ name, typ, def string }
+type diffVar struct {
+	name, typ, def string
+	draw           func() any
+}
 
 type diffFrag struct {
 	name, on string
@@ -422,6 +425,8 @@ type diffGen struct {
 	schema *ast.Schema
 	doc    *diffDoc
 	op     *diffOp
+	// sent are some documents sent already, to send again.
+	sent []*diffDoc
 	// budget is the number of fields the current operation may still add.
 	budget int
 	// plain documents keep to what the direct executor answers (fields, valid values, a key
@@ -436,6 +441,36 @@ func newDiffGen(env *diffEnv, seed int) *diffGen {
 func (g *diffGen) chance(p float64) bool { return g.rnd.Float64() < p }
 
 func (g *diffGen) document() *diffDoc {
+	if len(g.sent) > 0 && g.chance(0.2) {
+		return g.again()
+	}
+	d := g.fresh()
+	if len(g.sent) < 20 {
+		g.sent = append(g.sent, d)
+	} else {
+		g.sent[g.rnd.Intn(len(g.sent))] = d
+	}
+	return d
+}
+
+// again sends a document sent before with new values of its variables: its plan and its
+// complexity are cached per operation and per values of some variables.
+func (g *diffGen) again() *diffDoc {
+	d := *g.sent[g.rnd.Intn(len(g.sent))]
+	g.doc = &d
+	d.values = map[string]any{}
+	for _, op := range d.ops {
+		for _, v := range op.vars {
+			g.give(v)
+		}
+	}
+	if g.chance(0.2) {
+		d.client = g.rnd.Intn(len(g.env.clients))
+	}
+	return &d
+}
+
+func (g *diffGen) fresh() *diffDoc {
 	g.doc = &diffDoc{values: map[string]any{}}
 	g.plain = g.chance(0.5)
 	switch r := g.rnd.Float64(); {
@@ -584,7 +619,11 @@ func (g *diffGen) fragment(def *ast.Definition, depth int) string {
 
 func (g *diffGen) field(f *ast.FieldDefinition, depth int) *diffSel {
 	head := f.Name
-	if g.chance(0.25) {
+	switch r := g.rnd.Float64(); {
+	case r < 0.05:
+		// Keys shared with other fields: the same field merges, another one conflicts.
+		head = []string{"x", "id", "name"}[g.rnd.Intn(3)] + ": " + f.Name
+	case r < 0.25:
 		g.doc.nextAlias++
 		head = fmt.Sprintf("a%d: %s", g.doc.nextAlias, f.Name)
 	}
@@ -632,16 +671,17 @@ func (g *diffGen) conditions() string {
 					def = ""
 				}
 			}
-			var value any = g.chance(0.5)
-			switch r := g.rnd.Float64(); {
-			case r < 0.15:
-				value = nil
-			case r < 0.25:
-				value = diffOmitted{}
-			case r < 0.27:
-				value = "yes"
-			}
-			arg = g.variable(typ, def, value)
+			arg = g.variable(typ, def, func() any {
+				switch r := g.rnd.Float64(); {
+				case r < 0.15:
+					return nil
+				case r < 0.25:
+					return diffOmitted{}
+				case r < 0.27:
+					return "yes"
+				}
+				return g.chance(0.5)
+			})
 		}
 		out += fmt.Sprintf(" @%s(if: %s)", name, arg)
 	}
@@ -652,29 +692,36 @@ func (g *diffGen) conditions() string {
 type diffOmitted struct{}
 
 // variable defines a new variable of the current operation and returns its reference.
-func (g *diffGen) variable(typ, def string, value any) string {
-	name := fmt.Sprintf("v%d", len(g.op.vars))
-	g.op.vars = append(g.op.vars, &diffVar{name: name, typ: typ, def: def})
-	if _, omitted := value.(diffOmitted); !omitted {
-		if g.doc.values == nil {
-			g.doc.values = map[string]any{}
-		}
-		g.doc.values[name] = value
+// draw gives its value (or diffOmitted), now and when the document is sent again.
+func (g *diffGen) variable(typ, def string, draw func() any) string {
+	v := &diffVar{name: fmt.Sprintf("v%d", len(g.op.vars)), typ: typ, def: def, draw: draw}
+	g.op.vars = append(g.op.vars, v)
+	g.give(v)
+	return "$" + v.name
+}
+
+// give draws the variable's value into the document's values.
+func (g *diffGen) give(v *diffVar) {
+	value := v.draw()
+	if _, omitted := value.(diffOmitted); omitted {
+		return
 	}
-	return "$" + name
+	if g.doc.values == nil {
+		g.doc.values = map[string]any{}
+	}
+	g.doc.values[v.name] = value
 }
 
 // argument returns an argument value: a literal or a variable (with or without a default,
 // given, null or omitted).
 func (g *diffGen) argument(field, arg string, t *ast.Type) string {
-	value := g.value(field, arg, t)
 	if !g.chance(0.4) {
-		return literal(value, t, g.schema)
+		return g.literal(g.value(field, arg, t), t, true)
 	}
 	typ := t.String()
 	def := ""
 	if g.chance(0.25) {
-		def = literal(g.value(field, arg, t), t, g.schema)
+		def = g.literal(g.value(field, arg, t), t, false)
 		if t.NonNull && g.chance(0.8) {
 			typ = strings.TrimSuffix(typ, "!") // a nullable variable with a default fits a non-null argument
 		}
@@ -683,13 +730,19 @@ func (g *diffGen) argument(field, arg string, t *ast.Type) string {
 	if g.plain && t.NonNull {
 		odd = 0.02
 	}
-	switch r := g.rnd.Float64(); {
-	case r < odd/2:
-		value = nil
-	case r < odd:
-		return g.variable(typ, def, diffOmitted{})
-	}
-	return g.variable(typ, def, jsonValue(value))
+	plain := g.plain
+	return g.variable(typ, def, func() any {
+		saved := g.plain
+		g.plain = plain
+		defer func() { g.plain = saved }()
+		switch r := g.rnd.Float64(); {
+		case r < odd/2:
+			return nil
+		case r < odd:
+			return diffOmitted{}
+		}
+		return jsonValue(g.value(field, arg, t))
+	})
 }
 
 // diffEnum is an enum value: bare in a literal, a string in JSON.
@@ -757,8 +810,9 @@ func (g *diffGen) value(field, arg string, t *ast.Type) any {
 	return nil
 }
 
-// literal writes v as a GraphQL literal.
-func literal(v any, t *ast.Type, schema *ast.Schema) string {
+// literal writes v, of type t, as a GraphQL literal; with variables, some fields of input
+// objects become variables.
+func (g *diffGen) literal(v any, t *ast.Type, variables bool) string {
 	switch v := v.(type) {
 	case nil:
 		return "null"
@@ -778,7 +832,7 @@ func literal(v any, t *ast.Type, schema *ast.Schema) string {
 			if t != nil && t.Elem != nil {
 				elem = t.Elem
 			}
-			parts[i] = literal(item, elem, schema)
+			parts[i] = g.literal(item, elem, variables)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
@@ -788,8 +842,23 @@ func literal(v any, t *ast.Type, schema *ast.Schema) string {
 		}
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
+		var fields ast.FieldList
+		if def := g.schema.Types[t.Name()]; def != nil {
+			fields = def.Fields
+		}
 		for i, k := range keys {
-			parts[i] = k + ": " + literal(v[k], nil, schema)
+			ft := fields.ForName(k).Type
+			if variables && g.chance(0.15) {
+				item := v[k]
+				parts[i] = k + ": " + g.variable(ft.String(), "", func() any {
+					if g.chance(0.1) {
+						return nil
+					}
+					return jsonValue(item)
+				})
+				continue
+			}
+			parts[i] = k + ": " + g.literal(v[k], ft, variables)
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
