@@ -3,7 +3,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(shell $(GO) env GOPATH 2>/dev/null)/bin
 
-.PHONY: run build test test-short fuzz bench generate vet fmt check
+.PHONY: run build test test-short fuzz diff bench generate vet fmt check
 
 run:
 	$(GO) run ./cmd/plugboard serve
@@ -31,6 +31,15 @@ fuzz:
 		echo "fuzz $$name ($(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
 	done
+
+# A long run of the differential test (graph/differential_test.go: generated reads answered by
+# the direct executor and by gqlgen must be the same bytes), on both databases; `make test` runs
+# 1500 operations of seed 16.
+DIFF_SEED ?= 1
+DIFF_COUNT ?= 100000
+diff:
+	PLUGBOARD_DIFF_SEED=$(DIFF_SEED) PLUGBOARD_DIFF_COUNT=$(DIFF_COUNT) PLUGBOARD_TEST_REQUIRE_POSTGRES=1 \
+		./scripts/with-postgres.sh $(GO) test -count=1 -timeout=0 -v -run='^TestDifferential$$' ./graph
 
 # Plugboard vs PostGraphile on a throwaway PostgreSQL; writes docs/benchmarks.md (bench/run.sh).
 bench:

@@ -75,6 +75,16 @@ func registerGroup(ctx context.Context, orgID string, page *domain.ConnectorPage
 	b.mu.Unlock()
 }
 
+// forgetBatches drops every group registered so far in the operation: the direct executor's
+// run that gave up registered them, and gqlgen, which answers instead, must start afresh.
+func forgetBatches(ctx context.Context) {
+	if b, _ := ctx.Value(batchKey{}).(*batches); b != nil {
+		b.mu.Lock()
+		b.groups = map[string]*group{}
+		b.mu.Unlock()
+	}
+}
+
 // doneLoad is a load whose pages were read already.
 func doneLoad[T any](pages map[string]T) *groupLoad[T] {
 	l := &groupLoad[T]{pages: pages}

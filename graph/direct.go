@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -108,13 +110,31 @@ var plans = opcache.New[directPlan](1000, func(op *ast.OperationDefinition) []st
 	return names
 })
 
-// planOf returns the operation's plan, made on its first request.
-func planOf(oc *graphql.OperationContext) directPlan {
-	return plans.Get(oc.Operation, oc.Variables, func() directPlan {
-		var p directPlan
+// planOf returns the operation's plan, made on its first request. A panic while planning
+// (graphql.CollectFields panics on an `if` that is not a boolean, e.g. a nullable variable given
+// null, where gqlgen answers a field error) makes a plan that refuses the operation; it is
+// kept like any other, for these values of the condition variables only, and never holds the
+// half-made nodes.
+func planOf(oc *graphql.OperationContext, logger *slog.Logger, ctx context.Context) directPlan {
+	return plans.Get(oc.Operation, oc.Variables, func() (p directPlan) {
+		defer func() {
+			if cause := recover(); cause != nil {
+				logGaveUp(ctx, logger, "plan", cause)
+				p = directPlan{}
+			}
+		}()
 		p.roots, p.ok = plan(oc, "Query", oc.Operation.SelectionSet, &p.need, &p.nodes)
 		return p
 	})
+}
+
+// logGaveUp records why the direct executor left an operation to gqlgen after a panic. Not
+// an error: gqlgen answers, correctly; the line is for whoever wonders why an operation is
+// not answered directly.
+func logGaveUp(ctx context.Context, logger *slog.Logger, stage string, cause any) {
+	if logger != nil {
+		logger.DebugContext(ctx, "direct executor gave up", "stage", stage, "panic", fmt.Sprint(cause))
+	}
 }
 
 // directTypes lists, per object type, the fields the direct executor writes and the object
@@ -279,13 +299,27 @@ func argumentsClean(nodes []*node, vars map[string]any) bool {
 	return true
 }
 
-// answerDirectly writes the operation's data, or reports that gqlgen must answer it.
-func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationContext) ([]byte, bool) {
-	p := planOf(oc)
+// answerDirectly writes the operation's data, or reports that gqlgen must answer it. Whatever
+// a run that gives up did is undone before gqlgen starts: its buffer goes back to the pool and
+// the batches it registered are forgotten, so gqlgen's resolvers load their own (with their
+// own parts) and never see a load of the failed run.
+func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationContext) (data []byte, ok bool) {
+	p := planOf(oc, r.Logger, ctx)
 	if !p.ok || !scopesHeld(ctx, p.roots) || !argumentsClean(p.roots, oc.Variables) {
 		return nil, false
 	}
 	x := &directRun{r: r, ctx: ctx, oc: oc, org: orgID(ctx), need: p.need, b: responseBuffer(), nodes: p.nodes}
+	defer func() {
+		if cause := recover(); cause != nil {
+			logGaveUp(ctx, r.Logger, "run", cause)
+			x.failed = true
+		}
+		if x.failed {
+			ReleaseResponse(x.b)
+			forgetBatches(ctx)
+			data, ok = nil, false
+		}
+	}()
 	x.object(p.roots, func(n *node) {
 		switch n.name {
 		case "__typename":
@@ -311,11 +345,7 @@ func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationCont
 			x.failed = true
 		}
 	})
-	if x.failed {
-		ReleaseResponse(x.b)
-		return nil, false
-	}
-	return x.b, true
+	return x.b, !x.failed
 }
 
 // Output buffers are recycled: growing a fresh one to the size of a connector list for every

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -214,6 +215,59 @@ func TestDirectConcurrentResponses(t *testing.T) {
 		close(errs)
 		for got := range errs {
 			t.Fatalf("a concurrent read got another answer: %s", got)
+		}
+	})
+}
+
+// TestDirectFallsBackOnNullCondition: a null `if` of @skip/@include (a nullable variable given
+// null) made graphql.CollectFields panic while the direct executor planned, and nothing
+// recovered: HTTP 500 where gqlgen answers a field error, hiding FORBIDDEN and NOT_FOUND too.
+// Any failure of the direct executor must leave the answer to gqlgen, byte for byte, and must
+// not stay in the plan cache: the same text with a boolean is still answered directly.
+func TestDirectFallsBackOnNullCondition(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		direct := apitest.New(t, st)
+		gqlgen := apitest.NewWithOptions(t, st, apitest.Options{NoDirectReads: true})
+		c := direct.NewOrg(t)
+		connectors, _ := directFixture(t, c)
+		keysOnly := direct.NewKey(t, c.OrgID, domain.ScopeKeysManage)
+		list := `query($s: Boolean = false) { connectors(first: 1) { nodes { id @skip(if: $s) } } }`
+		one := `query($s: Boolean = false, $id: ID!) { connector(id: $id) { name @include(if: $s) versions { nodes { id @skip(if: $s) } } } }`
+		null := map[string]any{"s": nil}
+		cases := []struct {
+			name   string
+			client *apitest.Client
+			query  string
+			vars   map[string]any
+			direct bool
+		}{
+			{"List", c, list, null, false},
+			{"ListAnsweredDirectlyWithABoolean", c, list, map[string]any{"s": true}, true},
+			{"ListAgain", c, list, null, false},
+			{"Forbidden", keysOnly, list, null, false},
+			{"NotFound", c, one, map[string]any{"s": nil, "id": "00000000-0000-0000-0000-000000000000"}, false},
+			{"Found", c, one, map[string]any{"s": nil, "id": connectors[4]}, false},
+			{"FoundWithABoolean", c, one, map[string]any{"s": true, "id": connectors[4]}, true},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				before := strings.Count(direct.Logs.String(), `"executor":"direct"`)
+				got := tc.client.Do(t, tc.query, tc.vars)
+				want := tc.client.On(gqlgen).Do(t, tc.query, tc.vars)
+				// gqlgen's field error for the null condition is an internal error (its
+				// CollectFields panics in the resolver too), with a request id of its own.
+				same := func(body string) string { return requestIDs.ReplaceAllString(body, `"requestId":""`) }
+				if same(got.Body) != same(want.Body) || got.Status != want.Status {
+					t.Fatalf("direct answered\n%d %s\ngqlgen answered\n%d %s", got.Status, got.Body, want.Status, want.Body)
+				}
+				if got.Status != http.StatusOK {
+					t.Fatalf("want a field error or data, got %d %s", got.Status, got.Body)
+				}
+				answered := strings.Count(direct.Logs.String(), `"executor":"direct"`) - before
+				if answered != map[bool]int{true: 1, false: 0}[tc.direct] {
+					t.Fatalf("direct executor answered %d times, want it to answer: %v (%s)", answered, tc.direct, got.Body)
+				}
+			})
 		}
 	})
 }
