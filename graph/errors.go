@@ -44,6 +44,9 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 				badInput(gqlErr, variableUse(ctx, gqlErr.Path[1:]))
 				break
 			}
+			if gqlErr.Extensions["code"] == persistedQueryNotFound {
+				break // the one code outside the list: Apollo's and urql's links match it
+			}
 			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput), "reason": gqlErr.Extensions["code"]}
 		case isArgumentError(ctx, err):
 			// An argument value gqlgen could not turn into its Go type (a strict scalar, an
@@ -66,6 +69,9 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 		return gqlErr
 	}
 }
+
+// persistedQueryNotFound is gqlgen's code for a persisted-query hash it does not know.
+const persistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 
 func isGraphQLError(err error) bool {
 	var gqlErr *gqlerror.Error

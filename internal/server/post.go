@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -10,45 +11,102 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/plugboard/plugboard/graph"
 )
 
-// postTransport is gqlgen's POST transport with two differences. A response that is only
-// data is written as it is: gqlgen's json.Marshal re-validated and copied the whole payload,
-// a tenth of a connector list's server time. And a body that is not JSON is refused as bad
-// input without echoing it, where gqlgen's message quoted the whole body, credentials
-// included, and it reached the error log. Requests that fail before execution
-// (parse, validation, limits) are handed to gqlgen's transport, for its status codes.
-type postTransport struct{ transport.POST }
+// The transports follow the GraphQL-over-HTTP specification, which gqlgen's do not quite:
+// a request that fails before execution (parse, validation, variables, limits) answers 200
+// with application/json and 400 with application/graphql-response+json, and never carries a
+// data entry; invalid parameters answer 400; a mutation over GET answers 405 with Allow: POST.
+// Every refusal is a GraphQL error with a code, and none names a Go type.
+//
+// postTransport also writes a response that is only data as it is: gqlgen's json.Marshal
+// re-validated and copied the whole payload, a tenth of a connector list's server time. A body
+// that is not JSON is refused without echoing it: gqlgen's message quoted the whole body,
+// credentials included, and it reached the error log.
+type postTransport struct{}
 
-func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ctx := r.Context()
-	w.Header().Set("Content-Type", responseContentType(r))
+// Supports takes every POST, so that a wrong content type is refused with a GraphQL error
+// instead of gqlgen's bare "transport not supported".
+func (postTransport) Supports(r *http.Request) bool { return r.Method == http.MethodPost }
+
+func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	contentType := responseContentType(r)
+	w.Header().Set("Content-Type", contentType)
+	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType != "application/json" {
+		refuse(w, exec, r, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "send the request as Content-Type: application/json")
+		return
+	}
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeResponse(w, exec.DispatchError(ctx, requestError("REQUEST_BODY_UNREADABLE", "could not read the request body: %v", err)))
+		refuse(w, exec, r, http.StatusBadRequest, "REQUEST_BODY_UNREADABLE", "could not read the request body")
 		return
 	}
-	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		// encoding/json's message names a position or a type, never the text.
-		writeResponse(w, exec.DispatchError(ctx, requestError("INVALID_JSON", "the request body is not a GraphQL request in JSON: %v", err)))
+	params, problem := decodeParams(body)
+	if problem != "" {
+		refuse(w, exec, r, http.StatusBadRequest, "INVALID_PARAMETERS", problem)
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	oc, opErr := exec.CreateOperationContext(ctx, &params)
-	if opErr != nil {
-		w.Header().Del("Content-Type")
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		t.POST.Do(w, r, exec)
+	execute(w, r, exec, params, contentType, true)
+}
+
+// getTransport answers queries sent as URL parameters (and persisted queries by hash).
+type getTransport struct{}
+
+func (getTransport) Supports(r *http.Request) bool { return r.Method == http.MethodGet }
+
+func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	contentType := responseContentType(r)
+	w.Header().Set("Content-Type", contentType)
+	start := graphql.Now()
+	values := r.URL.Query()
+	params := &graphql.RawParams{Query: values.Get("query"), OperationName: values.Get("operationName"), Headers: r.Header}
+	for _, p := range []struct {
+		name string
+		into *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		raw := values.Get(p.name)
+		if raw == "" {
+			continue
+		}
+		if problem := decodeObject(json.RawMessage(raw), p.name, p.into); problem != "" {
+			refuse(w, exec, r, http.StatusBadRequest, "INVALID_PARAMETERS", problem)
+			return
+		}
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	execute(w, r, exec, params, contentType, false)
+}
+
+// execute runs a decoded request and writes its answer.
+func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, contentType string, mutations bool) {
+	ctx := r.Context()
+	oc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		for _, err := range errs {
+			// gqlgen's own request errors without a kind (APQ's extension data, say) are the
+			// client's too.
+			if err.Extensions["code"] == nil {
+				errcode.Set(err, "INVALID_PARAMETERS")
+			}
+		}
+		status := http.StatusOK
+		if contentType == graphQLResponse {
+			status = http.StatusBadRequest
+		}
+		writeErrors(w, status, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		return
+	}
+	if !mutations && oc.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", http.MethodPost)
+		refuse(w, exec, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "only queries can be sent with GET; send "+string(oc.Operation.Operation)+"s with POST")
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
@@ -59,12 +117,78 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 }
 
-// requestError is an error of the request itself, with a code like gqlgen's own request errors
-// so the error presenter reports it as bad input.
-func requestError(code, format string, args ...any) gqlerror.List {
-	err := gqlerror.Errorf(format, args...)
+// refuse answers a request that is not a GraphQL request; code becomes extensions.reason of
+// a BAD_USER_INPUT error in the error presenter.
+func refuse(w http.ResponseWriter, exec graphql.GraphExecutor, r *http.Request, status int, code, message string) {
+	err := gqlerror.Errorf("%s", message)
 	err.Extensions = map[string]any{"code": code}
-	return gqlerror.List{err}
+	writeErrors(w, status, exec.DispatchError(r.Context(), gqlerror.List{err}))
+}
+
+// writeErrors writes a request error: errors (and extensions), no data entry.
+func writeErrors(w http.ResponseWriter, status int, resp *graphql.Response) {
+	b, err := json.Marshal(struct {
+		Errors     gqlerror.List  `json:"errors"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}{resp.Errors, resp.Extensions})
+	if err != nil {
+		panic("encode errors: " + err.Error())
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// decodeParams reads a POST body's parameters, or says in words what is wrong with them:
+// encoding/json's own messages name Go types.
+func decodeParams(body []byte) (*graphql.RawParams, string) {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '[' {
+		return nil, "batched requests (a JSON array of operations) are not supported; send one operation per request"
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, "the request body is not valid JSON (at byte " + strconv.FormatInt(syntax.Offset, 10) + ")"
+		}
+		return nil, "the request body must be a JSON object with a query"
+	}
+	params := &graphql.RawParams{}
+	for _, p := range []struct {
+		name string
+		into *string
+	}{{"query", &params.Query}, {"operationName", &params.OperationName}} {
+		if raw, ok := fields[p.name]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, p.into); err != nil {
+				return nil, p.name + " must be a string"
+			}
+		}
+	}
+	for _, p := range []struct {
+		name string
+		into *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		if problem := decodeObject(fields[p.name], p.name, p.into); problem != "" {
+			return nil, problem
+		}
+	}
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		return nil, "the request has no query"
+	}
+	return params, ""
+}
+
+// decodeObject decodes an optional JSON object parameter, numbers kept as written.
+func decodeObject(raw json.RawMessage, name string, into *map[string]any) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(into); err != nil || *into == nil {
+		return name + " must be a JSON object"
+	}
+	return ""
 }
 
 // writeResponse writes {"data":…} without re-encoding or copying the data when that is all
@@ -87,16 +211,17 @@ func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	_, _ = w.Write(b)
 }
 
+const (
+	plainJSON       = "application/json"
+	graphQLResponse = "application/graphql-response+json"
+)
+
 // responseContentType negotiates like gqlgen's POST transport: application/json unless the
 // client asks for application/graphql-response+json.
 func responseContentType(r *http.Request) string {
-	const (
-		plain   = "application/json"
-		graphQL = "application/graphql-response+json"
-	)
 	accept := r.Header.Get("Accept")
 	if accept == "" {
-		return plain
+		return plainJSON
 	}
 	for _, part := range strings.Split(accept, ",") {
 		mediaType, _, err := mime.ParseMediaType(strings.TrimSpace(part))
@@ -104,11 +229,11 @@ func responseContentType(r *http.Request) string {
 			continue
 		}
 		switch mediaType {
-		case "*/*", "application/*", plain:
-			return plain
-		case graphQL:
-			return graphQL
+		case "*/*", "application/*", plainJSON:
+			return plainJSON
+		case graphQLResponse:
+			return graphQLResponse
 		}
 	}
-	return graphQL
+	return graphQLResponse
 }

@@ -133,7 +133,7 @@ func NewHandler(d Deps) http.Handler {
 	}
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
+	gql.AddTransport(getTransport{})
 	gql.AddTransport(postTransport{})
 	queries := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(queries)
