@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,51 +18,197 @@ import (
 	"github.com/plugboard/plugboard/internal/testdb"
 )
 
-func TestScopesAreEnforced(t *testing.T) {
-	type call struct {
-		name  string
-		query string
-		vars  map[string]any
-		need  domain.Scope
-	}
-	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
-		admin := h.NewOrg(t)
-		id := mustCreate(t, admin, fullConnector("Scoped")).String("createConnector.id")
-		calls := []call{
-			{"connector", getConnector, map[string]any{"id": id}, domain.ScopeConnectorsRead},
-			{"connectors", `{ connectors { totalCount } }`, nil, domain.ScopeConnectorsRead},
-			{"createConnector", createConnector, map[string]any{"input": map[string]any{"name": "x", "protocolType": "HTTP"}}, domain.ScopeConnectorsWrite},
-			{"updateConnector", updateConnector, map[string]any{"id": id, "input": map[string]any{"name": "Scoped", "protocolType": "HTTP"}}, domain.ScopeConnectorsWrite},
-			{"patchConnectorVariables", patchVariables, map[string]any{"c": id, "d": `{"A":"b"}`}, domain.ScopeConnectorsWrite},
-			{"createAuthSchemeConfig", createConfig, map[string]any{"c": id, "input": map[string]any{"id": "n", "schemeType": "NONE"}}, domain.ScopeConnectorsWrite},
-			{"apiKeys", `{ apiKeys { id } }`, nil, domain.ScopeKeysManage},
-			{"createApiKey", `mutation { createApiKey(input: {name: "k", scopes: [CONNECTORS_READ]}) { secret } }`, nil, domain.ScopeKeysManage},
-			{"createOrganisation", `mutation { createOrganisation(input: {name: "nope"}) { id } }`, nil, domain.ScopePlatformAdmin},
+// operationScopes is the access rule of every query and mutation, written out here so that
+// the schema's @hasScope is checked against an intent rather than against itself. A new
+// operation fails TestOperationScopes until it gets an entry; "" is for viewer alone, which
+// any authenticated caller may ask.
+var operationScopes = map[string]domain.Scope{
+	"Query.viewer":      "",
+	"Query.connector":   domain.ScopeConnectorsRead,
+	"Query.connectors":  domain.ScopeConnectorsRead,
+	"Query.connection":  domain.ScopeConnectorsRead,
+	"Query.auditEvents": domain.ScopeConnectorsRead,
+	"Query.apiKeys":     domain.ScopeKeysManage,
+
+	"Mutation.createOrganisation": domain.ScopePlatformAdmin,
+
+	"Mutation.createConnector":         domain.ScopeConnectorsWrite,
+	"Mutation.updateConnector":         domain.ScopeConnectorsWrite,
+	"Mutation.deleteConnector":         domain.ScopeConnectorsWrite,
+	"Mutation.createAuthSchemeConfig":  domain.ScopeConnectorsWrite,
+	"Mutation.updateAuthSchemeConfig":  domain.ScopeConnectorsWrite,
+	"Mutation.deleteAuthSchemeConfig":  domain.ScopeConnectorsWrite,
+	"Mutation.patchConnectorVariables": domain.ScopeConnectorsWrite,
+
+	"Mutation.createConnection":         domain.ScopeConnectorsWrite,
+	"Mutation.updateConnection":         domain.ScopeConnectorsWrite,
+	"Mutation.deleteConnection":         domain.ScopeConnectorsWrite,
+	"Mutation.patchConnectionVariables": domain.ScopeConnectorsWrite,
+
+	"Mutation.setCredential":    domain.ScopeConnectorsWrite,
+	"Mutation.patchCredential":  domain.ScopeConnectorsWrite,
+	"Mutation.deleteCredential": domain.ScopeConnectorsWrite,
+
+	"Mutation.createVersion":     domain.ScopeConnectorsWrite,
+	"Mutation.updateVersion":     domain.ScopeConnectorsWrite,
+	"Mutation.publishVersion":    domain.ScopeConnectorsWrite,
+	"Mutation.setDefaultVersion": domain.ScopeConnectorsWrite,
+	"Mutation.deleteVersion":     domain.ScopeConnectorsWrite,
+
+	// Both use the connection's credentials and may change remote data.
+	"Mutation.testConnection": domain.ScopeConnectorsWrite,
+	"Mutation.executeAction":  domain.ScopeConnectorsWrite,
+
+	"Mutation.createApiKey": domain.ScopeKeysManage,
+	"Mutation.revokeApiKey": domain.ScopeKeysManage,
+}
+
+// schemaScopes are the Scope enum values of schema.graphqls, spelled out for the same reason.
+var schemaScopes = map[string]domain.Scope{
+	"CONNECTORS_READ":  domain.ScopeConnectorsRead,
+	"CONNECTORS_WRITE": domain.ScopeConnectorsWrite,
+	"KEYS_MANAGE":      domain.ScopeKeysManage,
+	"PLATFORM_ADMIN":   domain.ScopePlatformAdmin,
+}
+
+// TestOperationScopes holds the schema to operationScopes: every operation has an entry, and
+// its @hasScope names exactly that scope (none for viewer).
+func TestOperationScopes(t *testing.T) {
+	seen := map[string]bool{}
+	for _, op := range rootOperations() {
+		key := op.root + "." + op.name
+		seen[key] = true
+		want, ok := operationScopes[key]
+		if !ok {
+			t.Errorf("%s has no entry in operationScopes: write down the scope it needs", key)
+			continue
 		}
-		for _, held := range [][]domain.Scope{{domain.ScopeConnectorsRead}, {domain.ScopeConnectorsWrite}, {domain.ScopeKeysManage}} {
-			c := h.NewKey(t, admin.OrgID, held...)
-			for _, cl := range calls {
-				t.Run(string(held[0])+"/"+cl.name, func(t *testing.T) {
-					r := c.Do(t, cl.query, cl.vars)
-					if cl.need == held[0] && cl.need != domain.ScopeKeysManage {
-						r.OK(t)
-						return
-					}
-					if cl.need == held[0] {
-						if cl.name == "createApiKey" {
-							// keys:manage alone cannot grant connectors:read.
-							r.ExpectError(t, "FORBIDDEN", "")
-						} else {
-							r.OK(t)
-						}
-						return
-					}
-					r.ExpectError(t, "FORBIDDEN", "")
-					if !strings.Contains(r.Message(), string(cl.need)) {
-						t.Errorf("FORBIDDEN should name the missing scope: %q", r.Message())
-					}
-				})
+		def := schema.Types[op.root].Fields.ForName(op.name)
+		var got domain.Scope
+		if d := def.Directives.ForName("hasScope"); d != nil {
+			arg := d.Arguments.ForName("scope")
+			if arg == nil {
+				t.Errorf("%s: @hasScope without a scope", key)
+				continue
 			}
+			if got, ok = schemaScopes[arg.Value.Raw]; !ok {
+				t.Errorf("%s: @hasScope(scope: %s) is not a scope this test knows", key, arg.Value.Raw)
+				continue
+			}
+		}
+		if got != want {
+			t.Errorf("%s: the schema asks for %q, the intended scope is %q", key, got, want)
+		}
+	}
+	for key := range operationScopes {
+		if !seen[key] {
+			t.Errorf("operationScopes names %s, which the schema does not have", key)
+		}
+	}
+}
+
+// worldSnapshot reads everything an operation of the scope table could change, as owner sees
+// it (errors included: after a delete that should have been refused, the NOT_FOUND shows), and
+// the number of organisations.
+func worldSnapshot(t *testing.T, h *apitest.Harness, owner *apitest.Client, ids owned) string {
+	t.Helper()
+	r := owner.Do(t, `query($c: ID!, $n: ID!) {
+	  connector(id: $c) { `+connectorFields+`
+	    versions { totalCount edges { node { id name description isLatest isDefault isPublished updatedAt publishedAt actions { name path } } } }
+	    connections { totalCount } }
+	  connection(id: $n) { `+connectionFields+` }
+	  connectors { totalCount }
+	  apiKeys { id name scopes revokedAt expiresAt }
+	  auditEvents { totalCount }
+	}`, map[string]any{"c": ids["Connector"], "n": ids["Connection"]})
+	sqlDB, err := h.Store.SQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orgs int
+	if err := sqlDB.QueryRow(`SELECT count(*) FROM organisations`).Scan(&orgs); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s\norganisations: %d", r.Body, orgs)
+}
+
+// difference shows where two snapshots part, with some context.
+func difference(before, after string) string {
+	i := 0
+	for i < len(before) && i < len(after) && before[i] == after[i] {
+		i++
+	}
+	from := max(i-80, 0)
+	return fmt.Sprintf("before …%s…, after …%s…", before[from:min(i+80, len(before))], after[from:min(i+80, len(after))])
+}
+
+// without returns the organisation scopes but scope.
+func without(scope domain.Scope) []domain.Scope {
+	var held []domain.Scope
+	for _, s := range domain.OrganisationScopes {
+		if s != scope {
+			held = append(held, s)
+		}
+	}
+	return held
+}
+
+// TestScopesAreEnforced drives every operation of operationScopes over HTTP, on real ids of
+// the caller's own organisation, with a key holding every organisation scope but the one the
+// table names: each answers FORBIDDEN naming that scope, and nothing changes. A key holding
+// only that scope gets past the check (platform:admin, which no key can hold, is covered by
+// TestPlatformAdminTokens).
+func TestScopesAreEnforced(t *testing.T) {
+	ops := rootOperations()
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		owner := h.NewOrg(t)
+		ids := ownResources(t, owner)
+		// The keys exist before the snapshot: creating one is a change of its own.
+		lacking := map[domain.Scope]*apitest.Client{}
+		for _, need := range operationScopes {
+			if _, made := lacking[need]; need != "" && !made {
+				lacking[need] = h.NewKey(t, owner.OrgID, without(need)...)
+			}
+		}
+		before := worldSnapshot(t, h, owner, ids)
+		for _, op := range ops {
+			need, ok := operationScopes[op.root+"."+op.name]
+			if !ok || need == "" {
+				continue // a missing entry fails TestOperationScopes
+			}
+			t.Run("Lacking/"+op.name, func(t *testing.T) {
+				r := lacking[need].Do(t, op.query, op.variables(t, ids))
+				r.ExpectError(t, "FORBIDDEN", "")
+				if !strings.Contains(r.Message(), string(need)) {
+					t.Errorf("FORBIDDEN should name the missing scope %s: %q", need, r.Message())
+				}
+				if after := worldSnapshot(t, h, owner, ids); after != before {
+					t.Errorf("a refused %s changed data: %s", op.name, difference(before, after))
+					before = after // the next operations are judged on their own
+				}
+			})
+		}
+		for _, op := range ops {
+			need := operationScopes[op.root+"."+op.name]
+			if need == domain.ScopePlatformAdmin {
+				continue
+			}
+			t.Run("Holding/"+op.name, func(t *testing.T) {
+				// A fresh organisation, so that deletes and revocations leave the others' ids alone.
+				other := h.NewOrg(t)
+				fresh := ownResources(t, other)
+				var held []domain.Scope
+				if need != "" {
+					held = []domain.Scope{need}
+				}
+				c := h.NewKey(t, other.OrgID, held...)
+				if need == "" {
+					c = h.NewKey(t, other.OrgID, domain.ScopeConnectorsRead)
+				}
+				if r := c.Do(t, op.query, op.variables(t, fresh)); r.Code() == "FORBIDDEN" {
+					t.Errorf("a key holding %q was refused: %s", need, r.Body)
+				}
+			})
 		}
 	})
 }
@@ -133,6 +280,9 @@ const (
 	createKey = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id name prefix scopes createdAt expiresAt revokedAt lastUsedAt } } }`
 	revokeKey = `mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`
 	listKeys  = `{ apiKeys { id name prefix scopes expiresAt revokedAt lastUsedAt } }`
+	// keysState is listKeys without lastUsedAt, for "nothing changed" checks: each request's
+	// use is recorded in the background, whenever that write lands.
+	keysState = `{ apiKeys { id name prefix scopes expiresAt revokedAt } }`
 )
 
 func TestAPIKeyLifecycle(t *testing.T) {
@@ -276,22 +426,26 @@ func TestVariableErrorsAreBadInput(t *testing.T) {
 	})
 }
 
-// countingKeys counts the use records Keys writes through a real store.
+// countingKeys counts the use records Keys writes through a real store, and reports each one
+// on written once it has landed (Keys writes them in the background).
 type countingKeys struct {
 	domain.APIKeyStore
 	touches atomic.Int32
+	written chan struct{}
 }
 
 func (c *countingKeys) TouchAPIKey(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	err := c.APIKeyStore.TouchAPIKey(ctx, id, at, minInterval)
 	c.touches.Add(1)
-	return c.APIKeyStore.TouchAPIKey(ctx, id, at, minInterval)
+	c.written <- struct{}{}
+	return err
 }
 
 func TestLastUsedAtWrittenAtMostOnceAMinute(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		org, _ := st.CreateOrganisation(ctx, testdb.RandomName("touch"))
-		store := &countingKeys{APIKeyStore: st}
+		store := &countingKeys{APIKeyStore: st, written: make(chan struct{}, 100)}
 		keys := auth.NewKeys(store, slog.Default())
 		key, secret, err := keys.Create(ctx, org.ID, domain.NewAPIKey{Name: "k", Scopes: []domain.Scope{domain.ScopeConnectorsRead}})
 		if err != nil {
@@ -303,12 +457,15 @@ func TestLastUsedAtWrittenAtMostOnceAMinute(t *testing.T) {
 			list, _ := st.ListAPIKeys(ctx, org.ID)
 			return list[0].LastUsedAt
 		}
-		waitFor := func(want int32) {
-			deadline := time.Now().Add(5 * time.Second)
-			for store.touches.Load() < want && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
+		// waitFor returns once the next use record has been written. The time-out only keeps
+		// a missing write from hanging the suite; nothing is decided by it.
+		waitFor := func() {
+			t.Helper()
+			select {
+			case <-store.written:
+			case <-time.After(time.Minute):
+				t.Fatalf("no use record written (%d so far)", store.touches.Load())
 			}
-			time.Sleep(20 * time.Millisecond) // let the write land
 		}
 		for i := 0; i < 20; i++ {
 			if _, err := keys.Authenticate(ctx, secret); err != nil {
@@ -316,14 +473,14 @@ func TestLastUsedAtWrittenAtMostOnceAMinute(t *testing.T) {
 			}
 			now = now.Add(2 * time.Second) // 40 s of traffic
 		}
-		waitFor(1)
+		waitFor()
 		first := lastUsed()
 		if store.touches.Load() != 1 || first == nil {
 			t.Fatalf("20 requests within 40 s wrote %d use records (lastUsedAt %v)", store.touches.Load(), first)
 		}
 		now = now.Add(30 * time.Second)
 		keys.Authenticate(ctx, secret)
-		waitFor(2)
+		waitFor()
 		if store.touches.Load() != 2 || !lastUsed().After(*first) {
 			t.Errorf("a use more than a minute later must be recorded: %d writes", store.touches.Load())
 		}

@@ -53,22 +53,29 @@ func TestCreateConnection(t *testing.T) {
 			}
 		})
 		draft := c.Do(t, createVersion, map[string]any{"c": connector, "input": map[string]any{"name": "1.0.0"}}).OK(t).String("createVersion.id")
+		// message tells the pin errors apart: each is BAD_USER_INPUT on versionName, so without
+		// it a refusal for another reason ("no version named …") would pass for the alias rule.
 		bad := []struct {
-			name  string
-			input map[string]any
-			code  string
-			field string
+			name    string
+			input   map[string]any
+			code    string
+			field   string
+			message string
 		}{
-			{"ErrNameTaken", map[string]any{"name": "ACME PROD"}, "BAD_USER_INPUT", "name"},
-			{"ErrNameBlank", map[string]any{"name": " "}, "BAD_USER_INPUT", "name"},
-			{"ErrPinDraft", map[string]any{"name": "x", "versionName": "1.0.0"}, "BAD_USER_INPUT", "versionName"},
-			{"ErrPinMissing", map[string]any{"name": "x", "versionName": "9.9"}, "BAD_USER_INPUT", "versionName"},
-			{"ErrPinAlias", map[string]any{"name": "x", "versionName": "Latest"}, "BAD_USER_INPUT", "versionName"},
-			{"ErrVariableName", map[string]any{"name": "x", "variables": vars("bad name", "v")}, "BAD_USER_INPUT", "variables[0].name"},
+			{"ErrNameTaken", map[string]any{"name": "ACME PROD"}, "BAD_USER_INPUT", "name", "already"},
+			{"ErrNameBlank", map[string]any{"name": " "}, "BAD_USER_INPUT", "name", "required"},
+			{"ErrPinDraft", map[string]any{"name": "x", "versionName": "1.0.0"}, "BAD_USER_INPUT", "versionName", "is a draft"},
+			{"ErrPinMissing", map[string]any{"name": "x", "versionName": "9.9"}, "BAD_USER_INPUT", "versionName", `no version named "9.9"`},
+			{"ErrPinAlias", map[string]any{"name": "x", "versionName": "Latest"}, "BAD_USER_INPUT", "versionName", "is an alias"},
+			{"ErrPinAliasDefault", map[string]any{"name": "x", "versionName": " default "}, "BAD_USER_INPUT", "versionName", "is an alias"},
+			{"ErrVariableName", map[string]any{"name": "x", "variables": vars("bad name", "v")}, "BAD_USER_INPUT", "variables[0].name", "not a valid variable name"},
 		}
 		for _, tc := range bad {
 			t.Run(tc.name, func(t *testing.T) {
-				c.Do(t, createConnection, map[string]any{"c": connector, "input": tc.input}).ExpectError(t, tc.code, tc.field)
+				r := c.Do(t, createConnection, map[string]any{"c": connector, "input": tc.input}).ExpectError(t, tc.code, tc.field)
+				if !strings.Contains(r.Message(), tc.message) {
+					t.Errorf("refused for another reason than the rule under test: want %q in %q", tc.message, r.Message())
+				}
 			})
 		}
 		c.Do(t, createConnection, map[string]any{"c": "missing", "input": map[string]any{"name": "x"}}).ExpectError(t, "NOT_FOUND", "")
@@ -107,22 +114,27 @@ func TestUpdateConnection(t *testing.T) {
 		}
 		before := connectionSnapshot(t, c, id)
 		bad := []struct {
-			name  string
-			input map[string]any
-			rev   any
-			code  string
-			field string
+			name    string
+			input   map[string]any
+			rev     any
+			code    string
+			field   string
+			message string // tells apart refusals with the same code and field
 		}{
-			{"ErrNameOmitted", map[string]any{"versionName": "v1"}, nil, "BAD_USER_INPUT", "name"},
-			{"ErrNameTaken", map[string]any{"name": "OTHER"}, nil, "BAD_USER_INPUT", "name"},
-			{"ErrPinMissing", map[string]any{"name": "Main", "versionName": "v3"}, nil, "BAD_USER_INPUT", "versionName"},
-			{"ErrPinAlias", map[string]any{"name": "Main", "versionName": " DEFAULT "}, nil, "BAD_USER_INPUT", "versionName"},
-			{"ErrVariables", map[string]any{"name": "Main", "variables": vars("a", "1", "a", "2")}, nil, "BAD_USER_INPUT", "variables[1].name"},
-			{"ErrRevision", map[string]any{"name": "Main"}, 1, "CONFLICT", ""},
+			{"ErrNameOmitted", map[string]any{"versionName": "v1"}, nil, "BAD_USER_INPUT", "name", "required"},
+			{"ErrNameTaken", map[string]any{"name": "OTHER"}, nil, "BAD_USER_INPUT", "name", "already"},
+			{"ErrPinMissing", map[string]any{"name": "Main", "versionName": "v3"}, nil, "BAD_USER_INPUT", "versionName", `no version named "v3"`},
+			{"ErrPinAlias", map[string]any{"name": "Main", "versionName": " DEFAULT "}, nil, "BAD_USER_INPUT", "versionName", "is an alias"},
+			{"ErrPinAliasLatest", map[string]any{"name": "Main", "versionName": "latest"}, nil, "BAD_USER_INPUT", "versionName", "is an alias"},
+			{"ErrVariables", map[string]any{"name": "Main", "variables": vars("a", "1", "a", "2")}, nil, "BAD_USER_INPUT", "variables[1].name", "already the name"},
+			{"ErrRevision", map[string]any{"name": "Main"}, 1, "CONFLICT", "", "revision"},
 		}
 		for _, tc := range bad {
 			t.Run(tc.name, func(t *testing.T) {
-				c.Do(t, updateConnection, map[string]any{"id": id, "input": tc.input, "rev": tc.rev}).ExpectError(t, tc.code, tc.field)
+				r := c.Do(t, updateConnection, map[string]any{"id": id, "input": tc.input, "rev": tc.rev}).ExpectError(t, tc.code, tc.field)
+				if !strings.Contains(r.Message(), tc.message) {
+					t.Errorf("refused for another reason than the rule under test: want %q in %q", tc.message, r.Message())
+				}
 				if connectionSnapshot(t, c, id) != before {
 					t.Fatal("a rejected update changed the connection")
 				}

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -339,4 +340,119 @@ func TestConnectorNotFoundIsNullWithError(t *testing.T) {
 			t.Errorf("error path = %v", r.Errors[0].Path)
 		}
 	})
+}
+
+// TestUpdateAndUnsetEveryField holds updateConnector to the update-and-unset rule field by
+// field: each field of UpdateConnectorInput omitted, null, blank and set, the others omitted
+// but for the required name and protocolType. Own fields omitted, null or blank are unset (the
+// required ones are BAD_USER_INPUT); authSchemeConfigIDs and connectionVariables omitted are
+// left alone. The expected connector is written out here, and the stored state must equal the
+// answer: on PostgreSQL an update of the own fields alone is the one-statement path, the
+// others the general one, so a rule broken in the domain shows on both databases.
+func TestUpdateAndUnsetEveryField(t *testing.T) {
+	type want = map[string]any
+	// unset is the connector after an update giving only the required fields: every own field
+	// unset, the configs and variables as created by fullConnector.
+	unset := func(name string) want {
+		return want{"name": name, "description": nil, "protocolType": "HTTP", "documentationURL": nil, "iconURL": nil,
+			"baseURL": nil, "categories": []any{}, "authSchemeConfigIDs": []any{"basic", "key"},
+			"connectionVariables": []any{map[string]any{"name": "Region", "value": "eu"}, map[string]any{"name": "Timeout", "value": "30s"}}}
+	}
+	const omitted = "<omitted>"
+	cases := []struct {
+		field string
+		state string // omitted, null, blank or set
+		value any
+		want  any // the field's value afterwards, or "BAD_USER_INPUT"
+	}{
+		{"name", "omitted", omitted, "BAD_USER_INPUT"},
+		{"name", "null", nil, "BAD_USER_INPUT"},
+		{"name", "blank", "  ", "BAD_USER_INPUT"},
+		{"name", "set", " Renamed ", "Renamed"},
+		{"protocolType", "omitted", omitted, "BAD_USER_INPUT"},
+		{"protocolType", "null", nil, "BAD_USER_INPUT"},
+		{"protocolType", "blank", "", "BAD_USER_INPUT"},
+		{"protocolType", "set", "BIGQUERY", "BIGQUERY"},
+		{"description", "omitted", omitted, nil},
+		{"description", "null", nil, nil},
+		{"description", "blank", " \t", nil},
+		{"description", "set", " Card payments ", "Card payments"},
+		{"documentationURL", "omitted", omitted, nil},
+		{"documentationURL", "null", nil, nil},
+		{"documentationURL", "blank", " ", nil},
+		{"documentationURL", "set", "https://docs.example.org/v2", "https://docs.example.org/v2"},
+		{"iconURL", "omitted", omitted, nil},
+		{"iconURL", "null", nil, nil},
+		{"iconURL", "blank", "", nil},
+		{"iconURL", "set", "https://example.org/i.svg", "https://example.org/i.svg"},
+		{"baseURL", "omitted", omitted, nil},
+		{"baseURL", "null", nil, nil},
+		{"baseURL", "blank", "  ", nil},
+		{"baseURL", "set", "https://api.example.org", "https://api.example.org"},
+		{"categories", "omitted", omitted, []any{}},
+		{"categories", "null", nil, []any{}},
+		{"categories", "blank", []any{}, []any{}},
+		{"categories", "set", []any{" crm ", "sales"}, []any{"crm", "sales"}},
+		{"authSchemeConfigIDs", "omitted", omitted, []any{"basic", "key"}},
+		{"authSchemeConfigIDs", "null", nil, "BAD_USER_INPUT"}, // null is an empty list: not the configs' ids
+		{"authSchemeConfigIDs", "blank", []any{}, "BAD_USER_INPUT"},
+		{"authSchemeConfigIDs", "set", []any{"key", "basic"}, []any{"key", "basic"}},
+		{"connectionVariables", "omitted", omitted, unset("")["connectionVariables"]},
+		{"connectionVariables", "null", nil, []any{}},
+		{"connectionVariables", "blank", []any{}, []any{}},
+		{"connectionVariables", "set", []any{map[string]any{"name": "Only", "value": "1"}}, []any{map[string]any{"name": "Only", "value": "1"}}},
+	}
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		for _, tc := range cases {
+			t.Run(tc.field+"/"+tc.state, func(t *testing.T) {
+				name := "Every " + tc.field + " " + tc.state
+				id := mustCreate(t, c, fullConnector(name)).String("createConnector.id")
+				before := snapshot(t, c, id)
+				input := map[string]any{"name": name, "protocolType": "HTTP"}
+				if tc.value == omitted {
+					delete(input, tc.field)
+				} else {
+					input[tc.field] = tc.value
+				}
+				r := c.Do(t, updateConnector, map[string]any{"id": id, "input": input})
+				if tc.want == "BAD_USER_INPUT" {
+					r.ExpectError(t, "BAD_USER_INPUT", tc.field)
+					if snapshot(t, c, id) != before {
+						t.Fatal("a rejected update changed the connector")
+					}
+					return
+				}
+				r.OK(t)
+				expected := unset(name)
+				expected[tc.field] = tc.want
+				got := want{}
+				for k := range expected {
+					got[k] = r.Get("updateConnector." + k)
+				}
+				var ids []any
+				for _, cfg := range r.List("updateConnector.authSchemeConfigs") {
+					ids = append(ids, cfg.(map[string]any)["id"])
+				}
+				got["authSchemeConfigIDs"] = ids
+				if g, w := mustJSON(got), mustJSON(expected); g != w {
+					t.Errorf("after the update:\n got %s\nwant %s", g, w)
+				}
+				if r.Int("updateConnector.revision") != 2 {
+					t.Errorf("revision %d, want 2", r.Int("updateConnector.revision"))
+				}
+				if stored := snapshot(t, c, id); stored != r.JSON("updateConnector") {
+					t.Errorf("stored state differs from the update's answer:\n%s\n%s", stored, r.JSON("updateConnector"))
+				}
+			})
+		}
+	})
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/plugboard/plugboard/internal/apitest"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/config"
+	"github.com/plugboard/plugboard/internal/domain"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/testdb"
 )
@@ -312,4 +313,80 @@ func TestJWTConfigurationRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPlatformAdminTokens: the verifier accepts a platform:admin token that names no
+// organisation, and such a token may carry the organisation scopes too. Without an
+// organisation it reaches createOrganisation and viewer and nothing else: every operation on
+// an organisation's data is FORBIDDEN, whatever scopes the token holds, and changes nothing.
+// With an organisation it is that organisation's caller, limited to its scopes, and still
+// cannot mint an API key carrying platform:admin.
+func TestPlatformAdminTokens(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		idp := newIdentityProvider(t)
+		h := jwtHarness(t, st, jwksConfig(idp))
+		owner := h.NewOrg(t)
+		ids := ownResources(t, owner)
+		k1 := idp.key("k1")
+		token := func(org, scopes string) *apitest.Client {
+			return owner.WithToken(sign(t, jwt.SigningMethodRS256, "k1", k1, claims(org, scopes)))
+		}
+		everything := "platform:admin connectors:read connectors:write keys:manage"
+		before := worldSnapshot(t, h, owner, ids)
+
+		t.Run("NoOrganisation", func(t *testing.T) {
+			admin := token("", everything)
+			v := admin.Do(t, `{ viewer { organisation { id } scopes } }`, nil).OK(t)
+			if v.Get("viewer.organisation") != nil || v.JSON("viewer.scopes") != `["CONNECTORS_READ","CONNECTORS_WRITE","KEYS_MANAGE","PLATFORM_ADMIN"]` {
+				t.Errorf("viewer: %s", v.Body)
+			}
+			for _, op := range rootOperations() {
+				need := operationScopes[op.root+"."+op.name]
+				if need == "" || need == domain.ScopePlatformAdmin {
+					continue
+				}
+				t.Run(op.name, func(t *testing.T) {
+					r := admin.Do(t, op.query, op.variables(t, ids))
+					r.ExpectError(t, "FORBIDDEN", "")
+					if !strings.Contains(r.Message(), "names no organisation") {
+						t.Errorf("FORBIDDEN should say the token names no organisation: %q", r.Message())
+					}
+				})
+			}
+			if after := worldSnapshot(t, h, owner, ids); after != before {
+				t.Errorf("an admin token without organisation changed an organisation's data: %s", difference(before, after))
+			}
+			name := testdb.RandomName("by admin")
+			if r := admin.Do(t, `mutation($n: String!) { createOrganisation(input: {name: $n}) { name } }`, map[string]any{"n": name}).OK(t); r.String("createOrganisation.name") != name {
+				t.Errorf("createOrganisation: %s", r.Body)
+			}
+		})
+		t.Run("NoOrganisationNorAdmin", func(t *testing.T) {
+			r := token("", "connectors:read connectors:write keys:manage").Do(t, `{ viewer { scopes } }`, nil)
+			if r.Status != http.StatusUnauthorized || r.Message() != "the token names no organisation" {
+				t.Errorf("a token without organisation needs platform:admin: %d %s", r.Status, r.Body)
+			}
+		})
+		t.Run("WithOrganisation", func(t *testing.T) {
+			admin := token(owner.OrgID, "platform:admin connectors:read keys:manage")
+			other := h.NewOrg(t)
+			otherConnector := mustCreate(t, other, fullConnector("Elsewhere")).String("createConnector.id")
+			before := worldSnapshot(t, h, owner, ids)
+			if r := admin.Do(t, getConnector, map[string]any{"id": ids["Connector"]}).OK(t); r.String("connector.id") != ids["Connector"] {
+				t.Errorf("an admin token naming the organisation reads its connectors: %s", r.Body)
+			}
+			admin.Do(t, `mutation($id: ID!) { deleteConnector(id: $id) }`, map[string]any{"id": ids["Connector"]}).ExpectError(t, "FORBIDDEN", "")
+			admin.Do(t, createKey, map[string]any{"input": map[string]any{"name": "root", "scopes": []any{"PLATFORM_ADMIN"}}}).ExpectError(t, "BAD_USER_INPUT", "scopes[0]")
+			admin.Do(t, getConnector, map[string]any{"id": otherConnector}).ExpectError(t, "NOT_FOUND", "")
+			if after := worldSnapshot(t, h, owner, ids); after != before {
+				t.Errorf("refused calls of an admin token changed data: %s", difference(before, after))
+			}
+			name := testdb.RandomName("by admin in org")
+			admin.Do(t, `mutation($n: String!) { createOrganisation(input: {name: $n}) { id } }`, map[string]any{"n": name}).OK(t)
+		})
+		t.Run("OrganisationScopesOnly", func(t *testing.T) {
+			token(owner.OrgID, "connectors:read connectors:write keys:manage").
+				Do(t, `mutation { createOrganisation(input: {name: "not an admin"}) { id } }`, nil).ExpectError(t, "FORBIDDEN", "")
+		})
+	})
 }

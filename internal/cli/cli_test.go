@@ -157,9 +157,16 @@ func TestServe(t *testing.T) {
 			}
 			return out["data"].(map[string]any)
 		}
+		// The slow upstream says when the call has reached it, and answers only once serve is
+		// shutting down: the request is in flight when the signal comes, whatever the timing.
+		arrived := make(chan struct{}, 1)
 		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			time.Sleep(700 * time.Millisecond)
-			fmt.Fprint(w, "finished")
+			arrived <- struct{}{}
+			select {
+			case <-srv.shuttingDown:
+				fmt.Fprint(w, "finished")
+			case <-r.Context().Done():
+			}
 		}))
 		defer slow.Close()
 		connector := gql(`mutation($u: String!) { createConnector(input: {name: "E2E", protocolType: HTTP, baseURL: $u}) { id revision } }`, map[string]any{"u": slow.URL})["createConnector"].(map[string]any)
@@ -172,7 +179,13 @@ func TestServe(t *testing.T) {
 		go func() {
 			inflight <- gql(`mutation($c: ID!) { executeAction(connectionId: $c, action: "slow") { ok body } }`, map[string]any{"c": conn["id"]})
 		}()
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-arrived:
+		case data := <-inflight:
+			t.Fatalf("the call ended before reaching the upstream: %v", data)
+		case <-time.After(time.Minute): // only keeps a lost call from hanging the suite
+			t.Fatal("the call never reached the upstream")
+		}
 		srv.cancel()
 		select {
 		case data := <-inflight:
@@ -234,6 +247,8 @@ type served struct {
 	done    chan int
 	scanned chan struct{}
 	logs    *bytes.Buffer
+	// shuttingDown is closed when serve logs that it is shutting down.
+	shuttingDown chan struct{}
 }
 
 // startServe runs the real serve command on a free port (configured by the environment) and
@@ -243,7 +258,7 @@ func startServe(t *testing.T) *served {
 	t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	s := &served{cancel: cancel, done: make(chan int, 1), scanned: make(chan struct{}), logs: &bytes.Buffer{}}
+	s := &served{cancel: cancel, done: make(chan int, 1), scanned: make(chan struct{}), logs: &bytes.Buffer{}, shuttingDown: make(chan struct{})}
 	go func() {
 		s.done <- cli.Run(ctx, []string{"serve"}, io.Discard, pw)
 		pw.Close()
@@ -256,8 +271,13 @@ func startServe(t *testing.T) *served {
 		for sc.Scan() {
 			s.logs.WriteString(sc.Text() + "\n")
 			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				addr <- line.Addr
+			if json.Unmarshal(sc.Bytes(), &line) == nil {
+				switch line.Msg {
+				case "listening":
+					addr <- line.Addr
+				case "shutting down":
+					close(s.shuttingDown)
+				}
 			}
 		}
 	}()

@@ -3,6 +3,8 @@ package domain_test
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,9 +12,11 @@ import (
 )
 
 // FuzzParseDynamicProperties: the merge parser never panics, accepts only JSON objects of
-// scalars, and what it accepts survives a round trip.
+// scalars, reads each value as encoding/json does (strings unescaped, numbers and booleans as
+// their JSON text), keeps every key in order, and what it accepts survives a round trip: the
+// pairs written back as a JSON object parse to the same pairs.
 func FuzzParseDynamicProperties(f *testing.F) {
-	for _, s := range []string{`{"APIKey":"new","Timeout":"60s"}`, `{}`, `{"a":1,"b":true,"c":1.5e3}`, `[]`, `{"a":{"b":1}}`, `{"a":null}`, `{"a":"\u00e9"}`, `{"a":"b"} x`, ``, `{`} {
+	for _, s := range []string{`{"APIKey":"new","Timeout":"60s"}`, `{}`, `{"a":1,"b":true,"c":1.5e3}`, `[]`, `{"a":{"b":1}}`, `{"a":null}`, `{"a":"\u00e9"}`, `{"a":"b"} x`, ``, `{`, `{"a":"1","a":"2"}`, `{"q":"\"\\\n"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -23,24 +27,72 @@ func FuzzParseDynamicProperties(f *testing.F) {
 			}
 			return
 		}
+		// The reference: encoding/json keeps the last of repeated keys.
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
 		var obj map[string]any
-		if json.Unmarshal([]byte(s), &obj) != nil {
+		if dec.Decode(&obj) != nil || obj == nil {
 			t.Fatalf("accepted %q, which is not a JSON object", s)
 		}
+		last := map[string]string{}
 		for _, p := range pairs {
-			switch obj[p.Name].(type) {
-			case map[string]any, []any, nil:
-				t.Fatalf("accepted a nested or null value for %q", p.Name)
+			last[p.Name] = p.Value
+		}
+		if len(last) != len(obj) {
+			t.Fatalf("%q: parsed the names %v, encoding/json finds %d", s, pairs, len(obj))
+		}
+		for name, v := range obj {
+			var want string
+			switch v := v.(type) {
+			case string:
+				want = v
+			case json.Number:
+				want = v.String()
+			case bool:
+				want = strconv.FormatBool(v)
+			default:
+				t.Fatalf("accepted a nested or null value for %q: %v", name, v)
 			}
+			if got, ok := last[name]; !ok || got != want {
+				t.Fatalf("%q: %q = %q (present %v), encoding/json reads %q", s, name, got, ok, want)
+			}
+		}
+		// Round trip: write the pairs back (as strings, in order, repeats included) and read them.
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, p := range pairs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(p.Name)
+			v, _ := json.Marshal(p.Value)
+			b.Write(k)
+			b.WriteByte(':')
+			b.Write(v)
+		}
+		b.WriteByte('}')
+		again, err := domain.ParseDynamicProperties(b.String())
+		if err != nil {
+			t.Fatalf("%q: its pairs written back as %q do not parse: %v", s, b.String(), err)
+		}
+		if !slices.Equal(again, pairs) {
+			t.Fatalf("%q: round trip through %q gave %v, want %v", s, b.String(), again, pairs)
 		}
 	})
 }
 
-// FuzzMergeProperties: merging never panics, never drops a stored name, and the JSON wins.
+// FuzzMergeProperties: merging never panics, and the result is exactly what the rule says:
+// the stored list with each name's value replaced, properties then the JSON applied (the JSON
+// winning on equal names), stored names in their place, and new names appended in the order
+// they first appear. Every value given is applied unless the JSON overrides it; every stored
+// value nobody mentions stays.
 func FuzzMergeProperties(f *testing.F) {
 	f.Add("APIKey", "mid", `{"APIKey":"new","Timeout":"60s"}`)
 	f.Add("", "", `{}`)
 	f.Add("a", "1", `{"a":2}`)
+	f.Add("Endpoint", "e2", `{"Other":"x"}`)
+	f.Add("New", "n", `{"Later":true,"New":"json"}`)
+	f.Add("APIKey", "p", ``)
 	f.Fuzz(func(t *testing.T, name, value, dynamic string) {
 		stored := []domain.Variable{{Name: "APIKey", Value: "old"}, {Name: "Endpoint", Value: "e1"}}
 		merged, err := domain.MergeProperties(stored, []domain.Property{{Name: name, Value: value}}, &dynamic, domain.ValidateVariableName)
@@ -50,18 +102,29 @@ func FuzzMergeProperties(f *testing.F) {
 			}
 			return
 		}
-		if len(merged) < len(stored) || merged[0].Name != "APIKey" || merged[1].Name != "Endpoint" {
-			t.Fatalf("stored names must keep their place: %v", merged)
+		if stored[0].Value != "old" || stored[1].Value != "e1" {
+			t.Fatal("the merge modified the stored list")
 		}
-		pairs, _ := domain.ParseDynamicProperties(dynamic)
-		last := map[string]string{}
-		for _, p := range pairs {
-			last[p.Name] = p.Value
-		}
-		for _, m := range merged {
-			if v, ok := last[m.Name]; ok && m.Value != v {
-				t.Fatalf("the JSON must win for %q: got %q, want %q", m.Name, m.Value, v)
+		// The model: assignments in order, properties first, then the JSON's pairs.
+		assignments := []domain.Variable{{Name: name, Value: value}}
+		if strings.TrimSpace(dynamic) != "" {
+			pairs, err := domain.ParseDynamicProperties(dynamic)
+			if err != nil {
+				t.Fatalf("merged with dynamicProperties the parser refuses: %v", err)
 			}
+			assignments = append(assignments, pairs...)
+		}
+		want := slices.Clone(stored)
+		for _, a := range assignments {
+			i := slices.IndexFunc(want, func(v domain.Variable) bool { return v.Name == a.Name })
+			if i < 0 {
+				want = append(want, a)
+			} else {
+				want[i].Value = a.Value
+			}
+		}
+		if !slices.Equal(merged, want) {
+			t.Fatalf("merge of %q=%q and %q onto %v:\n got %v\nwant %v", name, value, dynamic, stored, merged, want)
 		}
 	})
 }

@@ -8,22 +8,37 @@ import (
 )
 
 func TestValidateVersionName(t *testing.T) {
+	// want is the expected outcome, written out: "ok", "reserved" (refused as an alias, and the
+	// message says so) or "invalid" (refused by the pattern or the length).
 	cases := []struct {
 		name string
-		ok   bool
+		want string
 	}{
-		{"1.2.0", true}, {"2026.11", true}, {"42", true}, {"v1.0.0-rc.1+build.5", true}, {"release_7", true},
-		{"default", false}, {"Default", false}, {"DEFAULT", false}, {"latest", false}, {"LaTeSt", false},
-		{" latest ", false}, {"\tdefault\n", false}, {"", false}, {"1 0", false}, {"-1", false}, {".1", false},
-		{"v/1", false}, {strings.Repeat("9", 65), false}, {"latest2", true}, {"defaults", true},
+		{"1.2.0", "ok"}, {"2026.11", "ok"}, {"42", "ok"}, {"v1.0.0-rc.1+build.5", "ok"}, {"release_7", "ok"},
+		{"latest2", "ok"}, {"defaults", "ok"}, {"Latest-1", "ok"}, {"default.0", "ok"},
+		{"default", "reserved"}, {"Default", "reserved"}, {"DEFAULT", "reserved"}, {"latest", "reserved"},
+		{"LaTeSt", "reserved"}, {" latest ", "reserved"}, {"\tdefault\n", "reserved"}, {"  LATEST", "reserved"},
+		{"", "invalid"}, {"1 0", "invalid"}, {"-1", "invalid"}, {".1", "invalid"}, {"v/1", "invalid"},
+		{strings.Repeat("9", 65), "invalid"}, {" 1.0", "invalid"}, {"lat est", "invalid"},
 	}
 	for _, tc := range cases {
 		err := domain.ValidateVersionName("name", tc.name)
-		if (err == nil) != tc.ok {
-			t.Errorf("ValidateVersionName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
-		}
-		if err != nil && domain.IsReservedVersionName(tc.name) && !strings.Contains(err.Error(), "reserved") {
-			t.Errorf("%q: the message must say the name is reserved: %v", tc.name, err)
+		switch tc.want {
+		case "ok":
+			if err != nil {
+				t.Errorf("ValidateVersionName(%q) = %v, want it accepted", tc.name, err)
+			}
+		case "reserved", "invalid":
+			if err == nil {
+				t.Errorf("ValidateVersionName(%q) accepted it, want %s", tc.name, tc.want)
+				continue
+			}
+			if domain.ErrorCode(err) != domain.CodeBadUserInput {
+				t.Errorf("ValidateVersionName(%q) = %v, want BAD_USER_INPUT", tc.name, err)
+			}
+			if reserved := strings.Contains(err.Error(), "reserved"); reserved != (tc.want == "reserved") {
+				t.Errorf("ValidateVersionName(%q) = %v: the message must say \"reserved\" exactly for the aliases", tc.name, err)
+			}
 		}
 	}
 }

@@ -218,7 +218,10 @@ func TestAdmissionQueuesInsteadOfFailing(t *testing.T) {
 		c := h.NewOrg(t)
 		id := c.Do(t, `mutation { createConnector(input: {name: "Queued", protocolType: HTTP}) { id } }`, nil).OK(t).String("createConnector.id")
 		hold := make(chan struct{})
+		holding := make(chan struct{}) // closed once the update is in the store, holding the slot
+		var once sync.Once
 		h.Store.FailPoint = func(context.Context, string) error {
+			once.Do(func() { close(holding) })
 			// Holds the only slot past the other requests' time limit, as a stuck call would.
 			select {
 			case <-hold:
@@ -231,7 +234,11 @@ func TestAdmissionQueuesInsteadOfFailing(t *testing.T) {
 		go func() {
 			done <- c.Do(t, `mutation($id: ID!) { updateConnector(id: $id, input: {name: "Queued", protocolType: HTTP, connectionVariables: []}) { revision } }`, map[string]any{"id": id})
 		}()
-		time.Sleep(200 * time.Millisecond) // the update holds the only slot
+		select {
+		case <-holding:
+		case r := <-done:
+			t.Fatalf("the update never reached the store: %d %s", r.Status, r.Body)
+		}
 		busy := c.Do(t, `{ viewer { scopes } }`, nil)
 		if busy.Status != http.StatusServiceUnavailable || !strings.Contains(busy.Message(), "busy") {
 			t.Errorf("a request that never got a turn: %d %s", busy.Status, busy.Body)

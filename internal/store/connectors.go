@@ -358,12 +358,15 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 	}
 	if s.dialect == Postgres && in.ConnectionVariables == nil {
 		if in.AuthSchemeConfigIDs == nil {
-			c, err := s.replaceConnectorFields(ctx, orgID, id, in)
-			if c != nil || err != nil {
-				return c, err
+			if fields, ok := fieldsFromInput(in); ok {
+				c, err := s.replaceConnectorFields(ctx, orgID, id, in, fields)
+				if c != nil || err != nil {
+					return c, err
+				}
 			}
 			// Nothing written: the connector is missing, at another revision than the
-			// expected one, or was changed in between. The path below tells which.
+			// expected one, or was changed in between (or the rule needs the stored row).
+			// The path below tells which.
 		}
 		// Only this connector's row changes: compare-and-set it in one statement, and read
 		// again when another writer got there first.
@@ -475,13 +478,42 @@ var replaceFieldsStatements = func() [2]string {
 	return [2]string{fmt.Sprintf(statement, ""), fmt.Sprintf(statement, " AND old.revision = ?")}
 }()
 
+// fieldsProbes are two stored connectors that differ in every field of domain.ConnectorFields
+// (TestFieldsProbesDifferInEveryField keeps it so).
+var fieldsProbes = [2]domain.Connector{{}, {ConnectorFields: domain.ConnectorFields{
+	Name: "probe", Description: ptrTo("probe"), ProtocolType: domain.ProtocolBigQuery,
+	DocumentationURL: ptrTo("https://probe.invalid/docs"), IconURL: ptrTo("https://probe.invalid/icon"),
+	BaseURL: ptrTo("https://probe.invalid/api"), Categories: []string{"probe"},
+}}}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// fieldsFromInput returns a connector's own fields after the update, as the domain's
+// update-and-unset rule (ConnectorUpdate.Apply) gives them, and whether they follow from the
+// input alone: Apply gives the same fields over both probes. Only then may
+// replaceConnectorFields write them without reading the stored row first; the rule stays in
+// one place, and should it ever keep a stored value, updates take the path that applies it to
+// the stored row.
+func fieldsFromInput(in domain.ConnectorUpdate) (domain.ConnectorFields, bool) {
+	in.ExpectedRevision = nil // the statement checks it against the stored row
+	var got [2]domain.ConnectorFields
+	for i, stored := range fieldsProbes {
+		c, err := in.Apply(stored)
+		if err != nil {
+			return domain.ConnectorFields{}, false
+		}
+		got[i] = c.ConnectorFields
+	}
+	return got[0], len(domain.ChangedFields(got[0], got[1])) == 0
+}
+
 // replaceConnectorFields is an update of a connector's own fields on PostgreSQL. The new row
-// follows from the input alone, so one statement reads the stored row, writes the new one if
+// follows from the input alone (fields, from fieldsFromInput), so one statement reads the stored row, writes the new one if
 // no other writer changed it in between (same revision), records the audit event with the
 // fields whose values differ, and returns the new row: one round trip where read, compare and
 // write took two. It returns nil and no error when it wrote nothing.
-func (s *Store) replaceConnectorFields(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (*domain.Connector, error) {
-	r := connectorToRow(&domain.Connector{ConnectorFields: in.Fields})
+func (s *Store) replaceConnectorFields(ctx context.Context, orgID, id string, in domain.ConnectorUpdate, fields domain.ConnectorFields) (*domain.Connector, error) {
+	r := connectorToRow(&domain.Connector{ConnectorFields: fields})
 	now := s.now()
 	statement, expected := replaceFieldsStatements[0], []any(nil)
 	if in.ExpectedRevision != nil {
@@ -495,7 +527,7 @@ func (s *Store) replaceConnectorFields(ctx context.Context, orgID, id string, in
 	args = append(append(args, now), expected...)
 	args = append(args, newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", now)
 	written, err := oneConnectorRow(ctx, s, statement, args...)
-	if err := connectorNames.translate(err, in.Fields.Name); err != nil {
+	if err := connectorNames.translate(err, fields.Name); err != nil {
 		return nil, fmt.Errorf("update connector %s: %w", id, err)
 	}
 	if written == nil {
