@@ -67,6 +67,8 @@ type Options struct {
 	Hardened bool
 	// NoDirectReads has gqlgen answer every read.
 	NoDirectReads bool
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
 }
 
 // Loopback opens the SSRF guard to the tests' own local servers.
@@ -141,6 +143,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		Introspection: !opts.Hardened,
 		Playground:    !opts.Hardened,
 		NoDirectReads: opts.NoDirectReads,
+		CORSOrigins:   opts.CORSOrigins,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

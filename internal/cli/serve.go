@@ -80,6 +80,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 					MaxTokens: cfg.MaxTokens, MaxFields: cfg.MaxFields, MaxConcurrent: cfg.MaxConcurrent,
 				},
 				Introspection: cfg.Enabled(cfg.Introspection),
+				CORSOrigins:   cfg.CORSOrigins,
 				Playground:    cfg.Enabled(cfg.Playground),
 				NoDirectReads: cfg.DirectReads == "off",
 			})

@@ -54,6 +54,8 @@ type Config struct {
 	MemoryLimit int64
 	// GCPercent is the Go collector's target (GOGC); the GOGC variable wins.
 	GCPercent int
+	// CORSOrigins are the origins of browser apps allowed to call the API ("*": any).
+	CORSOrigins []string
 	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback).
 	PprofAddr string
 }
@@ -232,6 +234,15 @@ var settings = []setting{
 		return nil
 	}},
 	{"PLUGBOARD_GC_PERCENT", "gc-percent", "200", "heap growth that triggers a garbage collection, in percent of the live heap (GOGC wins)", positiveInt(func(c *Config) *int { return &c.GCPercent })},
+	{"PLUGBOARD_CORS_ORIGINS", "cors-origins", "", "comma-separated origins of browser apps allowed to call the API (* for any; none by default)", func(c *Config, v string) error {
+		c.CORSOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+		return nil
+	}},
 	{"PLUGBOARD_PPROF_ADDR", "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default", str(func(c *Config) *string { return &c.PprofAddr })},
 	{"PLUGBOARD_OUTBOUND_TIMEOUT", "outbound-timeout", "10s", "limit of a whole outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.Timeout })},
 	{"PLUGBOARD_OUTBOUND_CONNECT_TIMEOUT", "outbound-connect-timeout", "10s", "limit of connecting (and the TLS handshake) of an outbound call", duration(func(c *Config) *time.Duration { return &c.Outbound.ConnectTimeout })},

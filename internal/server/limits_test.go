@@ -131,3 +131,28 @@ func TestShapesAreMeasuredOnce(t *testing.T) {
 		})
 	}
 }
+
+// Persisted queries are bounded by their total size: anyone can store one.
+func TestPersistedQueriesBoundedBySize(t *testing.T) {
+	ctx := t.Context()
+	p := newPersistedQueries(100, 1000)
+	p.Add(ctx, "huge", strings.Repeat("x", 251)) // over a quarter of the total: not kept
+	if _, ok := p.Get(ctx, "huge"); ok {
+		t.Error("a query over a quarter of the bound was kept")
+	}
+	for i := range 10 {
+		p.Add(ctx, fmt.Sprint(i), strings.Repeat("q", 200))
+	}
+	kept := 0
+	for i := range 10 {
+		if _, ok := p.Get(ctx, fmt.Sprint(i)); ok {
+			kept++
+		}
+	}
+	if kept != 5 || p.bytes != 1000 {
+		t.Errorf("kept %d queries of %d bytes, want 5 of 1000", kept, p.bytes)
+	}
+	if _, ok := p.Get(ctx, "9"); !ok {
+		t.Error("the newest query was evicted")
+	}
+}

@@ -106,6 +106,8 @@ type Deps struct {
 	Playground    bool
 	// NoDirectReads answers every read with gqlgen's executor (see graph.DirectSchema).
 	NoDirectReads bool
+	// CORSOrigins are the origins of browser apps allowed to call the API ("*": any).
+	CORSOrigins []string
 }
 
 // maxBodyBytesInFlight bounds the memory held by request bodies being read, across requests;
@@ -140,7 +142,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.Introspection {
 		gql.Use(extension.Introspection{})
 	}
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueries(1000, 8<<20)})
 	gql.Use(documentLimit{
 		maxTokens: d.Limits.MaxTokens, maxSelections: d.Limits.MaxFields, maxDepth: d.Limits.MaxDepth,
 		maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields, noIntrospection: !d.Introspection,
@@ -158,8 +160,8 @@ func NewHandler(d Deps) http.Handler {
 	// when they have been: slots and the deadline are for executing operations only.
 	bodies := newFairShare(maxBodyBytesInFlight, maxBodyBytesInFlight/4)
 	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
-	mux.Handle("/graphql", authenticate(d.Authenticator, d.Logger,
-		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql)))))
+	mux.Handle("/graphql", graphQLMethods(authenticate(d.Authenticator, d.Logger,
+		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql))))))
 	if d.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())
@@ -178,7 +180,21 @@ func NewHandler(d Deps) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
 	mux.Handle("GET /metrics", d.Metrics.Handler())
-	return requestID(observe(d.Logger, d.Metrics, recoverPanics(d.Logger, mux)))
+	return requestID(observe(d.Logger, d.Metrics, recoverPanics(d.Logger, cors(d.CORSOrigins, mux))))
+}
+
+// graphQLMethods refuses the methods /graphql does not serve with 405 and a GraphQL error,
+// where gqlgen answered "transport not supported" without a code.
+func graphQLMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodPost, http.MethodOptions:
+			next.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeError(w, r, http.StatusMethodNotAllowed, domain.CodeBadUserInput, "METHOD_NOT_ALLOWED", "/graphql takes GET for queries and POST for every operation")
+		}
+	})
 }
 
 // authenticate requires a valid bearer token on every GraphQL request and puts its principal

@@ -1,0 +1,194 @@
+package server_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+// send makes one request with the headers given (the key's, when token is set) and decodes
+// the GraphQL errors of its answer.
+func send(t *testing.T, method, target, token, body string, headers map[string]string) (*http.Response, []apitest.Error) {
+	t.Helper()
+	req, _ := http.NewRequest(method, target, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var decoded struct {
+		Data   json.RawMessage
+		Errors []apitest.Error
+	}
+	_ = json.NewDecoder(res.Body).Decode(&decoded)
+	return res, decoded.Errors
+}
+
+func TestCORS(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		listed := apitest.NewWithOptions(t, st, apitest.Options{CORSOrigins: []string{"https://app.example.com"}})
+		anyOrigin := apitest.NewWithOptions(t, st, apitest.Options{CORSOrigins: []string{"*"}})
+		none := apitest.New(t, st)
+		key := listed.NewOrg(t).Token
+		preflight := map[string]string{"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
+		for _, tc := range []struct {
+			name     string
+			h        *apitest.Harness
+			origin   string
+			method   string
+			allowed  string // Access-Control-Allow-Origin, "" for none
+			preflite bool
+		}{
+			{"ListedPreflight", listed, "https://app.example.com", http.MethodOptions, "https://app.example.com", true},
+			{"ListedPost", listed, "https://app.example.com", http.MethodPost, "https://app.example.com", false},
+			{"UnlistedPreflight", listed, "https://evil.example.com", http.MethodOptions, "", true},
+			{"UnlistedPost", listed, "https://evil.example.com", http.MethodPost, "", false},
+			{"AnyOrigin", anyOrigin, "https://whoever.example.org", http.MethodOptions, "*", true},
+			{"NotConfigured", none, "https://app.example.com", http.MethodPost, "", false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				headers := map[string]string{"Origin": tc.origin, "Content-Type": "application/json"}
+				token := key
+				if tc.preflite {
+					token = "" // browsers send no credentials on a preflight
+					for k, v := range preflight {
+						headers[k] = v
+					}
+				}
+				res, _ := send(t, tc.method, tc.h.Server.URL+"/graphql", token, `{"query":"{ viewer { scopes } }"}`, headers)
+				h := res.Header
+				if got := h.Get("Access-Control-Allow-Origin"); got != tc.allowed {
+					t.Errorf("Allow-Origin %q, want %q", got, tc.allowed)
+				}
+				if h.Get("Access-Control-Allow-Credentials") != "" {
+					t.Error("credentials mode must never be allowed")
+				}
+				switch {
+				case tc.preflite && tc.allowed != "":
+					if res.StatusCode != http.StatusNoContent || h.Get("Access-Control-Max-Age") != "600" ||
+						!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") {
+						t.Errorf("preflight: %d %v", res.StatusCode, h)
+					}
+				case tc.allowed != "":
+					if res.StatusCode != http.StatusOK || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "X-Request-ID") {
+						t.Errorf("request: %d %v", res.StatusCode, h)
+					}
+				default:
+					for name := range h {
+						if strings.HasPrefix(name, "Access-Control-") {
+							t.Errorf("an unlisted origin got %s", name)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestPersistedQueries follows Apollo's link: the hash alone first, then hash and query when
+// the server does not know it, then the hash alone again; over POST and GET.
+func TestPersistedQueries(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		query := `query Scopes { viewer { scopes } }`
+		sum := sha256.Sum256([]byte(query))
+		ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+		post := func(withQuery bool) []apitest.Error {
+			body := `{"extensions":` + ext + `}`
+			if withQuery {
+				body = `{"query":` + strings.ReplaceAll(jsonString(query), "\n", "") + `,"extensions":` + ext + `}`
+			}
+			_, errs := send(t, http.MethodPost, h.Server.URL+"/graphql", c.Token, body, map[string]string{"Content-Type": "application/json"})
+			return errs
+		}
+		get := func() []apitest.Error {
+			_, errs := send(t, http.MethodGet, h.Server.URL+"/graphql?extensions="+url.QueryEscape(ext), c.Token, "", nil)
+			return errs
+		}
+		notFound := func(errs []apitest.Error) bool {
+			return len(errs) == 1 && errs[0].Message == "PersistedQueryNotFound" && errs[0].Extensions["code"] == "PERSISTED_QUERY_NOT_FOUND"
+		}
+		if errs := get(); !notFound(errs) {
+			t.Fatalf("unknown hash over GET: %+v", errs)
+		}
+		if errs := post(false); !notFound(errs) {
+			t.Fatalf("unknown hash: %+v", errs)
+		}
+		if errs := post(true); errs != nil {
+			t.Fatalf("hash and query: %+v", errs)
+		}
+		if errs := post(false); errs != nil {
+			t.Fatalf("known hash: %+v", errs)
+		}
+		if errs := get(); errs != nil {
+			t.Fatalf("known hash over GET: %+v", errs)
+		}
+		body := `{"query":"{ viewer { scopes } }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"00"}}}`
+		if _, errs := send(t, http.MethodPost, h.Server.URL+"/graphql", c.Token, body, map[string]string{"Content-Type": "application/json"}); len(errs) != 1 || errs[0].Extensions["code"] != "BAD_USER_INPUT" {
+			t.Errorf("a hash that is not the query's: %+v", errs)
+		}
+	})
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestHTTPRefusals: what a client that is not quite a GraphQL client sends is answered with a
+// GraphQL error that has a code and names no Go type.
+func TestHTTPRefusals(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		u := h.Server.URL + "/graphql"
+		json := map[string]string{"Content-Type": "application/json"}
+		mutation := url.QueryEscape(`mutation { createConnector(input: {name: "ByGet", protocolType: HTTP}) { id } }`)
+		for _, tc := range []struct {
+			name, method, target, body string
+			headers                    map[string]string
+			status                     int
+			reason, allow              string
+		}{
+			{"MutationOverGET", http.MethodGet, u + "?query=" + mutation, "", nil, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "POST"},
+			{"PUT", http.MethodPut, u, `{"query":"{ viewer { scopes } }"}`, json, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET, POST, OPTIONS"},
+			{"Batch", http.MethodPost, u, `[{"query":"{ viewer { scopes } }"}]`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"VariablesNotObject", http.MethodPost, u, `{"query":"{ viewer { scopes } }","variables":"x"}`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"QueryNotString", http.MethodPost, u, `{"query":7}`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"NoQuery", http.MethodPost, u, `{}`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"TextPlain", http.MethodPost, u, `{"query":"{ viewer { scopes } }"}`, map[string]string{"Content-Type": "text/plain"}, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", ""},
+			{"GETVariablesNotJSON", http.MethodGet, u + "?query=" + url.QueryEscape("{ viewer { scopes } }") + "&variables=%7Bx", "", nil, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"ParseErrorJSON", http.MethodPost, u, `{"query":"{ viewer {"}`, json, http.StatusOK, "GRAPHQL_PARSE_FAILED", ""},
+			{"ParseErrorGraphQLResponse", http.MethodPost, u, `{"query":"{ viewer {"}`, map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, http.StatusBadRequest, "GRAPHQL_PARSE_FAILED", ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res, errs := send(t, tc.method, tc.target, c.Token, tc.body, tc.headers)
+				if res.StatusCode != tc.status || len(errs) != 1 || errs[0].Extensions["code"] != "BAD_USER_INPUT" || errs[0].Extensions["reason"] != tc.reason {
+					t.Fatalf("got %d %+v, want %d %s", res.StatusCode, errs, tc.status, tc.reason)
+				}
+				if strings.Contains(errs[0].Message, "Go ") || strings.Contains(errs[0].Message, "graphql.RawParams") || strings.Contains(errs[0].Message, "map[string]") {
+					t.Errorf("the message names a Go type: %s", errs[0].Message)
+				}
+				if res.Header.Get("Allow") != tc.allow {
+					t.Errorf("Allow %q, want %q", res.Header.Get("Allow"), tc.allow)
+				}
+			})
+		}
+		if n := c.Do(t, `{ connectors { totalCount } }`, nil).Int("connectors.totalCount"); n != 0 {
+			t.Errorf("a refused mutation created %d connectors", n)
+		}
+	})
+}
