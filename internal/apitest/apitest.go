@@ -90,6 +90,14 @@ func (c *Client) Post(t testing.TB, body string, headers map[string]string) (int
 	return c.raw(t, req, headers)
 }
 
+// Request sends any request to the server (path and query) with the client's token and
+// headers, for what Get and Post do not cover (other methods, bodies that are not JSON).
+func (c *Client) Request(t testing.TB, method, path, body string, headers map[string]string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, c.h.Server.URL+path, strings.NewReader(body))
+	return c.raw(t, req, headers)
+}
+
 func (c *Client) raw(t testing.TB, req *http.Request, headers map[string]string) (int, string, http.Header) {
 	t.Helper()
 	if c.Token != "" {

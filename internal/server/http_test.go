@@ -14,28 +14,13 @@ import (
 	"github.com/plugboard/plugboard/internal/testdb"
 )
 
-// send makes one request with the headers given (the key's, when token is set) and decodes
-// the GraphQL errors of its answer.
-func send(t *testing.T, method, target, token, body string, headers map[string]string) (*http.Response, []apitest.Error) {
+// send makes one request with c's token and decodes the GraphQL errors of its answer.
+func send(t *testing.T, c *apitest.Client, method, path, body string, headers map[string]string) (int, http.Header, []apitest.Error) {
 	t.Helper()
-	req, _ := http.NewRequest(method, target, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var decoded struct {
-		Data   json.RawMessage
-		Errors []apitest.Error
-	}
-	_ = json.NewDecoder(res.Body).Decode(&decoded)
-	return res, decoded.Errors
+	status, raw, header := c.Request(t, method, path, body, headers)
+	var decoded struct{ Errors []apitest.Error }
+	_ = json.Unmarshal([]byte(raw), &decoded)
+	return status, header, decoded.Errors
 }
 
 func TestCORS(t *testing.T) {
@@ -43,7 +28,7 @@ func TestCORS(t *testing.T) {
 		listed := apitest.NewWithOptions(t, st, apitest.Options{CORSOrigins: []string{"https://app.example.com"}})
 		anyOrigin := apitest.NewWithOptions(t, st, apitest.Options{CORSOrigins: []string{"*"}})
 		none := apitest.New(t, st)
-		key := listed.NewOrg(t).Token
+		key := listed.NewOrg(t)
 		preflight := map[string]string{"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
 		for _, tc := range []struct {
 			name     string
@@ -62,15 +47,14 @@ func TestCORS(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				headers := map[string]string{"Origin": tc.origin, "Content-Type": "application/json"}
-				token := key
+				c := key.On(tc.h)
 				if tc.preflite {
-					token = "" // browsers send no credentials on a preflight
+					c = c.WithToken("") // browsers send no credentials on a preflight
 					for k, v := range preflight {
 						headers[k] = v
 					}
 				}
-				res, _ := send(t, tc.method, tc.h.Server.URL+"/graphql", token, `{"query":"{ viewer { scopes } }"}`, headers)
-				h := res.Header
+				status, h, _ := send(t, c, tc.method, "/graphql", `{"query":"{ viewer { scopes } }"}`, headers)
 				if got := h.Get("Access-Control-Allow-Origin"); got != tc.allowed {
 					t.Errorf("Allow-Origin %q, want %q", got, tc.allowed)
 				}
@@ -79,13 +63,13 @@ func TestCORS(t *testing.T) {
 				}
 				switch {
 				case tc.preflite && tc.allowed != "":
-					if res.StatusCode != http.StatusNoContent || h.Get("Access-Control-Max-Age") != "600" ||
+					if status != http.StatusNoContent || h.Get("Access-Control-Max-Age") != "600" ||
 						!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") {
-						t.Errorf("preflight: %d %v", res.StatusCode, h)
+						t.Errorf("preflight: %d %v", status, h)
 					}
 				case tc.allowed != "":
-					if res.StatusCode != http.StatusOK || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "X-Request-ID") {
-						t.Errorf("request: %d %v", res.StatusCode, h)
+					if status != http.StatusOK || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "X-Request-ID") {
+						t.Errorf("request: %d %v", status, h)
 					}
 				default:
 					for name := range h {
@@ -112,11 +96,11 @@ func TestPersistedQueries(t *testing.T) {
 			if withQuery {
 				body = `{"query":` + strings.ReplaceAll(jsonString(query), "\n", "") + `,"extensions":` + ext + `}`
 			}
-			_, errs := send(t, http.MethodPost, h.Server.URL+"/graphql", c.Token, body, map[string]string{"Content-Type": "application/json"})
+			_, _, errs := send(t, c, http.MethodPost, "/graphql", body, map[string]string{"Content-Type": "application/json"})
 			return errs
 		}
 		get := func() []apitest.Error {
-			_, errs := send(t, http.MethodGet, h.Server.URL+"/graphql?extensions="+url.QueryEscape(ext), c.Token, "", nil)
+			_, _, errs := send(t, c, http.MethodGet, "/graphql?extensions="+url.QueryEscape(ext), "", nil)
 			return errs
 		}
 		notFound := func(errs []apitest.Error) bool {
@@ -138,7 +122,7 @@ func TestPersistedQueries(t *testing.T) {
 			t.Fatalf("known hash over GET: %+v", errs)
 		}
 		body := `{"query":"{ viewer { scopes } }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"00"}}}`
-		if _, errs := send(t, http.MethodPost, h.Server.URL+"/graphql", c.Token, body, map[string]string{"Content-Type": "application/json"}); len(errs) != 1 || errs[0].Extensions["code"] != "BAD_USER_INPUT" {
+		if _, _, errs := send(t, c, http.MethodPost, "/graphql", body, map[string]string{"Content-Type": "application/json"}); len(errs) != 1 || errs[0].Extensions["code"] != "BAD_USER_INPUT" {
 			t.Errorf("a hash that is not the query's: %+v", errs)
 		}
 	})
@@ -154,7 +138,7 @@ func jsonString(s string) string {
 func TestHTTPRefusals(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
 		c := h.NewOrg(t)
-		u := h.Server.URL + "/graphql"
+		u := "/graphql"
 		json := map[string]string{"Content-Type": "application/json"}
 		mutation := url.QueryEscape(`mutation { createConnector(input: {name: "ByGet", protocolType: HTTP}) { id } }`)
 		for _, tc := range []struct {
@@ -175,15 +159,15 @@ func TestHTTPRefusals(t *testing.T) {
 			{"ParseErrorGraphQLResponse", http.MethodPost, u, `{"query":"{ viewer {"}`, map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, http.StatusBadRequest, "GRAPHQL_PARSE_FAILED", ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				res, errs := send(t, tc.method, tc.target, c.Token, tc.body, tc.headers)
-				if res.StatusCode != tc.status || len(errs) != 1 || errs[0].Extensions["code"] != "BAD_USER_INPUT" || errs[0].Extensions["reason"] != tc.reason {
-					t.Fatalf("got %d %+v, want %d %s", res.StatusCode, errs, tc.status, tc.reason)
+				status, header, errs := send(t, c, tc.method, tc.target, tc.body, tc.headers)
+				if status != tc.status || len(errs) != 1 || errs[0].Extensions["code"] != "BAD_USER_INPUT" || errs[0].Extensions["reason"] != tc.reason {
+					t.Fatalf("got %d %+v, want %d %s", status, errs, tc.status, tc.reason)
 				}
 				if strings.Contains(errs[0].Message, "Go ") || strings.Contains(errs[0].Message, "graphql.RawParams") || strings.Contains(errs[0].Message, "map[string]") {
 					t.Errorf("the message names a Go type: %s", errs[0].Message)
 				}
-				if res.Header.Get("Allow") != tc.allow {
-					t.Errorf("Allow %q, want %q", res.Header.Get("Allow"), tc.allow)
+				if header.Get("Allow") != tc.allow {
+					t.Errorf("Allow %q, want %q", header.Get("Allow"), tc.allow)
 				}
 			})
 		}
