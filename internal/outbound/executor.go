@@ -229,10 +229,7 @@ func looksJSON(tmpl, contentType string) bool {
 
 // jsonStringContent escapes a value for the inside of a JSON string, so that input cannot
 // change the structure of a JSON body.
-func jsonStringContent(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b[1 : len(b)-1])
-}
+func jsonStringContent(s string) string { return jsonString(s, true) }
 
 func dedupe(sorted []string) []string {
 	out := sorted[:0]

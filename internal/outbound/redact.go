@@ -1,7 +1,9 @@
 package outbound
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -53,7 +55,7 @@ func (r *redactor) add(v string) {
 }
 
 // secretForms returns v as it may appear in text: escaped for a query (with + or %20 for a
-// space) or a path segment, base64 (standard and URL alphabets, padded or not), as Latin-1
+// space) or a path segment, base64 (standard and URL alphabets), as Latin-1
 // mojibake, and each of these inside a JSON string.
 func secretForms(v string) []string {
 	query := url.QueryEscape(v)
@@ -63,19 +65,33 @@ func secretForms(v string) []string {
 		query,
 		strings.ReplaceAll(query, "+", "%20"), // JavaScript's encodeURIComponent
 		url.PathEscape(v),
-		base64.StdEncoding.EncodeToString(b),
-		base64.URLEncoding.EncodeToString(b),
+		// Unpadded: the padded form starts with it, and what is left, "=", tells nothing.
 		base64.RawStdEncoding.EncodeToString(b),
 		base64.RawURLEncoding.EncodeToString(b),
 		latin1(v),
 	}
 	var out []string
 	for _, f := range base {
-		goJSON := jsonStringContent(f)
-		ascii := jsonASCII(f)
-		out = append(out, f, goJSON, ascii, strings.ReplaceAll(goJSON, "/", `\/`), strings.ReplaceAll(ascii, "/", `\/`))
+		out = append(out, f)
+		// JSON encoders differ: Go's escapes & < > (HTML-safe), Python's and PHP's do not;
+		// Python and PHP escape every non-ASCII character; PHP also escapes slashes.
+		for _, escapeHTML := range []bool{true, false} {
+			inJSON := jsonString(f, escapeHTML)
+			for _, form := range []string{inJSON, jsonASCII(inJSON)} {
+				out = append(out, form, strings.ReplaceAll(form, "/", `\/`))
+			}
+		}
 	}
 	return out
+}
+
+// jsonString escapes v for the inside of a JSON string.
+func jsonString(v string, escapeHTML bool) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(escapeHTML)
+	_ = enc.Encode(v) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")[1 : b.Len()-2]
 }
 
 // latin1 reads the bytes of v as Latin-1, as servers that decode header bytes that way do.
@@ -87,12 +103,12 @@ func latin1(v string) string {
 	return b.String()
 }
 
-// jsonASCII escapes v for the inside of a JSON string with nothing but ASCII, as Python's
-// json.dumps does by default: every other character as \uXXXX, UTF-16 surrogate pairs beyond
-// the Basic Multilingual Plane.
-func jsonASCII(v string) string {
+// jsonASCII turns the inside of a JSON string into ASCII, as Python's json.dumps does by
+// default: every other character as \uXXXX, UTF-16 surrogate pairs beyond the Basic
+// Multilingual Plane.
+func jsonASCII(inJSON string) string {
 	var b strings.Builder
-	for _, c := range jsonStringContent(v) {
+	for _, c := range inJSON {
 		switch {
 		case c < utf8.RuneSelf:
 			b.WriteRune(c)
