@@ -140,7 +140,7 @@ func TestOutboundSecretsInEveryEncoding(t *testing.T) {
 			// 14 bytes with the colon: the base64 of the password alone, redacted on its own,
 			// does not line up with its part of the Basic credentials' base64.
 			user         = "üser+/=&%nam"
-			password     = "pä ss+/=&%€😀<>"
+			password     = "pä ss?+/=&%€😀<>"     // the Basic credentials' base64 has a slash
 			headerKey    = `hk?~+/=&%" ключ >>>` // its base64 has + and /, and padding
 			queryKey     = `qk+/=&%" é?#`
 			bearer       = "bt+/=&%ü~ tok"
@@ -191,6 +191,7 @@ func TestOutboundSecretsInEveryEncoding(t *testing.T) {
 		echoed := hb.answers()
 		for _, shown := range []struct{ secret, encoding string }{
 			{basic, "base64"},                     // Authorization: Basic …
+			{basic, "base64 in PHP JSON"},         // with its slash escaped
 			{queryKey, "query-escaped"},           // the URL as requested
 			{queryKey, "path-escaped in Go JSON"}, // links
 			{queryKey, "uri-component"},           // url_js

@@ -73,6 +73,13 @@ func secretForms(v string) []string {
 	var out []string
 	for _, f := range base {
 		out = append(out, f)
+		if !changesInJSON(f) {
+			// The common case (escaped and base64 forms), spared the encoders below.
+			if strings.Contains(f, "/") {
+				out = append(out, strings.ReplaceAll(f, "/", `\/`))
+			}
+			continue
+		}
 		// JSON encoders differ: Go's escapes & < > (HTML-safe), Python's and PHP's do not;
 		// Python and PHP escape every non-ASCII character; PHP also escapes slashes.
 		for _, escapeHTML := range []bool{true, false} {
@@ -83,6 +90,18 @@ func secretForms(v string) []string {
 		}
 	}
 	return out
+}
+
+// changesInJSON reports whether some JSON encoder writes s otherwise than as it is (slashes
+// aside): quotes, backslashes, control characters, & < >, anything beyond ASCII.
+func changesInJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return true
+		}
+	}
+	return false
 }
 
 // jsonString escapes v for the inside of a JSON string.
@@ -137,7 +156,8 @@ func (r *redactor) build() *strings.Replacer {
 }
 
 func (r *redactor) redact(s string) string {
-	if len(r.values) == 0 {
+	// Most text holds no secret: finding that out is much cheaper than building the replacer.
+	if !r.foundIn(s) {
 		return s
 	}
 	return r.build().Replace(s)
