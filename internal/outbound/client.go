@@ -96,7 +96,8 @@ type redirectPolicyKey struct{}
 type redirectPolicy struct {
 	// headers are the names of the headers credentials set.
 	headers []string
-	// secrets finds credential values, in any encoding, in the redirect target's URL.
+	// secrets finds credential values, in any encoding, in the redirect target's URL or in
+	// the body a 307 or 308 sends again.
 	secrets *redactor
 }
 
