@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -173,6 +175,7 @@ func TestExecuteActionRequestBuilding(t *testing.T) {
 				"bodyTemplate": `{"name": "{{name}}", "age": {{age}}}`},
 			map[string]any{"name": "plain", "method": "PUT", "path": "/note", "bodyTemplate": "hello {{name}}"},
 			getAction("missing", "/{{nope}}/{{alsoNope}}"),
+			getAction("file", "/files/{{name}}/v{{rev}}"),
 		}
 		_, conn := actionFixture(t, c, api.URL, nil, actions, nil)
 		r := c.Do(t, executeAction, map[string]any{"c": conn, "a": "create", "in": map[string]any{"name": `Bob "the" Builder`, "age": 42, "region": "us"}}).OK(t)
@@ -192,13 +195,14 @@ func TestExecuteActionRequestBuilding(t *testing.T) {
 			t.Errorf("plain body: %+v", s)
 		}
 		before := api.count()
-		bad := []struct {
+		type badCase struct {
 			name  string
 			vars  map[string]any
 			code  string
 			field string
 			msg   string
-		}{
+		}
+		bad := []badCase{
 			{"ErrMissingPlaceholders", map[string]any{"a": "missing"}, "BAD_USER_INPUT", "input", "{{alsoNope}}, {{nope}}"},
 			{"ErrUnknownAction", map[string]any{"a": "nope"}, "BAD_USER_INPUT", "action", "no action named"},
 			{"ErrUnknownVersion", map[string]any{"a": "create", "v": "9"}, "BAD_USER_INPUT", "version", "no version"},
@@ -206,6 +210,11 @@ func TestExecuteActionRequestBuilding(t *testing.T) {
 			{"ErrInputNotObject", map[string]any{"a": "create", "in": "text"}, "BAD_USER_INPUT", "input", "not a map"},
 			{"ErrHeaderInjection", map[string]any{"a": "create", "in": map[string]any{"name": "x", "age": 1, "region": "us\r\nX-Evil: 1"}}, "BAD_USER_INPUT", "input", "line breaks"},
 			{"ErrConnectionMissing", map[string]any{"a": "create", "c": "missing"}, "NOT_FOUND", "", ""},
+		}
+		// A dot segment in a value would climb out of the action's path on the base host, in
+		// any spelling a server on the way may decode.
+		for _, dots := range []string{"..", ".", "%2e%2e", ".%2E", "%2E.", "%2e", "%252e%252e", "../../admin", "a/../..", `..\..`, "..%2F..", "./x"} {
+			bad = append(bad, badCase{"ErrDotSegment" + url.PathEscape(dots), map[string]any{"a": "file", "in": map[string]any{"name": dots, "rev": 1}}, "BAD_USER_INPUT", "input", "{{name}}"})
 		}
 		for _, tc := range bad {
 			t.Run(tc.name, func(t *testing.T) {
@@ -220,6 +229,17 @@ func TestExecuteActionRequestBuilding(t *testing.T) {
 		}
 		if api.count() != before {
 			t.Error("a rejected action reached the server")
+		}
+		// Dots that make no dot segment are ordinary values.
+		for _, ok := range []struct{ name, rev, rawPath string }{
+			{"...", "1", "/files/.../v1"},
+			{"a..b", ".", "/files/a..b/v."},
+			{".env", "..", "/files/.env/v.."},
+		} {
+			c.Do(t, executeAction, map[string]any{"c": conn, "a": "file", "in": map[string]any{"name": ok.name, "rev": ok.rev}}).OK(t)
+			if got := api.lastRawPath(); got != ok.rawPath {
+				t.Errorf("path for %q, %q: %q, want %q", ok.name, ok.rev, got, ok.rawPath)
+			}
 		}
 		t.Run("ErrNoPublishedVersion", func(t *testing.T) {
 			id := mustCreate(t, c, map[string]any{"name": "Unpublished", "protocolType": "HTTP", "baseURL": api.URL}).String("createConnector.id")
@@ -515,8 +535,9 @@ func TestSSRFGuard(t *testing.T) {
 			creds := []map[string]any{{"authSchemeConfigId": "k", "kind": "ACTION", "values": vars("apiKey", "secret-key-1")}}
 			_, conn := actionFixture(t, c, api.URL, configs, []any{getAction("go", "/")}, creds)
 			r := c.Do(t, executeAction, map[string]any{"c": conn, "a": "go"}).OK(t)
-			if !strings.Contains(r.String("executeAction.error"), "127.0.0.2") || other.hits.Load() != 0 {
-				t.Errorf("a redirect into a refused range must be refused: %s", r.Body)
+			// The refusal names the host refused, not the action's host that redirected there.
+			if !strings.HasPrefix(r.String("executeAction.error"), "refused: "+other.addr+" (redirected from "+strings.TrimPrefix(api.URL, "http://")+")") || other.hits.Load() != 0 {
+				t.Errorf("a redirect into a refused range must be refused, naming the refused host: %s", r.Body)
 			}
 			h2 := apitest.NewWithOptions(t, st, apitest.Options{Outbound: outbound.Limits{Allow: apitest.Loopback}})
 			c2 := h2.NewOrg(t)
@@ -529,10 +550,122 @@ func TestSSRFGuard(t *testing.T) {
 	})
 }
 
+// TestRedirectsKeepCredentialsOnTheBaseHost: whatever an upstream redirects to, no credential
+// reaches another host — not in a header, the query, a Referer, nor the target's URL.
+func TestRedirectsKeepCredentialsOnTheBaseHost(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Outbound: outbound.Limits{Allow: apitest.Loopback}})
+		c := h.NewOrg(t)
+		other := listenOn(t, "127.0.0.2")
+		const key = "qk-s3cret+/=&%é"
+		var redirectTo atomic.Value // func(r *http.Request) string: the Location for a request
+		api := newAPIServer(t, false, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/final" {
+				fmt.Fprintf(w, "referer=%q key=%q", r.Header.Get("Referer"), r.URL.Query().Get("api_key")+r.Header.Get("X-Key"))
+				return
+			}
+			http.Redirect(w, r, redirectTo.Load().(func(r *http.Request) string)(r), http.StatusFound)
+		})
+		configs := []any{
+			map[string]any{"id": "q", "schemeType": "API_KEY", "apiKey": map[string]any{"in": "QUERY", "name": "api_key"}},
+			map[string]any{"id": "k", "schemeType": "API_KEY", "apiKey": map[string]any{"name": "X-Key"}},
+		}
+		creds := []map[string]any{
+			{"authSchemeConfigId": "q", "kind": "ACTION", "values": vars("apiKey", key)},
+			{"authSchemeConfigId": "k", "kind": "ACTION", "values": vars("apiKey", "hk-"+key)},
+		}
+		_, conn := actionFixture(t, c, api.URL, configs, []any{getAction("go", "/start?page=1")}, creds)
+		leaks := func(text string) bool {
+			for _, k := range []string{key, "hk-" + key} {
+				for _, form := range []string{k, url.QueryEscape(k), url.PathEscape(k), base64.StdEncoding.EncodeToString([]byte(k))} {
+					if strings.Contains(text, form) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		t.Run("ToAnotherHostWithoutReferer", func(t *testing.T) {
+			redirectTo.Store(func(r *http.Request) string { return "http://" + other.addr + "/elsewhere?page=1" })
+			before := other.hits.Load()
+			r := c.Do(t, executeAction, map[string]any{"c": conn, "a": "go"}).OK(t)
+			last := other.all()
+			if other.hits.Load() != before+1 || r.Get("executeAction.ok") != true {
+				t.Fatalf("a redirect to another host without credentials in its URL is followed: %s", r.Body)
+			}
+			if leaks(last) || strings.Contains(strings.ToLower(last), "referer") {
+				t.Errorf("the other host received a credential or a Referer:\n%s", last)
+			}
+		})
+		refused := []struct{ name, location string }{
+			{"QueryCopiedIntoLocation", "http://" + other.addr + "/elsewhere?"},
+			{"KeyInThePath", "http://" + other.addr + "/k/" + url.PathEscape(key)},
+			{"KeyAsUserinfo", "http://u:" + url.PathEscape(key) + "@" + other.addr + "/"},
+			{"SameHostOtherScheme", "https://" + other.addr + "/?k=" + url.QueryEscape(key)},
+		}
+		for _, tc := range refused {
+			t.Run(tc.name, func(t *testing.T) {
+				redirectTo.Store(func(r *http.Request) string {
+					if tc.name == "QueryCopiedIntoLocation" {
+						return tc.location + r.URL.RawQuery
+					}
+					return tc.location
+				})
+				before := other.hits.Load()
+				r := c.Do(t, executeAction, map[string]any{"c": conn, "a": "go"}).OK(t)
+				want := "refused to follow a redirect to " + other.addr + ": its URL carries a credential"
+				if other.hits.Load() != before || r.Get("executeAction.ok") != false || r.String("executeAction.error") != want {
+					t.Errorf("a redirect carrying a credential to another host must be refused (%q): %s", want, r.Body)
+				}
+				if leaks(r.Body) || leaks(h.Logs.String()) {
+					t.Errorf("the refusal shows the credential: %s", r.Body)
+				}
+			})
+		}
+		t.Run("SameHostKeepsCredentialsWithoutReferer", func(t *testing.T) {
+			redirectTo.Store(func(r *http.Request) string { return "/final" })
+			r := c.Do(t, executeAction, map[string]any{"c": conn, "a": "go"}).OK(t)
+			// The final answer echoes the key, redacted; the Referer is empty.
+			if r.Get("executeAction.ok") != true || r.String("executeAction.body") != `referer="" key="[REDACTED]"` {
+				t.Errorf("a redirect on the base host keeps the credentials and sends no Referer: %s", r.Body)
+			}
+		})
+		t.Run("TokenURLRedirectKeepsTheClientSecret", func(t *testing.T) {
+			const clientSecret = "cs-s3cret+/=&%é"
+			tokenURL := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "http://"+other.addr+"/token", http.StatusTemporaryRedirect)
+			}))
+			defer tokenURL.Close()
+			_, conn := actionFixture(t, c, api.URL, []any{map[string]any{"id": "o", "schemeType": "OAUTH2", "oauth2": map[string]any{"grant": "CLIENT_CREDENTIALS", "tokenURL": tokenURL.URL}}},
+				[]any{getAction("go", "/final")}, []map[string]any{{"authSchemeConfigId": "o", "kind": "ACTION", "values": vars("clientId", "cid-1234", "clientSecret", clientSecret)}})
+			r := c.Do(t, executeAction, map[string]any{"c": conn, "a": "go"}).OK(t)
+			// x/oauth2 first tries the client secret in Basic auth, which Go drops across
+			// hosts, then in the form, which must not be sent again to another host.
+			if !strings.Contains(r.String("executeAction.error"), "refused to follow a redirect to "+other.addr+": its body carries a credential") {
+				t.Errorf("a token URL redirecting the form to another host (307) must be refused: %s", r.Body)
+			}
+			for _, form := range []string{clientSecret, url.QueryEscape(clientSecret), base64.StdEncoding.EncodeToString([]byte("cid-1234:" + clientSecret)), base64.StdEncoding.EncodeToString([]byte("cid-1234:" + url.QueryEscape(clientSecret)))} {
+				if strings.Contains(other.all(), form) {
+					t.Errorf("the client secret reached another host:\n%s", other.all())
+				}
+			}
+		})
+	})
+}
+
 type plainServer struct {
-	addr    string
-	hits    atomic.Int32
-	lastKey atomic.Value
+	addr     string
+	hits     atomic.Int32
+	lastKey  atomic.Value
+	mu       sync.Mutex
+	received strings.Builder // every request, as text: request line, headers and body
+}
+
+// all returns every request the server received, as text.
+func (s *plainServer) all() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received.String()
 }
 
 // listenOn serves on ip, another loopback address than the API's (Linux routes all of
@@ -549,6 +682,9 @@ func listenOn(t *testing.T, ip string) *plainServer {
 	s := &plainServer{addr: ln.Addr().String()}
 	s.lastKey.Store("")
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		r.Write(&s.received)
+		s.mu.Unlock()
 		s.hits.Add(1)
 		s.lastKey.Store(r.Header.Get("X-Key"))
 	})}

@@ -18,8 +18,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
 	"github.com/plugboard/plugboard/internal/config"
@@ -134,31 +136,81 @@ func NewJWTVerifier(ctx context.Context, cfg config.JWT, orgs domain.Organisatio
 	return v, nil
 }
 
+// jwksKeyfunc finds a token's key in the identity provider's JWKS. Known kids come from the
+// cache. An unknown kid (after a key rotation, or forged) refetches the JWKS at most once per
+// UnknownKIDRefreshEvery: a token that finds the budget spent is refused at once, never kept
+// waiting; one that is allowed waits for the fetch, bounded by the HTTP timeout, and tokens
+// arriving meanwhile share that fetch.
+//
+// jwkset's own unknown-kid refresh cannot do this: it runs the JWKS request under the same
+// deadline as its wait for the rate limiter (RateLimitWaitMax), so a deadline short enough not
+// to keep refused tokens waiting fails every refetch of an identity provider more than that far
+// away. Its limiter is therefore only ever asked when ours allowed a refetch.
 func jwksKeyfunc(ctx context.Context, url string, logger *slog.Logger, opts JWTOptions) (jwt.Keyfunc, error) {
 	every := opts.UnknownKIDRefreshEvery
 	if every <= 0 {
 		every = 10 * time.Second
 	}
-	noError := true
-	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{url}, keyfunc.Override{
-		Client:            opts.HTTPClient,
-		HTTPTimeout:       10 * time.Second,
-		RefreshInterval:   opts.RefreshInterval,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(every), 1),
-		// A token with an unknown kid never waits for the limiter: when a refresh is not
-		// allowed right now, it is rejected at once.
-		RateLimitWaitMax:          time.Millisecond,
-		NoErrorReturnFirstHTTPReq: &noError,
-		RefreshErrorHandlerFunc: func(u string) func(ctx context.Context, err error) {
-			return func(ctx context.Context, err error) {
-				logger.WarnContext(ctx, "refresh JWKS", "url", u, "error", err.Error())
-			}
+	const httpTimeout = 10 * time.Second
+	refreshInterval := opts.RefreshInterval
+	if refreshInterval <= 0 {
+		refreshInterval = time.Hour
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	storage, err := jwkset.NewStorageFromHTTP(url, jwkset.HTTPClientStorageOptions{
+		Client:                    client,
+		Ctx:                       ctx,
+		HTTPTimeout:               httpTimeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshInterval:           refreshInterval,
+		RefreshErrorHandler: func(ctx context.Context, err error) {
+			logger.WarnContext(ctx, "refresh JWKS", "url", url, "error", err.Error())
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jwt: JWKS %s: %w", url, err)
 	}
-	return kf.Keyfunc, nil
+	// cached reads the keys fetched so far and never fetches.
+	cached, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: storage})
+	if err != nil {
+		return nil, fmt.Errorf("jwt: JWKS %s: %w", url, err)
+	}
+	// refetching fetches the JWKS again whenever it is asked for a kid it does not hold; it is
+	// only asked after limiter allowed a refetch. RateLimitWaitMax bounds the fetch.
+	refetchingClient, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs:          map[string]jwkset.Storage{url: storage},
+		RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
+		RateLimitWaitMax:  httpTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jwt: JWKS %s: %w", url, err)
+	}
+	refetching, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: refetchingClient})
+	if err != nil {
+		return nil, fmt.Errorf("jwt: JWKS %s: %w", url, err)
+	}
+	limiter := rate.NewLimiter(rate.Every(every), 1)
+	var flight singleflight.Group
+	return func(token *jwt.Token) (any, error) {
+		key, err := cached.Keyfunc(token)
+		if !errors.Is(err, jwkset.ErrKeyNotFound) {
+			return key, err
+		}
+		// Everyone waiting shares one fetch; the first of them takes it from the budget. Its
+		// outcome matters less than the cache afterwards: a token that found the budget spent
+		// may still find its key, fetched by a flight that ended a moment before. A failed
+		// fetch is logged by the refresh error handler.
+		flight.Do("refetch", func() (any, error) {
+			if !limiter.Allow() {
+				return nil, nil
+			}
+			return refetching.Keyfunc(token)
+		})
+		return cached.Keyfunc(token)
+	}, nil
 }
 
 // parsePublicKey reads a PEM public key and returns the algorithms that fit it.

@@ -4,9 +4,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 )
 
@@ -73,16 +75,7 @@ func newClients(l Limits, guard *Guard) *clients {
 				if len(via) > l.MaxRedirects {
 					return fmt.Errorf("%w (%d)", errTooManyRedirects, l.MaxRedirects)
 				}
-				// Credentials go to the host the action names, not wherever it redirects:
-				// Go drops Authorization across hosts; the other headers credentials set go too.
-				if req.URL.Host != via[0].URL.Host {
-					if names, ok := req.Context().Value(credentialHeadersKey{}).([]string); ok {
-						for _, n := range names {
-							req.Header.Del(n)
-						}
-					}
-				}
-				return nil
+				return checkRedirect(req, via)
 			},
 		}
 	}
@@ -96,4 +89,77 @@ func (c *clients) get(verifySSL bool) *http.Client {
 	return c.unverified
 }
 
-type credentialHeadersKey struct{}
+// redirectPolicyKey carries a call's *redirectPolicy in its request context.
+type redirectPolicyKey struct{}
+
+// redirectPolicy says what a call must not carry to another origin when it is redirected.
+type redirectPolicy struct {
+	// headers are the names of the headers credentials set.
+	headers []string
+	// secrets finds credential values, in any encoding, in the redirect target's URL or in
+	// the body a 307 or 308 sends again.
+	secrets *redactor
+}
+
+// RedirectRefusedError reports a redirect that was not followed because it would have carried
+// a credential to another host.
+type RedirectRefusedError struct {
+	Host, Reason string
+}
+
+func (e *RedirectRefusedError) Error() string {
+	return fmt.Sprintf("refused to follow a redirect to %s: %s", e.Host, e.Reason)
+}
+
+// checkRedirect keeps credentials on the host the call was made to. Go's client adds a Referer
+// with the previous URL (query, and so API keys, included) to every redirect: no outbound call
+// sends one, to any host, since the URL of an action is no one else's business. Across origins
+// (scheme or host and port differ: a downgrade to http would expose the credentials on the wire)
+// the headers credentials set are dropped (Go drops only Authorization and cookies), and a
+// target whose URL holds a credential value (an upstream copying the query into Location, or
+// userinfo that Go would turn into Basic auth) is refused rather than stripped: a stripped URL
+// names a resource the upstream did not point to, and a refusal says plainly what happened.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
+	origin := via[0].URL
+	if req.URL.Host == origin.Host && req.URL.Scheme == origin.Scheme {
+		return nil
+	}
+	policy, _ := req.Context().Value(redirectPolicyKey{}).(*redirectPolicy)
+	if policy == nil {
+		return nil
+	}
+	for _, n := range policy.headers {
+		req.Header.Del(n)
+	}
+	if policy.secrets.foundIn(redirectURLForms(req.URL)...) {
+		return &RedirectRefusedError{Host: req.URL.Host, Reason: "its URL carries a credential"}
+	}
+	// A 307 or 308 sends the body again: a token request's form holds the client secret.
+	if req.GetBody != nil {
+		if body, err := req.GetBody(); err == nil {
+			b, err := io.ReadAll(body)
+			body.Close()
+			if err != nil || policy.secrets.foundIn(string(b)) {
+				return &RedirectRefusedError{Host: req.URL.Host, Reason: "its body carries a credential"}
+			}
+		}
+	}
+	return nil
+}
+
+// redirectURLForms are the texts of a URL a credential may hide in: as sent, and its parts
+// decoded, so that a value escaped in a way the redactor does not list is found all the same.
+func redirectURLForms(u *url.URL) []string {
+	forms := []string{u.String(), u.Path}
+	if q, err := url.QueryUnescape(u.RawQuery); err == nil {
+		forms = append(forms, q)
+	}
+	if u.User != nil {
+		forms = append(forms, u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			forms = append(forms, p)
+		}
+	}
+	return forms
+}

@@ -134,8 +134,24 @@ func (e *Executor) build(ac *domain.ActionContext, a *domain.HTTPAction, input m
 		return out
 	}
 	pathPart, queryPart, hasQuery := strings.Cut(a.Path, "?")
+	// Placeholder names hold no slash, so the path is filled in segment by segment: each
+	// segment that comes out as a dot segment is known, with the placeholders that made it.
+	segments := strings.Split(pathPart, "/")
+	var dotted []string
+	for i, seg := range segments {
+		var used []string
+		out, m := domain.ExpandTemplate(seg, func(name string) (string, bool) {
+			used = append(used, "{{"+name+"}}")
+			return lookup(name)
+		}, url.PathEscape)
+		missing = append(missing, m...)
+		if len(m) == 0 && isDotSegment(out) {
+			dotted = append(dotted, used...)
+		}
+		segments[i] = out
+	}
 	target := strings.TrimSuffix(*c.BaseURL, "/")
-	if p := expand(pathPart, url.PathEscape); p != "" {
+	if p := strings.Join(segments, "/"); p != "" {
 		target += "/" + strings.TrimPrefix(p, "/")
 	}
 	if hasQuery {
@@ -163,6 +179,12 @@ func (e *Executor) build(ac *domain.ActionContext, a *domain.HTTPAction, input m
 		sort.Strings(missing)
 		return nil, domain.MissingPlaceholders(dedupe(missing))
 	}
+	if len(dotted) > 0 {
+		sort.Strings(dotted)
+		// Refused rather than escaped: servers and proxies decode %2E before they resolve
+		// dot segments, so no spelling of ".." is sure to stay a name.
+		return nil, domain.Invalid("input", "the value given for %s makes a path segment \".\" or \"..\" (escaped or not), which would leave the action's path; such values are refused", strings.Join(dedupe(dotted), ", "))
+	}
 	for name, vs := range headers {
 		for _, v := range vs {
 			if strings.ContainsAny(v, "\r\n\x00") {
@@ -178,6 +200,25 @@ func (e *Executor) build(ac *domain.ActionContext, a *domain.HTTPAction, input m
 	return &request{method: string(a.Method), url: u, headers: headers, body: body}, nil
 }
 
+// isDotSegment reports whether a path segment, once percent-decoded (as often as a chain of
+// servers might), is "." or "..", or holds one between slashes or backslashes that a decoding
+// server would take for separators.
+func isDotSegment(seg string) bool {
+	for range 4 {
+		d, err := url.PathUnescape(seg)
+		if err != nil || d == seg {
+			break
+		}
+		seg = d
+	}
+	for _, piece := range strings.FieldsFunc(seg, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if piece == "." || piece == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 func looksJSON(tmpl, contentType string) bool {
 	if strings.Contains(strings.ToLower(contentType), "json") {
 		return true
@@ -188,10 +229,7 @@ func looksJSON(tmpl, contentType string) bool {
 
 // jsonStringContent escapes a value for the inside of a JSON string, so that input cannot
 // change the structure of a JSON body.
-func jsonStringContent(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b[1 : len(b)-1])
-}
+func jsonStringContent(s string) string { return jsonString(s, true) }
 
 func dedupe(sorted []string) []string {
 	out := sorted[:0]
@@ -244,7 +282,8 @@ func (e *Executor) perform(ctx context.Context, orgID string, ac *domain.ActionC
 		if err != nil {
 			return finish(err.Error()), nil
 		}
-		res, err := client.Do(httpReq.WithContext(context.WithValue(httpReq.Context(), credentialHeadersKey{}, names)))
+		policy := &redirectPolicy{headers: names, secrets: secrets}
+		res, err := client.Do(httpReq.WithContext(context.WithValue(httpReq.Context(), redirectPolicyKey{}, policy)))
 		if err != nil {
 			return finish(describe(err, req.url.Host, e.Limits)), nil
 		}
@@ -371,8 +410,17 @@ func drain(res *http.Response) {
 }
 
 // describe says in plain words why a call failed: DNS, TLS, refused, timeout, SSRF guard.
+// host is the action's host; when a redirect target failed, that target is named instead.
 func describe(err error, host string, l Limits) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		// Only the host is taken: the URL's query may hold an API key.
+		if u, perr := url.Parse(urlErr.URL); perr == nil && u.Host != "" && u.Host != host {
+			host = fmt.Sprintf("%s (redirected from %s)", u.Host, host)
+		}
+	}
 	var (
+		refused *RedirectRefusedError
 		blocked *BlockedError
 		dnsErr  *net.DNSError
 		unknown x509.UnknownAuthorityError
@@ -382,6 +430,8 @@ func describe(err error, host string, l Limits) string {
 		netErr  net.Error
 	)
 	switch {
+	case errors.As(err, &refused):
+		return refused.Error()
 	case errors.As(err, &blocked):
 		return fmt.Sprintf("refused: %s resolves to %s; calls into private networks are not allowed (PLUGBOARD_OUTBOUND_ALLOW opens ranges)", host, blocked.Error())
 	case errors.Is(err, errTooManyRedirects):
@@ -403,45 +453,10 @@ func describe(err error, host string, l Limits) string {
 	case errors.Is(err, context.Canceled):
 		return "the request was cancelled"
 	}
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
+	if urlErr != nil {
 		err = urlErr.Err // its message repeats the URL, query (and so API keys) included
 	}
 	return "the request failed: " + err.Error()
-}
-
-// redactor replaces secret values in text returned to clients or logged.
-type redactor struct{ values []string }
-
-func newRedactor(creds []domain.ActionCredential) *redactor {
-	r := &redactor{}
-	for _, c := range creds {
-		for _, v := range c.Values {
-			r.add(v.Value)
-		}
-		if c.Token != nil {
-			r.add(c.Token.AccessToken)
-			r.add(c.Token.RefreshToken)
-		}
-	}
-	return r
-}
-
-// add registers a secret; values under 4 characters would redact ordinary text and are left.
-func (r *redactor) add(v string) {
-	if len(v) >= 4 {
-		r.values = append(r.values, v)
-		if q := url.QueryEscape(v); q != v {
-			r.values = append(r.values, q)
-		}
-	}
-}
-
-func (r *redactor) redact(s string) string {
-	for _, v := range r.values {
-		s = strings.ReplaceAll(s, v, "[REDACTED]")
-	}
-	return s
 }
 
 func readAll(req *http.Request) ([]byte, error) {

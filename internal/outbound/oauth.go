@@ -66,6 +66,8 @@ func (e *Executor) fetchToken(ctx context.Context, cred *domain.ActionCredential
 		client = withFormParam(client, *settings.TokenURL, "audience", *settings.Audience)
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
+	// The token URL's own host gets the client secret; a redirect must not take it elsewhere.
+	ctx = context.WithValue(ctx, redirectPolicyKey{}, &redirectPolicy{secrets: newRedactor([]domain.ActionCredential{*cred})})
 	conf := &oauth2.Config{
 		ClientID:     cred.Value(domain.FieldClientID),
 		ClientSecret: cred.Value(domain.FieldClientSecret),
