@@ -148,6 +148,7 @@ func NewHandler(d Deps) http.Handler {
 		maxAliases: d.Limits.MaxAliases, maxRootFields: d.Limits.MaxRootFields, noIntrospection: !d.Introspection,
 		passed: queries,
 	})
+	gql.Use(conditionValues{})
 	gql.Use(newComplexityLimit(d.Limits.MaxComplexity, priced))
 	gql.Use(graph.InputText{})
 	gql.AroundOperations(graph.WithBatches)
