@@ -23,7 +23,7 @@ func TestBadVariablesNameTheArgumentField(t *testing.T) {
 			{"InputObject", `mutation($in: CreateConnectorInput!) { createConnector(input: $in) { id } }`, map[string]any{"in": map[string]any{"name": 5, "protocolType": "HTTP"}}, "name"},
 			{"InputObjectInLiteral", `mutation($p: ConnectionVariableInput!) { createConnector(input: {name: "X", protocolType: HTTP, connectionVariables: [$p]}) { id } }`, map[string]any{"p": map[string]any{"name": "a", "value": 7}}, "connectionVariables[0].value"},
 			{"NullCondition", `query($s: Boolean = false) { connectors(first: 1) { nodes { id @skip(if: $s) } } }`, map[string]any{"s": nil}, "s"},
-			{"MissingCondition", `query($s: Boolean) { ...V } fragment V on Query { viewer @include(if: $s) { scopes } }`, map[string]any{}, "s"},
+			{"NullConditionInFragment", `query($s: Boolean = true) { ...V } fragment V on Query { viewer @include(if: $s) { scopes } }`, map[string]any{"s": nil}, "s"},
 			{"DirectiveOnly", `query($s: Boolean!) { viewer @skip(if: $s) { scopes } }`, map[string]any{"s": "yes"}, "s"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
