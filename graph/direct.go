@@ -534,7 +534,7 @@ func (x *directRun) pageArgs(n *node) (domain.PageRequest, bool) {
 		}
 		after = &s
 	}
-	page, err := domain.NormalizePageRequest(first, after)
+	page, err := domain.NormalizePageRequest(first, after, nil, nil)
 	if !x.check(err) {
 		return page, false
 	}

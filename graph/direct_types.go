@@ -407,7 +407,7 @@ func (x *directRun) authSchemeConfig(c *domain.AuthSchemeConfig, sel []*node) {
 		case "__typename":
 			x.str("AuthSchemeConfig")
 		case "id":
-			x.str(c.ID)
+			x.str(c.GlobalID)
 		case "description":
 			x.optStr(c.Description)
 		case "schemeType":

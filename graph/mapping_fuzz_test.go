@@ -32,7 +32,7 @@ func FuzzUpdateInputMapping(f *testing.F) {
 		}
 		stored := domain.Connector{ID: "c", Revision: 1,
 			ConnectorFields:     domain.ConnectorFields{Name: "Old", ProtocolType: domain.ProtocolHTTP},
-			AuthSchemeConfigs:   []domain.AuthSchemeConfig{{ID: "a"}, {ID: "b"}},
+			AuthSchemeConfigs:   []domain.AuthSchemeConfig{{Key: "a"}, {Key: "b"}},
 			ConnectionVariables: []domain.Variable{{Name: "V", Value: "1"}},
 		}
 		update := connectorUpdate(in, &rev)
@@ -55,10 +55,10 @@ func FuzzUpdateInputMapping(f *testing.F) {
 		if got.Name == "" || got.ProtocolType == "" {
 			t.Fatal("a required field was unset")
 		}
-		if !withIDs && (len(got.AuthSchemeConfigs) != 2 || got.AuthSchemeConfigs[0].ID != "a") {
+		if !withIDs && (len(got.AuthSchemeConfigs) != 2 || got.AuthSchemeConfigs[0].Key != "a") {
 			t.Fatal("omitted authSchemeConfigIDs changed the configs")
 		}
-		if withIDs && got.AuthSchemeConfigs[0].ID != "b" {
+		if withIDs && got.AuthSchemeConfigs[0].Key != "b" {
 			t.Fatal("authSchemeConfigIDs did not reorder")
 		}
 		if !withVars && (len(got.ConnectionVariables) != 1 || got.ConnectionVariables[0].Name != "V") {
