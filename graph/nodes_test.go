@@ -7,6 +7,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/apitest"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/store"
 )
 
 const nodeQuery = `query($id: ID!) { node(id: $id) { __typename id
@@ -158,5 +159,50 @@ func TestNodeEveryType(t *testing.T) {
 		reader.Do(t, nodeQuery, map[string]any{"id": ids["ApiKey"]}).ExpectError(t, "FORBIDDEN", "")
 		reader.Do(t, nodeQuery, map[string]any{"id": ids["Connector"]}).OK(t)
 		h.NewKey(t, c.OrgID, domain.ScopeKeysManage).Do(t, nodeQuery, map[string]any{"id": ids["Connector"]}).ExpectError(t, "FORBIDDEN", "")
+	})
+}
+
+// Configs stored before global ids hold none: they get one derived from their connector and
+// key, the same on every read, which the next write of the connector stores, so a rename
+// keeps it.
+func TestAuthSchemeConfigStoredWithoutGlobalID(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		id := mustCreate(t, c, fullConnector("Legacy")).String("createConnector.id")
+		db, err := h.Store.SQL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The configs as migrations 1-6 stored them: without globalId.
+		legacy := `[{"id":"basic","schemeType":"BASIC","verifySSL":true},{"id":"key","schemeType":"BEARER","verifySSL":true}]`
+		statement := `UPDATE connectors SET auth_scheme_configs = $1 WHERE id = $2`
+		if h.Store.Dialect() == store.Postgres {
+			statement = `UPDATE connectors SET auth_scheme_configs = $1::jsonb WHERE id = $2`
+		}
+		if _, err := db.Exec(statement, legacy, id); err != nil {
+			t.Fatal(err)
+		}
+		first := c.Do(t, getConnector, map[string]any{"id": id}).OK(t)
+		derived := first.String("connector.authSchemeConfigs.1.id")
+		if derived == "" || derived == "key" || first.String("connector.authSchemeConfigs.0.id") == derived {
+			t.Fatalf("legacy configs need distinct global ids: %s", first.JSON("connector.authSchemeConfigs"))
+		}
+		if again := c.Do(t, getConnector, map[string]any{"id": id}).OK(t).String("connector.authSchemeConfigs.1.id"); again != derived {
+			t.Fatalf("a derived global id must be stable across reads: %q then %q", derived, again)
+		}
+		c.Do(t, nodeQuery, map[string]any{"id": derived}).OK(t)
+		r := c.Do(t, updateConfig, map[string]any{"c": id, "id": derived, "input": map[string]any{"id": "token", "schemeType": "BEARER"}}).OK(t)
+		if r.String("updateAuthSchemeConfig.id") != derived {
+			t.Fatalf("renaming a legacy config must keep its global id: %s", r.Body)
+		}
+		after := c.Do(t, nodeQuery, map[string]any{"id": derived}).OK(t)
+		if after.String("node.key") != "token" {
+			t.Fatalf("node after the rename: %s", after.Body)
+		}
+		// A new config with the old key is another config.
+		n := c.Do(t, createConfig, map[string]any{"c": id, "input": map[string]any{"id": "key", "schemeType": "BEARER"}}).OK(t)
+		if n.String("createAuthSchemeConfig.id") == derived {
+			t.Fatal("a new config reused the global id of the config renamed away from its key")
+		}
 	})
 }
