@@ -7,7 +7,7 @@ import (
 	"github.com/plugboard/plugboard/internal/apitest"
 )
 
-const configFields = `id description schemeType verifySSL validationMessages apiKey { in name }
+const configFields = `id key description schemeType verifySSL validationMessages apiKey { in name }
   oauth2 { grant tokenURL authorizeURL scopes audience authorizationPrefix headerAuthorization }`
 
 var (
@@ -101,17 +101,17 @@ func TestAuthSchemeConfigUpdateDelete(t *testing.T) {
 			if r.Get(p+"description") != nil || r.Get(p+"verifySSL") != true || r.Get(p+"oauth2.tokenURL") != nil || r.JSON(p+"oauth2.scopes") != "[]" {
 				t.Errorf("omitted fields must be unset or defaulted: %s", r.Body)
 			}
-			ids := c.Do(t, getConnector, map[string]any{"id": id}).OK(t).JSON("connector.authSchemeConfigs")
-			if !strings.HasPrefix(ids, `[{"apiKey":null,"description":null,"id":"basic"`) {
-				t.Errorf("order must be kept: %s", ids)
+			after := c.Do(t, getConnector, map[string]any{"id": id}).OK(t)
+			if after.String("connector.authSchemeConfigs.0.key") != "basic" || after.String("connector.authSchemeConfigs.2.key") != "o" {
+				t.Errorf("order must be kept: %s", after.JSON("connector.authSchemeConfigs"))
 			}
 		})
 		t.Run("RenameAndType", func(t *testing.T) {
 			r := c.Do(t, updateConfig, map[string]any{"c": id, "id": "basic", "input": map[string]any{"id": "bearer", "schemeType": "BEARER"}}).OK(t)
-			if r.String("updateAuthSchemeConfig.id") != "bearer" {
+			if r.String("updateAuthSchemeConfig.key") != "bearer" {
 				t.Errorf("rename failed: %s", r.Body)
 			}
-			got := c.Do(t, getConnector, map[string]any{"id": id}).OK(t).String("connector.authSchemeConfigs.0.id")
+			got := c.Do(t, getConnector, map[string]any{"id": id}).OK(t).String("connector.authSchemeConfigs.0.key")
 			if got != "bearer" {
 				t.Errorf("renamed config must keep its place, first is %q", got)
 			}

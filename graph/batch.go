@@ -133,7 +133,7 @@ func groupedPage[T any](ctx context.Context, c *domain.Connector, page domain.Pa
 	loads func(*group) map[loadKey]*groupLoad[T],
 	batch func(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]T, error),
 	alone func(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (T, error)) (T, error) {
-	if g := groupOf(ctx, c.ID); g != nil && page.After == "" {
+	if g := groupOf(ctx, c.ID); g != nil && page.Plain() {
 		pages, err := load(g, loads(g), loadKey{page.First, need}, func(ids []string) (map[string]T, error) {
 			return batch(ctx, g.orgID, ids, page.First, need)
 		})

@@ -12,7 +12,7 @@ import (
 
 // connectorFields selects every field of a connector, so that "nothing changed" compares all.
 const connectorFields = `id organisationId name description protocolType documentationURL iconURL baseURL categories
-  authSchemeConfigs { id description schemeType verifySSL validationMessages
+  authSchemeConfigs { id key description schemeType verifySSL validationMessages
     apiKey { in name }
     oauth2 { grant tokenURL authorizeURL scopes audience authorizationPrefix headerAuthorization } }
   connectionVariables { name value } revision createdAt updatedAt`
@@ -206,7 +206,7 @@ func TestUpdateConnectorLists(t *testing.T) {
 			return in
 		}
 		r := c.Do(t, updateConnector, map[string]any{"id": id, "input": base(map[string]any{"authSchemeConfigIDs": []any{"key", "basic"}})}).OK(t)
-		if got := r.String("updateConnector.authSchemeConfigs.0.id") + "," + r.String("updateConnector.authSchemeConfigs.1.id"); got != "key,basic" {
+		if got := r.String("updateConnector.authSchemeConfigs.0.key") + "," + r.String("updateConnector.authSchemeConfigs.1.key"); got != "key,basic" {
 			t.Errorf("reorder: got %s", got)
 		}
 		if snapshot(t, c, id) != r.JSON("updateConnector") {

@@ -13,7 +13,7 @@ import (
 	"github.com/plugboard/plugboard/internal/testdb"
 )
 
-const credentialFields = `id connectionId authSchemeConfigId kind position fieldsSet hints { field hint } expiresAt createdAt updatedAt`
+const credentialFields = `id connectionId authSchemeConfigId authSchemeConfig { id key } kind position fieldsSet hints { field hint } expiresAt createdAt updatedAt`
 
 var (
 	setCredential    = `mutation($id: ID!, $input: CredentialInput!) { setCredential(connectionId: $id, input: $input) { ` + credentialFields + ` } }`
@@ -75,7 +75,7 @@ func TestSetCredential(t *testing.T) {
 		var order []string
 		for _, cr := range r.List("connection.credentials") {
 			m := cr.(map[string]any)
-			order = append(order, fmt.Sprintf("%s:%s:%v", m["kind"], m["authSchemeConfigId"], m["position"]))
+			order = append(order, fmt.Sprintf("%s:%s:%v", m["kind"], m["authSchemeConfig"].(map[string]any)["key"], m["position"]))
 		}
 		if got := strings.Join(order, " "); got != "ACTION:basic:0 ACTION:bearer:1 ACTION:key:2 ACTION:none:3 TRIGGER:cc:0 TRIGGER:pw:1" {
 			t.Errorf("credential order: %s", got)
@@ -97,8 +97,8 @@ func TestSetCredential(t *testing.T) {
 			c.Do(t, setCredential, map[string]any{"id": conn, "input": in}).OK(t)
 			in = map[string]any{"authSchemeConfigId": "key", "kind": "ACTION", "values": vars("apiKey", "short-key-9"), "position": 0}
 			c.Do(t, setCredential, map[string]any{"id": conn, "input": in}).OK(t)
-			r := c.Do(t, `query($id: ID!) { connection(id: $id) { credentials(kind: ACTION) { authSchemeConfigId position } } }`, map[string]any{"id": conn}).OK(t)
-			if got := r.JSON("connection.credentials"); got != `[{"authSchemeConfigId":"key","position":0},{"authSchemeConfigId":"bearer","position":1},{"authSchemeConfigId":"none","position":2},{"authSchemeConfigId":"basic","position":3}]` {
+			r := c.Do(t, `query($id: ID!) { connection(id: $id) { credentials(kind: ACTION) { authSchemeConfig { key } position } } }`, map[string]any{"id": conn}).OK(t)
+			if got := r.JSON("connection.credentials"); got != `[{"authSchemeConfig":{"key":"key"},"position":0},{"authSchemeConfig":{"key":"bearer"},"position":1},{"authSchemeConfig":{"key":"none"},"position":2},{"authSchemeConfig":{"key":"basic"},"position":3}]` {
 				t.Errorf("order after moves: %s", got)
 			}
 		})
@@ -187,7 +187,7 @@ func TestAuthSchemeConfigChangesWithCredentials(t *testing.T) {
 		c.Do(t, deleteConfig, map[string]any{"c": connector, "id": "basic"}).ExpectError(t, "CONFLICT", "")
 		c.Do(t, updateConfig, map[string]any{"c": connector, "id": "basic", "input": map[string]any{"id": "basic", "schemeType": "BEARER"}}).ExpectError(t, "CONFLICT", "")
 		c.Do(t, updateConfig, map[string]any{"c": connector, "id": "basic", "input": map[string]any{"id": "login", "schemeType": "BASIC", "description": "renamed"}}).OK(t)
-		if got := c.Do(t, listCredentials, map[string]any{"id": conn}).OK(t).String("connection.credentials.0.authSchemeConfigId"); got != "login" {
+		if got := c.Do(t, listCredentials, map[string]any{"id": conn}).OK(t).String("connection.credentials.0.authSchemeConfig.key"); got != "login" {
 			t.Errorf("the credential must follow its renamed config, has %q", got)
 		}
 		c.Do(t, deleteConfig, map[string]any{"c": connector, "id": "bearer"}).OK(t)

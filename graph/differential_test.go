@@ -144,6 +144,12 @@ func newDiffEnv(t *testing.T, st *store.Store) *diffEnv {
 	env.ids = append(env.ids, credentials...)
 	env.ids = append(env.ids, versionIDs...)
 	env.ids = append(env.ids, "00000000-0000-0000-0000-000000000000", "not-an-id", "", a.OrgID, a.KeyID)
+	// Global ids of auth scheme configs (own and foreign), audit events, and a config id of a
+	// form node knows but no config has.
+	env.ids = append(env.ids, diffStrings(a.Do(t, getConnector, map[string]any{"id": connectors[0]}).OK(t).List("connector.authSchemeConfigs"), "id")...)
+	env.ids = append(env.ids, diffStrings(b.Do(t, getConnector, map[string]any{"id": foreign[0]}).OK(t).List("connector.authSchemeConfigs"), "id")[0],
+		connectors[0]+".0000000000000000", "basic")
+	env.ids = append(env.ids, diffStrings(a.Do(t, `{ auditEvents(first: 2) { nodes { id } } }`, nil).OK(t).List("auditEvents.nodes"), "id")...)
 
 	for _, q := range []struct {
 		c    *apitest.Client
@@ -158,6 +164,12 @@ func newDiffEnv(t *testing.T, st *store.Store) *diffEnv {
 		{a, `query($id: ID!) { connector(id: $id) { connections(first: 1) { pageInfo { endCursor } } } }`, "connector.connections.pageInfo.endCursor"},
 		{a, `{ auditEvents(first: 3) { pageInfo { endCursor } } }`, "auditEvents.pageInfo.endCursor"},
 		{b, `{ connectors(first: 1) { pageInfo { endCursor } } }`, "connectors.pageInfo.endCursor"},
+		{a, `{ connectors(last: 2) { pageInfo { startCursor } } }`, "connectors.pageInfo.startCursor"},
+		{a, `{ connectors(last: 1, orderBy: UPDATED_AT_DESC) { pageInfo { startCursor } } }`, "connectors.pageInfo.startCursor"},
+		{a, `{ connectors(first: 3, orderBy: NAME_DESC) { pageInfo { startCursor } } }`, "connectors.pageInfo.startCursor"},
+		{a, `query($id: ID!) { connector(id: $id) { versions(last: 1) { pageInfo { startCursor } } } }`, "connector.versions.pageInfo.startCursor"},
+		{a, `query($id: ID!) { connector(id: $id) { connections(last: 1) { pageInfo { startCursor } } } }`, "connector.connections.pageInfo.startCursor"},
+		{a, `{ auditEvents(last: 2) { pageInfo { startCursor } } }`, "auditEvents.pageInfo.startCursor"},
 	} {
 		env.cursors = append(env.cursors, q.c.Do(t, q.text, map[string]any{"id": last}).OK(t).String(q.path))
 	}
@@ -518,13 +530,14 @@ func (g *diffGen) fresh() *diffDoc {
 
 // rootWeights favour the fields the direct executor answers; the others mix in.
 var rootWeights = map[string]int{"connectors": 30, "connector": 30, "connection": 14, "viewer": 4, "auditEvents": 4,
-	"apiKeys": 3, "__schema": 3, "__type": 4}
+	"apiKeys": 3, "__schema": 3, "__type": 4, "node": 6, "nodes": 4}
 
 // skippedFields change between the two requests of a comparison.
 var skippedFields = map[string]bool{"lastUsedAt": true}
 
 // notPlain are the fields that plain documents leave out: gqlgen answers them.
 var notPlain = map[string]bool{"viewer": true, "auditEvents": true, "apiKeys": true, "__schema": true, "__type": true,
+	"node": true, "nodes": true,
 	"Connection.version": true, "Connection.connector": true, "Connection.credentials": true}
 
 func (g *diffGen) pickField(def *ast.Definition, depth int) *ast.FieldDefinition {
@@ -572,11 +585,16 @@ func (g *diffGen) selections(def *ast.Definition, depth int) []*diffSel {
 		case r < 0.12:
 			sels = append(sels, &diffSel{head: "__typename" + g.conditions()})
 		case r < 0.20 && depth+1 < diffMaxDepth:
-			head := "..."
-			if g.chance(0.7) {
+			head, on := "...", def
+			if def.Kind == ast.Interface {
+				// An interface's objects are selected through their types (node, nodes).
+				types := g.schema.GetPossibleTypes(def)
+				on = types[g.rnd.Intn(len(types))]
+				head += " on " + on.Name
+			} else if g.chance(0.7) {
 				head += " on " + def.Name
 			}
-			sels = append(sels, &diffSel{head: head + g.conditions(), children: g.selections(def, depth+1)})
+			sels = append(sels, &diffSel{head: head + g.conditions(), children: g.selections(on, depth+1)})
 		case r < 0.27 && depth+1 < diffMaxDepth:
 			sels = append(sels, &diffSel{head: "..." + g.fragment(def, depth) + g.conditions()})
 		default:
@@ -629,7 +647,7 @@ func (g *diffGen) field(f *ast.FieldDefinition, depth int) *diffSel {
 	}
 	var args []string
 	for _, a := range f.Arguments {
-		if !a.Type.NonNull && !g.chance(0.5) {
+		if !a.Type.NonNull && !g.chance(0.5) || g.plain && (a.Name == "last" || a.Name == "before") {
 			continue
 		}
 		args = append(args, a.Name+": "+g.argument(f.Name, a.Name, a.Type))
@@ -779,9 +797,9 @@ func (g *diffGen) value(field, arg string, t *ast.Type) any {
 		return g.chance(0.5)
 	case "String":
 		switch {
-		case arg == "after" && g.plain:
+		case (arg == "after" || arg == "before") && g.plain:
 			return nil
-		case arg == "after":
+		case arg == "after" || arg == "before":
 			return g.env.cursors[g.rnd.Intn(len(g.env.cursors))]
 		case (field == "version" || arg == "version") && g.plain:
 			return pick("latest", "default", "v1", "v1", "v2")

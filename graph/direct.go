@@ -154,7 +154,7 @@ var directTypes = map[string]map[string]string{
 	"ConnectorVersionEdge":       {"cursor": "", "node": "ConnectorVersion"},
 	"ConnectionConnection":       pageFields("ConnectionEdge", "Connection"),
 	"ConnectionEdge":             {"cursor": "", "node": "Connection"},
-	"PageInfo":                   {"hasNextPage": "", "endCursor": ""},
+	"PageInfo":                   {"hasNextPage": "", "hasPreviousPage": "", "startCursor": "", "endCursor": ""},
 	"ConnectorVersion": {
 		"id": "", "connectorId": "", "name": "", "description": "", "actions": "HttpAction",
 		"isLatest": "", "isDefault": "", "isPublished": "", "createdAt": "", "updatedAt": "", "publishedAt": "",
@@ -170,7 +170,7 @@ var directTypes = map[string]map[string]string{
 		"revision": "", "createdAt": "", "updatedAt": "",
 	},
 	"AuthSchemeConfig": {
-		"id": "", "description": "", "schemeType": "", "apiKey": "ApiKeySettings", "oauth2": "OAuth2Settings",
+		"id": "", "key": "", "description": "", "schemeType": "", "apiKey": "ApiKeySettings", "oauth2": "OAuth2Settings",
 		"verifySSL": "", "validationMessages": "",
 	},
 	"ApiKeySettings": {"in": "", "name": ""},
@@ -200,7 +200,9 @@ var fieldParts = map[string]map[string]domain.Parts{
 	"ConnectorEdge":        {"cursor": domain.PartCursors},
 	"ConnectorVersionEdge": {"cursor": domain.PartCursors},
 	"ConnectionEdge":       {"cursor": domain.PartCursors},
-	"PageInfo":             {"endCursor": domain.PartCursors, "hasNextPage": domain.PartNextPage},
+	"PageInfo": {
+		"startCursor": domain.PartCursors, "endCursor": domain.PartCursors, "hasNextPage": domain.PartNextPage,
+	},
 }
 
 func pageFields(edge, node string) map[string]string {
@@ -216,7 +218,7 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet, need *
 	fields := graphql.CollectFields(oc, sel, []string{typ})
 	nodes := make([]*node, 0, len(fields))
 	for _, f := range fields {
-		if f.Deferrable != nil || !onlyConditions(f.Directives) {
+		if f.Deferrable != nil || !onlyConditions(f.Directives) || backward(f.Arguments) {
 			return nil, false
 		}
 		n := &node{key: append(appendString(nil, f.Alias), ':'), name: f.Name, field: f, index: *count}
@@ -236,6 +238,12 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet, need *
 		nodes = append(nodes, n)
 	}
 	return nodes, true
+}
+
+// backward tells whether a list field is given last or before, even as null: the direct
+// executor reads first pages forward only and leaves windows read backward to gqlgen.
+func backward(args ast.ArgumentList) bool {
+	return args.ForName("last") != nil || args.ForName("before") != nil
 }
 
 // onlyConditions tells whether a selection's directives are only @skip and @include, which
@@ -534,7 +542,8 @@ func (x *directRun) pageArgs(n *node) (domain.PageRequest, bool) {
 		}
 		after = &s
 	}
-	page, err := domain.NormalizePageRequest(first, after)
+	// last and before never reach here (backward).
+	page, err := domain.NormalizePageRequest(first, after, nil, nil)
 	if !x.check(err) {
 		return page, false
 	}

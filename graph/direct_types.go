@@ -74,7 +74,7 @@ func (x *directRun) nestedFirst(page *node) domain.NestedFirst {
 			if !ok {
 				return nested
 			}
-			if req.After == "" {
+			if req.Plain() {
 				*size = req.First
 			}
 		}
@@ -166,6 +166,10 @@ func writePage[E any, N any](x *directRun, sel []*node, typ, edgeTyp string, edg
 					x.str("PageInfo")
 				case "hasNextPage":
 					x.boolean(info.HasNextPage)
+				case "hasPreviousPage":
+					x.boolean(info.HasPreviousPage)
+				case "startCursor":
+					x.optStr(info.StartCursor)
 				case "endCursor":
 					x.optStr(info.EndCursor)
 				default:
@@ -191,7 +195,7 @@ func (x *directRun) oneConnector(id string, sel []*node) {
 			continue
 		}
 		req, ok := x.pageArgs(n)
-		if !ok || req.After != "" {
+		if !ok || !req.Plain() {
 			break
 		}
 		c, versions, err := x.r.VersionService.FindConnectorWithVersions(x.ctx, x.org, id, req.First, x.need)
@@ -407,7 +411,9 @@ func (x *directRun) authSchemeConfig(c *domain.AuthSchemeConfig, sel []*node) {
 		case "__typename":
 			x.str("AuthSchemeConfig")
 		case "id":
-			x.str(c.ID)
+			x.str(c.GlobalID)
+		case "key":
+			x.str(c.Key)
 		case "description":
 			x.optStr(c.Description)
 		case "schemeType":

@@ -98,7 +98,7 @@ func propertyList(in []generated.PropertyInput) []domain.Property {
 // input's copy is dropped here.
 func authSchemeConfig(in generated.AuthSchemeConfigInput) domain.AuthSchemeConfig {
 	c := domain.AuthSchemeConfig{
-		ID:          in.ID,
+		Key:         in.ID,
 		Description: in.Description,
 		SchemeType:  in.SchemeType,
 		VerifySSL:   in.VerifySsl == nil || *in.VerifySsl,

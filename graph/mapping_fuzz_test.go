@@ -40,7 +40,7 @@ func FuzzUpdateInputMapping(f *testing.F) {
 			ConnectorFields: domain.ConnectorFields{Name: "Old", Description: ptr("old"), ProtocolType: domain.ProtocolHTTP,
 				DocumentationURL: ptr("https://old.example/docs"), IconURL: ptr("https://old.example/i.png"),
 				BaseURL: ptr("https://old.example"), Categories: []string{"old"}},
-			AuthSchemeConfigs:   []domain.AuthSchemeConfig{{ID: "a"}, {ID: "b"}},
+			AuthSchemeConfigs:   []domain.AuthSchemeConfig{{Key: "a"}, {Key: "b"}},
 			ConnectionVariables: []domain.Variable{{Name: "V", Value: "1"}},
 		}
 		var expected *int
@@ -86,10 +86,10 @@ func FuzzUpdateInputMapping(f *testing.F) {
 				t.Fatalf("%s = %v, want %v (input %s)", f.name, show(f.got), show(f.want), fields)
 			}
 		}
-		if !withIDs && (len(got.AuthSchemeConfigs) != 2 || got.AuthSchemeConfigs[0].ID != "a") {
+		if !withIDs && (len(got.AuthSchemeConfigs) != 2 || got.AuthSchemeConfigs[0].Key != "a") {
 			t.Fatal("omitted authSchemeConfigIDs changed the configs")
 		}
-		if withIDs && (len(got.AuthSchemeConfigs) != 2 || got.AuthSchemeConfigs[0].ID != "b") {
+		if withIDs && (len(got.AuthSchemeConfigs) != 2 || got.AuthSchemeConfigs[0].Key != "b") {
 			t.Fatal("authSchemeConfigIDs did not reorder")
 		}
 		if !withVars && (len(got.ConnectionVariables) != 1 || got.ConnectionVariables[0].Name != "V") {

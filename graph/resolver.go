@@ -19,6 +19,7 @@ type Resolver struct {
 	ConnectionService   domain.ConnectionService
 	VersionService      domain.VersionService
 	AuditService        domain.AuditService
+	NodeService         domain.NodeService
 	Actions             ActionRunner
 	Keys                *auth.Keys
 	Logger              *slog.Logger
@@ -37,12 +38,13 @@ type Services interface {
 	domain.ConnectionService
 	domain.VersionService
 	domain.AuditService
+	domain.NodeService
 }
 
 // NewResolver wires the resolvers to one implementation of every service.
 func NewResolver(s Services, actions ActionRunner, keys *auth.Keys, logger *slog.Logger) *Resolver {
 	return &Resolver{
-		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s,
+		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s,
 		Actions: actions, Keys: keys, Logger: logger,
 	}
 }

@@ -47,8 +47,8 @@ func (r *connectionConnectionResolver) TotalCount(ctx context.Context, obj *doma
 }
 
 // Connections is the resolver for the connections field.
-func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.ConnectionPage, error) {
-	page, err := domain.NormalizePageRequest(first, after)
+func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string) (*domain.ConnectionPage, error) {
+	page, err := domain.NormalizePageRequest(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +56,8 @@ func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connect
 }
 
 // Versions is the resolver for the versions field.
-func (r *connectorResolver) Versions(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.VersionPage, error) {
-	page, err := domain.NormalizePageRequest(first, after)
+func (r *connectorResolver) Versions(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string) (*domain.VersionPage, error) {
+	page, err := domain.NormalizePageRequest(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -243,8 +243,8 @@ func (r *queryResolver) Connector(ctx context.Context, id string) (*domain.Conne
 }
 
 // Connectors is the resolver for the connectors field.
-func (r *queryResolver) Connectors(ctx context.Context, first *int, after *string, filter *generated.ConnectorFilter, orderBy *domain.ConnectorOrder) (*domain.ConnectorPage, error) {
-	page, err := domain.NormalizePageRequest(first, after)
+func (r *queryResolver) Connectors(ctx context.Context, first *int, after *string, last *int, before *string, filter *generated.ConnectorFilter, orderBy *domain.ConnectorOrder) (*domain.ConnectorPage, error) {
+	page, err := domain.NormalizePageRequest(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -265,8 +265,8 @@ func (r *queryResolver) Connection(ctx context.Context, id string) (*domain.Conn
 }
 
 // AuditEvents is the resolver for the auditEvents field.
-func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, filter *generated.AuditEventFilter) (*domain.AuditPage, error) {
-	page, err := domain.NormalizePageRequest(first, after)
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, last *int, before *string, filter *generated.AuditEventFilter) (*domain.AuditPage, error) {
+	page, err := domain.NormalizePageRequest(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +280,16 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context) ([]domain.APIKey, error) {
 	return r.Keys.Store.ListAPIKeys(ctx, orgID(ctx))
+}
+
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (domain.Node, error) {
+	return r.node(ctx, id)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]domain.Node, error) {
+	return r.nodes(ctx, ids)
 }
 
 // AuditEventConnection returns generated.AuditEventConnectionResolver implementation.

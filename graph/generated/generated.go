@@ -98,7 +98,8 @@ type ComplexityRoot struct {
 	AuthSchemeConfig struct {
 		APIKey             func(childComplexity int) int
 		Description        func(childComplexity int) int
-		ID                 func(childComplexity int) int
+		GlobalID           func(childComplexity int) int
+		Key                func(childComplexity int) int
 		OAuth2             func(childComplexity int) int
 		SchemeType         func(childComplexity int) int
 		ValidationMessages func(childComplexity int) int
@@ -141,7 +142,7 @@ type ComplexityRoot struct {
 		BaseURL             func(childComplexity int) int
 		Categories          func(childComplexity int) int
 		ConnectionVariables func(childComplexity int) int
-		Connections         func(childComplexity int, first *int, after *string) int
+		Connections         func(childComplexity int, first *int, after *string, last *int, before *string) int
 		CreatedAt           func(childComplexity int) int
 		Description         func(childComplexity int) int
 		DocumentationURL    func(childComplexity int) int
@@ -153,7 +154,7 @@ type ComplexityRoot struct {
 		Revision            func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		Version             func(childComplexity int, name string) int
-		Versions            func(childComplexity int, first *int, after *string) int
+		Versions            func(childComplexity int, first *int, after *string, last *int, before *string) int
 	}
 
 	ConnectorConnection struct {
@@ -200,6 +201,7 @@ type ComplexityRoot struct {
 	}
 
 	Credential struct {
+		AuthSchemeConfig   func(childComplexity int) int
 		AuthSchemeConfigID func(childComplexity int) int
 		ConnectionID       func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
@@ -278,16 +280,20 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Query struct {
 		APIKeys     func(childComplexity int) int
-		AuditEvents func(childComplexity int, first *int, after *string, filter *AuditEventFilter) int
+		AuditEvents func(childComplexity int, first *int, after *string, last *int, before *string, filter *AuditEventFilter) int
 		Connection  func(childComplexity int, id string) int
 		Connector   func(childComplexity int, id string) int
-		Connectors  func(childComplexity int, first *int, after *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) int
+		Connectors  func(childComplexity int, first *int, after *string, last *int, before *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) int
+		Node        func(childComplexity int, id string) int
+		Nodes       func(childComplexity int, ids []string) int
 		Viewer      func(childComplexity int) int
 	}
 
@@ -312,8 +318,8 @@ type ConnectionConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.ConnectionPage) (int, error)
 }
 type ConnectorResolver interface {
-	Connections(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.ConnectionPage, error)
-	Versions(ctx context.Context, obj *domain.Connector, first *int, after *string) (*domain.VersionPage, error)
+	Connections(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string) (*domain.ConnectionPage, error)
+	Versions(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string) (*domain.VersionPage, error)
 	Version(ctx context.Context, obj *domain.Connector, name string) (*domain.ConnectorVersion, error)
 }
 type ConnectorConnectionResolver interface {
@@ -351,10 +357,12 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
 	Connector(ctx context.Context, id string) (*domain.Connector, error)
-	Connectors(ctx context.Context, first *int, after *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) (*domain.ConnectorPage, error)
+	Connectors(ctx context.Context, first *int, after *string, last *int, before *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) (*domain.ConnectorPage, error)
 	Connection(ctx context.Context, id string) (*domain.Connection, error)
-	AuditEvents(ctx context.Context, first *int, after *string, filter *AuditEventFilter) (*domain.AuditPage, error)
+	AuditEvents(ctx context.Context, first *int, after *string, last *int, before *string, filter *AuditEventFilter) (*domain.AuditPage, error)
 	APIKeys(ctx context.Context) ([]domain.APIKey, error)
+	Node(ctx context.Context, id string) (domain.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]domain.Node, error)
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -582,11 +590,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthSchemeConfig.Description(childComplexity), true
 	case "AuthSchemeConfig.id":
-		if e.ComplexityRoot.AuthSchemeConfig.ID == nil {
+		if e.ComplexityRoot.AuthSchemeConfig.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AuthSchemeConfig.ID(childComplexity), true
+		return e.ComplexityRoot.AuthSchemeConfig.GlobalID(childComplexity), true
+	case "AuthSchemeConfig.key":
+		if e.ComplexityRoot.AuthSchemeConfig.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSchemeConfig.Key(childComplexity), true
 	case "AuthSchemeConfig.oauth2":
 		if e.ComplexityRoot.AuthSchemeConfig.OAuth2 == nil {
 			break
@@ -769,7 +783,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Connector.Connections(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Connector.Connections(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Connector.createdAt":
 		if e.ComplexityRoot.Connector.CreatedAt == nil {
 			break
@@ -851,7 +865,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Connector.Versions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Connector.Versions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "ConnectorConnection.edges":
 		if e.ComplexityRoot.ConnectorConnection.Edges == nil {
@@ -1009,6 +1023,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedApiKey.Secret(childComplexity), true
 
+	case "Credential.authSchemeConfig":
+		if e.ComplexityRoot.Credential.AuthSchemeConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.AuthSchemeConfig(childComplexity), true
 	case "Credential.authSchemeConfigId":
 		if e.ComplexityRoot.Credential.AuthSchemeConfigID == nil {
 			break
@@ -1490,6 +1510,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
@@ -1507,7 +1539,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*AuditEventFilter)), true
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*AuditEventFilter)), true
 	case "Query.connection":
 		if e.ComplexityRoot.Query.Connection == nil {
 			break
@@ -1540,8 +1572,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Connectors(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*ConnectorFilter), args["orderBy"].(*domain.ConnectorOrder)), true
+		return e.ComplexityRoot.Query.Connectors(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*ConnectorFilter), args["orderBy"].(*domain.ConnectorOrder)), true
 
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -1704,15 +1758,38 @@ type Query {
   viewer: Viewer!
   "A connector of the caller's organisation; null with a NOT_FOUND error when missing or foreign."
   connector(id: ID!): Connector @hasScope(scope: CONNECTORS_READ)
-  "Connectors of the caller's organisation, Relay-paginated. first: 0..200, default 20."
-  connectors(first: Int, after: String, filter: ConnectorFilter, orderBy: ConnectorOrder): ConnectorConnection!
+  """
+  Connectors of the caller's organisation, Relay-paginated: first (0..200, default 20) after a
+  cursor, or last (0..200) before one; first and last together are BAD_USER_INPUT.
+  """
+  connectors(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, filter: ConnectorFilter, orderBy: ConnectorOrder): ConnectorConnection!
     @hasScope(scope: CONNECTORS_READ)
   "A connection of the caller's organisation; null with a NOT_FOUND error when missing or foreign."
   connection(id: ID!): Connection @hasScope(scope: CONNECTORS_READ)
-  "The organisation's audit trail, newest first: who changed what, never the values."
-  auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection! @hasScope(scope: CONNECTORS_READ)
+  "The organisation's audit trail, newest first: who changed what, never the values. Paginated like connectors."
+  auditEvents(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, filter: AuditEventFilter): AuditEventConnection! @hasScope(scope: CONNECTORS_READ)
   "The organisation's API keys, newest first. Secrets are never returned."
   apiKeys: [ApiKey!]! @hasScope(scope: KEYS_MANAGE)
+  """
+  Any object of the caller's organisation by its global id (Relay's object identification).
+  Null with a NOT_FOUND error when the id is missing or foreign; an ApiKey also needs KEYS_MANAGE
+  (FORBIDDEN without it).
+  """
+  node("A global id, as returned by any id field." id: ID!): Node @hasScope(scope: CONNECTORS_READ)
+  """
+  node for each of up to 100 ids, in their order: a missing or foreign id is null with a
+  NOT_FOUND error at its index.
+  """
+  nodes("At most 100 global ids." ids: [ID!]!): [Node]! @hasScope(scope: CONNECTORS_READ)
+}
+
+"""
+An object with a global id: unique across every type and organisation, stable for the object's
+lifetime, and accepted by Query.node and Query.nodes.
+"""
+interface Node {
+  "The global id."
+  id: ID!
 }
 
 type Mutation {
@@ -1730,7 +1807,10 @@ type Mutation {
 
   createAuthSchemeConfig(connectorId: ID!, input: AuthSchemeConfigInput!): AuthSchemeConfig!
     @hasScope(scope: CONNECTORS_WRITE)
-  "Full replace of one config; input.id may rename it (the new id must be unused)."
+  """
+  Full replace of one config, named by its key or global id; input.id may rename its key (the
+  new key must be unused); input.id equal to its global id keeps the key.
+  """
   updateAuthSchemeConfig(connectorId: ID!, id: ID!, input: AuthSchemeConfigInput!): AuthSchemeConfig!
     @hasScope(scope: CONNECTORS_WRITE)
   deleteAuthSchemeConfig(connectorId: ID!, id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
@@ -1806,7 +1886,7 @@ type Viewer {
   apiKey: ApiKey
 }
 
-type Organisation {
+type Organisation implements Node {
   id: ID!
   name: String!
   createdAt: Time!
@@ -1822,7 +1902,7 @@ enum ProtocolType {
   BIGQUERY
 }
 
-type Connector {
+type Connector implements Node {
   id: ID!
   organisationId: ID!
   name: String!
@@ -1838,10 +1918,10 @@ type Connector {
   revision: Int!
   createdAt: Time!
   updatedAt: Time!
-  "The connector's connections, oldest first. first: 0..200, default 20."
-  connections(first: Int, after: String): ConnectionConnection!
-  "The connector's versions, newest first. first: 0..200, default 20."
-  versions(first: Int, after: String): ConnectorVersionConnection!
+  "The connector's connections, oldest first. Paginated like Query.connectors (first/after or last/before)."
+  connections(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectionConnection!
+  "The connector's versions, newest first. Paginated like Query.connectors (first/after or last/before)."
+  versions(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectorVersionConnection!
   "A version by name; \"latest\" and \"default\" (any case) resolve the aliases. Null with NOT_FOUND when there is none."
   version(name: String!): ConnectorVersion
 }
@@ -1886,7 +1966,7 @@ input UpdateConnectorInput {
   iconURL: String
   baseURL: String
   categories: [String!]
-  "Reorders the existing configs: exactly their ids, in the new order. Omitted: order unchanged."
+  "Reorders the existing configs: exactly their keys or global ids, in the new order. Omitted: order unchanged."
   authSchemeConfigIDs: [ID!] @goField(omittable: true)
   "Overwrites the connector's variables (and those of all its connections). Omitted: unchanged."
   connectionVariables: [ConnectionVariableInput!] @goField(omittable: true)
@@ -1909,6 +1989,13 @@ enum ConnectorOrder {
 
 type PageInfo {
   hasNextPage: Boolean!
+  """
+  Whether items precede this page: for last, whether more were left out before it; for first,
+  whether the page starts after a cursor.
+  """
+  hasPreviousPage: Boolean!
+  "The cursor of the page's first edge; null on an empty page."
+  startCursor: String
   endCursor: String
 }
 
@@ -1944,9 +2031,11 @@ enum OAuth2Grant {
   AUTHORIZATION_CODE
 }
 
-type AuthSchemeConfig {
-  "Chosen by the client, unique within its connector."
+type AuthSchemeConfig implements Node {
+  "The config's global id: it never changes, even when its key is renamed."
   id: ID!
+  "Chosen by the client, unique within its connector (the identifier the seed called id)."
+  key: ID!
   description: String
   schemeType: AuthSchemeType!
   "Set for API_KEY configs."
@@ -1974,6 +2063,10 @@ type OAuth2Settings {
 }
 
 input AuthSchemeConfigInput {
+  """
+  The config's key. On update, the config's own global id keeps its key; any other value is its
+  (new) key.
+  """
   id: ID!
   description: String
   schemeType: AuthSchemeType!
@@ -2005,7 +2098,7 @@ input OAuth2SettingsInput {
   headerAuthorization: String
 }
 
-type ApiKey {
+type ApiKey implements Node {
   id: ID!
   name: String!
   "The first characters of the secret, enough to recognise it, never enough to use it."
@@ -2030,7 +2123,7 @@ type CreatedApiKey {
   secret: String!
 }
 
-type Connection {
+type Connection implements Node {
   id: ID!
   connectorId: ID!
   connector: Connector!
@@ -2087,10 +2180,13 @@ Fields by scheme: BASIC username password; BEARER token; API_KEY apiKey; OAUTH2 
 clientSecret (required), username password (required for the password grant), refreshToken,
 accessToken.
 """
-type Credential {
+type Credential implements Node {
   id: ID!
   connectionId: ID!
+  "The global id of the config it fills."
   authSchemeConfigId: ID!
+  "The config it fills."
+  authSchemeConfig: AuthSchemeConfig!
   kind: CredentialKind!
   "Index in its list, from 0: credentials are applied in this order."
   position: Int!
@@ -2108,6 +2204,7 @@ type CredentialHint {
 }
 
 input CredentialInput {
+  "The config to fill: its key or its global id."
   authSchemeConfigId: ID!
   kind: CredentialKind!
   "Index in the list; omitted, a new credential is appended and a replaced one keeps its place."
@@ -2125,7 +2222,7 @@ enum HttpMethod {
   DELETE
 }
 
-type ConnectorVersion {
+type ConnectorVersion implements Node {
   id: ID!
   connectorId: ID!
   name: String!
@@ -2221,7 +2318,7 @@ type ActionResult {
 }
 
 "One change: who made it, when, to what, and the names of the fields it changed."
-type AuditEvent {
+type AuditEvent implements Node {
   id: ID!
   "key:<id> for an API key, jwt:<subject> for an identity-provider token, cli for the command line."
   actor: String!
@@ -2364,6 +2461,8 @@ func (ec *executionContext) childFields_AuthSchemeConfig(ctx context.Context, fi
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_AuthSchemeConfig_id(ctx, field)
+	case "key":
+		return ec.fieldContext_AuthSchemeConfig_key(ctx, field)
 	case "description":
 		return ec.fieldContext_AuthSchemeConfig_description(ctx, field)
 	case "schemeType":
@@ -2576,6 +2675,8 @@ func (ec *executionContext) childFields_Credential(ctx context.Context, field gr
 		return ec.fieldContext_Credential_connectionId(ctx, field)
 	case "authSchemeConfigId":
 		return ec.fieldContext_Credential_authSchemeConfigId(ctx, field)
+	case "authSchemeConfig":
+		return ec.fieldContext_Credential_authSchemeConfig(ctx, field)
 	case "kind":
 		return ec.fieldContext_Credential_kind(ctx, field)
 	case "position":
@@ -2674,6 +2775,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -2857,6 +2962,22 @@ func (ec *executionContext) field_Connector_connections_args(ctx context.Context
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -2893,6 +3014,22 @@ func (ec *executionContext) field_Connector_versions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -3433,14 +3570,30 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*AuditEventFilter, error) {
 			return ec.unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐAuditEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -3491,22 +3644,66 @@ func (ec *executionContext) field_Query_connectors_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*ConnectorFilter, error) {
 			return ec.unmarshalOConnectorFilter2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐConnectorFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*domain.ConnectorOrder, error) {
 			return ec.unmarshalOConnectorOrder2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg3
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
 	return args, nil
 }
 
@@ -4364,7 +4561,7 @@ func (ec *executionContext) _AuthSchemeConfig_id(ctx context.Context, field grap
 			return ec.fieldContext_AuthSchemeConfig_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return obj.GlobalID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -4375,6 +4572,29 @@ func (ec *executionContext) _AuthSchemeConfig_id(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AuthSchemeConfig_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuthSchemeConfig_key(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSchemeConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSchemeConfig_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSchemeConfig_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
@@ -5405,7 +5625,7 @@ func (ec *executionContext) _Connector_connections(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Connector().Connections(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Connector().Connections(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectionPage) graphql.Marshaler {
@@ -5449,7 +5669,7 @@ func (ec *executionContext) _Connector_versions(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Connector().Versions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Connector().Versions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.VersionPage) graphql.Marshaler {
@@ -6259,6 +6479,38 @@ func (ec *executionContext) _Credential_authSchemeConfigId(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_Credential_authSchemeConfigId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Credential", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Credential_authSchemeConfig(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credential_authSchemeConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthSchemeConfig, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.AuthSchemeConfig) graphql.Marshaler {
+			return ec.marshalNAuthSchemeConfig2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credential_authSchemeConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Credential",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthSchemeConfig(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Credential_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Credential) (ret graphql.Marshaler) {
@@ -8480,6 +8732,52 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8607,7 +8905,7 @@ func (ec *executionContext) _Query_connectors(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Connectors(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*ConnectorFilter), fc.Args["orderBy"].(*domain.ConnectorOrder))
+			return ec.Resolvers.Query().Connectors(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*ConnectorFilter), fc.Args["orderBy"].(*domain.ConnectorOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8731,7 +9029,7 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*AuditEventFilter))
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*AuditEventFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8829,6 +9127,130 @@ func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ApiKey(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_READ")
+				if err != nil {
+					var zeroVal domain.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal domain.Node
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_READ")
+				if err != nil {
+					var zeroVal []domain.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []domain.Node
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -11028,6 +11450,75 @@ func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj domain.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case domain.Organisation:
+		return ec._Organisation(ctx, sel, &obj)
+	case *domain.Organisation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Organisation(ctx, sel, obj)
+	case domain.Credential:
+		return ec._Credential(ctx, sel, &obj)
+	case *domain.Credential:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Credential(ctx, sel, obj)
+	case domain.ConnectorVersion:
+		return ec._ConnectorVersion(ctx, sel, &obj)
+	case *domain.ConnectorVersion:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConnectorVersion(ctx, sel, obj)
+	case domain.Connector:
+		return ec._Connector(ctx, sel, &obj)
+	case *domain.Connector:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Connector(ctx, sel, obj)
+	case domain.Connection:
+		return ec._Connection(ctx, sel, &obj)
+	case *domain.Connection:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Connection(ctx, sel, obj)
+	case domain.AuthSchemeConfig:
+		return ec._AuthSchemeConfig(ctx, sel, &obj)
+	case *domain.AuthSchemeConfig:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuthSchemeConfig(ctx, sel, obj)
+	case domain.AuditEvent:
+		return ec._AuditEvent(ctx, sel, &obj)
+	case *domain.AuditEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEvent(ctx, sel, obj)
+	case domain.APIKey:
+		return ec._ApiKey(ctx, sel, &obj)
+	case *domain.APIKey:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApiKey(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -11096,7 +11587,7 @@ func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var apiKeyImplementors = []string{"ApiKey"}
+var apiKeyImplementors = []string{"ApiKey", "Node"}
 
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *domain.APIKey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
@@ -11202,7 +11693,7 @@ func (ec *executionContext) _ApiKeySettings(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var auditEventImplementors = []string{"AuditEvent"}
+var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *domain.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
@@ -11400,7 +11891,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var authSchemeConfigImplementors = []string{"AuthSchemeConfig"}
+var authSchemeConfigImplementors = []string{"AuthSchemeConfig", "Node"}
 
 func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.SelectionSet, obj *domain.AuthSchemeConfig) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSchemeConfigImplementors)
@@ -11413,6 +11904,11 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 			out.Values[i] = graphql.MarshalString("AuthSchemeConfig")
 		case "id":
 			out.Values[i] = ec._AuthSchemeConfig_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._AuthSchemeConfig_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11460,7 +11956,7 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var connectionImplementors = []string{"Connection"}
+var connectionImplementors = []string{"Connection", "Node"}
 
 func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSet, obj *domain.Connection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionImplementors)
@@ -11809,7 +12305,7 @@ func (ec *executionContext) _ConnectionVariable(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var connectorImplementors = []string{"Connector"}
+var connectorImplementors = []string{"Connector", "Node"}
 
 func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet, obj *domain.Connector) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorImplementors)
@@ -12135,7 +12631,7 @@ func (ec *executionContext) _ConnectorEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var connectorVersionImplementors = []string{"ConnectorVersion"}
+var connectorVersionImplementors = []string{"ConnectorVersion", "Node"}
 
 func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.SelectionSet, obj *domain.ConnectorVersion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorVersionImplementors)
@@ -12391,7 +12887,7 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var credentialImplementors = []string{"Credential"}
+var credentialImplementors = []string{"Credential", "Node"}
 
 func (ec *executionContext) _Credential(ctx context.Context, sel ast.SelectionSet, obj *domain.Credential) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, credentialImplementors)
@@ -12414,6 +12910,11 @@ func (ec *executionContext) _Credential(ctx context.Context, sel ast.SelectionSe
 			}
 		case "authSchemeConfigId":
 			out.Values[i] = ec._Credential_authSchemeConfigId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authSchemeConfig":
+			out.Values[i] = ec._Credential_authSchemeConfig(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12892,7 +13393,7 @@ func (ec *executionContext) _OAuth2Settings(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var organisationImplementors = []string{"Organisation"}
+var organisationImplementors = []string{"Organisation", "Node"}
 
 func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *domain.Organisation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
@@ -12962,6 +13463,13 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 		default:
@@ -13120,6 +13628,47 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_apiKeys(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "node":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_node(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "nodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_nodes(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -14199,6 +14748,36 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := scalars.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14213,6 +14792,16 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐNode(ctx context.Context, sel ast.SelectionSet, v []domain.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalNOrganisation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v domain.Organisation) graphql.Marshaler {
@@ -14919,6 +15508,13 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐNode(ctx context.Context, sel ast.SelectionSet, v domain.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOOAuth2Grant2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuth2Grant(ctx context.Context, v any) (*domain.OAuth2Grant, error) {

@@ -23,6 +23,8 @@ type AuditEventFilter struct {
 }
 
 type AuthSchemeConfigInput struct {
+	// The config's key. On update, the config's own global id keeps its key; any other value is its
+	// (new) key.
 	ID          string                `json:"id"`
 	Description *string               `json:"description,omitempty"`
 	SchemeType  domain.AuthSchemeType `json:"schemeType"`
@@ -94,6 +96,7 @@ type CreatedAPIKey struct {
 }
 
 type CredentialInput struct {
+	// The config to fill: its key or its global id.
 	AuthSchemeConfigID string                `json:"authSchemeConfigId"`
 	Kind               domain.CredentialKind `json:"kind"`
 	// Index in the list; omitted, a new credential is appended and a replaced one keeps its place.
@@ -161,7 +164,7 @@ type UpdateConnectorInput struct {
 	IconURL          *string              `json:"iconURL,omitempty"`
 	BaseURL          *string              `json:"baseURL,omitempty"`
 	Categories       []string             `json:"categories,omitempty"`
-	// Reorders the existing configs: exactly their ids, in the new order. Omitted: order unchanged.
+	// Reorders the existing configs: exactly their keys or global ids, in the new order. Omitted: order unchanged.
 	AuthSchemeConfigIDs graphql.Omittable[[]string] `json:"authSchemeConfigIDs,omitempty"`
 	// Overwrites the connector's variables (and those of all its connections). Omitted: unchanged.
 	ConnectionVariables graphql.Omittable[[]ConnectionVariableInput] `json:"connectionVariables,omitempty"`

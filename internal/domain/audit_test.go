@@ -53,9 +53,9 @@ func TestChangedFieldsAgreesWithJSON(t *testing.T) {
 		{"same instant elsewhere", tagged{At: at}, tagged{At: at.In(time.FixedZone("x", 0))}, nil},
 		{"unexported ignored", tagged{hidden: "a"}, tagged{hidden: "b"}, nil},
 		{"pointers", &tagged{Count: 1}, &tagged{Count: 2}, []string{"count"}},
-		{"auth scheme", AuthSchemeConfig{ID: "a", OAuth2: &OAuth2Settings{Grant: &grant}},
-			AuthSchemeConfig{ID: "a", OAuth2: &OAuth2Settings{Grant: &grant, Scopes: []string{"s"}}, VerifySSL: true}, []string{"oauth2", "verifySSL"}},
-		{"auth scheme settings dropped", AuthSchemeConfig{ID: "a", APIKey: &APIKeySettings{In: "HEADER"}}, AuthSchemeConfig{ID: "a"}, []string{"apiKey"}},
+		{"auth scheme", AuthSchemeConfig{Key: "a", OAuth2: &OAuth2Settings{Grant: &grant}},
+			AuthSchemeConfig{Key: "a", OAuth2: &OAuth2Settings{Grant: &grant, Scopes: []string{"s"}}, VerifySSL: true}, []string{"oauth2", "verifySSL"}},
+		{"auth scheme settings dropped", AuthSchemeConfig{Key: "a", APIKey: &APIKeySettings{In: "HEADER"}}, AuthSchemeConfig{Key: "a"}, []string{"apiKey"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package domain
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -49,8 +52,11 @@ const MaxAuthSchemeConfigs = 50
 // AuthSchemeConfig describes one way of authenticating to the external system. Secret values
 // are not here: they live in a connection's credentials.
 type AuthSchemeConfig struct {
-	// ID is chosen by the client and unique within its connector.
-	ID          string          `json:"id"`
+	// Key is chosen by the client and unique within its connector. It is stored under "id",
+	// its name before global ids.
+	Key string `json:"id"`
+	// GlobalID is the config's global id (ConfigGlobalID): set once, kept when Key changes.
+	GlobalID    string          `json:"globalId,omitempty"`
 	Description *string         `json:"description,omitempty"`
 	SchemeType  AuthSchemeType  `json:"schemeType"`
 	APIKey      *APIKeySettings `json:"apiKey,omitempty"`
@@ -84,8 +90,8 @@ var (
 // Normalize applies defaults, trims text and validates the config. Errors name fields
 // relative to the config ("oauth2.tokenURL").
 func (c *AuthSchemeConfig) Normalize() error {
-	c.ID = strings.TrimSpace(c.ID)
-	if !configIDPattern.MatchString(c.ID) {
+	c.Key = strings.TrimSpace(c.Key)
+	if !configIDPattern.MatchString(c.Key) {
 		return Invalid("id", "must be 1–64 letters, digits, '_', '.', ':' or '-'")
 	}
 	if err := normalizeDescription(&c.Description); err != nil {
@@ -231,22 +237,23 @@ func ValidateAuthSchemeConfigs(field string, configs []AuthSchemeConfig) error {
 		if err := configs[i].Normalize(); err != nil {
 			return WithFieldPrefix(prefix, err)
 		}
-		key := NameKey(configs[i].ID)
+		key := NameKey(configs[i].Key)
 		if j, dup := seen[key]; dup {
-			return Invalid(prefix+".id", "%s", alreadyUsed(configs[i].ID, configs[j].ID, "id", fmt.Sprintf("%s[%d]", field, j)))
+			return Invalid(prefix+".id", "%s", alreadyUsed(configs[i].Key, configs[j].Key, "id", fmt.Sprintf("%s[%d]", field, j)))
 		}
 		seen[key] = i
 	}
 	return nil
 }
 
-// ConfigIDTaken returns the id of a config other than configs[except] whose id counts as the
-// same as id (NameKey), or "" when id is free.
+// ConfigIDTaken returns the key of a config other than configs[except] whose key counts as
+// the same as id (NameKey), or whose global id is id (a key that would shadow it), or "" when
+// id is free.
 func ConfigIDTaken(configs []AuthSchemeConfig, except int, id string) string {
 	key := NameKey(id)
 	for i, c := range configs {
-		if i != except && NameKey(c.ID) == key {
-			return c.ID
+		if i != except && (NameKey(c.Key) == key || c.GlobalID == id) {
+			return c.Key
 		}
 	}
 	return ""
@@ -258,33 +265,97 @@ func ConfigIDUsed(id, other string) error {
 	return Invalid("id", "%s", alreadyUsed(id, other, "id", "an auth scheme config of this connector"))
 }
 
-// ReorderAuthSchemeConfigs returns configs in the order of ids, which must be exactly the
-// existing ids: the list only reorders, it never creates or deletes.
-func ReorderAuthSchemeConfigs(configs []AuthSchemeConfig, ids []string) ([]AuthSchemeConfig, error) {
+// ReorderAuthSchemeConfigs returns configs in the order of refs (keys or global ids), which
+// must name exactly the existing configs: the list only reorders, it never creates or deletes.
+func ReorderAuthSchemeConfigs(configs []AuthSchemeConfig, refs []string) ([]AuthSchemeConfig, error) {
 	const field = "authSchemeConfigIDs"
-	byID := make(map[string]AuthSchemeConfig, len(configs))
-	for _, c := range configs {
-		byID[c.ID] = c
-	}
-	out := make([]AuthSchemeConfig, 0, len(ids))
-	used := make(map[string]bool, len(ids))
-	for i, id := range ids {
-		c, ok := byID[id]
+	out := make([]AuthSchemeConfig, 0, len(refs))
+	used := make([]bool, len(configs))
+	for i, ref := range refs {
+		j := FindAuthSchemeConfig(configs, ref)
 		switch {
-		case !ok:
-			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is not an auth scheme config of this connector; use createAuthSchemeConfig to add one", id)
-		case used[id]:
-			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", id)
+		case j < 0:
+			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is not an auth scheme config of this connector; use createAuthSchemeConfig to add one", ref)
+		case used[j]:
+			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", ref)
 		}
-		used[id] = true
-		out = append(out, c)
+		used[j] = true
+		out = append(out, configs[j])
 	}
 	if len(out) != len(configs) {
-		for _, c := range configs {
-			if !used[c.ID] {
-				return nil, Invalid(field, "must list every existing config; %q is missing (use deleteAuthSchemeConfig to remove one)", c.ID)
+		for j, c := range configs {
+			if !used[j] {
+				return nil, Invalid(field, "must list every existing config; %q is missing (use deleteAuthSchemeConfig to remove one)", c.Key)
 			}
 		}
 	}
 	return out, nil
+}
+
+// FindAuthSchemeConfig returns the index of the config ref names, or -1: ref is matched
+// against the keys first (exactly, as lookups are), then against the global ids, so the
+// client-chosen keys of the seed keep working wherever a config is named.
+func FindAuthSchemeConfig(configs []AuthSchemeConfig, ref string) int {
+	for i, c := range configs {
+		if c.Key == ref {
+			return i
+		}
+	}
+	for i, c := range configs {
+		if c.GlobalID != "" && c.GlobalID == ref {
+			return i
+		}
+	}
+	return -1
+}
+
+// ConfigGlobalID is the global id of a connector's config with the given token: the
+// connector's id and the token. Holding the connector's id lets a node lookup find the config
+// with one read of its connector, where a bare id would need a search of every connector's
+// configs.
+func ConfigGlobalID(connectorID, token string) string {
+	return connectorID + "." + token
+}
+
+// ConnectorOfConfigGlobalID returns the connector id a config's global id holds, if id has
+// the form of one.
+func ConnectorOfConfigGlobalID(id string) (string, bool) {
+	connectorID, token, ok := strings.Cut(id, ".")
+	if !ok || len(connectorID) != 36 || len(token) != configTokenLength || strings.Count(connectorID, "-") != 4 {
+		return "", false
+	}
+	return connectorID, true
+}
+
+// configTokenLength is the length of the token of a config's global id: 16 hex digits.
+const configTokenLength = 16
+
+// NewConfigToken is a fresh random token for a new config's global id.
+func NewConfigToken() string {
+	var b [configTokenLength / 2]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// FillConfigGlobalIDs gives each config of a connector that has no global id one: configs
+// stored before global ids existed get one derived from the connector and their key, the
+// same on every read until a write of the connector stores it (every write stores all its
+// configs), after which a rename keeps it.
+func FillConfigGlobalIDs(connectorID string, configs []AuthSchemeConfig) {
+	for i := range configs {
+		if configs[i].GlobalID == "" {
+			sum := sha256.Sum256([]byte(connectorID + "\x00" + configs[i].Key))
+			configs[i].GlobalID = ConfigGlobalID(connectorID, hex.EncodeToString(sum[:])[:configTokenLength])
+		}
+	}
+}
+
+// NewConfigGlobalIDs gives the new configs of a connector (without a global id) fresh ones:
+// a derived id could repeat that of an earlier config renamed away from the same key.
+func NewConfigGlobalIDs(connectorID string, configs []AuthSchemeConfig) {
+	for i := range configs {
+		if configs[i].GlobalID == "" {
+			configs[i].GlobalID = ConfigGlobalID(connectorID, NewConfigToken())
+		}
+	}
 }

@@ -15,24 +15,24 @@ func TestAuthSchemeConfigNormalize(t *testing.T) {
 		field string
 		check func(t *testing.T, c domain.AuthSchemeConfig)
 	}{
-		{"APIKeyDefaults", domain.AuthSchemeConfig{ID: "k", SchemeType: domain.SchemeAPIKey}, "", func(t *testing.T, c domain.AuthSchemeConfig) {
+		{"APIKeyDefaults", domain.AuthSchemeConfig{Key: "k", SchemeType: domain.SchemeAPIKey}, "", func(t *testing.T, c domain.AuthSchemeConfig) {
 			if c.APIKey == nil || c.APIKey.In != domain.APIKeyInHeader {
 				t.Errorf("got %+v", c.APIKey)
 			}
 		}},
-		{"OAuth2Defaults", domain.AuthSchemeConfig{ID: "o", SchemeType: domain.SchemeOAuth2}, "", func(t *testing.T, c domain.AuthSchemeConfig) {
+		{"OAuth2Defaults", domain.AuthSchemeConfig{Key: "o", SchemeType: domain.SchemeOAuth2}, "", func(t *testing.T, c domain.AuthSchemeConfig) {
 			if c.OAuth2.AuthorizationPrefix != "Bearer" || c.OAuth2.HeaderAuthorization != "Authorization" || c.OAuth2.Scopes == nil {
 				t.Errorf("got %+v", c.OAuth2)
 			}
 		}},
-		{"ErrID", domain.AuthSchemeConfig{ID: "has space", SchemeType: domain.SchemeNone}, "id", nil},
-		{"ErrIDTooLong", domain.AuthSchemeConfig{ID: strings.Repeat("i", 65), SchemeType: domain.SchemeNone}, "id", nil},
-		{"ErrType", domain.AuthSchemeConfig{ID: "x", SchemeType: "DIGEST"}, "schemeType", nil},
-		{"ErrTypeMissing", domain.AuthSchemeConfig{ID: "x"}, "schemeType", nil},
-		{"ErrAPIKeyOnBasic", domain.AuthSchemeConfig{ID: "x", SchemeType: domain.SchemeBasic, APIKey: &domain.APIKeySettings{}}, "apiKey", nil},
-		{"ErrAPIKeyIn", domain.AuthSchemeConfig{ID: "x", SchemeType: domain.SchemeAPIKey, APIKey: &domain.APIKeySettings{In: "BODY"}}, "apiKey.in", nil},
-		{"ErrGrant", domain.AuthSchemeConfig{ID: "x", SchemeType: domain.SchemeOAuth2, OAuth2: &domain.OAuth2Settings{Grant: ptr(domain.OAuth2Grant("IMPLICIT"))}}, "oauth2.grant", nil},
-		{"ErrPrefix", domain.AuthSchemeConfig{ID: "x", SchemeType: domain.SchemeOAuth2, OAuth2: &domain.OAuth2Settings{Grant: &password, AuthorizationPrefix: "Two words"}}, "oauth2.authorizationPrefix", nil},
+		{"ErrID", domain.AuthSchemeConfig{Key: "has space", SchemeType: domain.SchemeNone}, "id", nil},
+		{"ErrIDTooLong", domain.AuthSchemeConfig{Key: strings.Repeat("i", 65), SchemeType: domain.SchemeNone}, "id", nil},
+		{"ErrType", domain.AuthSchemeConfig{Key: "x", SchemeType: "DIGEST"}, "schemeType", nil},
+		{"ErrTypeMissing", domain.AuthSchemeConfig{Key: "x"}, "schemeType", nil},
+		{"ErrAPIKeyOnBasic", domain.AuthSchemeConfig{Key: "x", SchemeType: domain.SchemeBasic, APIKey: &domain.APIKeySettings{}}, "apiKey", nil},
+		{"ErrAPIKeyIn", domain.AuthSchemeConfig{Key: "x", SchemeType: domain.SchemeAPIKey, APIKey: &domain.APIKeySettings{In: "BODY"}}, "apiKey.in", nil},
+		{"ErrGrant", domain.AuthSchemeConfig{Key: "x", SchemeType: domain.SchemeOAuth2, OAuth2: &domain.OAuth2Settings{Grant: ptr(domain.OAuth2Grant("IMPLICIT"))}}, "oauth2.grant", nil},
+		{"ErrPrefix", domain.AuthSchemeConfig{Key: "x", SchemeType: domain.SchemeOAuth2, OAuth2: &domain.OAuth2Settings{Grant: &password, AuthorizationPrefix: "Two words"}}, "oauth2.authorizationPrefix", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

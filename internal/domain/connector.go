@@ -277,10 +277,15 @@ func (f ConnectorFilter) Validate() error {
 	return nil
 }
 
-// PageRequest asks for First items after the opaque cursor After.
+// PageRequest asks for a window of a list (Relay's cursor connections): the items after the
+// cursor After and before the cursor Before, the first First of them or, when Backward, the
+// last First of them.
 type PageRequest struct {
-	First int
-	After string
+	First  int
+	After  string
+	Before string
+	// Backward takes the window's last items (the argument last) instead of its first.
+	Backward bool
 }
 
 // Page sizes.
@@ -289,25 +294,47 @@ const (
 	MaxPageSize     = 200
 )
 
-// NormalizePageRequest applies the default size and rejects out-of-range sizes.
-func NormalizePageRequest(first *int, after *string) (PageRequest, error) {
+// NormalizePageRequest applies the default size and rejects out-of-range sizes and first
+// with last (which Relay leaves undefined).
+func NormalizePageRequest(first *int, after *string, last *int, before *string) (PageRequest, error) {
 	p := PageRequest{First: DefaultPageSize}
+	if first != nil && last != nil {
+		return p, Invalid("last", "cannot be combined with first: ask for first items after a cursor or last items before one")
+	}
 	if first != nil {
 		if *first < 0 || *first > MaxPageSize {
 			return p, Invalid("first", "must be between 0 and %d", MaxPageSize)
 		}
 		p.First = *first
 	}
+	if last != nil {
+		if *last < 0 || *last > MaxPageSize {
+			return p, Invalid("last", "must be between 0 and %d", MaxPageSize)
+		}
+		p.First, p.Backward = *last, true
+	}
 	if after != nil {
 		p.After = *after
+	}
+	if before != nil {
+		p.Before = *before
 	}
 	return p, nil
 }
 
-// PageInfo tells whether more items follow a page.
+// Plain tells whether the request is a list's first page read forward, the only kind the
+// batched reads of nested lists serve.
+func (p PageRequest) Plain() bool {
+	return p.After == "" && p.Before == "" && !p.Backward
+}
+
+// PageInfo tells whether more items follow and precede a page, and its first and last cursors
+// (nil on an empty page).
 type PageInfo struct {
-	HasNextPage bool
-	EndCursor   *string
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
 }
 
 // ConnectorEdge is a connector with its cursor.

@@ -82,7 +82,7 @@ func TestConnectorFieldsNormalize(t *testing.T) {
 }
 
 func TestReorderAuthSchemeConfigs(t *testing.T) {
-	configs := []domain.AuthSchemeConfig{{ID: "a"}, {ID: "b"}, {ID: "c"}}
+	configs := []domain.AuthSchemeConfig{{Key: "a"}, {Key: "b"}, {Key: "c"}}
 	cases := []struct {
 		name  string
 		ids   []string
@@ -102,7 +102,7 @@ func TestReorderAuthSchemeConfigs(t *testing.T) {
 			checkField(t, err, tc.field)
 			var order string
 			for _, c := range got {
-				order += c.ID
+				order += c.Key
 			}
 			if order != tc.want {
 				t.Errorf("order %q, want %q", order, tc.want)
@@ -117,7 +117,7 @@ func TestReorderAuthSchemeConfigs(t *testing.T) {
 func TestConnectorUpdateApply(t *testing.T) {
 	stored := domain.Connector{ID: "c1", Revision: 4,
 		ConnectorFields:     domain.ConnectorFields{Name: "Old", ProtocolType: domain.ProtocolHTTP, BaseURL: ptr("https://old.example"), Categories: []string{"x"}},
-		AuthSchemeConfigs:   []domain.AuthSchemeConfig{{ID: "a"}, {ID: "b"}},
+		AuthSchemeConfigs:   []domain.AuthSchemeConfig{{Key: "a"}, {Key: "b"}},
 		ConnectionVariables: []domain.Variable{{"V", "1"}},
 	}
 	t.Run("UnsetsOmittedKeepsLists", func(t *testing.T) {
@@ -140,10 +140,10 @@ func TestConnectorUpdateApply(t *testing.T) {
 		u := domain.ConnectorUpdate{Fields: stored.ConnectorFields, ExpectedRevision: ptr(4),
 			AuthSchemeConfigIDs: &[]string{"b", "a"}, ConnectionVariables: &[]domain.Variable{}}
 		got, err := u.Apply(stored)
-		if err != nil || got.AuthSchemeConfigs[0].ID != "b" || len(got.ConnectionVariables) != 0 {
+		if err != nil || got.AuthSchemeConfigs[0].Key != "b" || len(got.ConnectionVariables) != 0 {
 			t.Fatalf("got %+v, %v", got, err)
 		}
-		if stored.AuthSchemeConfigs[0].ID != "a" {
+		if stored.AuthSchemeConfigs[0].Key != "a" {
 			t.Fatal("Apply modified its input")
 		}
 	})

@@ -20,16 +20,20 @@ const (
 // write-only: they are encrypted at rest and never leave the server; reads show which fields
 // are set and, for some, a short hint.
 type Credential struct {
-	ID                 string
-	ConnectionID       string
-	AuthSchemeConfigID string
-	Kind               CredentialKind
-	Position           int
-	FieldsSet          []string
-	Hints              []CredentialHint
-	ExpiresAt          *time.Time
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	ID           string
+	ConnectionID string
+	// AuthSchemeConfigID is the global id of the config it fills, AuthSchemeConfigKey its key
+	// (what the credential's row holds) and AuthSchemeConfig the config itself.
+	AuthSchemeConfigID  string
+	AuthSchemeConfigKey string
+	AuthSchemeConfig    *AuthSchemeConfig
+	Kind                CredentialKind
+	Position            int
+	FieldsSet           []string
+	Hints               []CredentialHint
+	ExpiresAt           *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // CredentialHint is a recognisable fragment of a secret value.
@@ -41,6 +45,7 @@ type CredentialHint struct {
 // CredentialInput is the input of SetCredential: it creates the connection's credential for
 // (Kind, AuthSchemeConfigID) or replaces its values.
 type CredentialInput struct {
+	// AuthSchemeConfigID names the config: its key or its global id.
 	AuthSchemeConfigID string
 	Kind               CredentialKind
 	// Position, when set, moves the credential to that index of its list; otherwise a new

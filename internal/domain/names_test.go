@@ -73,7 +73,7 @@ func TestLookAlikeDuplicates(t *testing.T) {
 			return in.Validate()
 		}, "actions[1].name"},
 		{"ConfigIDs", func() error {
-			return ValidateAuthSchemeConfigs("c", []AuthSchemeConfig{{ID: "oauth", SchemeType: SchemeNone}, {ID: "OAuth", SchemeType: SchemeNone}})
+			return ValidateAuthSchemeConfigs("c", []AuthSchemeConfig{{Key: "oauth", SchemeType: SchemeNone}, {Key: "OAuth", SchemeType: SchemeNone}})
 		}, "c[1].id"},
 		{"MergeNewLookAlike", func() error {
 			_, err := MergeProperties([]Variable{{Name: "Region", Value: "eu"}}, []Property{{Name: "REGION", Value: "us"}}, nil, ValidateVariableName)

@@ -346,7 +346,7 @@ func (e *Executor) prepare(ctx context.Context, orgID string, ac *domain.ActionC
 		case domain.SchemeAPIKey:
 			s := c.Config.APIKey
 			if s == nil || s.Name == nil {
-				return nil, nil, fmt.Errorf("auth scheme config %q does not say where the API key goes", c.Config.ID)
+				return nil, nil, fmt.Errorf("auth scheme config %q does not say where the API key goes", c.Config.Key)
 			}
 			if s.In == domain.APIKeyInQuery {
 				query.Set(*s.Name, c.Value(domain.FieldAPIKey))
@@ -358,7 +358,7 @@ func (e *Executor) prepare(ctx context.Context, orgID string, ac *domain.ActionC
 		case domain.SchemeOAuth2:
 			t, err := e.token(ctx, orgID, c, rejected[c.ID])
 			if err != nil {
-				return nil, nil, fmt.Errorf("auth scheme config %q: %w", c.Config.ID, err)
+				return nil, nil, fmt.Errorf("auth scheme config %q: %w", c.Config.Key, err)
 			}
 			secrets.add(t.AccessToken)
 			secrets.add(t.RefreshToken)

@@ -225,20 +225,30 @@ func saturatingAdd(a, b int) int {
 // complexity limit sees what a connection of 100 connectors with 100 versions each costs. It
 // returns the fields it prices ("Type.field"): only their arguments change a complexity.
 func pageCost(cfg *generated.Config) map[string]bool {
-	page := func(first *int, child int) int {
+	// A page holds first or last items (both is refused before anything is read).
+	page := func(first, last *int, child int) int {
 		n := domain.DefaultPageSize
-		if first != nil && *first >= 0 {
+		switch {
+		case first != nil && *first >= 0:
 			n = *first
+		case last != nil && *last >= 0:
+			n = *last
 		}
 		return 1 + max(n, 1)*child
 	}
 	c := &cfg.Complexity
-	c.Query.Connectors = func(child int, first *int, _ *string, _ *generated.ConnectorFilter, _ *domain.ConnectorOrder) int {
-		return page(first, child)
+	c.Query.Connectors = func(child int, first *int, _ *string, last *int, _ *string, _ *generated.ConnectorFilter, _ *domain.ConnectorOrder) int {
+		return page(first, last, child)
 	}
-	c.Connector.Connections = func(child int, first *int, _ *string) int { return page(first, child) }
-	c.Connector.Versions = func(child int, first *int, _ *string) int { return page(first, child) }
+	c.Query.AuditEvents = func(child int, first *int, _ *string, last *int, _ *string, _ *generated.AuditEventFilter) int {
+		return page(first, last, child)
+	}
+	c.Connector.Connections = func(child int, first *int, _ *string, last *int, _ *string) int { return page(first, last, child) }
+	c.Connector.Versions = func(child int, first *int, _ *string, last *int, _ *string) int { return page(first, last, child) }
+	// Each id of nodes is a lookup of its own and an object of the selection.
+	c.Query.Nodes = func(child int, ids []string) int { return 1 + max(len(ids), 1)*child }
 	// Unpaginated lists are bounded by the domain's own limits; count a typical size.
 	c.Connection.Credentials = func(child int, _ *domain.CredentialKind) int { return 1 + 5*child }
-	return map[string]bool{"Query.connectors": true, "Connector.connections": true, "Connector.versions": true, "Connection.credentials": true}
+	return map[string]bool{"Query.connectors": true, "Query.auditEvents": true, "Query.nodes": true,
+		"Connector.connections": true, "Connector.versions": true, "Connection.credentials": true}
 }

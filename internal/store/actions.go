@@ -50,7 +50,7 @@ func (s *Store) LoadActionContext(ctx context.Context, orgID, connectionID strin
 		if err != nil {
 			return nil, err
 		}
-		c := findConfig(connector.AuthSchemeConfigs, rows[i].AuthSchemeConfigID)
+		c := domain.FindAuthSchemeConfig(connector.AuthSchemeConfigs, rows[i].AuthSchemeConfigID)
 		if c < 0 {
 			continue // credentials always fill an existing config; nothing to apply otherwise
 		}

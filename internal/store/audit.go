@@ -60,20 +60,25 @@ const auditOrder domain.ConnectorOrder = "AUDIT"
 
 // FindAuditEvents returns a page of an organisation's audit trail, newest first.
 func (s *Store) FindAuditEvents(ctx context.Context, orgID string, filter domain.AuditFilter, page domain.PageRequest) (*domain.AuditPage, error) {
-	after, err := decodeCursor(page.After, auditOrder)
+	w, err := openWindow(page, auditOrder)
 	if err != nil {
 		return nil, err
 	}
 	result := &domain.AuditPage{Edges: []domain.AuditEdge{}, OrganisationID: orgID, Filter: filter}
 	if page.First == 0 {
+		finish(w, result.Edges, &result.PageInfo)
 		return result, nil
 	}
 	q := filterAudit(s.db.WithContext(ctx), orgID, filter)
-	if after != nil {
-		q = q.Where("(created_at, id) < (?, ?)", after.Time, after.ID)
+	where, args, err := w.conditions(auditKeyset, timeAndID)
+	if err != nil {
+		return nil, err
+	}
+	for i, cond := range where {
+		q = q.Where(cond, args[2*i:2*i+2]...)
 	}
 	var rows []auditRow
-	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	if err := q.Order(auditKeyset.orderBy(page.Backward)).Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
 	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*auditRow).domain,
@@ -84,8 +89,12 @@ func (s *Store) FindAuditEvents(ctx context.Context, orgID string, filter domain
 	if err != nil {
 		return nil, err
 	}
+	finish(w, result.Edges, &result.PageInfo)
 	return result, nil
 }
+
+// auditKeyset is the order of the audit trail: newest first.
+var auditKeyset = keyset{[]string{"created_at", "id"}, true}
 
 // CountAuditEvents counts the events a filter keeps.
 func (s *Store) CountAuditEvents(ctx context.Context, orgID string, filter domain.AuditFilter) (int, error) {

@@ -47,19 +47,24 @@ func connectionEdge(cur string, c *domain.Connection) domain.ConnectionEdge {
 
 // FindConnections returns a page of a connector's connections, oldest first.
 func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (*domain.ConnectionPage, error) {
-	after, err := decodeCursor(page.After, connectionsOrder)
+	w, err := openWindow(page, connectionsOrder)
 	if err != nil {
 		return nil, err
 	}
 	result := &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: connectorID}
 	if page.First == 0 {
+		finish(w, result.Edges, &result.PageInfo)
 		return result, nil
 	}
 	q := connections(s.db.WithContext(ctx)).Where("connections.connector_id = ? AND connections.organisation_id = ?", connectorID, orgID)
-	if after != nil {
-		q = q.Where("(connections.created_at, connections.id) > (?, ?)", after.Time, after.ID)
+	where, args, err := w.conditions(connectionKeyset, timeAndID)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := scanAll[connectionRow](q.Select(connectionColumns.all).Order("connections.created_at ASC, connections.id ASC").Limit(page.First + 1))
+	for i, cond := range where {
+		q = q.Where(cond, args[2*i:2*i+2]...)
+	}
+	rows, err := scanAll[connectionRow](q.Select(connectionColumns.all).Order(connectionKeyset.orderBy(page.Backward)).Limit(page.First + 1))
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
@@ -68,8 +73,12 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 	if err != nil {
 		return nil, err
 	}
+	finish(w, result.Edges, &result.PageInfo)
 	return result, nil
 }
+
+// connectionKeyset is the order of a connector's connections: oldest first.
+var connectionKeyset = keyset{[]string{"connections.created_at", "connections.id"}, false}
 
 // CountConnections counts a connector's connections.
 func (s *Store) CountConnections(ctx context.Context, orgID, connectorID string) (int, error) {

@@ -131,17 +131,17 @@ func connectorSetOf(c *domain.Connector, changed []string) (string, []any) {
 	return set.String(), append(args, r.UpdatedAt)
 }
 
-// orderColumns gives, per order, the SQL ORDER BY and the keyset comparison that starts a page
-// after a cursor. Names order by their collation key (domain.SortKey: "Émile" between
-// "Eagle" and "Zulu", the same bytes on both databases), which two names may share, so the
-// id breaks ties; the index (organisation_id, sort_key, id) serves both directions. The
-// columns are qualified: a page without cursors selects NULL AS sort_key, and an unqualified
-// ORDER BY would sort by that output column.
-var orderColumns = map[domain.ConnectorOrder]struct{ orderBy, after string }{
-	domain.OrderNameAsc:       {"connectors.sort_key ASC, connectors.id ASC", "(connectors.sort_key, connectors.id) > (?, ?)"},
-	domain.OrderNameDesc:      {"connectors.sort_key DESC, connectors.id DESC", "(connectors.sort_key, connectors.id) < (?, ?)"},
-	domain.OrderUpdatedAtDesc: {"updated_at DESC, id DESC", "(updated_at, id) < (?, ?)"},
-	domain.OrderCreatedAtAsc:  {"created_at ASC, id ASC", "(created_at, id) > (?, ?)"},
+// orderKeysets gives, per order, the keyset that ORDER BY and the cursor conditions follow.
+// Names order by their collation key (domain.SortKey: "Émile" between "Eagle" and "Zulu", the
+// same bytes on both databases), which two names may share, so the id breaks ties; the index
+// (organisation_id, sort_key, id) serves both directions. The columns are qualified: a page
+// without cursors selects NULL AS sort_key, and an unqualified ORDER BY would sort by that
+// output column.
+var orderKeysets = map[domain.ConnectorOrder]keyset{
+	domain.OrderNameAsc:       {[]string{"connectors.sort_key", "connectors.id"}, false},
+	domain.OrderNameDesc:      {[]string{"connectors.sort_key", "connectors.id"}, true},
+	domain.OrderUpdatedAtDesc: {[]string{"updated_at", "id"}, true},
+	domain.OrderCreatedAtAsc:  {[]string{"created_at", "id"}, false},
 }
 
 // FindConnectors returns one page in keyset order: pages stay consistent while rows are added.
@@ -156,40 +156,45 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	if order == "" {
 		order = domain.OrderNameAsc
 	}
-	cols, ok := orderColumns[order]
+	keys, ok := orderKeysets[order]
 	if !ok {
 		return nil, domain.Invalid("orderBy", "unknown order %q", order)
 	}
 	if err := filter.Validate(); err != nil {
 		return nil, err
 	}
-	after, err := decodeCursor(page.After, order)
+	w, err := openWindow(page, order)
 	if err != nil {
 		return nil, err
 	}
 	result := &domain.ConnectorPage{Edges: []domain.ConnectorEdge{}, OrganisationID: orgID, Filter: filter}
 	if page.First == 0 {
+		finish(w, result.Edges, &result.PageInfo)
 		return result, nil
 	}
 	where, args := s.connectorFilter(orgID, filter)
-	if after != nil {
-		where += " AND " + cols.after
-		switch order {
-		case domain.OrderNameAsc, domain.OrderNameDesc:
-			key, err := hex.DecodeString(after.Key)
-			if err != nil {
-				return nil, domain.Invalid("after", "is not a cursor of this list; use an endCursor or cursor returned with the same orderBy")
-			}
-			args = append(args, bytesValue(key), after.ID)
-		default:
-			args = append(args, after.Time, after.ID)
+	bounds, boundArgs, err := w.conditions(keys, func(c *cursor) ([]any, error) {
+		if order != domain.OrderNameAsc && order != domain.OrderNameDesc {
+			return timeAndID(c)
 		}
+		key, err := hex.DecodeString(c.Key)
+		if err != nil {
+			return nil, domain.Invalid("after", "is not a cursor of this list; use a cursor, startCursor or endCursor returned with the same orderBy")
+		}
+		return []any{bytesValue(key), c.ID}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	for _, b := range bounds {
+		where += " AND " + b
+	}
+	args = append(args, boundArgs...)
 	rows := make([]connectorRow, 0, page.First+1)
 	inline := s.nestedIn(orgID, nested, need)
 	// The limit is written into the statement: with a LIMIT parameter PostgreSQL planned the
 	// query again on every execution (its generic plan cannot know the limit).
-	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+inline.columns()+` FROM connectors WHERE `+where+` ORDER BY `+cols.orderBy+` LIMIT `+strconv.Itoa(lookahead(page.First, need)),
+	err = readRows(ctx, s, `SELECT `+connectorColumns.For(need)+inline.columns()+` FROM connectors WHERE `+where+` ORDER BY `+keys.orderBy(page.Backward)+` LIMIT `+strconv.Itoa(w.lookahead(need)),
 		args, inline.dest(), func(r *connectorRow) error {
 			rows = append(rows, *r)
 			return inline.add(r.ID)
@@ -215,6 +220,7 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	if err != nil {
 		return nil, err
 	}
+	finish(w, result.Edges, &result.PageInfo)
 	if len(rows) > page.First {
 		inline.drop(rows[page.First].ID)
 	}
@@ -314,6 +320,7 @@ func (s *Store) CreateConnector(ctx context.Context, orgID string, in domain.New
 		CreatedAt:           now,
 		UpdatedAt:           now,
 	}
+	domain.NewConfigGlobalIDs(c.ID, c.AuthSchemeConfigs)
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := connectorNames.check(tx, orgID, c.ID, c.Name); err != nil {
 			return err
@@ -590,20 +597,23 @@ func (s *Store) deleteOwned(ctx context.Context, model any, orgID, id, kind stri
 	return nil
 }
 
-// CreateAuthSchemeConfig appends a config to the connector.
+// CreateAuthSchemeConfig appends a config to the connector, with a fresh global id.
 func (s *Store) CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID string, in domain.AuthSchemeConfig) (*domain.AuthSchemeConfig, error) {
 	if err := in.Normalize(); err != nil {
 		return nil, err
 	}
+	in.GlobalID = ""
 	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
-		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, -1, in.ID); other != "" {
-			return domain.ConfigIDUsed(in.ID, other)
+		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, -1, in.Key); other != "" {
+			return domain.ConfigIDUsed(in.Key, other)
 		}
 		if len(c.AuthSchemeConfigs) >= domain.MaxAuthSchemeConfigs {
 			return domain.Invalid("id", "a connector has at most %d auth scheme configs", domain.MaxAuthSchemeConfigs)
 		}
+		fields := configChanges(domain.AuthSchemeConfig{}, in)
+		in.GlobalID = domain.ConfigGlobalID(connectorID, domain.NewConfigToken())
 		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs, in)
-		return s.audit(tx, orgID, "authSchemeConfig.create", "authSchemeConfig", connectorID+"/"+in.ID, domain.ChangedFields(domain.AuthSchemeConfig{}, in))
+		return s.audit(tx, orgID, "authSchemeConfig.create", "authSchemeConfig", connectorID+"/"+in.Key, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create auth scheme config: %w", err)
@@ -611,36 +621,50 @@ func (s *Store) CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID s
 	return &in, nil
 }
 
-// UpdateAuthSchemeConfig replaces one config in place, keeping its position.
+// configChanges names the fields of a config a change touched, for the audit trail; the
+// global id is never changed by a client.
+func configChanges(before, after domain.AuthSchemeConfig) []string {
+	before.GlobalID, after.GlobalID = "", ""
+	return domain.ChangedFields(before, after)
+}
+
+// UpdateAuthSchemeConfig replaces one config (named by its key or global id) in place,
+// keeping its position and global id. in.Key equal to the config's global id keeps its key;
+// any other value is its (new) key.
 func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, id string, in domain.AuthSchemeConfig) (*domain.AuthSchemeConfig, error) {
 	if err := in.Normalize(); err != nil {
 		return nil, err
 	}
 	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
-		i := findConfig(c.AuthSchemeConfigs, id)
+		i := domain.FindAuthSchemeConfig(c.AuthSchemeConfigs, id)
 		if i < 0 {
 			return domain.NotFound("auth scheme config", id)
 		}
-		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, i, in.ID); other != "" {
-			return domain.ConfigIDUsed(in.ID, other)
+		current := c.AuthSchemeConfigs[i]
+		if in.Key == current.GlobalID {
+			in.Key = current.Key
 		}
-		if in.SchemeType != c.AuthSchemeConfigs[i].SchemeType {
-			if err := refuseIfUsed(tx, connectorID, id, "change the scheme type of"); err != nil {
+		in.GlobalID = current.GlobalID
+		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, i, in.Key); other != "" {
+			return domain.ConfigIDUsed(in.Key, other)
+		}
+		if in.SchemeType != current.SchemeType {
+			if err := refuseIfUsed(tx, connectorID, current.Key, "change the scheme type of"); err != nil {
 				return err
 			}
 		}
-		if in.ID != id {
-			// Credentials follow their config to its new id.
+		if in.Key != current.Key {
+			// Credentials follow their config to its new key.
 			err := tx.Model(&credentialRow{}).
-				Where("auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", id, connectorID).
-				Update("auth_scheme_config_id", in.ID).Error
+				Where("auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", current.Key, connectorID).
+				Update("auth_scheme_config_id", in.Key).Error
 			if err != nil {
 				return err
 			}
 		}
-		fields := domain.ChangedFields(c.AuthSchemeConfigs[i], in)
+		fields := configChanges(current, in)
 		c.AuthSchemeConfigs[i] = in
-		return s.audit(tx, orgID, "authSchemeConfig.update", "authSchemeConfig", connectorID+"/"+id, fields)
+		return s.audit(tx, orgID, "authSchemeConfig.update", "authSchemeConfig", connectorID+"/"+current.Key, fields)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update auth scheme config %s: %w", id, err)
@@ -648,18 +672,19 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 	return &in, nil
 }
 
-// DeleteAuthSchemeConfig removes one config.
+// DeleteAuthSchemeConfig removes one config, named by its key or global id.
 func (s *Store) DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, id string) error {
 	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
-		i := findConfig(c.AuthSchemeConfigs, id)
+		i := domain.FindAuthSchemeConfig(c.AuthSchemeConfigs, id)
 		if i < 0 {
 			return domain.NotFound("auth scheme config", id)
 		}
-		if err := refuseIfUsed(tx, connectorID, id, "delete"); err != nil {
+		key := c.AuthSchemeConfigs[i].Key
+		if err := refuseIfUsed(tx, connectorID, key, "delete"); err != nil {
 			return err
 		}
 		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs[:i], c.AuthSchemeConfigs[i+1:]...)
-		return s.audit(tx, orgID, "authSchemeConfig.delete", "authSchemeConfig", connectorID+"/"+id, nil)
+		return s.audit(tx, orgID, "authSchemeConfig.delete", "authSchemeConfig", connectorID+"/"+key, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("delete auth scheme config %s: %w", id, err)
@@ -681,15 +706,6 @@ func refuseIfUsed(tx *gorm.DB, connectorID, configID, action string) error {
 		return domain.Errorf(domain.CodeConflict, "cannot %s auth scheme config %q: %d credential(s) of this connector's connections fill it; delete them first", action, configID, n)
 	}
 	return nil
-}
-
-func findConfig(configs []domain.AuthSchemeConfig, id string) int {
-	for i, c := range configs {
-		if c.ID == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // PatchConnectorVariables merges properties into the connector's default variables.

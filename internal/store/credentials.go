@@ -28,11 +28,23 @@ func (s *Store) ListCredentials(ctx context.Context, orgID, connectionID string,
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
 	out := make([]domain.Credential, 0, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	var connectorID string
+	if err := s.db.WithContext(ctx).Model(&connectionRow{}).Select("connector_id").Where("id = ?", connectionID).Take(&connectorID).Error; err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	configs, err := configsOf(s.db.WithContext(ctx), connectorID)
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
 	for i := range rows {
 		c, err := rows[i].domain()
 		if err != nil {
 			return nil, err
 		}
+		withConfig(c, configs)
 		out = append(out, *c)
 	}
 	return out, nil
@@ -61,9 +73,10 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 			return err
 		}
 		now := s.now()
-		row := credentialRow{ID: newID(), ConnectionID: connectionID, AuthSchemeConfigID: in.AuthSchemeConfigID, Kind: string(in.Kind), CreatedAt: now}
+		// The row holds the config's key, whichever way the input named it.
+		row := credentialRow{ID: newID(), ConnectionID: connectionID, AuthSchemeConfigID: config.Key, Kind: string(in.Kind), CreatedAt: now}
 		at, existing := len(list), false
-		if i := slices.IndexFunc(list, func(r credentialRow) bool { return r.AuthSchemeConfigID == in.AuthSchemeConfigID }); i >= 0 {
+		if i := slices.IndexFunc(list, func(r credentialRow) bool { return r.AuthSchemeConfigID == config.Key }); i >= 0 {
 			row, at, existing = list[i], i, true
 			list = slices.Delete(list, i, i+1)
 		}
@@ -91,6 +104,7 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 		if result, err = row.domain(); err != nil {
 			return err
 		}
+		withConfig(result, []domain.AuthSchemeConfig{*config})
 		fields := []string{"position"}
 		for _, v := range values {
 			fields = append(fields, "values."+v.Name)
@@ -143,6 +157,7 @@ func (s *Store) PatchCredential(ctx context.Context, orgID, id string, propertie
 		if result, err = row.domain(); err != nil {
 			return err
 		}
+		withConfig(result, []domain.AuthSchemeConfig{*config})
 		return s.audit(tx, orgID, "credential.patch", "credential", row.ID, variableNames("values", stored, merged))
 	})
 	if err != nil {
@@ -212,7 +227,21 @@ func notFoundOr(err error, kind, id string) error {
 	return err
 }
 
+// findConfigOf returns the connector's config that configID names (its key or global id).
 func (s *Store) findConfigOf(tx *gorm.DB, connectorID, configID string) (*domain.AuthSchemeConfig, error) {
+	configs, err := configsOf(tx, connectorID)
+	if err != nil {
+		return nil, err
+	}
+	i := domain.FindAuthSchemeConfig(configs, configID)
+	if i < 0 {
+		return nil, domain.Invalid("authSchemeConfigId", "the connector has no auth scheme config %q", configID)
+	}
+	return &configs[i], nil
+}
+
+// configsOf reads a connector's configs, with their global ids.
+func configsOf(tx *gorm.DB, connectorID string) ([]domain.AuthSchemeConfig, error) {
 	var row connectorRow
 	if err := tx.Select("id", "auth_scheme_configs").Where("id = ?", connectorID).Take(&row).Error; err != nil {
 		return nil, err
@@ -221,11 +250,8 @@ func (s *Store) findConfigOf(tx *gorm.DB, connectorID, configID string) (*domain
 	if err := decodeList(row.AuthSchemeConfigs, &configs); err != nil {
 		return nil, err
 	}
-	i := findConfig(configs, configID)
-	if i < 0 {
-		return nil, domain.Invalid("authSchemeConfigId", "the connector has no auth scheme config %q", configID)
-	}
-	return &configs[i], nil
+	domain.FillConfigGlobalIDs(connectorID, configs)
+	return configs, nil
 }
 
 func credentialList(tx *gorm.DB, connectionID string, kind domain.CredentialKind) ([]credentialRow, error) {

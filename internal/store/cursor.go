@@ -27,11 +27,11 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(string(c.Order) + "\x00" + c.Key + "\x00" + t + "\x00" + c.ID))
 }
 
-func decodeCursor(s string, order domain.ConnectorOrder) (*cursor, error) {
+func decodeCursor(field, s string, order domain.ConnectorOrder) (*cursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	invalid := domain.Invalid("after", "is not a cursor of this list; use an endCursor or cursor returned with the same orderBy")
+	invalid := domain.Invalid(field, "is not a cursor of this list; use a cursor, startCursor or endCursor returned with the same orderBy")
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, invalid

@@ -68,6 +68,7 @@ func (r *connectorRow) domain() (*domain.Connector, error) {
 	if err := decodeList(r.AuthSchemeConfigs, &c.AuthSchemeConfigs); err != nil {
 		return nil, fmt.Errorf("connector %s auth scheme configs: %w", r.ID, err)
 	}
+	domain.FillConfigGlobalIDs(r.ID, c.AuthSchemeConfigs)
 	if c.ConnectionVariables, err = decodeVariables(r.ConnectionVariables); err != nil {
 		return nil, fmt.Errorf("connector %s connection variables: %w", r.ID, err)
 	}
@@ -242,10 +243,11 @@ type credentialRow struct {
 
 func (credentialRow) TableName() string { return "credentials" }
 
-// domain returns the read side of a credential: never its values.
+// domain returns the read side of a credential: never its values. Until withConfig, its
+// AuthSchemeConfigID is the key its row holds.
 func (r *credentialRow) domain() (*domain.Credential, error) {
 	c := &domain.Credential{
-		ID: r.ID, ConnectionID: r.ConnectionID, AuthSchemeConfigID: r.AuthSchemeConfigID,
+		ID: r.ID, ConnectionID: r.ConnectionID, AuthSchemeConfigID: r.AuthSchemeConfigID, AuthSchemeConfigKey: r.AuthSchemeConfigID,
 		Kind: domain.CredentialKind(r.Kind), Position: r.Position, ExpiresAt: utcPtr(r.ExpiresAt),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -256,4 +258,13 @@ func (r *credentialRow) domain() (*domain.Credential, error) {
 		return nil, fmt.Errorf("credential %s hints: %w", r.ID, err)
 	}
 	return c, nil
+}
+
+// withConfig completes a credential with the config it fills, found among its connector's
+// configs by the key its row holds: AuthSchemeConfigID becomes the config's global id.
+func withConfig(c *domain.Credential, configs []domain.AuthSchemeConfig) {
+	if i := domain.FindAuthSchemeConfig(configs, c.AuthSchemeConfigKey); i >= 0 {
+		config := configs[i]
+		c.AuthSchemeConfig, c.AuthSchemeConfigID = &config, config.GlobalID
+	}
 }

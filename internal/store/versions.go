@@ -60,19 +60,24 @@ func versionEdge(cur string, v *domain.ConnectorVersion) domain.VersionEdge {
 
 // FindVersions returns a page of a connector's versions, newest first.
 func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (*domain.VersionPage, error) {
-	after, err := decodeCursor(page.After, versionsOrder)
+	w, err := openWindow(page, versionsOrder)
 	if err != nil {
 		return nil, err
 	}
 	result := &domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: connectorID}
 	if page.First == 0 {
+		finish(w, result.Edges, &result.PageInfo)
 		return result, nil
 	}
 	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
-	if after != nil {
-		q = q.Where("(created_at, id) < (?, ?)", after.Time, after.ID)
+	where, args, err := w.conditions(versionKeyset, timeAndID)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := scanAll[versionRow](q.Order("created_at DESC, id DESC").Limit(page.First + 1))
+	for i, cond := range where {
+		q = q.Where(cond, args[2*i:2*i+2]...)
+	}
+	rows, err := scanAll[versionRow](q.Order(versionKeyset.orderBy(page.Backward)).Limit(page.First + 1))
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
@@ -81,8 +86,12 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if err != nil {
 		return nil, err
 	}
+	finish(w, result.Edges, &result.PageInfo)
 	return result, nil
 }
+
+// versionKeyset is the order of a connector's versions: newest first.
+var versionKeyset = keyset{[]string{"created_at", "id"}, true}
 
 // FindConnectorWithVersions is FindConnector and the first page of its versions; on
 // PostgreSQL in one statement (nested.go), which was a third of reading one connector.
