@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
@@ -216,6 +217,24 @@ type Response struct {
 	Data   map[string]any
 	Errors []Error
 	logs   *SyncBuffer
+	// requestID names the request in the server's log.
+	requestID string
+}
+
+// RequestLog returns the server's log line of the request r answers. The server writes it
+// after the answer has gone out, so it waits for the line to appear.
+func (r *Response) RequestLog(t testing.TB) string {
+	t.Helper()
+	needle := `"request_id":"` + r.requestID + `"`
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		for _, line := range strings.Split(r.logs.String(), "\n") {
+			if strings.Contains(line, needle) && strings.Contains(line, `"msg":"request"`) {
+				return line
+			}
+		}
+	}
+	t.Fatalf("no log line for request %s", r.requestID)
+	return ""
 }
 
 // Error is one GraphQL error.
@@ -245,7 +264,7 @@ func send(t testing.TB, req *http.Request, logs *SyncBuffer) *Response {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	r := &Response{Status: res.StatusCode, Body: string(raw), logs: logs}
+	r := &Response{Status: res.StatusCode, Body: string(raw), logs: logs, requestID: res.Header.Get("X-Request-ID")}
 	var decoded struct {
 		Data   map[string]any `json:"data"`
 		Errors []Error        `json:"errors"`

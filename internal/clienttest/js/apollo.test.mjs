@@ -141,3 +141,55 @@ for (const getForHashed of [false, true]) {
     assert.equal(requests[2].method, getForHashed ? 'GET' : 'POST');
   });
 }
+
+test('the normalised cache keeps two connectors\' configs with the same key apart', async () => {
+  const client = apollo();
+  const CONFIGS = gql`query Configs($id: ID!) { connector(id: $id) { id name authSchemeConfigs { id key description schemeType oauth2 { grant tokenURL } } } }`;
+  const ids = [];
+  for (const [suffix, grant, tokenURL] of [['A', 'CLIENT_CREDENTIALS', 'https://a.example.com/token'], ['B', 'PASSWORD', 'https://b.example.com/token']]) {
+    const { data } = await client.mutate({ mutation: CREATE, variables: { input: {
+      name: unique(`Shared key ${suffix}`), protocolType: 'HTTP',
+      authSchemeConfigs: [{ id: 'oauth', description: `config of ${suffix}`, schemeType: 'OAUTH2', oauth2: { grant, tokenURL } }],
+    } } });
+    ids.push(data.createConnector.id);
+  }
+  const first = await client.query({ query: CONFIGS, variables: { id: ids[0] } });
+  await client.query({ query: CONFIGS, variables: { id: ids[1] } });
+  const again = await client.query({ query: CONFIGS, variables: { id: ids[0] }, fetchPolicy: 'cache-only' });
+  const config = again.data.connector.authSchemeConfigs[0];
+  assert.equal(config.key, 'oauth');
+  assert.equal(config.description, 'config of A');
+  assert.equal(config.oauth2.grant, 'CLIENT_CREDENTIALS');
+  assert.equal(config.oauth2.tokenURL, 'https://a.example.com/token');
+  assert.deepEqual(again.data, first.data);
+  const other = client.readQuery({ query: CONFIGS, variables: { id: ids[1] } });
+  assert.notEqual(other.connector.authSchemeConfigs[0].id, config.id, 'the two configs share a cache entry');
+
+  // The global id names the config anywhere, through node.
+  const node = await client.query({ query: gql`query N($id: ID!) { node(id: $id) { id ... on AuthSchemeConfig { key description } } }`, variables: { id: config.id } });
+  assert.equal(node.data.node.description, 'config of A');
+});
+
+test('backward pages in every order are the forward pages reversed', async () => {
+  const client = apollo();
+  const prefix = unique('Backward');
+  for (const n of ['delta', 'Alpha', 'charlie', 'Bravo', 'echo']) {
+    await client.mutate({ mutation: CREATE, variables: { input: { name: `${prefix} ${n}`, protocolType: 'HTTP' } } });
+  }
+  const BACK = gql`query Back($last: Int, $before: String, $filter: ConnectorFilter, $order: ConnectorOrder) {
+    connectors(last: $last, before: $before, filter: $filter, orderBy: $order) { edges { node { id name } } pageInfo { hasPreviousPage startCursor } }
+  }`;
+  const filter = { nameContains: prefix };
+  for (const order of ['NAME_ASC', 'NAME_DESC', 'UPDATED_AT_DESC', 'CREATED_AT_ASC']) {
+    const all = await client.query({ query: PAGE, variables: { first: 50, filter, order }, fetchPolicy: 'no-cache' });
+    const names = [];
+    let before = null;
+    for (;;) {
+      const page = await client.query({ query: BACK, variables: { last: 2, before, filter, order }, fetchPolicy: 'no-cache' });
+      names.unshift(...page.data.connectors.edges.map((e) => e.node.name));
+      if (!page.data.connectors.pageInfo.hasPreviousPage) break;
+      before = page.data.connectors.pageInfo.startCursor;
+    }
+    assert.deepEqual(names, all.data.connectors.edges.map((e) => e.node.name), order);
+  }
+});
