@@ -29,6 +29,9 @@ var operationScopes = map[string]domain.Scope{
 	"Query.connection":  domain.ScopeConnectorsRead,
 	"Query.auditEvents": domain.ScopeConnectorsRead,
 	"Query.apiKeys":     domain.ScopeKeysManage,
+	// An ApiKey node needs keys:manage as well, on top of this (TestNodes).
+	"Query.node":  domain.ScopeConnectorsRead,
+	"Query.nodes": domain.ScopeConnectorsRead,
 
 	"Mutation.createOrganisation": domain.ScopePlatformAdmin,
 

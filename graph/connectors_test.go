@@ -432,7 +432,7 @@ func TestUpdateAndUnsetEveryField(t *testing.T) {
 				}
 				var ids []any
 				for _, cfg := range r.List("updateConnector.authSchemeConfigs") {
-					ids = append(ids, cfg.(map[string]any)["id"])
+					ids = append(ids, cfg.(map[string]any)["key"])
 				}
 				got["authSchemeConfigIDs"] = ids
 				if g, w := mustJSON(got), mustJSON(expected); g != w {
