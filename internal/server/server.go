@@ -119,6 +119,7 @@ func NewHandler(d Deps) http.Handler {
 		d.Metrics = NewMetrics()
 	}
 	cfg := generated.Config{
+		Schema:     graph.PublicSchema(),
 		Resolvers:  d.Resolver,
 		Directives: generated.DirectiveRoot{HasScope: graph.HasScope},
 	}
