@@ -153,7 +153,8 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		docs, err = chromedp.Run(steps, chromedp.Text(chromedp.CSS(".graphiql-doc-explorer")))
 	}
 	if err == nil {
-		for _, want := range []string{"Fields", "authSchemeConfigs", "connectionVariables", "revision", "versions"} {
+		// The type's description and its fields', from the schema's doc strings.
+		for _, want := range []string{"A versioned integration connector", "Fields", "authSchemeConfigs", "connectionVariables", "Default variables: each new connection starts with a copy", "versions"} {
 			if !strings.Contains(docs, want) {
 				t.Errorf("the Docs pane on Connector lacks %q: %q", want, docs)
 			}
