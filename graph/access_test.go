@@ -220,16 +220,20 @@ func TestAuthentication(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
 		c := h.NewOrg(t)
 		viewer := `{ viewer { organisation { id } scopes } }`
+		// Every 401 carries a Bearer challenge (RFC 9110 §11.6.1 requires one, and clients
+		// such as fetch wrappers key their re-login on it); RFC 6750 §3.1 wants no error code
+		// when no credentials came at all, and invalid_token when a token came and was refused.
 		cases := []struct {
-			name   string
-			header string
+			name      string
+			header    string
+			challenge string
 		}{
-			{"Missing", ""},
-			{"NotBearer", "Basic dXNlcjpwYXNz"},
-			{"EmptyBearer", "Bearer "},
-			{"UnknownKey", "Bearer pb_" + strings.Repeat("A", 43)},
-			{"ShortKey", "Bearer pb_short"},
-			{"Garbage", "Bearer not-a-token"},
+			{"Missing", "", `Bearer`},
+			{"NotBearer", "Basic dXNlcjpwYXNz", `Bearer`},
+			{"EmptyBearer", "Bearer ", `Bearer`},
+			{"UnknownKey", "Bearer pb_" + strings.Repeat("A", 43), `Bearer error="invalid_token"`},
+			{"ShortKey", "Bearer pb_short", `Bearer error="invalid_token"`},
+			{"Garbage", "Bearer not-a-token", `Bearer error="invalid_token"`},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -245,6 +249,9 @@ func TestAuthentication(t *testing.T) {
 				res.Body.Close()
 				if res.StatusCode != http.StatusUnauthorized {
 					t.Errorf("status %d, want 401", res.StatusCode)
+				}
+				if got := res.Header.Values("WWW-Authenticate"); len(got) != 1 || got[0] != tc.challenge {
+					t.Errorf("WWW-Authenticate %q, want %q", got, tc.challenge)
 				}
 			})
 		}

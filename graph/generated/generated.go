@@ -1737,7 +1737,7 @@ directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on 
 """
 The caller must hold the scope. Checked before the field resolves; a missing scope answers FORBIDDEN.
 """
-directive @hasScope(scope: Scope!) on FIELD_DEFINITION
+directive @hasScope("The scope required: CONNECTORS_READ is connectors:read, CONNECTORS_WRITE connectors:write, KEYS_MANAGE keys:manage, PLATFORM_ADMIN platform:admin." scope: Scope!) on FIELD_DEFINITION
 
 "An RFC 3339 timestamp in UTC."
 scalar Time
@@ -1747,27 +1747,32 @@ scalar JSON
 
 "Permissions carried by an API key or a JWT."
 enum Scope {
+  "connectors:read: read connectors, connections, versions, credentials (never their values) and the audit trail."
   CONNECTORS_READ
+  "connectors:write: every connector, auth scheme config, variable, connection, credential and version mutation, testConnection and executeAction."
   CONNECTORS_WRITE
+  "keys:manage: list, create and revoke the organisation's API keys."
   KEYS_MANAGE
+  "platform:admin: create organisations. Never held by an API key; only by an identity-provider token."
   PLATFORM_ADMIN
 }
 
+"Every query needs Authorization: Bearer <API key or JWT> (else HTTP 401 UNAUTHENTICATED) and sees only the caller's organisation."
 type Query {
   "The organisation and scopes of the caller."
   viewer: Viewer!
   "A connector of the caller's organisation; null with a NOT_FOUND error when missing or foreign."
-  connector(id: ID!): Connector @hasScope(scope: CONNECTORS_READ)
+  connector("The connector's id." id: ID!): Connector @hasScope(scope: CONNECTORS_READ)
   """
   Connectors of the caller's organisation, Relay-paginated: first (0..200, default 20) after a
   cursor, or last (0..200) before one; first and last together are BAD_USER_INPUT.
   """
-  connectors(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, filter: ConnectorFilter, orderBy: ConnectorOrder): ConnectorConnection!
+  connectors("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page; only valid with the same orderBy." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, "Narrows the list; omitted: every connector of the organisation." filter: ConnectorFilter, "Default NAME_ASC." orderBy: ConnectorOrder): ConnectorConnection!
     @hasScope(scope: CONNECTORS_READ)
   "A connection of the caller's organisation; null with a NOT_FOUND error when missing or foreign."
-  connection(id: ID!): Connection @hasScope(scope: CONNECTORS_READ)
+  connection("The connection's id." id: ID!): Connection @hasScope(scope: CONNECTORS_READ)
   "The organisation's audit trail, newest first: who changed what, never the values. Paginated like connectors."
-  auditEvents(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, filter: AuditEventFilter): AuditEventConnection! @hasScope(scope: CONNECTORS_READ)
+  auditEvents("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, "Exact matches on the given fields; omitted: every event." filter: AuditEventFilter): AuditEventConnection! @hasScope(scope: CONNECTORS_READ)
   "The organisation's API keys, newest first. Secrets are never returned."
   apiKeys: [ApiKey!]! @hasScope(scope: KEYS_MANAGE)
   """
@@ -1792,93 +1797,104 @@ interface Node {
   id: ID!
 }
 
+"Every mutation needs a bearer key or token holding the scope named in its @hasScope. Bad input fails the whole mutation with BAD_USER_INPUT and extensions.field (a path relative to the argument) and changes nothing."
 type Mutation {
-  createOrganisation(input: CreateOrganisationInput!): Organisation! @hasScope(scope: PLATFORM_ADMIN)
+  "Creates an organisation (platform:admin only: the command line, or a JWT carrying the scope)."
+  createOrganisation("The new organisation." input: CreateOrganisationInput!): Organisation! @hasScope(scope: PLATFORM_ADMIN)
 
-  createConnector(input: CreateConnectorInput!): Connector! @hasScope(scope: CONNECTORS_WRITE)
+  "Creates a connector in the caller's organisation at revision 1. A name already used in the organisation (compared case- and width-insensitively) is BAD_USER_INPUT on name."
+  createConnector("The new connector, with its auth scheme configs and default connection variables." input: CreateConnectorInput!): Connector! @hasScope(scope: CONNECTORS_WRITE)
   """
   Replaces the connector's mutable state with the input: an omitted or null field is unset.
   authSchemeConfigIDs and connectionVariables are left unchanged when omitted.
   With expectedRevision, fails with CONFLICT when the stored revision differs.
   """
-  updateConnector(id: ID!, input: UpdateConnectorInput!, expectedRevision: Int): Connector!
+  updateConnector("The connector's id; NOT_FOUND when missing or foreign." id: ID!, "The connector's whole new state: omitted or null fields are unset (name and protocolType are required)." input: UpdateConnectorInput!, "Optimistic locking: the revision last read. Omitted: no check." expectedRevision: Int): Connector!
     @hasScope(scope: CONNECTORS_WRITE)
-  deleteConnector(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+  "Deletes a connector with its auth scheme configs, connections, credentials and versions. Returns the deleted id."
+  deleteConnector("The connector's id; NOT_FOUND when missing or foreign." id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
 
-  createAuthSchemeConfig(connectorId: ID!, input: AuthSchemeConfigInput!): AuthSchemeConfig!
+  "Appends an auth scheme config to the connector (its revision goes up). input.id must be unused in the connector."
+  createAuthSchemeConfig("The connector's id." connectorId: ID!, "The config; it may be incomplete, validationMessages says what is missing." input: AuthSchemeConfigInput!): AuthSchemeConfig!
     @hasScope(scope: CONNECTORS_WRITE)
   """
   Full replace of one config, named by its key or global id; input.id may rename its key (the
   new key must be unused); input.id equal to its global id keeps the key.
   """
-  updateAuthSchemeConfig(connectorId: ID!, id: ID!, input: AuthSchemeConfigInput!): AuthSchemeConfig!
+  updateAuthSchemeConfig("The connector's id." connectorId: ID!, "The config's key or its global id." id: ID!, "The config's whole new state; omitted fields are unset or take their defaults. Changing the scheme type of a config that credentials fill is a CONFLICT." input: AuthSchemeConfigInput!): AuthSchemeConfig!
     @hasScope(scope: CONNECTORS_WRITE)
-  deleteAuthSchemeConfig(connectorId: ID!, id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+  "Removes a config from the connector. CONFLICT while credentials fill it. Returns the deleted id."
+  deleteAuthSchemeConfig("The connector's id." connectorId: ID!, "The config's id." id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
 
   """
   Merges properties and dynamicProperties (a JSON object of string values, winning on equal names)
   on top of the connector's connection variables; names not mentioned stay as they are.
   """
-  patchConnectorVariables(connectorId: ID!, properties: [PropertyInput!], dynamicProperties: String): Connector!
+  patchConnectorVariables("The connector's id." connectorId: ID!, "Name/value pairs merged first." properties: [PropertyInput!], "A JSON object of strings, numbers or booleans (kept as their JSON text), merged last; anything else is BAD_USER_INPUT on dynamicProperties." dynamicProperties: String): Connector!
     @hasScope(scope: CONNECTORS_WRITE)
 
   "Creates a connection; its variables start as a copy of the connector's, with input.variables laid on top."
-  createConnection(connectorId: ID!, input: CreateConnectionInput!): Connection! @hasScope(scope: CONNECTORS_WRITE)
+  createConnection("The connector to connect to." connectorId: ID!, "The connection's name, optional pinned version and variables." input: CreateConnectionInput!): Connection! @hasScope(scope: CONNECTORS_WRITE)
   """
   Replaces the connection's name, pinned version and variables: omitted or null unsets (an
   omitted versionName follows the connector's default again; omitted variables empty the list).
   Credentials are not touched. With expectedRevision, CONFLICT when the stored revision differs.
   """
-  updateConnection(id: ID!, input: UpdateConnectionInput!, expectedRevision: Int): Connection!
+  updateConnection("The connection's id." id: ID!, "The connection's whole new state (name required)." input: UpdateConnectionInput!, "Optimistic locking: the revision last read. Omitted: no check." expectedRevision: Int): Connection!
     @hasScope(scope: CONNECTORS_WRITE)
-  deleteConnection(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+  "Deletes a connection with its credentials. Returns the deleted id."
+  deleteConnection("The connection's id." id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
   "Merges properties and dynamicProperties (JSON wins) on top of the connection's variables."
-  patchConnectionVariables(connectionId: ID!, properties: [PropertyInput!], dynamicProperties: String): Connection!
+  patchConnectionVariables("The connection's id." connectionId: ID!, "Name/value pairs merged first." properties: [PropertyInput!], "A JSON object of strings, numbers or booleans, merged last." dynamicProperties: String): Connection!
     @hasScope(scope: CONNECTORS_WRITE)
 
   """
   Creates the connection's credential for (kind, authSchemeConfigId), or replaces its values.
   Values are write-only: they are encrypted at rest and never returned.
   """
-  setCredential(connectionId: ID!, input: CredentialInput!): Credential! @hasScope(scope: CONNECTORS_WRITE)
+  setCredential("The connection the credential belongs to." connectionId: ID!, "Which config and list the credential fills, and all its values." input: CredentialInput!): Credential! @hasScope(scope: CONNECTORS_WRITE)
   "Merges properties and dynamicProperties (JSON wins) on top of the credential's stored values."
-  patchCredential(id: ID!, properties: [PropertyInput!], dynamicProperties: String): Credential!
+  patchCredential("The credential's id." id: ID!, "Field/value pairs merged first." properties: [PropertyInput!], "A JSON object of field values, merged last." dynamicProperties: String): Credential!
     @hasScope(scope: CONNECTORS_WRITE)
-  deleteCredential(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+  "Deletes a credential and its sealed values. Returns the deleted id."
+  deleteCredential("The credential's id." id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
 
   "Creates a draft version."
-  createVersion(connectorId: ID!, input: CreateVersionInput!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  createVersion("The connector's id." connectorId: ID!, "The draft's name, description and actions." input: CreateVersionInput!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
   "Replaces a draft's name, description and actions. A published version is immutable: CONFLICT."
-  updateVersion(id: ID!, input: UpdateVersionInput!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  updateVersion("The draft's id." id: ID!, "The draft's whole new state (name required)." input: UpdateVersionInput!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
   "Publishes a draft: it becomes immutable and the latest version (and the default when there is none)."
-  publishVersion(id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  publishVersion("The draft's id. Publishing twice is a CONFLICT." id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
   "Makes a published version the default. A draft: CONFLICT."
-  setDefaultVersion(id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  setDefaultVersion("The published version's id." id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
   "Deletes a version. The default version and versions pinned by connections cannot be deleted: CONFLICT."
-  deleteVersion(id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
+  deleteVersion("The version's id." id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
 
   """
   Runs the version's first GET action (with its sample request data) with the connection's
   credentials and reports whether it worked, or why not in plain words.
   """
-  testConnection(connectionId: ID!): ActionResult! @hasScope(scope: CONNECTORS_WRITE)
+  testConnection("The connection whose credentials are tried." connectionId: ID!): ActionResult! @hasScope(scope: CONNECTORS_WRITE)
   """
   Performs an HTTP action with the connection's ACTION credentials: the action of the named
   version (default: the connection's pinned version, else the connector's default), its
   {{placeholders}} filled from input (a JSON object) first, then the connection's variables.
   Failures on the wire are reported in the result, not as errors.
   """
-  executeAction(connectionId: ID!, action: String!, version: String, input: JSON): ActionResult!
+  executeAction("The connection whose ACTION credentials and variables are used." connectionId: ID!, "The action's name in the version; unknown: BAD_USER_INPUT." action: String!, "A version name (a draft can be tried by naming it) or latest/default. Omitted: the connection's pinned version, else the connector's default." version: String, "A JSON object filling {{placeholders}} before the connection's variables; a missing placeholder is BAD_USER_INPUT naming it." input: JSON): ActionResult!
     @hasScope(scope: CONNECTORS_WRITE)
 
   "Creates a key for the caller's organisation. Only scopes the caller holds can be granted."
-  createApiKey(input: CreateApiKeyInput!): CreatedApiKey! @hasScope(scope: KEYS_MANAGE)
-  revokeApiKey(id: ID!): ApiKey! @hasScope(scope: KEYS_MANAGE)
+  createApiKey("The key's name, scopes and optional expiry." input: CreateApiKeyInput!): CreatedApiKey! @hasScope(scope: KEYS_MANAGE)
+  "Revokes a key at once on this server (within PLUGBOARD_KEY_CACHE_TTL, 5 s, on the others); revoking again changes nothing. Returns the key with revokedAt set."
+  revokeApiKey("The key's id (not its secret)." id: ID!): ApiKey! @hasScope(scope: KEYS_MANAGE)
 }
 
+"Who is calling: the organisation and scopes of the key or token. Needs no scope."
 type Viewer {
   "Null for a platform administrator's token that names no organisation."
   organisation: Organisation
+  "The scopes of the key or token; each operation names the one it needs in @hasScope."
   scopes: [Scope!]!
   "Who is calling: key:<id> for an API key, jwt:<sub> for an identity-provider token."
   subject: String
@@ -1886,71 +1902,113 @@ type Viewer {
   apiKey: ApiKey
 }
 
+"A tenant: it owns connectors, connections, versions, API keys and its audit trail, and sees nothing of other organisations."
 type Organisation implements Node {
+  "The organisation's id; JWTs name it in their organisation claim (org_id by default)."
   id: ID!
+  "Display name."
   name: String!
+  "When it was created."
   createdAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"A new organisation."
 input CreateOrganisationInput {
+  "Display name, not blank."
   name: String!
 }
 
+"How a connector talks to its external system."
 enum ProtocolType {
+  "An HTTP API: actions are HTTP requests under baseURL."
   HTTP
+  "Google BigQuery."
   BIGQUERY
 }
 
+"A versioned integration connector: where an external API lives (baseURL), how to authenticate to it (authSchemeConfigs) and the variables every connection starts with. Belongs to one organisation."
 type Connector implements Node {
+  "The connector's id, unique across organisations."
   id: ID!
+  "The organisation that owns it."
   organisationId: ID!
+  "Unique in the organisation, compared under NFKC case folding (\"Café\" and \"CAFÉ\" are the same name). Lists sort by it in Unicode collation order."
   name: String!
+  "Free text; null when unset."
   description: String
+  "How it talks to the external system."
   protocolType: ProtocolType!
+  "Where the external API is documented; null when unset."
   documentationURL: String
+  "An icon to show next to the name; null when unset."
   iconURL: String
+  "The external API's base URL: action paths are relative to it, and calls cannot leave its host. Null when unset (actions then fail with CONFLICT)."
   baseURL: String
+  "Free labels to filter on (ConnectorFilter.categories); empty when none."
   categories: [String!]!
+  "How connections authenticate, in the order set by authSchemeConfigIDs."
   authSchemeConfigs: [AuthSchemeConfig!]!
+  "Default variables: each new connection starts with a copy. They fill {{placeholders}} in actions."
   connectionVariables: [ConnectionVariable!]!
   "Starts at 1 and goes up by one on every change."
   revision: Int!
+  "When it was created."
   createdAt: Time!
+  "When it last changed, including changes to its auth scheme configs and variables."
   updatedAt: Time!
   "The connector's connections, oldest first. Paginated like Query.connectors (first/after or last/before)."
-  connections(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectionConnection!
+  connections("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectionConnection!
   "The connector's versions, newest first. Paginated like Query.connectors (first/after or last/before)."
-  versions(first: Int, after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectorVersionConnection!
+  versions("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectorVersionConnection!
   "A version by name; \"latest\" and \"default\" (any case) resolve the aliases. Null with NOT_FOUND when there is none."
-  version(name: String!): ConnectorVersion
+  version("A version name, or latest (the most recently published) or default (the connector's default), in any letter case." name: String!): ConnectorVersion
 }
 
+"A named value filling {{name}} placeholders in actions' paths, headers and bodies."
 type ConnectionVariable {
+  "Matches [A-Za-z_][A-Za-z0-9_]*; unique in its list."
   name: String!
+  "The value, as text."
   value: String!
 }
 
+"A variable to store."
 input ConnectionVariableInput {
   "Matches [A-Za-z_][A-Za-z0-9_]* and is unique in its list."
   name: String!
+  "The value, as text; may be empty."
   value: String!
 }
 
+"A name/value pair to merge into stored variables or credential values; names match exactly."
 input PropertyInput {
+  "The variable or credential field name."
   name: String!
+  "The new value; it replaces the stored one of the same name."
   value: String!
 }
 
+"A new connector."
 input CreateConnectorInput {
+  "1 to 128 characters, not blank; unique in the organisation (compared under NFKC case folding)."
   name: String!
+  "Free text."
   description: String
+  "How it talks to the external system."
   protocolType: ProtocolType!
+  "An absolute http or https URL, without user:password."
   documentationURL: String
+  "An absolute http or https URL, without user:password."
   iconURL: String
+  "The external API's base URL: absolute http or https, without user:password (secrets belong in credentials)."
   baseURL: String
+  "Free labels; null or omitted: none."
   categories: [String!]
+  "Configs in order; their ids must be unique (under NFKC case folding)."
   authSchemeConfigs: [AuthSchemeConfigInput!]
+  "Default variables for new connections."
   connectionVariables: [ConnectionVariableInput!]
 }
 
@@ -1959,12 +2017,19 @@ Every field is nullable so that omitted and null can be told apart; name and pro
 required and checked by the server.
 """
 input UpdateConnectorInput {
+  "Required (checked by the server: BAD_USER_INPUT on name when missing)."
   name: String
+  "Omitted or null: unset."
   description: String
+  "Required (checked by the server)."
   protocolType: ProtocolType
+  "Omitted or null: unset."
   documentationURL: String
+  "Omitted or null: unset."
   iconURL: String
+  "Omitted or null: unset."
   baseURL: String
+  "Omitted or null: none."
   categories: [String!]
   "Reorders the existing configs: exactly their keys or global ids, in the new order. Omitted: order unchanged."
   authSchemeConfigIDs: [ID!] @goField(omittable: true)
@@ -1972,22 +2037,31 @@ input UpdateConnectorInput {
   connectionVariables: [ConnectionVariableInput!] @goField(omittable: true)
 }
 
+"Narrows Query.connectors; the conditions given must all hold. nameContains is at most 200 characters, categories at most 50 of 64 characters (else BAD_USER_INPUT, reason LIMIT_EXCEEDED); categories: [] is the same as omitting it."
 input ConnectorFilter {
   "Case-insensitive substring of the name."
   nameContains: String
   "Connectors carrying any of these categories."
   categories: [String!]
+  "Only connectors of this protocol."
   protocolType: ProtocolType
 }
 
+"Orders of Query.connectors. A cursor is only valid for the order it was issued with."
 enum ConnectorOrder {
+  "By name in Unicode collation order (Eagle, Émile, Zulu), then by id. The default."
   NAME_ASC
+  "By name, reversed."
   NAME_DESC
+  "Most recently changed first."
   UPDATED_AT_DESC
+  "Oldest first."
   CREATED_AT_ASC
 }
 
+"Where a page stands in its list (Relay cursor connections)."
 type PageInfo {
+  "True when another page follows: ask for it with after: endCursor."
   hasNextPage: Boolean!
   """
   Whether items precede this page: for last, whether more were left out before it; for first,
@@ -1996,79 +2070,115 @@ type PageInfo {
   hasPreviousPage: Boolean!
   "The cursor of the page's first edge; null on an empty page."
   startCursor: String
+  "The cursor of the last edge; null on an empty page. Opaque: pass it back as after."
   endCursor: String
 }
 
+"A page of connectors (Relay cursor connection)."
 type ConnectorConnection {
+  "The connectors of this page, each with its cursor."
   edges: [ConnectorEdge!]!
   "The nodes of the edges, for clients that need no cursors."
   nodes: [Connector!]!
+  "Whether more pages follow, and the cursor to ask for the next one."
   pageInfo: PageInfo!
+  "How many connectors the whole list has (with the filter), not only this page. Counted only when asked for."
   totalCount: Int!
 }
 
+"One item of a page of connectors."
 type ConnectorEdge {
+  "Opaque; pass it as after to get the items that follow this one."
   cursor: String!
+  "The item."
   node: Connector!
 }
 
+"How a connection authenticates to the external API."
 enum AuthSchemeType {
+  "No authentication."
   NONE
+  "HTTP basic: credential fields username and password."
   BASIC
+  "A static token sent as Authorization: Bearer: credential field token."
   BEARER
+  "A key in a header or query parameter (see apiKey): credential field apiKey."
   API_KEY
+  "OAuth 2.0 tokens fetched, cached and refreshed by Plugboard (see oauth2): credential fields clientId, clientSecret, username, password, refreshToken, accessToken."
   OAUTH2
 }
 
+"Where an API key is sent."
 enum ApiKeyLocation {
+  "In the request header named by name. The default."
   HEADER
+  "In the query parameter named by name."
   QUERY
 }
 
+"How an OAuth2 access token is obtained."
 enum OAuth2Grant {
+  "Client id and secret only (RFC 6749 section 4.4)."
   CLIENT_CREDENTIALS
+  "Resource owner password: also username and password (section 4.3); requires verifySSL."
   PASSWORD
+  "A user consents in the browser (section 4.1); needs authorizeURL too."
   AUTHORIZATION_CODE
 }
 
+"How connections of a connector authenticate: one scheme with its settings. Credentials of connections fill it with secret values. May be saved incomplete: validationMessages says what is missing."
 type AuthSchemeConfig implements Node {
   "The config's global id: it never changes, even when its key is renamed."
   id: ID!
   "Chosen by the client, unique within its connector (the identifier the seed called id)."
   key: ID!
+  "Free text; null when unset."
   description: String
+  "The scheme; it decides which credential fields apply."
   schemeType: AuthSchemeType!
   "Set for API_KEY configs."
   apiKey: ApiKeySettings
   "Set for OAUTH2 configs."
   oauth2: OAuth2Settings
+  "Whether TLS certificates of the external API are verified. Default true; false is reported in validationMessages."
   verifySSL: Boolean!
   "Computed by the server: what is missing or unsafe in this config."
   validationMessages: [String!]!
 }
 
+"Where an API_KEY config sends the key."
 type ApiKeySettings {
+  "Header or query parameter."
   in: ApiKeyLocation!
+  "The header or parameter name; null is reported in validationMessages."
   name: String
 }
 
+"How an OAUTH2 config obtains and sends tokens."
 type OAuth2Settings {
+  "The grant; null is reported in validationMessages."
   grant: OAuth2Grant
+  "The token endpoint (https expected: otherwise reported in validationMessages)."
   tokenURL: String
+  "The authorization endpoint, for AUTHORIZATION_CODE."
   authorizeURL: String
+  "OAuth scopes requested with the token; empty when none."
   scopes: [String!]!
+  "Sent as audience in the token request when set."
   audience: String
+  "The word before the token in the header: <headerAuthorization>: <authorizationPrefix> <token>. Default Bearer."
   authorizationPrefix: String!
+  "The header carrying the token. Default Authorization."
   headerAuthorization: String!
 }
 
+"An auth scheme config to store. Fields that do not apply to the scheme type are ignored."
 input AuthSchemeConfigInput {
-  """
-  The config's key. On update, the config's own global id keeps its key; any other value is its
-  (new) key.
-  """
+  "The config's client-chosen key, unique in the connector (under NFKC case folding). In updateAuthSchemeConfig the config's own global id keeps its key; any other value renames the config to it, carrying its credentials along."
   id: ID!
+  "Free text."
   description: String
+  "The scheme."
   schemeType: AuthSchemeType!
   "Only for API_KEY."
   apiKey: ApiKeySettingsInput
@@ -2080,17 +2190,25 @@ input AuthSchemeConfigInput {
   validationMessages: [String!]
 }
 
+"Where an API_KEY config sends the key."
 input ApiKeySettingsInput {
   "Default HEADER."
   in: ApiKeyLocation
+  "The header or parameter name."
   name: String
 }
 
+"How an OAUTH2 config obtains and sends tokens."
 input OAuth2SettingsInput {
+  "The grant."
   grant: OAuth2Grant
+  "The token endpoint (https)."
   tokenURL: String
+  "The authorization endpoint, for AUTHORIZATION_CODE."
   authorizeURL: String
+  "OAuth scopes to request."
   scopes: [String!]
+  "Sent as audience in the token request."
   audience: String
   "Default Bearer."
   authorizationPrefix: String
@@ -2098,50 +2216,73 @@ input OAuth2SettingsInput {
   headerAuthorization: String
 }
 
+"A Plugboard API key of the organisation (pb_ followed by 43 characters). Only its SHA-256 is stored; the secret is shown once, by createApiKey."
 type ApiKey implements Node {
+  "The key's id (not its secret)."
   id: ID!
+  "A label saying who or what uses the key."
   name: String!
   "The first characters of the secret, enough to recognise it, never enough to use it."
   prefix: String!
+  "What the key may do."
   scopes: [Scope!]!
+  "When it was created."
   createdAt: Time!
+  "After this instant the key answers UNAUTHENTICATED; null: no expiry."
   expiresAt: Time
+  "When it was revoked; null while it is valid."
   revokedAt: Time
   "Recorded at most once a minute."
   lastUsedAt: Time
 }
 
+"A new API key."
 input CreateApiKeyInput {
+  "A label saying who or what uses the key."
   name: String!
+  "Only scopes the caller holds; PLATFORM_ADMIN never."
   scopes: [Scope!]!
+  "Optional expiry; must be in the future."
   expiresAt: Time
 }
 
+"A new key with its secret, shown this once."
 type CreatedApiKey {
+  "The key as listed by Query.apiKeys."
   apiKey: ApiKey!
   "Shown once; only its hash is stored."
   secret: String!
 }
 
+"A connector set up for one account of the external system: its variables, pinned version and credentials."
 type Connection implements Node {
+  "The connection's id."
   id: ID!
+  "The connector's id."
   connectorId: ID!
+  "The connector it connects to."
   connector: Connector!
+  "Unique among the connector's connections (under NFKC case folding)."
   name: String!
+  "Its variables: a copy of the connector's at creation, overwritten when updateConnector sets connectionVariables."
   variables: [ConnectionVariable!]!
   "The pinned version's name; null when the connection follows the connector's default version."
   versionName: String
   "The version in use: the pinned one, or the connector's default (null while none is published)."
   version: ConnectorVersion
   "ACTION then TRIGGER credentials, each list in the order they are applied; kind narrows to one list."
-  credentials(kind: CredentialKind): [Credential!]!
+  credentials("Only ACTION or only TRIGGER credentials; omitted: both." kind: CredentialKind): [Credential!]!
   "Starts at 1 and goes up by one on every change, credentials included."
   revision: Int!
+  "When it was created."
   createdAt: Time!
+  "When it or its credentials last changed."
   updatedAt: Time!
 }
 
+"A new connection."
 input CreateConnectionInput {
+  "Required; unique among the connector's connections."
   name: String!
   "Pin a published version by name; omit to follow the connector's default version."
   versionName: String
@@ -2151,26 +2292,39 @@ input CreateConnectionInput {
 
 "All fields nullable so that omitted and null can be told apart; name is required."
 input UpdateConnectionInput {
+  "Required (checked by the server)."
   name: String
+  "A published version to pin; omitted or null: follow the connector's default."
   versionName: String
+  "The whole list; omitted or null: empty."
   variables: [ConnectionVariableInput!]
 }
 
+"A page of connections (Relay cursor connection)."
 type ConnectionConnection {
+  "The connections of this page, each with its cursor."
   edges: [ConnectionEdge!]!
   "The nodes of the edges, for clients that need no cursors."
   nodes: [Connection!]!
+  "Whether more pages follow, and the cursor to ask for the next one."
   pageInfo: PageInfo!
+  "How many connections the whole list has (with the filter), not only this page. Counted only when asked for."
   totalCount: Int!
 }
 
+"One item of a page of connections."
 type ConnectionEdge {
+  "Opaque; pass it as after to get the items that follow this one."
   cursor: String!
+  "The item."
   node: Connection!
 }
 
+"Which of a connection's two ordered credential lists."
 enum CredentialKind {
+  "Applied, in order, to calls Plugboard makes (executeAction, testConnection)."
   ACTION
+  "Kept for events the external system sends."
   TRIGGER
 }
 
@@ -2181,122 +2335,185 @@ clientSecret (required), username password (required for the password grant), re
 accessToken.
 """
 type Credential implements Node {
+  "The credential's id."
   id: ID!
+  "The connection's id."
   connectionId: ID!
   "The global id of the config it fills."
   authSchemeConfigId: ID!
   "The config it fills."
   authSchemeConfig: AuthSchemeConfig!
+  "The list it belongs to."
   kind: CredentialKind!
   "Index in its list, from 0: credentials are applied in this order."
   position: Int!
+  "The names of the fields that hold a value, sorted; never the values."
   fieldsSet: [String!]!
   "The last 4 characters of long tokens, keys and client ids, the first of a username; nothing of passwords or secrets."
   hints: [CredentialHint!]!
+  "When the credential stops working, as given in setCredential; null when unknown."
   expiresAt: Time
+  "When it was created."
   createdAt: Time!
+  "When its values last changed."
   updatedAt: Time!
 }
 
+"A short, safe reminder of a stored value."
 type CredentialHint {
+  "The credential field."
   field: String!
+  "Such as …abcd for a token, b… for a username."
   hint: String!
 }
 
+"A credential's config, list and values."
 input CredentialInput {
   "The config to fill: its key or its global id."
   authSchemeConfigId: ID!
+  "The list: ACTION or TRIGGER."
   kind: CredentialKind!
   "Index in the list; omitted, a new credential is appended and a replaced one keeps its place."
   position: Int
   "Every secret value of the credential (a replace, not a merge: use patchCredential to merge)."
   values: [PropertyInput!]!
+  "When the credential stops working, if known."
   expiresAt: Time
 }
 
+"The HTTP method of an action."
 enum HttpMethod {
+  "HTTP GET."
   GET
+  "HTTP POST."
   POST
+  "HTTP PUT."
   PUT
+  "HTTP PATCH."
   PATCH
+  "HTTP DELETE."
   DELETE
 }
 
+"A named set of actions of a connector. Created as a draft (editable), then published (immutable: create a new version to change it)."
 type ConnectorVersion implements Node {
+  "The version's id."
   id: ID!
+  "The connector's id."
   connectorId: ID!
+  "1 to 64 letters, digits, '.', '_', '+', '-', unique per connector case-insensitively; never latest or default."
   name: String!
+  "Free text; null when unset."
   description: String
+  "Its actions, in the order given."
   actions: [HttpAction!]!
+  "True for the most recently published version (the alias latest)."
   isLatest: Boolean!
+  "True for the connector's default (the alias default): what unpinned connections use. The first published version becomes it."
   isDefault: Boolean!
+  "False for a draft."
   isPublished: Boolean!
+  "When it was created."
   createdAt: Time!
   "Moves on every change, including changes to its actions."
   updatedAt: Time!
+  "When it was published; null for a draft."
   publishedAt: Time
 }
 
+"An HTTP request template that Plugboard can perform with a connection's credentials."
 type HttpAction {
+  "Unique in its version."
   name: String!
+  "What the action is for, such as List. Default List."
   purpose: String!
+  "Free text; null when unset."
   description: String
+  "The HTTP method."
   method: HttpMethod!
   "Relative to the connector's baseURL; may hold {{placeholders}}."
   path: String!
+  "Headers sent with the request; values may hold {{placeholders}}."
   headers: [HttpHeader!]!
+  "The request body; may hold {{placeholders}} (escaped as JSON strings when the body is JSON)."
   bodyTemplate: String
   "Example input, as a JSON document."
   sampleRequestData: String
 }
 
+"An HTTP header."
 type HttpHeader {
+  "The header name."
   name: String!
+  "The header value (secrets replaced by [REDACTED] in results)."
   value: String!
 }
 
+"An action of a draft version."
 input HttpActionInput {
   "Unique in its version."
   name: String!
   "Default List."
   purpose: String
+  "Free text."
   description: String
+  "The HTTP method."
   method: HttpMethod!
+  "Relative to the connector's baseURL (absolute and scheme-relative URLs are refused); may hold {{placeholders}}."
   path: String!
+  "Headers to send; values may hold {{placeholders}}."
   headers: [HttpHeaderInput!]
+  "The request body; may hold {{placeholders}}."
   bodyTemplate: String
+  "Example input as a JSON document (testConnection uses it); must be valid JSON."
   sampleRequestData: String
 }
 
+"An HTTP header to send."
 input HttpHeaderInput {
+  "The header name."
   name: String!
+  "The header value; may hold {{placeholders}}."
   value: String!
 }
 
+"A new draft version."
 input CreateVersionInput {
   "Unique per connector; \"latest\" and \"default\" are reserved in any case."
   name: String!
+  "Free text."
   description: String
+  "The draft's actions; names unique in the version."
   actions: [HttpActionInput!]
 }
 
 "A full replace of a draft; name is required (checked by the server)."
 input UpdateVersionInput {
+  "Required (checked by the server); same rules as CreateVersionInput.name."
   name: String
+  "Omitted or null: unset."
   description: String
+  "The whole list; omitted or null: no actions."
   actions: [HttpActionInput!]
 }
 
+"A page of versions (Relay cursor connection)."
 type ConnectorVersionConnection {
+  "The versions of this page, each with its cursor."
   edges: [ConnectorVersionEdge!]!
   "The nodes of the edges, for clients that need no cursors."
   nodes: [ConnectorVersion!]!
+  "Whether more pages follow, and the cursor to ask for the next one."
   pageInfo: PageInfo!
+  "How many versions the whole list has (with the filter), not only this page. Counted only when asked for."
   totalCount: Int!
 }
 
+"One item of a page of versions."
 type ConnectorVersionEdge {
+  "Opaque; pass it as after to get the items that follow this one."
   cursor: String!
+  "The item."
   node: ConnectorVersion!
 }
 
@@ -2306,47 +2523,69 @@ type ActionResult {
   ok: Boolean!
   "The HTTP status; null when no answer came."
   status: Int
+  "The answer's headers (secret values replaced by [REDACTED])."
   headers: [HttpHeader!]!
+  "The answer's body as text (secret values replaced by [REDACTED]); null when no answer came."
   body: String
   "The body was longer than the limit (1 MiB by default) and was cut."
   bodyTruncated: Boolean!
+  "How long the call took, in milliseconds."
   durationMs: Int!
   "Why the call failed, in plain words (DNS, TLS, refused, timeout, HTTP 401…)."
   error: String
+  "The action performed."
   action: String
+  "The name of the version whose action was performed."
   version: String
 }
 
 "One change: who made it, when, to what, and the names of the fields it changed."
 type AuditEvent implements Node {
+  "The event's id."
   id: ID!
   "key:<id> for an API key, jwt:<subject> for an identity-provider token, cli for the command line."
   actor: String!
   "Such as connector.update, credential.set, version.publish, apiKey.revoke."
   action: String!
+  "connector, authSchemeConfig, connection, credential, version, apiKey or organisation."
   resourceType: String!
+  "The changed resource's id (connectorId/configId for an auth scheme config)."
   resourceId: ID!
+  "The names of the fields that changed; never their values."
   changedFields: [String!]!
+  "When the change was made."
   createdAt: Time!
 }
 
+"Narrows Query.auditEvents; each field given must match exactly."
 input AuditEventFilter {
+  "Such as connector or credential."
   resourceType: String
+  "One resource's id."
   resourceId: ID
+  "Such as connector.update."
   action: String
+  "Such as key:<id> or jwt:<subject>."
   actor: String
 }
 
+"A page of audit events (Relay cursor connection)."
 type AuditEventConnection {
+  "The audit events of this page, each with its cursor."
   edges: [AuditEventEdge!]!
   "The nodes of the edges, for clients that need no cursors."
   nodes: [AuditEvent!]!
+  "Whether more pages follow, and the cursor to ask for the next one."
   pageInfo: PageInfo!
+  "How many audit events the whole list has (with the filter), not only this page. Counted only when asked for."
   totalCount: Int!
 }
 
+"One item of a page of audit events."
 type AuditEventEdge {
+  "Opaque; pass it as after to get the items that follow this one."
   cursor: String!
+  "The item."
   node: AuditEvent!
 }
 `, BuiltIn: false},

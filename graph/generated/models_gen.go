@@ -9,25 +9,34 @@ import (
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
+// Where an API_KEY config sends the key.
 type APIKeySettingsInput struct {
 	// Default HEADER.
-	In   *domain.APIKeyLocation `json:"in,omitempty"`
-	Name *string                `json:"name,omitempty"`
+	In *domain.APIKeyLocation `json:"in,omitempty"`
+	// The header or parameter name.
+	Name *string `json:"name,omitempty"`
 }
 
+// Narrows Query.auditEvents; each field given must match exactly.
 type AuditEventFilter struct {
+	// Such as connector or credential.
 	ResourceType *string `json:"resourceType,omitempty"`
-	ResourceID   *string `json:"resourceId,omitempty"`
-	Action       *string `json:"action,omitempty"`
-	Actor        *string `json:"actor,omitempty"`
+	// One resource's id.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// Such as connector.update.
+	Action *string `json:"action,omitempty"`
+	// Such as key:<id> or jwt:<subject>.
+	Actor *string `json:"actor,omitempty"`
 }
 
+// An auth scheme config to store. Fields that do not apply to the scheme type are ignored.
 type AuthSchemeConfigInput struct {
-	// The config's key. On update, the config's own global id keeps its key; any other value is its
-	// (new) key.
-	ID          string                `json:"id"`
-	Description *string               `json:"description,omitempty"`
-	SchemeType  domain.AuthSchemeType `json:"schemeType"`
+	// The config's client-chosen key, unique in the connector (under NFKC case folding). In updateAuthSchemeConfig the config's own global id keeps its key; any other value renames the config to it, carrying its credentials along.
+	ID string `json:"id"`
+	// Free text.
+	Description *string `json:"description,omitempty"`
+	// The scheme.
+	SchemeType domain.AuthSchemeType `json:"schemeType"`
 	// Only for API_KEY.
 	APIKey *APIKeySettingsInput `json:"apiKey,omitempty"`
 	// Only for OAUTH2.
@@ -38,27 +47,37 @@ type AuthSchemeConfigInput struct {
 	ValidationMessages []string `json:"validationMessages,omitempty"`
 }
 
+// A variable to store.
 type ConnectionVariableInput struct {
 	// Matches [A-Za-z_][A-Za-z0-9_]* and is unique in its list.
-	Name  string `json:"name"`
+	Name string `json:"name"`
+	// The value, as text; may be empty.
 	Value string `json:"value"`
 }
 
+// Narrows Query.connectors; the conditions given must all hold. nameContains is at most 200 characters, categories at most 50 of 64 characters (else BAD_USER_INPUT, reason LIMIT_EXCEEDED); categories: [] is the same as omitting it.
 type ConnectorFilter struct {
 	// Case-insensitive substring of the name.
 	NameContains *string `json:"nameContains,omitempty"`
 	// Connectors carrying any of these categories.
-	Categories   []string             `json:"categories,omitempty"`
+	Categories []string `json:"categories,omitempty"`
+	// Only connectors of this protocol.
 	ProtocolType *domain.ProtocolType `json:"protocolType,omitempty"`
 }
 
+// A new API key.
 type CreateAPIKeyInput struct {
-	Name      string         `json:"name"`
-	Scopes    []domain.Scope `json:"scopes"`
-	ExpiresAt *time.Time     `json:"expiresAt,omitempty"`
+	// A label saying who or what uses the key.
+	Name string `json:"name"`
+	// Only scopes the caller holds; PLATFORM_ADMIN never.
+	Scopes []domain.Scope `json:"scopes"`
+	// Optional expiry; must be in the future.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// A new connection.
 type CreateConnectionInput struct {
+	// Required; unique among the connector's connections.
 	Name string `json:"name"`
 	// Pin a published version by name; omit to follow the connector's default version.
 	VersionName *string `json:"versionName,omitempty"`
@@ -66,104 +85,155 @@ type CreateConnectionInput struct {
 	Variables []ConnectionVariableInput `json:"variables,omitempty"`
 }
 
+// A new connector.
 type CreateConnectorInput struct {
-	Name                string                    `json:"name"`
-	Description         *string                   `json:"description,omitempty"`
-	ProtocolType        domain.ProtocolType       `json:"protocolType"`
-	DocumentationURL    *string                   `json:"documentationURL,omitempty"`
-	IconURL             *string                   `json:"iconURL,omitempty"`
-	BaseURL             *string                   `json:"baseURL,omitempty"`
-	Categories          []string                  `json:"categories,omitempty"`
-	AuthSchemeConfigs   []AuthSchemeConfigInput   `json:"authSchemeConfigs,omitempty"`
+	// 1 to 128 characters, not blank; unique in the organisation (compared under NFKC case folding).
+	Name string `json:"name"`
+	// Free text.
+	Description *string `json:"description,omitempty"`
+	// How it talks to the external system.
+	ProtocolType domain.ProtocolType `json:"protocolType"`
+	// An absolute http or https URL, without user:password.
+	DocumentationURL *string `json:"documentationURL,omitempty"`
+	// An absolute http or https URL, without user:password.
+	IconURL *string `json:"iconURL,omitempty"`
+	// The external API's base URL: absolute http or https, without user:password (secrets belong in credentials).
+	BaseURL *string `json:"baseURL,omitempty"`
+	// Free labels; null or omitted: none.
+	Categories []string `json:"categories,omitempty"`
+	// Configs in order; their ids must be unique (under NFKC case folding).
+	AuthSchemeConfigs []AuthSchemeConfigInput `json:"authSchemeConfigs,omitempty"`
+	// Default variables for new connections.
 	ConnectionVariables []ConnectionVariableInput `json:"connectionVariables,omitempty"`
 }
 
+// A new organisation.
 type CreateOrganisationInput struct {
+	// Display name, not blank.
 	Name string `json:"name"`
 }
 
+// A new draft version.
 type CreateVersionInput struct {
 	// Unique per connector; "latest" and "default" are reserved in any case.
-	Name        string            `json:"name"`
-	Description *string           `json:"description,omitempty"`
-	Actions     []HTTPActionInput `json:"actions,omitempty"`
+	Name string `json:"name"`
+	// Free text.
+	Description *string `json:"description,omitempty"`
+	// The draft's actions; names unique in the version.
+	Actions []HTTPActionInput `json:"actions,omitempty"`
 }
 
+// A new key with its secret, shown this once.
 type CreatedAPIKey struct {
+	// The key as listed by Query.apiKeys.
 	APIKey *domain.APIKey `json:"apiKey"`
 	// Shown once; only its hash is stored.
 	Secret string `json:"secret"`
 }
 
+// A credential's config, list and values.
 type CredentialInput struct {
 	// The config to fill: its key or its global id.
-	AuthSchemeConfigID string                `json:"authSchemeConfigId"`
-	Kind               domain.CredentialKind `json:"kind"`
+	AuthSchemeConfigID string `json:"authSchemeConfigId"`
+	// The list: ACTION or TRIGGER.
+	Kind domain.CredentialKind `json:"kind"`
 	// Index in the list; omitted, a new credential is appended and a replaced one keeps its place.
 	Position *int `json:"position,omitempty"`
 	// Every secret value of the credential (a replace, not a merge: use patchCredential to merge).
-	Values    []PropertyInput `json:"values"`
-	ExpiresAt *time.Time      `json:"expiresAt,omitempty"`
+	Values []PropertyInput `json:"values"`
+	// When the credential stops working, if known.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// An action of a draft version.
 type HTTPActionInput struct {
 	// Unique in its version.
 	Name string `json:"name"`
 	// Default List.
-	Purpose           *string           `json:"purpose,omitempty"`
-	Description       *string           `json:"description,omitempty"`
-	Method            domain.HTTPMethod `json:"method"`
-	Path              string            `json:"path"`
-	Headers           []HTTPHeaderInput `json:"headers,omitempty"`
-	BodyTemplate      *string           `json:"bodyTemplate,omitempty"`
-	SampleRequestData *string           `json:"sampleRequestData,omitempty"`
+	Purpose *string `json:"purpose,omitempty"`
+	// Free text.
+	Description *string `json:"description,omitempty"`
+	// The HTTP method.
+	Method domain.HTTPMethod `json:"method"`
+	// Relative to the connector's baseURL (absolute and scheme-relative URLs are refused); may hold {{placeholders}}.
+	Path string `json:"path"`
+	// Headers to send; values may hold {{placeholders}}.
+	Headers []HTTPHeaderInput `json:"headers,omitempty"`
+	// The request body; may hold {{placeholders}}.
+	BodyTemplate *string `json:"bodyTemplate,omitempty"`
+	// Example input as a JSON document (testConnection uses it); must be valid JSON.
+	SampleRequestData *string `json:"sampleRequestData,omitempty"`
 }
 
+// An HTTP header to send.
 type HTTPHeaderInput struct {
-	Name  string `json:"name"`
+	// The header name.
+	Name string `json:"name"`
+	// The header value; may hold {{placeholders}}.
 	Value string `json:"value"`
 }
 
+// Every mutation needs a bearer key or token holding the scope named in its @hasScope. Bad input fails the whole mutation with BAD_USER_INPUT and extensions.field (a path relative to the argument) and changes nothing.
 type Mutation struct {
 }
 
+// How an OAUTH2 config obtains and sends tokens.
 type OAuth2SettingsInput struct {
-	Grant        *domain.OAuth2Grant `json:"grant,omitempty"`
-	TokenURL     *string             `json:"tokenURL,omitempty"`
-	AuthorizeURL *string             `json:"authorizeURL,omitempty"`
-	Scopes       []string            `json:"scopes,omitempty"`
-	Audience     *string             `json:"audience,omitempty"`
+	// The grant.
+	Grant *domain.OAuth2Grant `json:"grant,omitempty"`
+	// The token endpoint (https).
+	TokenURL *string `json:"tokenURL,omitempty"`
+	// The authorization endpoint, for AUTHORIZATION_CODE.
+	AuthorizeURL *string `json:"authorizeURL,omitempty"`
+	// OAuth scopes to request.
+	Scopes []string `json:"scopes,omitempty"`
+	// Sent as audience in the token request.
+	Audience *string `json:"audience,omitempty"`
 	// Default Bearer.
 	AuthorizationPrefix *string `json:"authorizationPrefix,omitempty"`
 	// Default Authorization.
 	HeaderAuthorization *string `json:"headerAuthorization,omitempty"`
 }
 
+// A name/value pair to merge into stored variables or credential values; names match exactly.
 type PropertyInput struct {
-	Name  string `json:"name"`
+	// The variable or credential field name.
+	Name string `json:"name"`
+	// The new value; it replaces the stored one of the same name.
 	Value string `json:"value"`
 }
 
+// Every query needs Authorization: Bearer <API key or JWT> (else HTTP 401 UNAUTHENTICATED) and sees only the caller's organisation.
 type Query struct {
 }
 
 // All fields nullable so that omitted and null can be told apart; name is required.
 type UpdateConnectionInput struct {
-	Name        *string                   `json:"name,omitempty"`
-	VersionName *string                   `json:"versionName,omitempty"`
-	Variables   []ConnectionVariableInput `json:"variables,omitempty"`
+	// Required (checked by the server).
+	Name *string `json:"name,omitempty"`
+	// A published version to pin; omitted or null: follow the connector's default.
+	VersionName *string `json:"versionName,omitempty"`
+	// The whole list; omitted or null: empty.
+	Variables []ConnectionVariableInput `json:"variables,omitempty"`
 }
 
 // Every field is nullable so that omitted and null can be told apart; name and protocolType are
 // required and checked by the server.
 type UpdateConnectorInput struct {
-	Name             *string              `json:"name,omitempty"`
-	Description      *string              `json:"description,omitempty"`
-	ProtocolType     *domain.ProtocolType `json:"protocolType,omitempty"`
-	DocumentationURL *string              `json:"documentationURL,omitempty"`
-	IconURL          *string              `json:"iconURL,omitempty"`
-	BaseURL          *string              `json:"baseURL,omitempty"`
-	Categories       []string             `json:"categories,omitempty"`
+	// Required (checked by the server: BAD_USER_INPUT on name when missing).
+	Name *string `json:"name,omitempty"`
+	// Omitted or null: unset.
+	Description *string `json:"description,omitempty"`
+	// Required (checked by the server).
+	ProtocolType *domain.ProtocolType `json:"protocolType,omitempty"`
+	// Omitted or null: unset.
+	DocumentationURL *string `json:"documentationURL,omitempty"`
+	// Omitted or null: unset.
+	IconURL *string `json:"iconURL,omitempty"`
+	// Omitted or null: unset.
+	BaseURL *string `json:"baseURL,omitempty"`
+	// Omitted or null: none.
+	Categories []string `json:"categories,omitempty"`
 	// Reorders the existing configs: exactly their keys or global ids, in the new order. Omitted: order unchanged.
 	AuthSchemeConfigIDs graphql.Omittable[[]string] `json:"authSchemeConfigIDs,omitempty"`
 	// Overwrites the connector's variables (and those of all its connections). Omitted: unchanged.
@@ -172,15 +242,20 @@ type UpdateConnectorInput struct {
 
 // A full replace of a draft; name is required (checked by the server).
 type UpdateVersionInput struct {
-	Name        *string           `json:"name,omitempty"`
-	Description *string           `json:"description,omitempty"`
-	Actions     []HTTPActionInput `json:"actions,omitempty"`
+	// Required (checked by the server); same rules as CreateVersionInput.name.
+	Name *string `json:"name,omitempty"`
+	// Omitted or null: unset.
+	Description *string `json:"description,omitempty"`
+	// The whole list; omitted or null: no actions.
+	Actions []HTTPActionInput `json:"actions,omitempty"`
 }
 
+// Who is calling: the organisation and scopes of the key or token. Needs no scope.
 type Viewer struct {
 	// Null for a platform administrator's token that names no organisation.
 	Organisation *domain.Organisation `json:"organisation,omitempty"`
-	Scopes       []domain.Scope       `json:"scopes"`
+	// The scopes of the key or token; each operation names the one it needs in @hasScope.
+	Scopes []domain.Scope `json:"scopes"`
 	// Who is calling: key:<id> for an API key, jwt:<sub> for an identity-provider token.
 	Subject *string `json:"subject,omitempty"`
 	// The API key the request was made with, when it was made with one.

@@ -132,8 +132,15 @@ func TestServe(t *testing.T) {
 				t.Errorf("GET %s: %v %v", path, err, res)
 			}
 			if path == "/" && want == 200 {
+				// The page's code is a separate script (the CSP forbids inline ones).
 				body, _ := io.ReadAll(res.Body)
-				if !strings.Contains(string(body), "/graphql") {
+				script, err := http.Get(base + "/playground/playground.js")
+				var code []byte
+				if err == nil {
+					code, _ = io.ReadAll(script.Body)
+					script.Body.Close()
+				}
+				if !strings.Contains(string(body), "/playground/playground.js") || !strings.Contains(string(code), "'/graphql'") {
 					t.Errorf("playground page does not point at /graphql")
 				}
 			}

@@ -121,6 +121,7 @@ func NewHandler(d Deps) http.Handler {
 		d.Metrics = NewMetrics()
 	}
 	cfg := generated.Config{
+		Schema:     graph.PublicSchema(),
 		Resolvers:  d.Resolver,
 		Directives: generated.DirectiveRoot{HasScope: graph.HasScope},
 	}
@@ -208,6 +209,9 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 		}
 		token, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
+			// A 401 must carry a challenge (RFC 9110 §11.6.1); with no bearer token at all,
+			// RFC 6750 §3.1 asks for the bare scheme, without an error code.
+			w.Header().Set("WWW-Authenticate", "Bearer")
 			writeGraphQLError(w, r, http.StatusUnauthorized, domain.CodeUnauthenticated, "authentication required: send Authorization: Bearer <API key or token>")
 			return
 		}
