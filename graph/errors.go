@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
@@ -41,6 +42,7 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 			// Parse, validation and limit errors from gqlgen describe the request, not the
 			// server. A variable whose value does not fit its type names the field it fills.
 			if len(gqlErr.Path) >= 2 && gqlErr.Path[0] == ast.PathName("variable") {
+				gqlErr.Message = jsonWords(gqlErr.Message)
 				badInput(gqlErr, variableUse(ctx, gqlErr.Path[1:]))
 				break
 			}
@@ -105,6 +107,41 @@ func isArgumentError(ctx context.Context, err error) bool {
 		}
 	}
 	return true
+}
+
+var (
+	// gqlparser's variable coercion names Go's reflect kinds ("cannot use slice as String",
+	// "must be a PropertyInput, not a string") and prints an unparsable number as 0.
+	kindMismatch  = regexp.MustCompile(`^cannot use (\w+) as (\w+)$`)
+	objectNeeded  = regexp.MustCompile(`^must be a (\w+), not a (\w+)$`)
+	numberInvalid = regexp.MustCompile(`^cannot use value \S+ as (Int|Float)$`)
+	jsonKinds     = map[string]string{
+		"slice": "a list", "array": "a list", "map": "an object", "string": "a string", "bool": "a boolean",
+		"int": "a number", "int8": "a number", "int16": "a number", "int32": "a number", "int64": "a number",
+		"uint": "a number", "uint8": "a number", "uint16": "a number", "uint32": "a number", "uint64": "a number",
+		"float32": "a number", "float64": "a number",
+	}
+)
+
+// jsonWords rewrites gqlparser's messages about a variable's value in the words of the JSON
+// the client sent.
+func jsonWords(message string) string {
+	kind := func(k string) string {
+		if w, ok := jsonKinds[k]; ok {
+			return w
+		}
+		return "a value of another type"
+	}
+	if m := kindMismatch.FindStringSubmatch(message); m != nil {
+		return fmt.Sprintf("%s cannot be used as %s", kind(m[1]), m[2])
+	}
+	if m := objectNeeded.FindStringSubmatch(message); m != nil {
+		return fmt.Sprintf("must be a %s object, not %s", m[1], kind(m[2]))
+	}
+	if m := numberInvalid.FindStringSubmatch(message); m != nil {
+		return fmt.Sprintf("is not a number that fits %s", m[1])
+	}
+	return message
 }
 
 // variableUse turns the path of a bad variable value ($v.name, or $v alone) into the path of

@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/plugboard/plugboard/internal/apitest"
@@ -24,10 +26,19 @@ func TestBadVariablesNameTheArgumentField(t *testing.T) {
 			{"InputObjectInLiteral", `mutation($p: ConnectionVariableInput!) { createConnector(input: {name: "X", protocolType: HTTP, connectionVariables: [$p]}) { id } }`, map[string]any{"p": map[string]any{"name": "a", "value": 7}}, "connectionVariables[0].value"},
 			{"NullCondition", `query($s: Boolean = false) { connectors(first: 1) { nodes { id @skip(if: $s) } } }`, map[string]any{"s": nil}, "s"},
 			{"NullConditionInFragment", `query($s: Boolean = true) { ...V } fragment V on Query { viewer @include(if: $s) { scopes } }`, map[string]any{"s": nil}, "s"},
+			{"ListAsString", `mutation($n: String!) { createConnector(input: {name: $n, protocolType: HTTP}) { id } }`, map[string]any{"n": []any{"a"}}, "name"},
+			{"HugeInt", `query($n: Int) { connectors(first: $n) { totalCount } }`, map[string]any{"n": json.Number("1e30")}, "first"},
+			{"ListAsInputObject", `mutation($in: CreateConnectorInput!) { createConnector(input: $in) { id } }`, map[string]any{"in": []any{1}}, "input"},
+			{"JSONNotAnObject", `mutation($c: ID!, $in: JSON) { executeAction(connectionId: $c, action: "x", input: $in) { ok } }`, map[string]any{"c": "00000000-0000-0000-0000-000000000000", "in": []any{1, 2}}, "input"},
 			{"DirectiveOnly", `query($s: Boolean!) { viewer @skip(if: $s) { scopes } }`, map[string]any{"s": "yes"}, "s"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				c.Do(t, tc.query, tc.vars).ExpectError(t, "BAD_USER_INPUT", tc.field)
+				r := c.Do(t, tc.query, tc.vars).ExpectError(t, "BAD_USER_INPUT", tc.field)
+				for _, goWord := range []string{"slice", "map", "interface {}", "float64", "int64", "value 0"} {
+					if strings.Contains(r.Message(), goWord) {
+						t.Errorf("the message speaks Go: %s", r.Message())
+					}
+				}
 			})
 		}
 	})

@@ -80,3 +80,15 @@ func describe(v any) string {
 		return fmt.Sprint(v)
 	}
 }
+
+// MarshalMap writes a JSON object.
+func MarshalMap(m map[string]any) graphql.Marshaler { return graphql.MarshalMap(m) }
+
+// UnmarshalMap accepts only JSON objects, and says so in the words of JSON (gqlgen's own
+// message named the Go type: "[]interface {} is not a map").
+func UnmarshalMap(v any) (map[string]any, error) {
+	if m, ok := v.(map[string]any); ok {
+		return m, nil
+	}
+	return nil, fmt.Errorf("%s is not a JSON object", describe(v))
+}

@@ -17,7 +17,10 @@ const (
 	CodeNotFound        Code = "NOT_FOUND"
 	CodeBadUserInput    Code = "BAD_USER_INPUT"
 	CodeConflict        Code = "CONFLICT"
-	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
+	// CodeRateLimited: the caller is over a limit of its own; extensions.retryAfter and the
+	// Retry-After header say when to try again.
+	CodeRateLimited Code = "RATE_LIMITED"
+	CodeInternal    Code = "INTERNAL_SERVER_ERROR"
 )
 
 // Error is an error meant for the caller: its message is safe to show.

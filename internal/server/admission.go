@@ -35,9 +35,12 @@ func newFairShare(total, perUser int64) *fairShare {
 	return &fairShare{total: semaphore.NewWeighted(total), perUser: max(1, min(perUser, total)), users: map[string]*userShare{}}
 }
 
-// acquire takes n of the capacity for user, waiting until ctx is done. The release function
-// gives it back.
-func (f *fairShare) acquire(ctx context.Context, user string, n int64) (release func(), err error) {
+// errOverShare is acquire's answer to a user over its part when it may not wait.
+var errOverShare = errors.New("over its share")
+
+// acquire takes n of the capacity for user, waiting until ctx is done; with waitForOwn false, a
+// user whose own part is taken gets errOverShare at once. The release function gives it back.
+func (f *fairShare) acquire(ctx context.Context, user string, n int64, waitForOwn bool) (release func(), err error) {
 	n = min(n, f.perUser)
 	f.mu.Lock()
 	u := f.users[user]
@@ -54,9 +57,15 @@ func (f *fairShare) acquire(ctx context.Context, user string, n int64) (release 
 		}
 		f.mu.Unlock()
 	}
-	if err := u.sem.Acquire(ctx, n); err != nil {
+	if !waitForOwn && !u.sem.TryAcquire(n) {
 		done()
-		return nil, err
+		return nil, errOverShare
+	}
+	if waitForOwn {
+		if err := u.sem.Acquire(ctx, n); err != nil {
+			done()
+			return nil, err
+		}
 	}
 	if err := f.total.Acquire(ctx, n); err != nil {
 		u.sem.Release(n)
@@ -89,8 +98,9 @@ const bodyChunk = 64 << 10
 
 // readBody reads a request body, at most max bytes, into memory before the request waits for
 // an execution slot: a client sending its body slowly then holds a connection and the bytes
-// it sent, never a slot. The bytes of bodies being read count against bytes, shared fairly
-// between tenants.
+// it reserved, never a slot. The bytes of bodies being read count against bytesShare, shared
+// between tenants: a tenant whose part is taken (hundreds of its bodies arriving slowly) is
+// told to retry at once with 429, instead of waiting for its own slow bodies to time out.
 func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
@@ -115,13 +125,24 @@ func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler 
 		body := http.MaxBytesReader(w, r.Body, max)
 		for {
 			if int64(buf.Len()) == reserved {
-				release, err := bytesShare.acquire(r.Context(), tenant, bodyChunk)
+				// A declared small body reserves what it declared; the rest grows by chunks.
+				step := int64(bodyChunk)
+				if reserved == 0 && r.ContentLength > 0 {
+					step = min(r.ContentLength+1, bodyChunk) // one more byte to see the end
+				}
+				release, err := bytesShare.acquire(r.Context(), tenant, step, false)
+				if errors.Is(err, errOverShare) {
+					w.Header().Set("Retry-After", "1")
+					writeError(w, r, http.StatusTooManyRequests, domain.CodeRateLimited, "",
+						"too many request bodies of this organisation are still arriving; retry when they have")
+					return
+				}
 				if err != nil {
 					return // the client went away while others' bodies filled the budget
 				}
 				releases = append(releases, release)
-				reserved += bodyChunk
-				buf.Grow(bodyChunk)
+				reserved += step
+				buf.Grow(int(step))
 			}
 			_, err := io.CopyN(&buf, body, reserved-int64(buf.Len()))
 			if err == io.EOF {
@@ -154,7 +175,7 @@ func writeLimitError(w http.ResponseWriter, r *http.Request, max int64) {
 // slot is given back, so a client reading it slowly holds no slot either.
 func admit(slots *fairShare, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		release, err := slots.acquire(r.Context(), tenantOf(r.Context()), 1)
+		release, err := slots.acquire(r.Context(), tenantOf(r.Context()), 1, true)
 		if err != nil {
 			if r.Context().Err() == context.DeadlineExceeded {
 				writeGraphQLError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "the server is busy: the request waited its whole time limit for a turn")

@@ -80,7 +80,7 @@ func TestHostileDocuments(t *testing.T) {
 
 // slowBody opens a connection that sends a GraphQL request's headers and the first byte of a
 // body it never finishes, as a client on a slow line does.
-func slowBody(t *testing.T, base, token string) net.Conn {
+func slowBody(t *testing.T, base, token string, declared int) net.Conn {
 	t.Helper()
 	u, _ := url.Parse(base)
 	conn, err := net.Dial("tcp", u.Host)
@@ -88,7 +88,7 @@ func slowBody(t *testing.T, base, token string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", u.Host, token)
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", u.Host, token, declared)
 	return conn
 }
 
@@ -118,7 +118,7 @@ func TestAttacksLeaveOthersServed(t *testing.T) {
 		// More slow bodies than there are execution slots (16).
 		const slow = 20
 		for i := 0; i < slow; i++ {
-			slowBody(t, h.Server.URL, attacker.Token)
+			slowBody(t, h.Server.URL, attacker.Token, 100)
 		}
 		// Documents that cost seconds to check or validate, sent again and again.
 		stop := make(chan struct{})
@@ -234,5 +234,28 @@ func TestOversizedBodies(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestOneTenantsSlowBodiesAreRefusedFast: when one organisation's slow bodies hold its part of
+// the body budget, its next request is told at once to retry (429, RATE_LIMITED, Retry-After)
+// instead of waiting for them to time out; another organisation is served.
+func TestOneTenantsSlowBodiesAreRefusedFast(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		// A quarter of 1 MiB per organisation: four slow bodies reserving 64 KiB each fill it.
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{BodyBytesInFlight: 1 << 20}})
+		slowOrg, other := h.NewOrg(t), h.NewOrg(t)
+		slowOrg.Do(t, `{ viewer { scopes } }`, nil).OK(t)
+		for range 4 {
+			slowBody(t, h.Server.URL, slowOrg.Token, 200<<10) // more than a chunk: each reserves a whole one
+		}
+		for inFlight(t, other) < 4 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		r := within(t, "the slow organisation's next request", func() *apitest.Response { return slowOrg.Do(t, `{ viewer { scopes } }`, nil) })
+		if r.Status != http.StatusTooManyRequests || r.Code() != "RATE_LIMITED" || r.Errors[0].Extensions["retryAfter"] != float64(1) {
+			t.Errorf("want 429 RATE_LIMITED with retryAfter 1: %d %s", r.Status, r.Body)
+		}
+		within(t, "another organisation's query", func() *apitest.Response { return other.Do(t, `{ viewer { scopes } }`, nil) }).OK(t)
 	})
 }

@@ -155,6 +155,13 @@ func TestHTTPRefusals(t *testing.T) {
 			{"NoQuery", http.MethodPost, u, `{}`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
 			{"TextPlain", http.MethodPost, u, `{"query":"{ viewer { scopes } }"}`, map[string]string{"Content-Type": "text/plain"}, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", ""},
 			{"GETVariablesNotJSON", http.MethodGet, u + "?query=" + url.QueryEscape("{ viewer { scopes } }") + "&variables=%7Bx", "", nil, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"InvalidUTF8", http.MethodPost, u, "{\"query\":\"mutation($d: String) { createConnector(input: {name: \\\"U\\\", protocolType: HTTP, description: $d}) { id } }\",\"variables\":{\"d\":\"a\xffb\"}}", json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"InvalidUTF8InDocument", http.MethodPost, u, "{\"query\":\"mutation { createConnector(input: {name: \\\"U\xfe\\\", protocolType: HTTP}) { id } }\"}", json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"LoneSurrogateInVariable", http.MethodPost, u, `{"query":"mutation($d: String) { createConnector(input: {name: \"S\", protocolType: HTTP, description: $d}) { id } }","variables":{"d":"a\udc00b"}}`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"HighSurrogateAlone", http.MethodPost, u, `{"query":"mutation($d: String) { createConnector(input: {name: \"S\", protocolType: HTTP, description: $d}) { id } }","variables":{"d":"\ud83dx"}}`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"LoneSurrogateInDocument", http.MethodPost, u, `{"query":"mutation { createConnector(input: {name: \"S\\udc00\", protocolType: HTTP}) { id } }"}`, json, http.StatusOK, "INVALID_PARAMETERS", ""},
+			{"InvalidUTF8OverGET", http.MethodGet, u + "?query=" + url.QueryEscape("{ connectors(filter: {nameContains: \"\xff\"}) { totalCount } }"), "", nil, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
+			{"JSONTooDeep", http.MethodPost, u, `{"query":"{ viewer { scopes } }","variables":{"d":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}}`, json, http.StatusBadRequest, "INVALID_PARAMETERS", ""},
 			{"ParseErrorJSON", http.MethodPost, u, `{"query":"{ viewer {"}`, json, http.StatusOK, "GRAPHQL_PARSE_FAILED", ""},
 			{"ParseErrorGraphQLResponse", http.MethodPost, u, `{"query":"{ viewer {"}`, map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, http.StatusBadRequest, "GRAPHQL_PARSE_FAILED", ""},
 		} {
@@ -172,7 +179,12 @@ func TestHTTPRefusals(t *testing.T) {
 			})
 		}
 		if n := c.Do(t, `{ connectors { totalCount } }`, nil).Int("connectors.totalCount"); n != 0 {
-			t.Errorf("a refused mutation created %d connectors", n)
+			t.Errorf("refused mutations created %d connectors", n)
+		}
+		// A surrogate pair is one character, and is kept.
+		status, body, _ := c.Post(t, `{"query":"mutation($d: String) { createConnector(input: {name: \"Pair\", protocolType: HTTP, description: $d}) { description } }","variables":{"d":"\ud83d\ude00"}}`, nil)
+		if status != http.StatusOK || !strings.Contains(body, `"description":"😀"`) {
+			t.Errorf("a surrogate pair: %d %s", status, body)
 		}
 	})
 }

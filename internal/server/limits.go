@@ -53,8 +53,14 @@ func (l documentLimit) MutateOperationParameters(ctx context.Context, params *gr
 	if _, ok := l.passed.Get(ctx, params.Query); ok {
 		return nil
 	}
-	if tooMany := tokensOver(params.Query, l.maxTokens); tooMany {
+	tooMany, badString := tokensOver(params.Query, l.maxTokens)
+	if tooMany {
 		return limitError("the query text has more than %d tokens; send large values as variables", l.maxTokens)
+	}
+	if badString {
+		err := gqlerror.Errorf(`a string of the query holds a \u escape of half a UTF-16 surrogate pair, which is no character`)
+		err.Extensions = map[string]any{"code": "INVALID_PARAMETERS"}
+		return err
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: params.Query})
 	if err != nil {
@@ -63,16 +69,21 @@ func (l documentLimit) MutateOperationParameters(ctx context.Context, params *gr
 	return l.check(doc)
 }
 
-// tokensOver tells whether query has more than limit tokens, reading no further than that.
-func tokensOver(query string, limit int) bool {
+// tokensOver tells whether query has more than limit tokens, reading no further than that,
+// and whether a string token escapes half a surrogate pair (which the lexer would turn into
+// U+FFFD without a word; see textProblem).
+func tokensOver(query string, limit int) (over, badString bool) {
 	lex := lexer.New(&ast.Source{Input: query})
 	for n := 0; n <= limit; n++ {
 		tok, err := lex.ReadToken()
 		if err != nil || tok.Kind == lexer.EOF {
-			return false // a lexical error is the parser's to report
+			return false, badString // a lexical error is the parser's to report
+		}
+		if tok.Kind == lexer.String && loneSurrogate(query[tok.Pos.Start:tok.Pos.End]) {
+			badString = true
 		}
 	}
-	return true
+	return true, badString
 }
 
 func (l documentLimit) check(doc *ast.QueryDocument) *gqlerror.Error {

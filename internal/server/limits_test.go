@@ -59,7 +59,7 @@ func largestAccepted(l documentLimit, build func(int) string) (int, string) {
 }
 
 func accepted(l documentLimit, query string) bool {
-	if tokensOver(query, l.maxTokens) {
+	if over, _ := tokensOver(query, l.maxTokens); over {
 		return false
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -68,6 +69,10 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	start := graphql.Now()
 	values := r.URL.Query()
 	params := &graphql.RawParams{Query: values.Get("query"), OperationName: values.Get("operationName"), Headers: r.Header}
+	if problem := textProblem(params.Query + params.OperationName); problem != "" {
+		refuse(w, exec, r, http.StatusBadRequest, "INVALID_PARAMETERS", problem)
+		return
+	}
 	for _, p := range []struct {
 		name string
 		into *map[string]any
@@ -75,6 +80,10 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		raw := values.Get(p.name)
 		if raw == "" {
 			continue
+		}
+		if problem := textProblem(raw); problem != "" {
+			refuse(w, exec, r, http.StatusBadRequest, "INVALID_PARAMETERS", problem)
+			return
 		}
 		if problem := decodeObject(json.RawMessage(raw), p.name, p.into); problem != "" {
 			refuse(w, exec, r, http.StatusBadRequest, "INVALID_PARAMETERS", problem)
@@ -141,6 +150,9 @@ func writeErrors(w http.ResponseWriter, status int, resp *graphql.Response) {
 // decodeParams reads a POST body's parameters, or says in words what is wrong with them:
 // encoding/json's own messages name Go types.
 func decodeParams(body []byte) (*graphql.RawParams, string) {
+	if problem := textProblem(string(body)); problem != "" {
+		return nil, problem
+	}
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {
 		return nil, "batched requests (a JSON array of operations) are not supported; send one operation per request"
@@ -148,6 +160,9 @@ func decodeParams(body []byte) (*graphql.RawParams, string) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
 		var syntax *json.SyntaxError
+		if err != nil && strings.Contains(err.Error(), "exceeded max depth") {
+			return nil, "the request body nests JSON more than 10,000 levels deep"
+		}
 		if errors.As(err, &syntax) {
 			return nil, "the request body is not valid JSON (at byte " + strconv.FormatInt(syntax.Offset, 10) + ")"
 		}
@@ -176,6 +191,56 @@ func decodeParams(body []byte) (*graphql.RawParams, string) {
 		return nil, "the request has no query"
 	}
 	return params, ""
+}
+
+// textProblem says what makes a request's text something other than Unicode text: bytes that
+// are not UTF-8, or a \u escape of half a UTF-16 surrogate pair. Go's JSON decoder would turn
+// either into U+FFFD, so a corrupted value (a credential, say) would be stored without a word.
+// The same check runs on the string literals of a GraphQL document (documentLimit).
+func textProblem(raw string) string {
+	if !utf8.ValidString(raw) {
+		return "the request is not valid UTF-8"
+	}
+	if loneSurrogate(raw) {
+		return `the request holds a \u escape of half a UTF-16 surrogate pair, which is no character`
+	}
+	return ""
+}
+
+// loneSurrogate finds a \uD800-\uDFFF escape that is not a high surrogate followed by the
+// escape of a low one. Backslashes stand only in strings, in JSON and in GraphQL string tokens.
+func loneSurrogate(raw string) bool {
+	for i := strings.IndexByte(raw, '\\'); i >= 0 && i+1 < len(raw); {
+		skip := 2
+		if raw[i+1] == 'u' {
+			r, ok := hex4(raw, i+2)
+			switch {
+			case ok && r >= 0xD800 && r < 0xDC00:
+				low, lowOK := hex4(raw, i+8)
+				if i+7 >= len(raw) || raw[i+6:i+8] != `\u` || !lowOK || low < 0xDC00 || low > 0xDFFF {
+					return true
+				}
+				skip = 12
+			case ok && r >= 0xDC00 && r <= 0xDFFF:
+				return true
+			}
+		}
+		next := strings.IndexByte(raw[min(i+skip, len(raw)):], '\\')
+		if next < 0 {
+			return false
+		}
+		i += skip + next
+	}
+	return false
+}
+
+// hex4 reads four hex digits at raw[i:].
+func hex4(raw string, i int) (rune, bool) {
+	if i+4 > len(raw) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(raw[i:i+4], 16, 32)
+	return rune(n), err == nil
 }
 
 // decodeObject decodes an optional JSON object parameter, numbers kept as written.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,9 @@ type Limits struct {
 	// MaxFields bounds the fields and fragments of a document, before it is validated:
 	// validation compares the fields of a selection set pairwise (default 500).
 	MaxFields int
+	// BodyBytesInFlight bounds the memory of request bodies being read, across requests; one
+	// tenant may hold a quarter of it (default 64 MiB).
+	BodyBytesInFlight int64
 	// MaxConcurrent bounds the GraphQL requests executing at once; the others wait their turn
 	// (within RequestTimeout). Work beyond what the database pool and the cores can serve only
 	// adds memory and contention (default 16, the size of the PostgreSQL pool).
@@ -87,6 +91,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxFields <= 0 {
 		l.MaxFields = 300
 	}
+	if l.BodyBytesInFlight <= 0 {
+		l.BodyBytesInFlight = 64 << 20
+	}
 	if l.MaxConcurrent <= 0 {
 		l.MaxConcurrent = 16
 	}
@@ -109,10 +116,6 @@ type Deps struct {
 	// CORSOrigins are the origins of browser apps allowed to call the API ("*": any).
 	CORSOrigins []string
 }
-
-// maxBodyBytesInFlight bounds the memory held by request bodies being read, across requests;
-// one tenant may hold a quarter of it.
-const maxBodyBytesInFlight = 64 << 20
 
 // NewHandler returns the routes of the API contract.
 func NewHandler(d Deps) http.Handler {
@@ -160,7 +163,7 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	// Bodies are read (bounded) before a request waits for a slot, and the deadline starts
 	// when they have been: slots and the deadline are for executing operations only.
-	bodies := newFairShare(maxBodyBytesInFlight, maxBodyBytesInFlight/4)
+	bodies := newFairShare(d.Limits.BodyBytesInFlight, d.Limits.BodyBytesInFlight/4)
 	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
 	mux.Handle("/graphql", graphQLMethods(authenticate(d.Authenticator, d.Logger,
 		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql))))))
@@ -256,6 +259,9 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code domain.
 	ext := map[string]any{"code": string(code)}
 	if reason != "" {
 		ext["reason"] = reason
+	}
+	if seconds, err := strconv.Atoi(w.Header().Get("Retry-After")); err == nil && code == domain.CodeRateLimited {
+		ext["retryAfter"] = seconds
 	}
 	if code == domain.CodeInternal {
 		ext["requestId"] = RequestID(r.Context())
