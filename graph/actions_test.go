@@ -207,7 +207,7 @@ func TestExecuteActionRequestBuilding(t *testing.T) {
 			{"ErrUnknownAction", map[string]any{"a": "nope"}, "BAD_USER_INPUT", "action", "no action named"},
 			{"ErrUnknownVersion", map[string]any{"a": "create", "v": "9"}, "BAD_USER_INPUT", "version", "no version"},
 			{"ErrNestedInput", map[string]any{"a": "create", "in": map[string]any{"name": map[string]any{"x": 1}}}, "BAD_USER_INPUT", "input", "nested"},
-			{"ErrInputNotObject", map[string]any{"a": "create", "in": "text"}, "BAD_USER_INPUT", "input", "not a map"},
+			{"ErrInputNotObject", map[string]any{"a": "create", "in": "text"}, "BAD_USER_INPUT", "input", "is not a JSON object"},
 			{"ErrHeaderInjection", map[string]any{"a": "create", "in": map[string]any{"name": "x", "age": 1, "region": "us\r\nX-Evil: 1"}}, "BAD_USER_INPUT", "input", "line breaks"},
 			{"ErrConnectionMissing", map[string]any{"a": "create", "c": "missing"}, "NOT_FOUND", "", ""},
 		}
