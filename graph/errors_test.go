@@ -43,3 +43,18 @@ func TestBadVariablesNameTheArgumentField(t *testing.T) {
 		}
 	})
 }
+
+// JSON inside a string argument is checked before it is decoded: an escape of half a surrogate
+// pair would otherwise be stored as U+FFFD (a credential corrupted without a word).
+func TestDynamicPropertiesRefuseLoneSurrogates(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		id := c.Do(t, `mutation { createConnector(input: {name: "Surrogates", protocolType: HTTP}) { id } }`, nil).OK(t).String("createConnector.id")
+		c.Do(t, `mutation($id: ID!, $d: String) { patchConnectorVariables(connectorId: $id, dynamicProperties: $d) { id } }`,
+			map[string]any{"id": id, "d": `{"a": "x\udc00"}`}).ExpectError(t, "BAD_USER_INPUT", "dynamicProperties")
+		r := c.Do(t, `query($id: ID!) { connector(id: $id) { revision connectionVariables { name } } }`, map[string]any{"id": id}).OK(t)
+		if r.Int("connector.revision") != 1 || len(r.List("connector.connectionVariables")) != 0 {
+			t.Errorf("a refused patch changed the connector: %s", r.Body)
+		}
+	})
+}

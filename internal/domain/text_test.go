@@ -28,9 +28,33 @@ func TestCheckText(t *testing.T) {
 
 // TestDynamicPropertiesNul: the JSON escape \u0000 decodes to what CheckText refuses.
 func TestDynamicPropertiesNul(t *testing.T) {
-	for _, in := range []string{`{"a": "x\u0000"}`, `{"a\u0000": "x"}`} {
+	for _, in := range []string{`{"a": "x\u0000"}`, `{"a\u0000": "x"}`, `{"a": "x\udc00"}`, `{"a\ud83d": "x"}`, `{"a": "\ud83dx"}`} {
 		if _, err := ParseDynamicProperties(in); ErrorCode(err) != CodeBadUserInput {
 			t.Errorf("%s: want BAD_USER_INPUT, got %v", in, err)
+		}
+	}
+}
+
+// An escape is half a surrogate pair only when it is not one of a high and a low surrogate,
+// and escaped backslashes are text, not escapes.
+func TestLoneSurrogateEscape(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		lone bool
+	}{
+		{`"\ud83d\ude00"`, false},
+		{`"plain é 😀"`, false},
+		{`"\u00e9"`, false},
+		{`"\\udc00"`, false},
+		{`"\udc00"`, true},
+		{`"\ud83d"`, true},
+		{`"\ud83dx\ude00"`, true},
+		{`"\ud83d\u0041"`, true},
+		{`"\\\udc00"`, true},
+		{`"\ud83`, false},
+	} {
+		if got := LoneSurrogateEscape(tc.raw); got != tc.lone {
+			t.Errorf("%s: %v, want %v", tc.raw, got, tc.lone)
 		}
 	}
 }

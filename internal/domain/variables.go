@@ -135,6 +135,9 @@ func MergeProperties(stored []Variable, properties []Property, dynamicProperties
 // objects are rejected, as is anything that is not exactly one JSON object.
 func ParseDynamicProperties(s string) ([]Variable, error) {
 	const field = "dynamicProperties"
+	if LoneSurrogateEscape(s) {
+		return nil, Invalid(field, `escapes half a UTF-16 surrogate pair (such as \udc00), which is no character`)
+	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	tok, err := dec.Token()

@@ -79,7 +79,7 @@ func tokensOver(query string, limit int) (over, badString bool) {
 		if err != nil || tok.Kind == lexer.EOF {
 			return false, badString // a lexical error is the parser's to report
 		}
-		if tok.Kind == lexer.String && loneSurrogate(query[tok.Pos.Start:tok.Pos.End]) {
+		if tok.Kind == lexer.String && domain.LoneSurrogateEscape(query[tok.Pos.Start:tok.Pos.End]) {
 			badString = true
 		}
 	}
@@ -115,7 +115,9 @@ func (l documentLimit) MutateOperationContext(_ context.Context, oc *graphql.Ope
 	}
 	for _, sel := range oc.Operation.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok && isIntrospection(f) {
-			return limitError("introspection is disabled on this server")
+			err := gqlerror.Errorf("introspection is disabled on this server (PLUGBOARD_INTROSPECTION)")
+			err.Extensions = map[string]any{"code": "INTROSPECTION_DISABLED"}
+			return err
 		}
 	}
 	return nil

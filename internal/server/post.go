@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/plugboard/plugboard/graph"
+	"github.com/plugboard/plugboard/internal/domain"
 )
 
 // The transports follow the GraphQL-over-HTTP specification, which gqlgen's do not quite:
@@ -201,46 +202,10 @@ func textProblem(raw string) string {
 	if !utf8.ValidString(raw) {
 		return "the request is not valid UTF-8"
 	}
-	if loneSurrogate(raw) {
+	if domain.LoneSurrogateEscape(raw) {
 		return `the request holds a \u escape of half a UTF-16 surrogate pair, which is no character`
 	}
 	return ""
-}
-
-// loneSurrogate finds a \uD800-\uDFFF escape that is not a high surrogate followed by the
-// escape of a low one. Backslashes stand only in strings, in JSON and in GraphQL string tokens.
-func loneSurrogate(raw string) bool {
-	for i := strings.IndexByte(raw, '\\'); i >= 0 && i+1 < len(raw); {
-		skip := 2
-		if raw[i+1] == 'u' {
-			r, ok := hex4(raw, i+2)
-			switch {
-			case ok && r >= 0xD800 && r < 0xDC00:
-				low, lowOK := hex4(raw, i+8)
-				if i+7 >= len(raw) || raw[i+6:i+8] != `\u` || !lowOK || low < 0xDC00 || low > 0xDFFF {
-					return true
-				}
-				skip = 12
-			case ok && r >= 0xDC00 && r <= 0xDFFF:
-				return true
-			}
-		}
-		next := strings.IndexByte(raw[min(i+skip, len(raw)):], '\\')
-		if next < 0 {
-			return false
-		}
-		i += skip + next
-	}
-	return false
-}
-
-// hex4 reads four hex digits at raw[i:].
-func hex4(raw string, i int) (rune, bool) {
-	if i+4 > len(raw) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(raw[i:i+4], 16, 32)
-	return rune(n), err == nil
 }
 
 // decodeObject decodes an optional JSON object parameter, numbers kept as written.
