@@ -272,6 +272,7 @@ backend upstream
 CFG
   haproxy -db -f "$CACHE/haproxy.cfg" >"$CACHE/haproxy.log" 2>&1 &
   HA_PID=$!
+  for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$HA_PORT/v1/items/42" && break; sleep 0.1; done
   stop_plugboard; start_plugboard PLUGBOARD_OUTBOUND_ALLOW=127.0.0.1/32
   export PLUGBOARD_DATABASE_URL=$DATABASE_URL
   ORG=$("$CACHE/plugboard" org create "Upstream bench" 2>/dev/null)
