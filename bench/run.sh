@@ -29,14 +29,14 @@
 # raw files are kept, and the script exits 1 after the report, naming them.
 # Env: RUNS=3 SECS=15 WARMUP=5 CONNS="16 64" QUERIES="q_one q_list m_update" PAGES="10 50 200"
 #      WORKERS="1 2" (PostGraphile worker counts) OPEN_SECS=$SECS FLOOR_SECS=$SECS
-#      ACTION_CONNS=16 ACTION=1 (0 skips step 7) SMOKE=0 (1: raw files under docs/bench/smoke/)
+#      (QUERIES= or PAGES= set empty skip those parts) ACTION_CONNS=16 ACTION=1 (0 skips step 7) SMOKE=0 (1: raw files under docs/bench/smoke/)
 #      OUT (default docs/bench/<UTC stamp>, or docs/bench/smoke/<stamp>)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CACHE="$HERE/.cache"
 RUNS=${RUNS:-3}; SECS=${SECS:-15}; WARMUP=${WARMUP:-5}
-CONNS=${CONNS:-16 64}; QUERIES=${QUERIES:-q_one q_list m_update}; PAGES=${PAGES:-10 50 200}
+CONNS=${CONNS:-16 64}; QUERIES=${QUERIES-q_one q_list m_update}; PAGES=${PAGES-10 50 200}
 WORKERS=${WORKERS:-1 2}; OPEN_SECS=${OPEN_SECS:-$SECS}; FLOOR_SECS=${FLOOR_SECS:-$SECS}
 ACTION_CONNS=${ACTION_CONNS:-16}; ACTION=${ACTION:-1}; SMOKE=${SMOKE:-0}
 PB_PORT=${PB_PORT:-8091}; PGL_PORT=${PGL_PORT:-5679}; UP_PORT=${UP_PORT:-18081}; HA_PORT=${HA_PORT:-18082}
@@ -257,7 +257,7 @@ if [ "$ACTION" = 1 ]; then
   UP_PID=$!
   cat >"$CACHE/haproxy.cfg" <<CFG
 global
-  maxconn 10000
+  maxconn 4096
 defaults
   mode http
   timeout connect 5s
