@@ -41,7 +41,10 @@ diff:
 	PLUGBOARD_DIFF_SEED=$(DIFF_SEED) PLUGBOARD_DIFF_COUNT=$(DIFF_COUNT) PLUGBOARD_TEST_REQUIRE_POSTGRES=1 \
 		./scripts/with-postgres.sh $(GO) test -count=1 -timeout=0 -v -run='^TestDifferential$$' ./graph
 
-# Plugboard vs PostGraphile on a throwaway PostgreSQL; writes docs/benchmarks.md (bench/run.sh).
+# Plugboard vs PostGraphile 5 (1 and 2 workers) on a throwaway PostgreSQL: closed loop (wrk, every
+# answer checked), open-loop p99 (vegeta), the pgbench floor of Plugboard's own statements, and
+# executeAction beside HAProxy. Raw files in docs/bench/<stamp>/, then docs/benchmarks.md
+# (bench/run.sh, bench/report.py; SMOKE=1 RUNS=1 SECS=3 ... for a quick check of the harness).
 bench:
 	./bench/run.sh
 

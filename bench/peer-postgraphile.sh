@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Start/stop PostGraphile v5 (the peer to compare against) on 127.0.0.1:5678.
+# Start/stop PostGraphile v5 (the peer to compare against) on 127.0.0.1:$PGL_PORT (5678).
 # Usage: bench/peer-postgraphile.sh start|stop|status|restart
 # Env: DATABASE_URL (default postgres://postgres@127.0.0.1:55432/bench),
 #      PGL_PORT (5678), PG_POOL_MAX (16), PGL_VERSION (5.1.5),
 #      NODE_VERSION (24.21.0), NODE_BIN (default: the Node from bench/.cache/node),
 #      PGL_WORKERS (1: one Node process, exactly the postgraphile CLI; N > 1:
-#      N processes behind node:cluster via bench/postgraphile-cluster.mjs).
+#      N processes behind node:cluster via bench/postgraphile-cluster.mjs, each with its own
+#      pool of PG_POOL_MAX: bench/run.sh gives 16 / N so that the total stays 16),
+#      PGL_NAME (postgraphile: the pid file .cache/$PGL_NAME.pid and log .cache/$PGL_NAME.log,
+#      so that several instances can run side by side on different ports).
 # PostGraphile 5.1.x needs Node >= 22 (it uses Promise.withResolvers); the
 # system Node here is 20, so on first start this installs, from the npm
 # registry, the postgraphile package into bench/.cache/node_modules and the
@@ -13,8 +16,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE="$HERE/.cache"
-PIDFILE="$CACHE/postgraphile.pid"
-LOG="$CACHE/postgraphile.log"
+PIDFILE="$CACHE/${PGL_NAME:-postgraphile}.pid"
+LOG="$CACHE/${PGL_NAME:-postgraphile}.log"
 PORT=${PGL_PORT:-5678}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:55433/plugboard_bench}
 export NODE_ENV=production

@@ -3,13 +3,21 @@
 -- (Plugboard is called with a real API key on every request), the id replaces the first UUID in
 -- "variables" and the name replaces __NAME__ (updateConnector replaces the whole connector, so
 -- it sends the connector's own name). With $IDS_FILE (one id per line, no key), only the id
--- changes, as in the shared harness. Prints a RESULT line at the end.
-local f = assert(io.open(assert(os.getenv("BODY_FILE"), "BODY_FILE not set"), "rb"))
-local body = f:read("*a")
-f:close()
-wrk.method = "POST"
-wrk.body = body
-wrk.headers["Content-Type"] = "application/json"
+-- changes, as in the shared harness. Without $BODY_FILE it sends GETs (executeAction's
+-- HAProxy baseline). Every answer is checked in `response`: HTTP 200, no "errors" member, and
+-- $EXPECT (when set) somewhere in the body; the bad ones are counted (bad_answers in the RESULT
+-- line, the first one printed), and bench/run.sh fails the run on any.
+-- Prints a RESULT line at the end.
+local body = ""
+local body_file = os.getenv("BODY_FILE")
+if body_file and body_file ~= "" then
+  local f = assert(io.open(body_file, "rb"))
+  body = f:read("*a")
+  f:close()
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
 wrk.headers["Accept"] = "application/graphql-response+json, application/json"
 local token = os.getenv("TOKEN")
 if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
@@ -56,12 +64,32 @@ if (pairs_file and pairs_file ~= "") or (ids_file and ids_file ~= "") then
   end
 end
 
+-- Each wrk thread has its own Lua state: the counts live there and `done` collects them.
+local threads = {}
+setup = function(thread) threads[#threads + 1] = thread end
+bad, first_bad = 0, ""
+local expect = os.getenv("EXPECT")
+if expect == "" then expect = nil end
+response = function(status, headers, b)
+  if status ~= 200 or b:find('"errors"', 1, true) or (expect and not b:find(expect, 1, true)) then
+    bad = bad + 1
+    if bad == 1 then first_bad = "HTTP " .. status .. " " .. b:sub(1, 300) end
+  end
+end
+
 done = function(summary, latency, requests)
+  local nbad, sample = 0, ""
+  for _, t in ipairs(threads) do
+    nbad = nbad + (t:get("bad") or 0)
+    local s = t:get("first_bad")
+    if sample == "" and s and s ~= "" then sample = s end
+  end
+  if nbad > 0 then io.write("BAD first answer: " .. sample:gsub("\n", " ") .. "\n") end
   local secs = summary.duration / 1e6
   local e = summary.errors
   io.write(string.format(
-    "RESULT requests=%d duration_s=%.2f rps=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f non2xx=%d socket_errors=%d\n",
+    "RESULT requests=%d duration_s=%.2f rps=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f non2xx=%d socket_errors=%d timeouts=%d bad_answers=%d\n",
     summary.requests, secs, summary.requests / secs,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, e.status, e.connect + e.read + e.write + e.timeout))
+    latency.max / 1000, e.status, e.connect + e.read + e.write + e.timeout, e.timeout, nbad))
 end

@@ -1,0 +1,6 @@
+-- Floor for q_one: the one statement Plugboard sends per connector(id) request, captured with
+-- log_min_duration_statement=0 (the API key's lookup is cached for 5 s and its last_used_at is
+-- written at most once a minute, so neither is per request). Run with pgbench -M prepared, as pgx
+-- prepares it. The ids are the seed's (bench/seed.sql); computing them here costs microseconds.
+\set k random(1, 10000)
+SELECT connectors.id, connectors.organisation_id, connectors.name, NULL AS sort_key, NULL AS description, connectors.protocol_type, connectors.documentation_url, connectors.icon_url, connectors.base_url, '[]' AS categories, '[]' AS auth_scheme_configs, '[]' AS connection_variables, connectors.revision, connectors.created_at, connectors.updated_at, ARRAY(SELECT ROW(v.id, v.name, v.description, '[]'::text, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at) FROM connector_versions v WHERE v.connector_id = connectors.id AND v.organisation_id = connectors.organisation_id ORDER BY v.created_at DESC, v.id DESC LIMIT 5) FROM connectors WHERE connectors.id = md5('connector:' || :k)::uuid::text AND connectors.organisation_id = md5('org:' || (1 + (:k - 1) / 1000))::uuid::text;
