@@ -52,17 +52,24 @@ func directFixture(t *testing.T, c *apitest.Client) (connectors, connections []s
 	return connectors, connections
 }
 
+// directAndGqlgen serves st twice, with and without the direct executor, and makes the fixture:
+// a client with every scope, its connectors and connections, and a key holding keys:manage only.
+func directAndGqlgen(t *testing.T, st *store.Store) (direct, gqlgen *apitest.Harness, c *apitest.Client, connectors, connections []string, keysOnly *apitest.Client) {
+	t.Helper()
+	direct = apitest.New(t, st)
+	gqlgen = apitest.NewWithOptions(t, st, apitest.Options{NoDirectReads: true})
+	c = direct.NewOrg(t)
+	connectors, connections = directFixture(t, c)
+	return direct, gqlgen, c, connectors, connections, direct.NewKey(t, c.OrgID, domain.ScopeKeysManage)
+}
+
 // TestDirectMatchesGqlgen sends every read to a server with the direct executor and to one
 // without it, over the same store, and wants the same bytes; the direct one must have answered
 // the reads it knows and left the others to gqlgen.
 func TestDirectMatchesGqlgen(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		direct := apitest.New(t, st)
-		gqlgen := apitest.NewWithOptions(t, st, apitest.Options{NoDirectReads: true})
-		c := direct.NewOrg(t)
-		connectors, connections := directFixture(t, c)
+		direct, gqlgen, c, connectors, connections, keysOnly := directAndGqlgen(t, st)
 		readOnly := direct.NewKey(t, c.OrgID, domain.ScopeConnectorsRead)
-		keysOnly := direct.NewKey(t, c.OrgID, domain.ScopeKeysManage)
 		foreign := direct.NewOrg(t)
 		page := c.Do(t, `{ connectors(first: 2, orderBy: NAME_ASC) { pageInfo { endCursor } } }`, nil).OK(t).String("connectors.pageInfo.endCursor")
 		versions := c.Do(t, `query($id: ID!) { connector(id: $id) { versions(first: 1) { pageInfo { endCursor } } } }`,
@@ -224,11 +231,7 @@ func TestDirectConcurrentResponses(t *testing.T) {
 // not stay in the plan cache: the same text with a boolean is still answered directly.
 func TestDirectFallsBackOnNullCondition(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		direct := apitest.New(t, st)
-		gqlgen := apitest.NewWithOptions(t, st, apitest.Options{NoDirectReads: true})
-		c := direct.NewOrg(t)
-		connectors, _ := directFixture(t, c)
-		keysOnly := direct.NewKey(t, c.OrgID, domain.ScopeKeysManage)
+		_, gqlgen, c, connectors, _, keysOnly := directAndGqlgen(t, st)
 		list := `query($s: Boolean = false) { connectors(first: 1) { nodes { id @skip(if: $s) } } }`
 		one := `query($s: Boolean = false, $id: ID!) { connector(id: $id) { name @include(if: $s) versions { nodes { id @skip(if: $s) } } } }`
 		null := map[string]any{"s": nil}

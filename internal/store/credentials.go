@@ -198,6 +198,15 @@ func (s *Store) DeleteCredential(ctx context.Context, orgID, id string) error {
 // CredentialValues returns a credential's decrypted values, for the server's own outbound
 // calls. They must never reach a response or a log.
 func (s *Store) CredentialValues(ctx context.Context, orgID, id string) ([]domain.Variable, error) {
+	row, err := s.credentialRowOf(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(row)
+}
+
+// credentialRowOf reads one credential row of orgID (through its connection's organisation).
+func (s *Store) credentialRowOf(ctx context.Context, orgID, id string) (*credentialRow, error) {
 	var row credentialRow
 	err := s.db.WithContext(ctx).Model(&credentialRow{}).
 		Joins("JOIN connections c ON c.id = credentials.connection_id").
@@ -205,7 +214,7 @@ func (s *Store) CredentialValues(ctx context.Context, orgID, id string) ([]domai
 	if err != nil {
 		return nil, notFoundOr(err, "credential", id)
 	}
-	return s.open(&row)
+	return &row, nil
 }
 
 // credentialConnection finds the connection of a credential of orgID.

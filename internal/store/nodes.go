@@ -94,12 +94,9 @@ func nodeOf[T any, P interface {
 
 // findCredential reads one credential of the organisation with the config it fills.
 func (s *Store) findCredential(ctx context.Context, orgID, id string) (*domain.Credential, error) {
-	var row credentialRow
-	err := s.db.WithContext(ctx).Model(&credentialRow{}).
-		Joins("JOIN connections c ON c.id = credentials.connection_id").
-		Where("credentials.id = ? AND c.organisation_id = ?", id, orgID).Take(&row).Error
+	row, err := s.credentialRowOf(ctx, orgID, id)
 	if err != nil {
-		return nil, notFoundOr(err, "credential", id)
+		return nil, err
 	}
 	c, err := row.domain()
 	if err != nil {
