@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,9 @@ func TestHostileDocuments(t *testing.T) {
 			{"InlineTypenames700", "{" + strings.Repeat(" ... on Query { __typename }", 700) + "}", "LIMIT_EXCEEDED", "selections"},
 			{"Tokens", `{ connectors(filter: {categories: [` + strings.Repeat(`"a", `, 6000) + `]}) { totalCount } }`, "LIMIT_EXCEEDED", "tokens"},
 			{"LargestAccepted", "{ viewer {" + strings.Repeat(" scopes", 298) + " } }", "", ""},
+			// graphql-js 16's getIntrospectionQuery() with every option: 15 levels in __schema.
+			{"StandardIntrospection", standardIntrospection(t), "", ""},
+			{"IntrospectionPastItsBound", "{ __schema { types { fields { type " + strings.Repeat("{ ofType ", 20) + "{ name }" + strings.Repeat(" }", 20) + " } } } }", "LIMIT_EXCEEDED", "introspection"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +80,14 @@ func TestHostileDocuments(t *testing.T) {
 			})
 		}
 	})
+}
+
+func standardIntrospection(t *testing.T) string {
+	b, err := os.ReadFile("testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // slowBody opens a connection that sends a GraphQL request's headers and the first byte of a
