@@ -70,7 +70,7 @@ func checkArguments(field *ast.Field, vars map[string]any) error {
 			continue
 		}
 		if arg.Type.Name() == "ID" {
-			return domain.Errorf(domain.CodeNotFound, "%s %q not found", arg.Name, text)
+			return domain.NotFound(arg.Name, text)
 		}
 		if field == "" {
 			field = arg.Name

@@ -5,6 +5,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Code classifies an error for the API; the GraphQL layer reports it as extensions.code.
@@ -92,5 +93,19 @@ func WithFieldPrefix(prefix string, err error) error {
 // NotFound is the one answer for a missing or foreign resource: both read the same, so that
 // ids of other organisations cannot be probed.
 func NotFound(kind, id string) *Error {
-	return Errorf(CodeNotFound, "%s %q not found", kind, id)
+	return Errorf(CodeNotFound, "%s %q not found", kind, shortened(id))
+}
+
+// shortened keeps a caller's value in a message readable: an id of any length would
+// otherwise come back whole.
+func shortened(s string) string {
+	const most = 100
+	if len(s) <= most {
+		return s
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -1,6 +1,10 @@
 package domain
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestCheckText(t *testing.T) {
 	cases := []struct {
@@ -56,5 +60,17 @@ func TestLoneSurrogateEscape(t *testing.T) {
 		if got := LoneSurrogateEscape(tc.raw); got != tc.lone {
 			t.Errorf("%s: %v, want %v", tc.raw, got, tc.lone)
 		}
+	}
+}
+
+// A not-found message quotes at most 100 bytes of the id it was given, cut on a character.
+func TestNotFoundShortensLongIDs(t *testing.T) {
+	long := strings.Repeat("é", 3000)
+	msg := NotFound("node", long).Message
+	if len(msg) > 130 || !strings.HasSuffix(msg, `…" not found`) || !utf8.ValidString(msg) {
+		t.Errorf("message of %d bytes: %.80s…", len(msg), msg)
+	}
+	if msg := NotFound("node", "abc").Message; msg != `node "abc" not found` {
+		t.Errorf("a short id: %s", msg)
 	}
 }
