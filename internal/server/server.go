@@ -170,6 +170,8 @@ func NewHandler(d Deps) http.Handler {
 	if d.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())
+		// Browsers ask for it on every page; without it the console shows a 404.
+		mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
