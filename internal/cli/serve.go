@@ -61,7 +61,10 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 					return err
 				}
 			}
-			actions := outbound.NewExecutor(st, logger, outbound.Limits(cfg.Outbound))
+			actions := outbound.NewExecutor(st, logger, outbound.Limits{
+				Timeout: cfg.Outbound.Timeout, ConnectTimeout: cfg.Outbound.ConnectTimeout, MaxBodyBytes: cfg.Outbound.MaxBodyBytes,
+				MaxRedirects: cfg.Outbound.MaxRedirects, Allow: cfg.Outbound.Allow,
+			})
 			metrics := server.NewMetrics()
 			sqlDB, err := st.SQL()
 			if err != nil {

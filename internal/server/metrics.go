@@ -68,11 +68,16 @@ func (m *Metrics) observeHTTP(route string, status int) {
 // OutboundStats reports outbound call counters.
 type OutboundStats interface {
 	Stats() (ok, failed, tokenFetches int64)
+	// Collectors are the attempt, retry and budget metrics.
+	Collectors() []prometheus.Collector
 }
 
 // RegisterRuntime adds the database pool statistics and the outbound call counters.
 func (m *Metrics) RegisterRuntime(db *sql.DB, outbound OutboundStats) {
 	m.Register(collectors.NewDBStatsCollector(db, "plugboard"))
+	for _, c := range outbound.Collectors() {
+		m.Register(c)
+	}
 	calls := func(outcome string, pick func(ok, failed int64) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name:        "plugboard_outbound_calls_total",
