@@ -35,22 +35,22 @@ func (s *Store) AcquireOutbound(ctx context.Context, orgID, connectionID string,
 		"id": connectionID, "org": orgID, "now": now.UnixMicro(), "t": interval,
 		"tau": interval * int64(limit.Burst), "cap": concurrency, "lease": leaseUntil.UnixMicro(),
 	}
-	const live = `ARRAY(SELECT e FROM unnest(b.leases) e WHERE e > @now::bigint)`
-	const admit = `(GREATEST(b.tat_us, @now::bigint) + @t::bigint - @tau::bigint <= @now::bigint
-		AND b.blocked_until_us <= @now::bigint AND (@cap::int = 0 OR cardinality(` + live + `) < @cap::int))`
+	const live = `ARRAY(SELECT e FROM unnest(b.leases) e WHERE e > CAST(@now AS bigint))`
+	const admit = `(GREATEST(b.tat_us, CAST(@now AS bigint)) + CAST(@t AS bigint) - CAST(@tau AS bigint) <= CAST(@now AS bigint)
+		AND b.blocked_until_us <= CAST(@now AS bigint) AND (CAST(@cap AS int) = 0 OR cardinality(` + live + `) < CAST(@cap AS int)))`
 	var (
 		admitted          bool
 		tat, blockedUntil int64
 		firstLease        sql.NullInt64
 	)
 	err := s.db.WithContext(ctx).Raw(`INSERT INTO connection_budgets AS b (connection_id, organisation_id, tat_us, leases)
-		VALUES (@id, @org, @now::bigint + @t::bigint, CASE WHEN @cap::int > 0 THEN ARRAY[@lease::bigint] ELSE '{}'::bigint[] END)
+		VALUES (@id, @org, CAST(@now AS bigint) + CAST(@t AS bigint), CASE WHEN CAST(@cap AS int) > 0 THEN ARRAY[CAST(@lease AS bigint)] ELSE '{}'::bigint[] END)
 		ON CONFLICT (connection_id) DO UPDATE SET
 			admitted = `+admit+`,
-			tat_us = CASE WHEN `+admit+` THEN GREATEST(b.tat_us, @now::bigint) + @t::bigint ELSE b.tat_us END,
-			leases = CASE WHEN `+admit+` AND @cap::int > 0 THEN `+live+` || @lease::bigint ELSE `+live+` END
+			tat_us = CASE WHEN `+admit+` THEN GREATEST(b.tat_us, CAST(@now AS bigint)) + CAST(@t AS bigint) ELSE b.tat_us END,
+			leases = CASE WHEN `+admit+` AND CAST(@cap AS int) > 0 THEN `+live+` || CAST(@lease AS bigint) ELSE `+live+` END
 		WHERE b.organisation_id = @org
-		RETURNING admitted, tat_us, blocked_until_us, (SELECT min(e) FROM unnest(leases) e WHERE e > @now::bigint)`, args).
+		RETURNING admitted, tat_us, blocked_until_us, (SELECT min(e) FROM unnest(leases) e WHERE e > CAST(@now AS bigint))`, args).
 		Row().Scan(&admitted, &tat, &blockedUntil, &firstLease)
 	if err != nil {
 		return nil, 0, fmt.Errorf("outbound budget of connection %s: %w", connectionID, err)
@@ -74,7 +74,7 @@ func (s *Store) AcquireOutbound(ctx context.Context, orgID, connectionID string,
 func (s *Store) releaseLease(orgID, connectionID string, leaseUntil int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	const at = `array_position(leases, @lease::bigint)`
+	const at = `array_position(leases, CAST(@lease AS bigint))`
 	_ = s.db.WithContext(ctx).Exec(`UPDATE connection_budgets
 		SET leases = CASE WHEN `+at+` IS NULL THEN leases ELSE leases[:`+at+` - 1] || leases[`+at+` + 1:] END
 		WHERE connection_id = @id AND organisation_id = @org`,
@@ -88,7 +88,7 @@ func (s *Store) BlockOutbound(ctx context.Context, orgID, connectionID string, u
 		return nil
 	}
 	err := s.db.WithContext(ctx).Exec(`INSERT INTO connection_budgets AS b (connection_id, organisation_id, tat_us, blocked_until_us)
-		VALUES (@id, @org, 0, @until::bigint)
+		VALUES (@id, @org, 0, CAST(@until AS bigint))
 		ON CONFLICT (connection_id) DO UPDATE SET blocked_until_us = GREATEST(b.blocked_until_us, EXCLUDED.blocked_until_us)
 		WHERE b.organisation_id = @org`, map[string]any{"id": connectionID, "org": orgID, "until": until.UnixMicro()}).Error
 	if err != nil {
