@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/server"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/testdb"
 )
@@ -325,6 +326,41 @@ func TestOutboundPolicyInput(t *testing.T) {
 		r = c.Do(t, `query($c: ID!) { connector(id: $c) { version(name: "latest") { `+policyFields+` } } }`, map[string]any{"c": connector}).OK(t)
 		if r.JSON("connector.version.outboundPolicy") != want {
 			t.Errorf("a published version keeps its policy: %s", r.Body)
+		}
+	})
+}
+
+func TestInboundRateLimit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{InboundRate: server.InboundRate{Requests: 3, Window: time.Minute}}})
+		c, other := h.NewOrg(t), h.NewOrg(t)
+		const query = `{"query":"{ viewer { subject } }"}`
+		for i := 0; i < 3; i++ {
+			status, body, header := c.Post(t, query, nil)
+			if status != http.StatusOK {
+				t.Fatalf("request %d: %d %s", i+1, status, body)
+			}
+			if header.Get("RateLimit-Policy") != `"default";q=3;w=60` || header.Get("RateLimit") != fmt.Sprintf(`"default";r=%d;t=%d`, 2-i, 20*(i+1)) {
+				t.Errorf("request %d headers: RateLimit-Policy %q, RateLimit %q", i+1, header.Get("RateLimit-Policy"), header.Get("RateLimit"))
+			}
+		}
+		status, body, header := c.Post(t, query, nil)
+		if status != http.StatusTooManyRequests || header.Get("Retry-After") != "20" ||
+			!strings.Contains(body, `"code":"RATE_LIMITED"`) || !strings.Contains(body, `"retryAfter":20`) {
+			t.Errorf("the fourth request: %d Retry-After %q %s", status, header.Get("Retry-After"), body)
+		}
+		// Each key has its own budget; the playground page and health checks have none.
+		if status, _, _ := other.Post(t, query, nil); status != http.StatusOK {
+			t.Errorf("another key is not limited by the first one's use: %d", status)
+		}
+		for _, path := range []string{"/", "/healthz", "/readyz"} {
+			if status, _, _ := c.Get(t, path); status != http.StatusOK {
+				t.Errorf("%s is exempt: %d", path, status)
+			}
+		}
+		_, metrics, _ := c.Get(t, "/metrics")
+		if !strings.Contains(metrics, `plugboard_inbound_refusals_total{caller="key"} 1`) {
+			t.Errorf("inbound refusals metric missing")
 		}
 	})
 }
