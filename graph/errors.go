@@ -38,6 +38,9 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 			if domainErr.Reason != "" {
 				gqlErr.Extensions["reason"] = domainErr.Reason
 			}
+			if domainErr.RetryAfter > 0 {
+				gqlErr.Extensions["retryAfter"] = domainErr.RetryAfter
+			}
 		case isGraphQLError(err):
 			// Parse, validation and limit errors from gqlgen describe the request, not the
 			// server. A variable whose value does not fit its type names the field it fills.

@@ -160,8 +160,8 @@ func credentialInput(in generated.CredentialInput) domain.CredentialInput {
 	}
 }
 
-func versionInput(name, description *string, actions []generated.HTTPActionInput) domain.VersionInput {
-	v := domain.VersionInput{Description: description, Actions: make([]domain.HTTPAction, len(actions))}
+func versionInput(name, description *string, actions []generated.HTTPActionInput, policy *generated.OutboundPolicyInput) domain.VersionInput {
+	v := domain.VersionInput{Description: description, Actions: make([]domain.HTTPAction, len(actions)), OutboundPolicyInput: outboundPolicyInput(policy)}
 	if name != nil {
 		v.Name = *name
 	}
@@ -180,6 +180,20 @@ func versionInput(name, description *string, actions []generated.HTTPActionInput
 		v.Actions[i] = action
 	}
 	return v
+}
+
+func outboundPolicyInput(in *generated.OutboundPolicyInput) *domain.OutboundPolicyInput {
+	if in == nil {
+		return nil
+	}
+	out := &domain.OutboundPolicyInput{}
+	if r := in.Retry; r != nil {
+		out.Retry = &domain.RetryPolicyInput{MaxAttempts: r.MaxAttempts, RetryOn: r.RetryOn, MaxElapsedSeconds: r.MaxElapsedSeconds}
+	}
+	if l := in.RateLimit; l != nil {
+		out.RateLimit = &domain.RateLimitInput{Requests: l.Requests, PerSeconds: l.PerSeconds, Burst: l.Burst, Concurrency: l.Concurrency}
+	}
+	return out
 }
 
 func deref(s *string) string {

@@ -156,12 +156,12 @@ func (r *mutationResolver) DeleteCredential(ctx context.Context, id string) (str
 
 // CreateVersion is the resolver for the createVersion field.
 func (r *mutationResolver) CreateVersion(ctx context.Context, connectorID string, input generated.CreateVersionInput) (*domain.ConnectorVersion, error) {
-	return r.VersionService.CreateVersion(ctx, orgID(ctx), connectorID, versionInput(&input.Name, input.Description, input.Actions))
+	return r.VersionService.CreateVersion(ctx, orgID(ctx), connectorID, versionInput(&input.Name, input.Description, input.Actions, input.OutboundPolicy))
 }
 
 // UpdateVersion is the resolver for the updateVersion field.
 func (r *mutationResolver) UpdateVersion(ctx context.Context, id string, input generated.UpdateVersionInput) (*domain.ConnectorVersion, error) {
-	return r.VersionService.UpdateVersion(ctx, orgID(ctx), id, versionInput(input.Name, input.Description, input.Actions))
+	return r.VersionService.UpdateVersion(ctx, orgID(ctx), id, versionInput(input.Name, input.Description, input.Actions, input.OutboundPolicy))
 }
 
 // PublishVersion is the resolver for the publishVersion field.

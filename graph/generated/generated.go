@@ -47,6 +47,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	ActionResult struct {
 		Action        func(childComplexity int) int
+		Attempts      func(childComplexity int) int
 		Body          func(childComplexity int) int
 		BodyTruncated func(childComplexity int) int
 		DurationMs    func(childComplexity int) int
@@ -170,17 +171,18 @@ type ComplexityRoot struct {
 	}
 
 	ConnectorVersion struct {
-		Actions     func(childComplexity int) int
-		ConnectorID func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		IsDefault   func(childComplexity int) int
-		IsLatest    func(childComplexity int) int
-		IsPublished func(childComplexity int) int
-		Name        func(childComplexity int) int
-		PublishedAt func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
+		Actions        func(childComplexity int) int
+		ConnectorID    func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IsDefault      func(childComplexity int) int
+		IsLatest       func(childComplexity int) int
+		IsPublished    func(childComplexity int) int
+		Name           func(childComplexity int) int
+		OutboundPolicy func(childComplexity int) int
+		PublishedAt    func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	ConnectorVersionConnection struct {
@@ -279,6 +281,11 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 	}
 
+	OutboundPolicy struct {
+		RateLimit func(childComplexity int) int
+		Retry     func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -295,6 +302,19 @@ type ComplexityRoot struct {
 		Node        func(childComplexity int, id string) int
 		Nodes       func(childComplexity int, ids []string) int
 		Viewer      func(childComplexity int) int
+	}
+
+	RateLimit struct {
+		Burst       func(childComplexity int) int
+		Concurrency func(childComplexity int) int
+		PerSeconds  func(childComplexity int) int
+		Requests    func(childComplexity int) int
+	}
+
+	RetryPolicy struct {
+		MaxAttempts       func(childComplexity int) int
+		MaxElapsedSeconds func(childComplexity int) int
+		RetryOn           func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -385,6 +405,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionResult.Action(childComplexity), true
+	case "ActionResult.attempts":
+		if e.ComplexityRoot.ActionResult.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Attempts(childComplexity), true
 	case "ActionResult.body":
 		if e.ComplexityRoot.ActionResult.Body == nil {
 			break
@@ -959,6 +985,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorVersion.Name(childComplexity), true
+	case "ConnectorVersion.outboundPolicy":
+		if e.ComplexityRoot.ConnectorVersion.OutboundPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.OutboundPolicy(childComplexity), true
 	case "ConnectorVersion.publishedAt":
 		if e.ComplexityRoot.ConnectorVersion.PublishedAt == nil {
 			break
@@ -1498,6 +1530,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Organisation.UpdatedAt(childComplexity), true
 
+	case "OutboundPolicy.rateLimit":
+		if e.ComplexityRoot.OutboundPolicy.RateLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundPolicy.RateLimit(childComplexity), true
+	case "OutboundPolicy.retry":
+		if e.ComplexityRoot.OutboundPolicy.Retry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundPolicy.Retry(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1603,6 +1648,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "RateLimit.burst":
+		if e.ComplexityRoot.RateLimit.Burst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.Burst(childComplexity), true
+	case "RateLimit.concurrency":
+		if e.ComplexityRoot.RateLimit.Concurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.Concurrency(childComplexity), true
+	case "RateLimit.perSeconds":
+		if e.ComplexityRoot.RateLimit.PerSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.PerSeconds(childComplexity), true
+	case "RateLimit.requests":
+		if e.ComplexityRoot.RateLimit.Requests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.Requests(childComplexity), true
+
+	case "RetryPolicy.maxAttempts":
+		if e.ComplexityRoot.RetryPolicy.MaxAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.MaxAttempts(childComplexity), true
+	case "RetryPolicy.maxElapsedSeconds":
+		if e.ComplexityRoot.RetryPolicy.MaxElapsedSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.MaxElapsedSeconds(childComplexity), true
+	case "RetryPolicy.retryOn":
+		if e.ComplexityRoot.RetryPolicy.RetryOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.RetryOn(childComplexity), true
+
 	case "Viewer.apiKey":
 		if e.ComplexityRoot.Viewer.APIKey == nil {
 			break
@@ -1650,7 +1739,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputHttpActionInput,
 		ec.unmarshalInputHttpHeaderInput,
 		ec.unmarshalInputOAuth2SettingsInput,
+		ec.unmarshalInputOutboundPolicyInput,
 		ec.unmarshalInputPropertyInput,
+		ec.unmarshalInputRateLimitInput,
+		ec.unmarshalInputRetryPolicyInput,
 		ec.unmarshalInputUpdateConnectionInput,
 		ec.unmarshalInputUpdateConnectorInput,
 		ec.unmarshalInputUpdateVersionInput,
@@ -2419,6 +2511,68 @@ type ConnectorVersion implements Node {
   updatedAt: Time!
   "When it was published; null for a draft."
   publishedAt: Time
+  "How calls through its actions retry and how fast they may go, defaults filled in; null when it sets neither (one attempt, no budget)."
+  outboundPolicy: OutboundPolicy
+}
+
+"How calls through a version's actions treat the upstream API."
+type OutboundPolicy {
+  "Retries of failed attempts; null: one attempt per call."
+  retry: RetryPolicy
+  "The budget of each connection using the version; null: no budget."
+  rateLimit: RateLimit
+}
+
+"Which failed attempts are tried again. GET, PUT and DELETE are retried; POST and PATCH only when the action sends an Idempotency-Key header. Waits follow Retry-After (seconds or an HTTP date), else exponential backoff with full jitter."
+type RetryPolicy {
+  "Attempts per call, the first included (1 to 10)."
+  maxAttempts: Int!
+  "HTTP statuses that are retried; connection failures before the request was sent always are."
+  retryOn: [Int!]!
+  "Time budget of a call's attempts and waits, in seconds (at most the request's time limit); a Retry-After beyond it ends the retries with the last answer."
+  maxElapsedSeconds: Int!
+}
+
+"A connection's outbound budget, shared by every server on one PostgreSQL database. Over it, executeAction and testConnection answer RATE_LIMITED with extensions.retryAfter at once, calling nothing."
+type RateLimit {
+  "Requests allowed per perSeconds (every attempt counts)."
+  requests: Int!
+  "The window, in seconds."
+  perSeconds: Int!
+  "Requests that may go at once after a quiet spell; defaults to requests."
+  burst: Int!
+  "Calls in flight at once; null: no cap."
+  concurrency: Int
+}
+
+"How calls through a version's actions treat the upstream API. Omitting a part switches it off."
+input OutboundPolicyInput {
+  "Retries; omitted or null: one attempt per call."
+  retry: RetryPolicyInput
+  "A budget per connection; omitted or null: none."
+  rateLimit: RateLimitInput
+}
+
+"Retries of failed attempts; every field has a default."
+input RetryPolicyInput {
+  "Attempts per call, the first included: 1 to 10, default 3."
+  maxAttempts: Int
+  "HTTP statuses (400 to 599) that are retried; default [429, 502, 503, 504]."
+  retryOn: [Int!]
+  "Time budget of a call's attempts and waits, 1 to 300 seconds, default 30; cut to the request's time limit."
+  maxElapsedSeconds: Int
+}
+
+"A budget per connection: a rate with a burst (GCRA) and an optional cap on calls in flight."
+input RateLimitInput {
+  "Requests allowed per perSeconds (1 to 1,000,000)."
+  requests: Int!
+  "The window, in seconds (1 to 86,400)."
+  perSeconds: Int!
+  "Requests that may go at once after a quiet spell (1 to 1,000,000); default requests."
+  burst: Int
+  "Calls in flight at once (1 to 1,000); omitted: no cap. A slot is freed when its call ends, or after the outbound timeout."
+  concurrency: Int
 }
 
 "An HTTP request template that Plugboard can perform with a connection's credentials."
@@ -2485,6 +2639,8 @@ input CreateVersionInput {
   description: String
   "The draft's actions; names unique in the version."
   actions: [HttpActionInput!]
+  "Retries and a per-connection budget; omitted: neither."
+  outboundPolicy: OutboundPolicyInput
 }
 
 "A full replace of a draft; name is required (checked by the server)."
@@ -2495,6 +2651,8 @@ input UpdateVersionInput {
   description: String
   "The whole list; omitted or null: no actions."
   actions: [HttpActionInput!]
+  "The whole policy; omitted or null: cleared (one attempt, no budget)."
+  outboundPolicy: OutboundPolicyInput
 }
 
 "A page of versions (Relay cursor connection)."
@@ -2537,6 +2695,8 @@ type ActionResult {
   action: String
   "The name of the version whose action was performed."
   version: String
+  "Attempts made (1 without retries; 0 when the call could not be sent at all)."
+  attempts: Int!
 }
 
 "One change: who made it, when, to what, and the names of the fields it changed."
@@ -2616,6 +2776,8 @@ func (ec *executionContext) childFields_ActionResult(ctx context.Context, field 
 		return ec.fieldContext_ActionResult_action(ctx, field)
 	case "version":
 		return ec.fieldContext_ActionResult_version(ctx, field)
+	case "attempts":
+		return ec.fieldContext_ActionResult_attempts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActionResult", field.Name)
 }
@@ -2868,6 +3030,8 @@ func (ec *executionContext) childFields_ConnectorVersion(ctx context.Context, fi
 		return ec.fieldContext_ConnectorVersion_updatedAt(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_ConnectorVersion_publishedAt(ctx, field)
+	case "outboundPolicy":
+		return ec.fieldContext_ConnectorVersion_outboundPolicy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConnectorVersion", field.Name)
 }
@@ -3010,6 +3174,16 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type Organisation", field.Name)
 }
 
+func (ec *executionContext) childFields_OutboundPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "retry":
+		return ec.fieldContext_OutboundPolicy_retry(ctx, field)
+	case "rateLimit":
+		return ec.fieldContext_OutboundPolicy_rateLimit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutboundPolicy", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -3022,6 +3196,32 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RateLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requests":
+		return ec.fieldContext_RateLimit_requests(ctx, field)
+	case "perSeconds":
+		return ec.fieldContext_RateLimit_perSeconds(ctx, field)
+	case "burst":
+		return ec.fieldContext_RateLimit_burst(ctx, field)
+	case "concurrency":
+		return ec.fieldContext_RateLimit_concurrency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RateLimit", field.Name)
+}
+
+func (ec *executionContext) childFields_RetryPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxAttempts":
+		return ec.fieldContext_RetryPolicy_maxAttempts(ctx, field)
+	case "retryOn":
+		return ec.fieldContext_RetryPolicy_retryOn(ctx, field)
+	case "maxElapsedSeconds":
+		return ec.fieldContext_RetryPolicy_maxElapsedSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetryPolicy", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4224,6 +4424,29 @@ func (ec *executionContext) _ActionResult_version(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ActionResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ActionResult_attempts(ctx context.Context, field graphql.CollectedField, obj *domain.ActionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *domain.APIKey) (ret graphql.Marshaler) {
@@ -6420,6 +6643,38 @@ func (ec *executionContext) _ConnectorVersion_publishedAt(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_ConnectorVersion_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectorVersion", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ConnectorVersion_outboundPolicy(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_outboundPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutboundPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.OutboundPolicy) graphql.Marshaler {
+			return ec.marshalOOutboundPolicy2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOutboundPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_outboundPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OutboundPolicy(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ConnectorVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.VersionPage) (ret graphql.Marshaler) {
@@ -8948,6 +9203,70 @@ func (ec *executionContext) fieldContext_Organisation_updatedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _OutboundPolicy_retry(ctx context.Context, field graphql.CollectedField, obj *domain.OutboundPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OutboundPolicy_retry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.RetryPolicy) graphql.Marshaler {
+			return ec.marshalORetryPolicy2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐRetryPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OutboundPolicy_retry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OutboundPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetryPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OutboundPolicy_rateLimit(ctx context.Context, field graphql.CollectedField, obj *domain.OutboundPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OutboundPolicy_rateLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.RateLimit) graphql.Marshaler {
+			return ec.marshalORateLimit2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐRateLimit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OutboundPolicy_rateLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OutboundPolicy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateLimit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9568,6 +9887,167 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RateLimit_requests(ctx context.Context, field graphql.CollectedField, obj *domain.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_requests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_requests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RateLimit_perSeconds(ctx context.Context, field graphql.CollectedField, obj *domain.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_perSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_perSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RateLimit_burst(ctx context.Context, field graphql.CollectedField, obj *domain.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_burst(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Burst, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_burst(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RateLimit_concurrency(ctx context.Context, field graphql.CollectedField, obj *domain.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_concurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Concurrency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_concurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RetryPolicy_maxAttempts(ctx context.Context, field graphql.CollectedField, obj *domain.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_maxAttempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAttempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_maxAttempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RetryPolicy_retryOn(ctx context.Context, field graphql.CollectedField, obj *domain.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_retryOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_retryOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RetryPolicy_maxElapsedSeconds(ctx context.Context, field graphql.CollectedField, obj *domain.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_maxElapsedSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxElapsedSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_maxElapsedSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Viewer_organisation(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -11195,7 +11675,7 @@ func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "actions"}
+	fieldsInOrder := [...]string{"name", "description", "actions", "outboundPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11223,6 +11703,13 @@ func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context
 				return it, err
 			}
 			it.Actions = data
+		case "outboundPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outboundPolicy"))
+			data, err := ec.unmarshalOOutboundPolicyInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐOutboundPolicyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutboundPolicy = data
 		}
 	}
 	return it, nil
@@ -11474,6 +11961,43 @@ func (ec *executionContext) unmarshalInputOAuth2SettingsInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputOutboundPolicyInput(ctx context.Context, obj any) (OutboundPolicyInput, error) {
+	var it OutboundPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"retry", "rateLimit"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "retry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retry"))
+			data, err := ec.unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐRetryPolicyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retry = data
+		case "rateLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimit"))
+			data, err := ec.unmarshalORateLimitInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐRateLimitInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimit = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPropertyInput(ctx context.Context, obj any) (PropertyInput, error) {
 	var it PropertyInput
 	if obj == nil {
@@ -11506,6 +12030,101 @@ func (ec *executionContext) unmarshalInputPropertyInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRateLimitInput(ctx context.Context, obj any) (RateLimitInput, error) {
+	var it RateLimitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requests", "perSeconds", "burst", "concurrency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requests"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Requests = data
+		case "perSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("perSeconds"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerSeconds = data
+		case "burst":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("burst"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Burst = data
+		case "concurrency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("concurrency"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Concurrency = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRetryPolicyInput(ctx context.Context, obj any) (RetryPolicyInput, error) {
+	var it RetryPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"maxAttempts", "retryOn", "maxElapsedSeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "maxAttempts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxAttempts"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxAttempts = data
+		case "retryOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retryOn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetryOn = data
+		case "maxElapsedSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxElapsedSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxElapsedSeconds = data
 		}
 	}
 	return it, nil
@@ -11652,7 +12271,7 @@ func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "actions"}
+	fieldsInOrder := [...]string{"name", "description", "actions", "outboundPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11680,6 +12299,13 @@ func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context
 				return it, err
 			}
 			it.Actions = data
+		case "outboundPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outboundPolicy"))
+			data, err := ec.unmarshalOOutboundPolicyInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐOutboundPolicyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutboundPolicy = data
 		}
 	}
 	return it, nil
@@ -11803,6 +12429,11 @@ func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._ActionResult_action(ctx, field, obj)
 		case "version":
 			out.Values[i] = ec._ActionResult_version(ctx, field, obj)
+		case "attempts":
+			out.Values[i] = ec._ActionResult_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12930,6 +13561,8 @@ func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.Selec
 			}
 		case "publishedAt":
 			out.Values[i] = ec._ConnectorVersion_publishedAt(ctx, field, obj)
+		case "outboundPolicy":
+			out.Values[i] = ec._ConnectorVersion_outboundPolicy(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13686,6 +14319,44 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var outboundPolicyImplementors = []string{"OutboundPolicy"}
+
+func (ec *executionContext) _OutboundPolicy(ctx context.Context, sel ast.SelectionSet, obj *domain.OutboundPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, outboundPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OutboundPolicy")
+		case "retry":
+			out.Values[i] = ec._OutboundPolicy_retry(ctx, field, obj)
+		case "rateLimit":
+			out.Values[i] = ec._OutboundPolicy_rateLimit(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *domain.PageInfo) graphql.Marshaler {
@@ -13928,6 +14599,106 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var rateLimitImplementors = []string{"RateLimit"}
+
+func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet, obj *domain.RateLimit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RateLimit")
+		case "requests":
+			out.Values[i] = ec._RateLimit_requests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perSeconds":
+			out.Values[i] = ec._RateLimit_perSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "burst":
+			out.Values[i] = ec._RateLimit_burst(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "concurrency":
+			out.Values[i] = ec._RateLimit_concurrency(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var retryPolicyImplementors = []string{"RetryPolicy"}
+
+func (ec *executionContext) _RetryPolicy(ctx context.Context, sel ast.SelectionSet, obj *domain.RetryPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retryPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetryPolicy")
+		case "maxAttempts":
+			out.Values[i] = ec._RetryPolicy_maxAttempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryOn":
+			out.Values[i] = ec._RetryPolicy_retryOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxElapsedSeconds":
+			out.Values[i] = ec._RetryPolicy_maxElapsedSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15033,6 +15804,36 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐNode(ctx context.Context, sel ast.SelectionSet, v []domain.Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15713,6 +16514,42 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -15810,6 +16647,21 @@ func (ec *executionContext) marshalOOrganisation2ᚖgithubᚗcomᚋplugboardᚋp
 	return ec._Organisation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOOutboundPolicy2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOutboundPolicy(ctx context.Context, sel ast.SelectionSet, v *domain.OutboundPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OutboundPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOutboundPolicyInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐOutboundPolicyInput(ctx context.Context, v any) (*OutboundPolicyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOutboundPolicyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOPropertyInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐPropertyInputᚄ(ctx context.Context, v any) ([]PropertyInput, error) {
 	if v == nil {
 		return nil, nil
@@ -15857,6 +16709,36 @@ var (
 		domain.ProtocolBigQuery: "BIGQUERY",
 	}
 )
+
+func (ec *executionContext) marshalORateLimit2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐRateLimit(ctx context.Context, sel ast.SelectionSet, v *domain.RateLimit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RateLimit(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORateLimitInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐRateLimitInput(ctx context.Context, v any) (*RateLimitInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRateLimitInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORetryPolicy2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐRetryPolicy(ctx context.Context, sel ast.SelectionSet, v *domain.RetryPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RetryPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐRetryPolicyInput(ctx context.Context, v any) (*RetryPolicyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRetryPolicyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := scalars.UnmarshalString(v)

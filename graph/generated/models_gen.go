@@ -121,6 +121,8 @@ type CreateVersionInput struct {
 	Description *string `json:"description,omitempty"`
 	// The draft's actions; names unique in the version.
 	Actions []HTTPActionInput `json:"actions,omitempty"`
+	// Retries and a per-connection budget; omitted: neither.
+	OutboundPolicy *OutboundPolicyInput `json:"outboundPolicy,omitempty"`
 }
 
 // A new key with its secret, shown this once.
@@ -195,6 +197,14 @@ type OAuth2SettingsInput struct {
 	HeaderAuthorization *string `json:"headerAuthorization,omitempty"`
 }
 
+// How calls through a version's actions treat the upstream API. Omitting a part switches it off.
+type OutboundPolicyInput struct {
+	// Retries; omitted or null: one attempt per call.
+	Retry *RetryPolicyInput `json:"retry,omitempty"`
+	// A budget per connection; omitted or null: none.
+	RateLimit *RateLimitInput `json:"rateLimit,omitempty"`
+}
+
 // A name/value pair to merge into stored variables or credential values; names match exactly.
 type PropertyInput struct {
 	// The variable or credential field name.
@@ -205,6 +215,28 @@ type PropertyInput struct {
 
 // Every query needs Authorization: Bearer <API key or JWT> (else HTTP 401 UNAUTHENTICATED) and sees only the caller's organisation.
 type Query struct {
+}
+
+// A budget per connection: a rate with a burst (GCRA) and an optional cap on calls in flight.
+type RateLimitInput struct {
+	// Requests allowed per perSeconds (1 to 1,000,000).
+	Requests int `json:"requests"`
+	// The window, in seconds (1 to 86,400).
+	PerSeconds int `json:"perSeconds"`
+	// Requests that may go at once after a quiet spell (1 to 1,000,000); default requests.
+	Burst *int `json:"burst,omitempty"`
+	// Calls in flight at once (1 to 1,000); omitted: no cap. A slot is freed when its call ends, or after the outbound timeout.
+	Concurrency *int `json:"concurrency,omitempty"`
+}
+
+// Retries of failed attempts; every field has a default.
+type RetryPolicyInput struct {
+	// Attempts per call, the first included: 1 to 10, default 3.
+	MaxAttempts *int `json:"maxAttempts,omitempty"`
+	// HTTP statuses (400 to 599) that are retried; default [429, 502, 503, 504].
+	RetryOn []int `json:"retryOn,omitempty"`
+	// Time budget of a call's attempts and waits, 1 to 300 seconds, default 30; cut to the request's time limit.
+	MaxElapsedSeconds *int `json:"maxElapsedSeconds,omitempty"`
 }
 
 // All fields nullable so that omitted and null can be told apart; name is required.
@@ -248,6 +280,8 @@ type UpdateVersionInput struct {
 	Description *string `json:"description,omitempty"`
 	// The whole list; omitted or null: no actions.
 	Actions []HTTPActionInput `json:"actions,omitempty"`
+	// The whole policy; omitted or null: cleared (one attempt, no budget).
+	OutboundPolicy *OutboundPolicyInput `json:"outboundPolicy,omitempty"`
 }
 
 // Who is calling: the organisation and scopes of the key or token. Needs no scope.

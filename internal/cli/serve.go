@@ -61,7 +61,10 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 					return err
 				}
 			}
-			actions := outbound.NewExecutor(st, logger, outbound.Limits(cfg.Outbound))
+			actions := outbound.NewExecutor(st, logger, outbound.Limits{
+				Timeout: cfg.Outbound.Timeout, ConnectTimeout: cfg.Outbound.ConnectTimeout, MaxBodyBytes: cfg.Outbound.MaxBodyBytes,
+				MaxRedirects: cfg.Outbound.MaxRedirects, Allow: cfg.Outbound.Allow,
+			})
 			metrics := server.NewMetrics()
 			sqlDB, err := st.SQL()
 			if err != nil {
@@ -78,6 +81,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 					MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxDepth: cfg.MaxDepth,
 					MaxComplexity: cfg.MaxComplexity, MaxAliases: cfg.MaxAliases, MaxRootFields: cfg.MaxRootFields,
 					MaxTokens: cfg.MaxTokens, MaxFields: cfg.MaxFields, MaxConcurrent: cfg.MaxConcurrent,
+					InboundRate: server.InboundRate{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window, Burst: cfg.RateBurst},
 				},
 				Introspection: cfg.Enabled(cfg.Introspection),
 				CORSOrigins:   cfg.CORSOrigins,

@@ -58,6 +58,31 @@ type Config struct {
 	CORSOrigins []string
 	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback).
 	PprofAddr string
+	// RateLimit is each caller's request budget (PLUGBOARD_RATE_LIMIT); zero Requests: off.
+	RateLimit RateLimit
+	// RateBurst is the requests a caller may send at once (0: RateLimit.Requests).
+	RateBurst int
+}
+
+// RateLimit is a number of requests per window.
+type RateLimit struct {
+	Requests int
+	Window   time.Duration
+}
+
+// ParseRateLimit reads "N/s" or "N/m"; "off" or "0" is off.
+func ParseRateLimit(s string) (RateLimit, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || s == "off" || s == "0" {
+		return RateLimit{}, nil
+	}
+	n, unit, ok := strings.Cut(s, "/")
+	requests, err := strconv.Atoi(n)
+	window := map[string]time.Duration{"s": time.Second, "m": time.Minute}[unit]
+	if !ok || err != nil || requests < 0 || window == 0 {
+		return RateLimit{}, fmt.Errorf("%q: want N/s or N/m (such as 50/s or 600/m), or off", s)
+	}
+	return RateLimit{Requests: requests, Window: window}, nil
 }
 
 // Enabled resolves an on/off/auto switch: auto is on for the embedded SQLite default, off for
@@ -241,6 +266,19 @@ var settings = []setting{
 				c.CORSOrigins = append(c.CORSOrigins, o)
 			}
 		}
+		return nil
+	}},
+	{"PLUGBOARD_RATE_LIMIT", "rate-limit", "off", "request budget of each API key or JWT subject, per server: N/s or N/m (such as 50/s); off or 0 turns it off", func(c *Config, v string) error {
+		var err error
+		c.RateLimit, err = ParseRateLimit(v)
+		return err
+	}},
+	{"PLUGBOARD_RATE_BURST", "rate-burst", "0", "requests a caller may send at once under PLUGBOARD_RATE_LIMIT (0: its N)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q: want a whole number, 0 or more", v)
+		}
+		c.RateBurst = n
 		return nil
 	}},
 	{"PLUGBOARD_PPROF_ADDR", "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default", str(func(c *Config) *string { return &c.PprofAddr })},

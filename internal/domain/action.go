@@ -23,6 +23,8 @@ type ActionResult struct {
 	Error         *string
 	Action        string
 	Version       string
+	// Attempts counts the requests sent (retries included).
+	Attempts int
 }
 
 // OAuthToken is an access token fetched for an OAuth2 credential.

@@ -34,6 +34,8 @@ type Error struct {
 	Field string
 	// Reason refines the code for clients that act on it: ReasonLimitExceeded.
 	Reason string
+	// RetryAfter is, for RATE_LIMITED, the whole seconds (≥ 1) to wait before trying again.
+	RetryAfter int
 }
 
 // ReasonLimitExceeded is the reason of every request limit's BAD_USER_INPUT, so that clients
@@ -87,7 +89,7 @@ func WithFieldPrefix(prefix string, err error) error {
 			field = prefix + e.Field
 		}
 	}
-	return &Error{Code: e.Code, Message: e.Message, Field: field, Reason: e.Reason}
+	return &Error{Code: e.Code, Message: e.Message, Field: field, Reason: e.Reason, RetryAfter: e.RetryAfter}
 }
 
 // NotFound is the one answer for a missing or foreign resource: both read the same, so that

@@ -73,6 +73,8 @@ type ConnectorVersion struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	PublishedAt *time.Time
+	// OutboundPolicy is nil when the version asks for neither retries nor a budget.
+	OutboundPolicy *OutboundPolicy
 }
 
 // IsPublished tells whether the version is published (and so immutable).
@@ -104,6 +106,9 @@ type VersionInput struct {
 	Name        string
 	Description *string
 	Actions     []HTTPAction
+	// OutboundPolicyInput as given; Validate fills OutboundPolicy from it (nil: none).
+	OutboundPolicyInput *OutboundPolicyInput
+	OutboundPolicy      *OutboundPolicy
 }
 
 // Validate normalizes and checks a version's content.
@@ -136,6 +141,11 @@ func (in *VersionInput) Validate() error {
 	if in.Actions == nil {
 		in.Actions = []HTTPAction{}
 	}
+	policy, err := in.OutboundPolicyInput.Policy()
+	if err != nil {
+		return WithFieldPrefix("outboundPolicy", err)
+	}
+	in.OutboundPolicy = policy
 	return nil
 }
 

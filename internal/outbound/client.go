@@ -25,6 +25,9 @@ type Limits struct {
 	MaxRedirects int
 	// Allow opens address ranges the SSRF guard refuses by default.
 	Allow []netip.Prefix
+	// RetryBackoff is the first backoff ceiling of retries without Retry-After (default
+	// 250 ms); it doubles per attempt up to MaxRetryBackoff (default 10 s).
+	RetryBackoff, MaxRetryBackoff time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -36,6 +39,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = 1 << 20
+	}
+	if l.RetryBackoff <= 0 {
+		l.RetryBackoff = 250 * time.Millisecond
+	}
+	if l.MaxRetryBackoff <= 0 {
+		l.MaxRetryBackoff = 10 * time.Second
 	}
 	if l.MaxRedirects < 0 {
 		l.MaxRedirects = 0

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sort"
 	"strings"
@@ -31,18 +32,25 @@ type Executor struct {
 	Logger *slog.Logger
 	Limits Limits
 	Now    func() time.Time
+	// Budget admits calls of connections whose version sets a rate limit; nil admits all.
+	Budget domain.OutboundBudget
 
 	clients      *clients
 	flight       singleflight.Group
 	tokenFetches atomic.Int64
 	callsOK      atomic.Int64
 	callsFailed  atomic.Int64
+	metrics      *metrics
 }
 
 // NewExecutor returns an executor with limits (zero fields take their defaults).
 func NewExecutor(store domain.ActionStore, logger *slog.Logger, limits Limits) *Executor {
 	limits = limits.withDefaults()
-	return &Executor{Store: store, Logger: logger, Limits: limits, Now: time.Now, clients: newClients(limits, &Guard{Allow: limits.Allow})}
+	e := &Executor{Store: store, Logger: logger, Limits: limits, Now: time.Now, clients: newClients(limits, &Guard{Allow: limits.Allow}), metrics: newMetrics()}
+	// The store keeps the budgets too (in connection_budgets on PostgreSQL, so that every
+	// server shares them).
+	e.Budget, _ = store.(domain.OutboundBudget)
+	return e
 }
 
 func (e *Executor) now() time.Time { return e.Now() }
@@ -241,16 +249,25 @@ func dedupe(sorted []string) []string {
 	return out
 }
 
-// perform sends the action with the connection's ACTION credentials applied in order, retrying
-// once with fresh tokens when the API answers 401.
+// perform sends the action with the connection's ACTION credentials applied in order,
+// retrying once with fresh tokens when the API answers 401, and as the version's outbound
+// policy says: failed attempts again (retry.go), each attempt within the connection's budget.
 func (e *Executor) perform(ctx context.Context, orgID string, ac *domain.ActionContext, a *domain.HTTPAction, input map[string]string) (*domain.ActionResult, error) {
 	req, err := e.build(ac, a, input)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	result := &domain.ActionResult{Action: a.Name, Version: ac.Version.Name}
 	secrets := newRedactor(ac.Credentials)
+	var (
+		retry *domain.RetryPolicy
+		limit *domain.RateLimit
+	)
+	if p := ac.Version.OutboundPolicy; p != nil {
+		retry, limit = p.Retry, p.RateLimit
+	}
+	plan := e.retryPlan(ctx, retry, a, start)
+	result := &domain.ActionResult{Action: a.Name, Version: ac.Version.Name}
 	finish := func(errText string) *domain.ActionResult {
 		result.DurationMs = int(time.Since(start).Milliseconds())
 		if result.OK {
@@ -262,12 +279,8 @@ func (e *Executor) perform(ctx context.Context, orgID string, ac *domain.ActionC
 			msg := secrets.redact(errText)
 			result.Error = &msg
 		}
-		status := 0
-		if result.Status != nil {
-			status = *result.Status
-		}
 		e.Logger.InfoContext(ctx, "outbound call", "connection_id", ac.Connection.ID, "action", a.Name, "version", ac.Version.Name,
-			"host", req.url.Host, "status", status, "ok", result.OK, "duration_ms", result.DurationMs)
+			"host", req.url.Host, "status", statusOf(result), "ok", result.OK, "attempts", result.Attempts, "duration_ms", result.DurationMs)
 		return result
 	}
 
@@ -276,18 +289,91 @@ func (e *Executor) perform(ctx context.Context, orgID string, ac *domain.ActionC
 		verify = verify || c.Config.VerifySSL
 	}
 	client := e.clients.get(verify)
+	lastErr := ""
+	for attempt := 1; ; attempt++ {
+		release := func() {}
+		if limit != nil && e.Budget != nil {
+			var wait time.Duration
+			release, wait, err = e.Budget.AcquireOutbound(ctx, orgID, ac.Connection.ID, limit, e.now(), e.Limits.Timeout)
+			if err != nil {
+				return nil, err
+			}
+			if release == nil {
+				e.metrics.budgetRefusals.Inc()
+				if attempt == 1 {
+					return nil, domain.RateLimited(wait, "connection %q is over its outbound budget (%d requests per %d s); nothing was sent",
+						ac.Connection.Name, limit.Requests, limit.PerSeconds)
+				}
+				// A retry the budget has no room for: the last answer stands.
+				e.Logger.InfoContext(ctx, "outbound retry refused by the connection's budget", "connection_id", ac.Connection.ID, "action", a.Name, "attempt", attempt)
+				return finish(lastErr), nil
+			}
+		}
+		*result = domain.ActionResult{Action: a.Name, Version: ac.Version.Name, Attempts: attempt}
+		out := e.attempt(ctx, orgID, ac, req, client, result, secrets)
+		release()
+		e.metrics.attempts.WithLabelValues(attemptOutcome(out)).Inc()
+		if out.status == http.StatusTooManyRequests && out.retryAfter != nil && limit != nil && e.Budget != nil {
+			// The upstream said when it will take calls again: no server sends any before then.
+			if err := e.Budget.BlockOutbound(ctx, orgID, ac.Connection.ID, e.now().Add(*out.retryAfter)); err != nil {
+				e.Logger.WarnContext(ctx, "close outbound budget", "connection_id", ac.Connection.ID, "error", err.Error())
+			}
+		}
+		reason, wait, ok := plan.next(attempt, out, e.now())
+		if !ok {
+			if out.prepareFailed {
+				result.Attempts = attempt - 1
+			}
+			return finish(out.errText), nil
+		}
+		e.metrics.retries.WithLabelValues(reason).Inc()
+		e.Logger.InfoContext(ctx, "outbound attempt", "connection_id", ac.Connection.ID, "action", a.Name, "version", ac.Version.Name,
+			"host", req.url.Host, "attempt", attempt, "status", out.status, "retry_reason", reason, "retry_in_ms", wait.Milliseconds())
+		lastErr = out.errText
+		if !sleep(ctx, wait) {
+			return finish(out.errText), nil
+		}
+	}
+}
+
+func statusOf(r *domain.ActionResult) int {
+	if r.Status == nil {
+		return 0
+	}
+	return *r.Status
+}
+
+// outcome is what one attempt came to.
+type outcome struct {
+	status int // 0 when no answer came
+	// errText says why the attempt failed; empty for a 2xx answer.
+	errText string
+	// retryAfter is the answer's Retry-After, when it had a valid one.
+	retryAfter *time.Duration
+	// unsent: the call failed before its request was written, so it is safe to send again.
+	unsent bool
+	// prepareFailed: the request could not even be built (credentials), nothing was sent.
+	prepareFailed bool
+}
+
+// attempt sends the request once (twice when an OAuth2 token was refused with 401) and reads
+// the answer into result.
+func (e *Executor) attempt(ctx context.Context, orgID string, ac *domain.ActionContext, req *request, client *http.Client, result *domain.ActionResult, secrets *redactor) outcome {
 	rejected := map[string]string{}
-	for attempt := 0; attempt < 2; attempt++ {
+	for try := 0; try < 2; try++ {
 		httpReq, names, err := e.prepare(ctx, orgID, ac, req, rejected, secrets)
 		if err != nil {
-			return finish(err.Error()), nil
+			return outcome{errText: err.Error(), prepareFailed: true}
 		}
 		policy := &redirectPolicy{headers: names, secrets: secrets}
-		res, err := client.Do(httpReq.WithContext(context.WithValue(httpReq.Context(), redirectPolicyKey{}, policy)))
+		var wrote atomic.Bool
+		trace := &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}
+		reqCtx := httptrace.WithClientTrace(context.WithValue(httpReq.Context(), redirectPolicyKey{}, policy), trace)
+		res, err := client.Do(httpReq.WithContext(reqCtx))
 		if err != nil {
-			return finish(describe(err, req.url.Host, e.Limits)), nil
+			return outcome{errText: describe(err, req.url.Host, e.Limits), unsent: !wrote.Load() && resendable(err)}
 		}
-		if res.StatusCode == http.StatusUnauthorized && attempt == 0 && hasOAuth2(ac) {
+		if res.StatusCode == http.StatusUnauthorized && try == 0 && hasOAuth2(ac) {
 			drain(res)
 			for i := range ac.Credentials {
 				if t := ac.Credentials[i].Token; t != nil {
@@ -296,19 +382,20 @@ func (e *Executor) perform(ctx context.Context, orgID string, ac *domain.ActionC
 			}
 			continue
 		}
+		out := outcome{status: res.StatusCode, retryAfter: parseRetryAfter(res.Header.Get("Retry-After"), e.now())}
 		e.readResponse(res, result, secrets)
 		switch {
 		case result.OK:
-			return finish(""), nil
 		case res.StatusCode == http.StatusUnauthorized:
-			return finish("the server refused the credentials (HTTP 401)"), nil
+			out.errText = "the server refused the credentials (HTTP 401)"
 		case res.StatusCode == http.StatusForbidden:
-			return finish("the server denied access with these credentials (HTTP 403)"), nil
+			out.errText = "the server denied access with these credentials (HTTP 403)"
 		default:
-			return finish(fmt.Sprintf("the server answered HTTP %d %s", res.StatusCode, http.StatusText(res.StatusCode))), nil
+			out.errText = fmt.Sprintf("the server answered HTTP %d %s", res.StatusCode, http.StatusText(res.StatusCode))
 		}
+		return out
 	}
-	return finish("unreachable"), nil
+	return outcome{errText: "unreachable"}
 }
 
 func hasOAuth2(ac *domain.ActionContext) bool {

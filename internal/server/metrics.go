@@ -18,6 +18,7 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	http       *prometheus.CounterVec
 	inFlight   *prometheus.GaugeVec
+	inbound    *prometheus.CounterVec
 }
 
 // NewMetrics returns a registry with the process and Go runtime collectors and Plugboard's
@@ -42,9 +43,13 @@ func NewMetrics() *Metrics {
 			Name: "plugboard_http_requests_in_flight",
 			Help: "HTTP requests being served by route: reading their body, waiting for a turn or executing.",
 		}, []string{"route"}),
+		inbound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plugboard_inbound_refusals_total",
+			Help: "Requests refused by the per-caller rate limit (PLUGBOARD_RATE_LIMIT), by kind of caller (key or jwt); never by caller id, which would not bound the series.",
+		}, []string{"caller"}),
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.operations, m.latency, m.http, m.inFlight)
+		m.operations, m.latency, m.http, m.inFlight, m.inbound)
 	return m
 }
 
@@ -61,6 +66,13 @@ func (m *Metrics) observeOperation(op, outcome string, d time.Duration) {
 	m.latency.WithLabelValues(op, outcome).Observe(d.Seconds())
 }
 
+func (m *Metrics) inboundRefused(caller string) {
+	if caller != "key" && caller != "jwt" {
+		caller = "other"
+	}
+	m.inbound.WithLabelValues(caller).Inc()
+}
+
 func (m *Metrics) observeHTTP(route string, status int) {
 	m.http.WithLabelValues(route, strconv.Itoa(status)).Inc()
 }
@@ -68,11 +80,16 @@ func (m *Metrics) observeHTTP(route string, status int) {
 // OutboundStats reports outbound call counters.
 type OutboundStats interface {
 	Stats() (ok, failed, tokenFetches int64)
+	// Collectors are the attempt, retry and budget metrics.
+	Collectors() []prometheus.Collector
 }
 
 // RegisterRuntime adds the database pool statistics and the outbound call counters.
 func (m *Metrics) RegisterRuntime(db *sql.DB, outbound OutboundStats) {
 	m.Register(collectors.NewDBStatsCollector(db, "plugboard"))
+	for _, c := range outbound.Collectors() {
+		m.Register(c)
+	}
 	calls := func(outcome string, pick func(ok, failed int64) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name:        "plugboard_outbound_calls_total",

@@ -64,6 +64,8 @@ type Limits struct {
 	// (within RequestTimeout). Work beyond what the database pool and the cores can serve only
 	// adds memory and contention (default 16, the size of the PostgreSQL pool).
 	MaxConcurrent int
+	// InboundRate is each caller's request budget on this server (zero: off).
+	InboundRate InboundRate
 }
 
 func (l Limits) withDefaults() Limits {
@@ -165,8 +167,9 @@ func NewHandler(d Deps) http.Handler {
 	// when they have been: slots and the deadline are for executing operations only.
 	bodies := newFairShare(d.Limits.BodyBytesInFlight, d.Limits.BodyBytesInFlight/4)
 	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
-	mux.Handle("/graphql", graphQLMethods(authenticate(d.Authenticator, d.Logger,
-		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql))))))
+	inbound := newInboundLimiter(d.Limits.InboundRate, d.Metrics.inboundRefused)
+	mux.Handle("/graphql", graphQLMethods(authenticate(d.Authenticator, d.Logger, inbound.wrap(
+		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql)))))))
 	if d.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())

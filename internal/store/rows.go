@@ -201,9 +201,24 @@ type versionRow struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	PublishedAt    *time.Time
+	// OutboundPolicy is the policy as JSON; NULL when the version has none.
+	OutboundPolicy *string
 }
 
 func (versionRow) TableName() string { return "connector_versions" }
+
+func encodePolicy(p *domain.OutboundPolicy) *string {
+	if p == nil {
+		return nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		// Plain structs of ints: Marshal cannot fail on them.
+		panic(fmt.Sprintf("encode outbound policy: %v", err))
+	}
+	s := string(b)
+	return &s
+}
 
 func (r *versionRow) domain() (*domain.ConnectorVersion, error) {
 	v := &domain.ConnectorVersion{
@@ -213,6 +228,11 @@ func (r *versionRow) domain() (*domain.ConnectorVersion, error) {
 	}
 	if err := decodeList(r.Actions, &v.Actions); err != nil {
 		return nil, fmt.Errorf("version %s actions: %w", r.ID, err)
+	}
+	if r.OutboundPolicy != nil {
+		if err := json.Unmarshal([]byte(*r.OutboundPolicy), &v.OutboundPolicy); err != nil {
+			return nil, fmt.Errorf("version %s outbound policy: %w", r.ID, err)
+		}
 	}
 	for i := range v.Actions {
 		if v.Actions[i].Headers == nil {

@@ -29,13 +29,14 @@ func (r *connectorRow) fields(dst []any) []any {
 
 var versionColumns = selectList("connector_versions.id, connector_versions.connector_id, connector_versions.organisation_id, connector_versions.name, "+
 	"connector_versions.name_key, connector_versions.description, connector_versions.actions, connector_versions.is_latest, "+
-	"connector_versions.is_default, connector_versions.created_at, connector_versions.updated_at, connector_versions.published_at",
+	"connector_versions.is_default, connector_versions.created_at, connector_versions.updated_at, connector_versions.published_at, "+
+	"connector_versions.outbound_policy",
 	optionalColumn{domain.PartVersionDescription, "connector_versions.description", "NULL"},
 	optionalColumn{domain.PartVersionActions, "connector_versions.actions", "'[]'"})
 
 func (r *versionRow) fields(dst []any) []any {
 	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
-		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt)
+		&r.IsDefault, &r.CreatedAt, &r.UpdatedAt, &r.PublishedAt, &r.OutboundPolicy)
 }
 
 var connectionColumns = selectList("connections.id, connections.connector_id, connections.organisation_id, connections.name, connections.name_key, "+
@@ -52,7 +53,7 @@ func (r *connectionRow) fields(dst []any) []any {
 // the columns the connector row already holds: every column costs the database a conversion
 // per record. Meta columns (PartVersionMeta, PartConnectionMeta) left out are NULL, and their
 // fields are skipped: they keep their zero values.
-var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at",
+var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at, v.outbound_policy",
 	optionalColumn{domain.PartVersionDescription, "v.description", "NULL::text"},
 	optionalColumn{domain.PartVersionActions, "v.actions", "'[]'::text"},
 	optionalColumn{domain.PartVersionMeta, "v.id", "NULL::text"},
@@ -63,7 +64,7 @@ var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v
 func (r *versionRow) recordFields(dst []any, need domain.Parts) []any {
 	meta := need.Has(domain.PartVersionMeta)
 	return append(dst, unlessSkipped(&r.ID, meta), &r.Name, &r.Description, &r.Actions, &r.IsLatest, &r.IsDefault,
-		unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta), unlessSkipped(&r.PublishedAt, meta))
+		unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta), unlessSkipped(&r.PublishedAt, meta), &r.OutboundPolicy)
 }
 
 var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_version_id, pv.name, c.revision, c.created_at, c.updated_at",

@@ -47,6 +47,9 @@ type Store struct {
 	// aborts the transaction there. Fault-injection tests use it to prove that a change failing
 	// half way leaves nothing behind.
 	FailPoint func(ctx context.Context, point string) error
+	// budgets are the outbound rate budgets on SQLite (budget.go); PostgreSQL keeps them in
+	// connection_budgets.
+	budgets memoryBudgets
 }
 
 // Options tune the connection pool.

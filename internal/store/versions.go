@@ -151,6 +151,7 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 		row := versionRow{
 			ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
 			Description: in.Description, Actions: encodeList(in.Actions), CreatedAt: now, UpdatedAt: now,
+			OutboundPolicy: encodePolicy(in.OutboundPolicy),
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return versionNames.translate(err, in.Name)
@@ -159,7 +160,7 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 		if created, err = row.domain(); err != nil {
 			return err
 		}
-		return s.audit(tx, orgID, "version.create", "version", row.ID, domain.ChangedFields(versionView{}, versionView{in.Name, in.Description, in.Actions}))
+		return s.audit(tx, orgID, "version.create", "version", row.ID, domain.ChangedFields(versionView{}, versionView{in.Name, in.Description, in.Actions, in.OutboundPolicy}))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create version: %w", err)
@@ -214,11 +215,14 @@ func (s *Store) UpdateVersion(ctx context.Context, orgID, id string, in domain.V
 		if err != nil {
 			return err
 		}
-		fields := domain.ChangedFields(versionView{old.Name, old.Description, old.Actions}, versionView{in.Name, in.Description, in.Actions})
+		fields := domain.ChangedFields(versionView{old.Name, old.Description, old.Actions, old.OutboundPolicy},
+			versionView{in.Name, in.Description, in.Actions, in.OutboundPolicy})
 		row.Name, row.NameKey, row.Description, row.Actions = in.Name, domain.NameKey(in.Name), in.Description, encodeList(in.Actions)
+		row.OutboundPolicy = encodePolicy(in.OutboundPolicy)
 		row.UpdatedAt = s.now()
 		err = tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
-			"name": row.Name, "name_key": row.NameKey, "description": row.Description, "actions": row.Actions, "updated_at": row.UpdatedAt,
+			"name": row.Name, "name_key": row.NameKey, "description": row.Description, "actions": row.Actions,
+			"outbound_policy": row.OutboundPolicy, "updated_at": row.UpdatedAt,
 		}).Error
 		if err := versionNames.translate(err, in.Name); err != nil {
 			return err
@@ -340,6 +344,8 @@ type versionView struct {
 	Name        string              `json:"name"`
 	Description *string             `json:"description"`
 	Actions     []domain.HTTPAction `json:"actions"`
+	// OutboundPolicy named in the audit event also when an update clears it.
+	OutboundPolicy *domain.OutboundPolicy `json:"outboundPolicy"`
 }
 
 // FindVersionsOfConnectors returns the first page (newest first) of versions of each of many
