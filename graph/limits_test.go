@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -366,6 +367,92 @@ func TestInboundRateLimit(t *testing.T) {
 		_, metrics, _ := c.Get(t, "/metrics")
 		if !strings.Contains(metrics, `plugboard_inbound_refusals_total{caller="key"} 1`) {
 			t.Errorf("inbound refusals metric missing")
+		}
+	})
+}
+
+// The inbound limit is shared by the live servers: with two on one PostgreSQL each enforces
+// half of it, so a caller spread over both gets the budget once, not twice. The heartbeats
+// beat when the test says so, not on a ticker.
+func TestInboundRateLimitAcrossServers(t *testing.T) {
+	opts := apitest.Options{Heartbeat: true, Limits: server.Limits{InboundRate: server.InboundRate{Requests: 6, Window: time.Minute, Burst: 6}}}
+	const query = `{"query":"{ viewer { subject } }"}`
+	// accepted sends n requests, round robin over clients, and counts the answers per client
+	// that were not refused.
+	accepted := func(t *testing.T, n int, clients ...*apitest.Client) []int {
+		t.Helper()
+		counts := make([]int, len(clients))
+		for i := 0; i < n; i++ {
+			status, body, header := clients[i%len(clients)].Post(t, query, nil)
+			switch {
+			case status == http.StatusOK:
+				counts[i%len(clients)]++
+			case status != http.StatusTooManyRequests:
+				t.Fatalf("request %d: %d %s", i+1, status, body)
+			}
+			// Callers plan with the cluster-wide quota, whatever the share of one server.
+			if p := header.Get("RateLimit-Policy"); p != `"default";q=6;w=60` {
+				t.Errorf("RateLimit-Policy %q", p)
+			}
+		}
+		return counts
+	}
+	beat := func(t *testing.T, h *apitest.Harness, want int) {
+		t.Helper()
+		if n := h.Heartbeat.Beat(context.Background()); n != want {
+			t.Fatalf("the heartbeat counts %d servers, want %d", n, want)
+		}
+	}
+
+	t.Run("sqlite", func(t *testing.T) {
+		h := apitest.NewWithOptions(t, testdb.Open(t, store.SQLite), opts)
+		beat(t, h, 1)
+		if got := accepted(t, 8, h.NewOrg(t)); got[0] != 6 {
+			t.Errorf("one server accepted %d of 8 requests, want 6", got[0])
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		// A database of its own: heartbeats are global, and other tests must not count.
+		url := testdb.NewPostgresDatabase(t)
+		open := func() *store.Store {
+			st, err := store.Open(url, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if _, err := st.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			st.Secrets = testdb.Keyring
+			return st
+		}
+		h1 := apitest.NewWithOptions(t, open(), opts)
+		beat(t, h1, 1)
+		if got := accepted(t, 8, h1.NewOrg(t)); got[0] != 6 {
+			t.Errorf("one server alone accepted %d of 8 requests, want 6", got[0])
+		}
+		early := h1.NewOrg(t)
+		accepted(t, 1, early) // its bucket, with the whole burst, now holds 5
+
+		h2 := apitest.NewWithOptions(t, open(), opts)
+		beat(t, h2, 2)
+		beat(t, h1, 2)
+		c := h1.NewOrg(t)
+		if got := accepted(t, 12, c, c.On(h2)); got[0] != 3 || got[1] != 3 {
+			t.Errorf("two servers accepted %v of 6 requests each, want 3 and 3 (the budget once, not twice)", got)
+		}
+		// A bucket made for one server gets the smaller share at its next request: its 5
+		// tokens are capped at the new burst of 3.
+		if got := accepted(t, 4, early); got[0] != 3 {
+			t.Errorf("a bucket from before the second server accepted %d of 4, want 3", got[0])
+		}
+
+		// A server that stops deletes its row, so the other takes the whole budget back at its
+		// next beat.
+		h2.Heartbeat.Stop()
+		beat(t, h1, 1)
+		if got := accepted(t, 8, h1.NewOrg(t)); got[0] != 6 {
+			t.Errorf("the server left alone accepted %d of 8 requests, want 6", got[0])
 		}
 	})
 }

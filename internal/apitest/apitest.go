@@ -34,6 +34,9 @@ type Harness struct {
 	Server  *httptest.Server
 	// Logs holds every log line the server wrote.
 	Logs *SyncBuffer
+	// Heartbeat counts the servers sharing the inbound limit when Options.Heartbeat asks for
+	// one. It does not tick: tests call Beat, so that they need no sleeps.
+	Heartbeat *server.Heartbeat
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -70,6 +73,8 @@ type Options struct {
 	NoDirectReads bool
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+	// Heartbeat gives the server a heartbeat in the store, left when the test ends.
+	Heartbeat bool
 }
 
 // Loopback opens the SSRF guard to the tests' own local servers.
@@ -142,7 +147,13 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	if sqlDB, err := st.SQL(); err == nil {
 		metrics.RegisterRuntime(sqlDB, actions)
 	}
+	var heartbeat *server.Heartbeat
+	if opts.Heartbeat {
+		heartbeat = server.NewHeartbeat(st, logger)
+		t.Cleanup(heartbeat.Stop)
+	}
 	h := server.NewHandler(server.Deps{
+		Heartbeat:     heartbeat,
 		Resolver:      graph.NewResolver(st, actions, keys, logger),
 		Authenticator: authn,
 		DB:            st,
@@ -156,7 +167,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs}
+	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat}
 }
 
 // Each runs fn once per dialect with a fresh harness.

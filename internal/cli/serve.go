@@ -71,12 +71,21 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				return err
 			}
 			metrics.RegisterRuntime(sqlDB, actions)
+			// The heartbeat tells this server how many share the inbound per-key limit. It
+			// beats from here to the end of the command: the deferred Stop runs after the HTTP
+			// server has drained (so a draining server still counts) and before the database
+			// closes (so that it can delete its row and the others take up its share at once).
+			// Hence not the signal's context, which SIGTERM cancels before the drain.
+			heartbeat := server.NewHeartbeat(st, logger)
+			heartbeat.Start(context.WithoutCancel(ctx))
+			defer heartbeat.Stop()
 			handler := server.NewHandler(server.Deps{
 				Resolver:      graph.NewResolver(st, actions, keys, logger),
 				Authenticator: authn,
 				DB:            st,
 				Logger:        logger,
 				Metrics:       metrics,
+				Heartbeat:     heartbeat,
 				Limits: server.Limits{
 					MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxDepth: cfg.MaxDepth,
 					MaxComplexity: cfg.MaxComplexity, MaxAliases: cfg.MaxAliases, MaxRootFields: cfg.MaxRootFields,

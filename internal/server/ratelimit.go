@@ -29,41 +29,68 @@ type InboundRate struct {
 const maxCallers = 100_000
 
 // inboundLimiter keeps a token bucket (golang.org/x/time/rate) per caller, in this process.
-// The budget is per server for now: sharing it across replicas (each server's share refreshed
-// once a second) needs the cross-server bus, which another issue builds.
+// The budget is cluster-wide: with N live servers (Heartbeat) each enforces rate/N and
+// burst/N, so a load balancer spreading a caller's requests gives it about the whole budget
+// and no more. Buckets in the database would be exact but cost a write per request; this
+// costs one heartbeat per server per second and is approximate while servers come and go or
+// when a balancer sends one caller to some servers more than others.
 type inboundLimiter struct {
-	rate     InboundRate
-	mu       sync.Mutex
-	limiters *lru.Cache[string, *rate.Limiter]
-	now      func() time.Time
-	refused  func(caller string)
+	rate      InboundRate
+	heartbeat *Heartbeat
+	mu        sync.Mutex
+	limiters  *lru.Cache[string, *shareLimiter]
+	now       func() time.Time
+	refused   func(caller string)
 }
 
-func newInboundLimiter(r InboundRate, refused func(caller string)) *inboundLimiter {
+// shareLimiter is one caller's bucket with the server count its share was computed for.
+type shareLimiter struct {
+	*rate.Limiter
+	servers int
+}
+
+func newInboundLimiter(r InboundRate, heartbeat *Heartbeat, refused func(caller string)) *inboundLimiter {
 	if r.Requests <= 0 {
 		return nil
 	}
 	if r.Burst <= 0 {
 		r.Burst = r.Requests
 	}
-	cache, _ := lru.New[string, *rate.Limiter](maxCallers)
-	return &inboundLimiter{rate: r, limiters: cache, now: time.Now, refused: refused}
+	cache, _ := lru.New[string, *shareLimiter](maxCallers)
+	return &inboundLimiter{rate: r, heartbeat: heartbeat, limiters: cache, now: time.Now, refused: refused}
 }
 
-func (l *inboundLimiter) limiter(subject string) *rate.Limiter {
+// share is this server's part of the budget when servers share it: rate/servers, and
+// burst/servers but at least 1 so that every caller can be served at all.
+func (l *inboundLimiter) share(servers int) (rate.Limit, int) {
+	return rate.Limit(float64(l.rate.Requests) / l.rate.Window.Seconds() / float64(servers)), max(1, l.rate.Burst/servers)
+}
+
+// limiter returns subject's bucket, its share refreshed when the count of live servers has
+// changed since the bucket last served: lazily, so that a change costs nothing for the callers
+// that are not calling, and the tokens a caller holds carry over (capped by the new burst).
+func (l *inboundLimiter) limiter(subject string, now time.Time) *rate.Limiter {
+	servers := l.heartbeat.Servers()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim, ok := l.limiters.Get(subject)
 	if !ok {
-		lim = rate.NewLimiter(rate.Limit(float64(l.rate.Requests)/l.rate.Window.Seconds()), l.rate.Burst)
+		r, b := l.share(servers)
+		lim = &shareLimiter{Limiter: rate.NewLimiter(r, b), servers: servers}
 		l.limiters.Add(subject, lim)
+	} else if lim.servers != servers {
+		r, b := l.share(servers)
+		lim.SetLimitAt(now, r)
+		lim.SetBurstAt(now, b)
+		lim.servers = servers
 	}
-	return lim
+	return lim.Limiter
 }
 
 // wrap refuses the requests of a caller over its budget with 429, Retry-After and the
 // RateLimit-Policy and RateLimit headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers),
-// which every authenticated answer carries. It runs after authentication, on /graphql only:
+// which every authenticated answer carries. The policy announces the cluster-wide quota, what a
+// caller may plan with; RateLimit counts what this server's share has left. It runs after authentication, on /graphql only:
 // the playground page, health checks and metrics are other routes.
 func (l *inboundLimiter) wrap(next http.Handler) http.Handler {
 	if l == nil {
@@ -76,14 +103,15 @@ func (l *inboundLimiter) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		lim, now := l.limiter(p.Subject), l.now()
+		now := l.now()
+		lim := l.limiter(p.Subject, now)
 		res := lim.ReserveN(now, 1)
 		delay := res.DelayFrom(now)
 		if delay > 0 {
 			res.CancelAt(now)
 		}
 		tokens := lim.TokensAt(now)
-		reset := time.Duration((float64(l.rate.Burst) - tokens) / float64(lim.Limit()) * float64(time.Second))
+		reset := time.Duration((float64(lim.Burst()) - tokens) / float64(lim.Limit()) * float64(time.Second))
 		w.Header().Set("RateLimit-Policy", policy)
 		w.Header().Set("RateLimit", fmt.Sprintf(`"default";r=%d;t=%d`, int(math.Max(0, math.Floor(tokens))), int(math.Max(0, math.Ceil(reset.Seconds())))))
 		if delay > 0 {

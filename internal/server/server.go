@@ -110,6 +110,8 @@ type Deps struct {
 	Logger        *slog.Logger
 	Metrics       *Metrics
 	Limits        Limits
+	// Heartbeat counts the servers sharing the inbound limit (nil: this server alone).
+	Heartbeat *Heartbeat
 	// Introspection and Playground are switched off in hardened deployments.
 	Introspection bool
 	Playground    bool
@@ -167,7 +169,7 @@ func NewHandler(d Deps) http.Handler {
 	// when they have been: slots and the deadline are for executing operations only.
 	bodies := newFairShare(d.Limits.BodyBytesInFlight, d.Limits.BodyBytesInFlight/4)
 	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
-	inbound := newInboundLimiter(d.Limits.InboundRate, d.Metrics.inboundRefused)
+	inbound := newInboundLimiter(d.Limits.InboundRate, d.Heartbeat, d.Metrics.inboundRefused)
 	mux.Handle("/graphql", graphQLMethods(authenticate(d.Authenticator, d.Logger, inbound.wrap(
 		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql)))))))
 	if d.Playground {
