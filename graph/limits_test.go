@@ -229,7 +229,11 @@ func TestOutboundBudget(t *testing.T) {
 			case r := <-done:
 				t.Fatalf("the first call must reach the upstream: %s", r.Body)
 			}
-			c.Do(t, executeAttempt, map[string]any{"c": conn, "a": "get"}).ExpectError(t, "RATE_LIMITED", "")
+			refused := c.Do(t, executeAttempt, map[string]any{"c": conn, "a": "get"}).ExpectError(t, "RATE_LIMITED", "")
+			// Nobody knows when a call ends: the hint is a second, alike on both databases.
+			if ra := refused.Errors[0].Extensions["retryAfter"]; ra != float64(1) {
+				t.Errorf("a concurrency refusal's retryAfter: %v, want 1", ra)
+			}
 			close(proceed)
 			(<-done).OK(t)
 			if r := c.Do(t, executeAttempt, map[string]any{"c": conn, "a": "get"}).OK(t); r.Get("executeAction.ok") != true {

@@ -42,6 +42,7 @@ func (s *Store) AcquireOutbound(ctx context.Context, orgID, connectionID string,
 		admitted          bool
 		tat, blockedUntil int64
 		firstLease        sql.NullInt64
+		liveLeases        int
 	)
 	err := s.db.WithContext(ctx).Raw(`INSERT INTO connection_budgets AS b (connection_id, organisation_id, tat_us, leases)
 		VALUES (@id, @org, CAST(@now AS bigint) + CAST(@t AS bigint), CASE WHEN CAST(@cap AS int) > 0 THEN ARRAY[CAST(@lease AS bigint)] ELSE '{}'::bigint[] END)
@@ -50,8 +51,9 @@ func (s *Store) AcquireOutbound(ctx context.Context, orgID, connectionID string,
 			tat_us = CASE WHEN `+admit+` THEN GREATEST(b.tat_us, CAST(@now AS bigint)) + CAST(@t AS bigint) ELSE b.tat_us END,
 			leases = CASE WHEN `+admit+` AND CAST(@cap AS int) > 0 THEN `+live+` || CAST(@lease AS bigint) ELSE `+live+` END
 		WHERE b.organisation_id = @org
-		RETURNING admitted, tat_us, blocked_until_us, (SELECT min(e) FROM unnest(leases) e WHERE e > CAST(@now AS bigint))`, args).
-		Row().Scan(&admitted, &tat, &blockedUntil, &firstLease)
+		RETURNING admitted, tat_us, blocked_until_us, (SELECT min(e) FROM unnest(leases) e WHERE e > CAST(@now AS bigint)),
+			(SELECT count(*) FROM unnest(leases) e WHERE e > CAST(@now AS bigint))`, args).
+		Row().Scan(&admitted, &tat, &blockedUntil, &firstLease, &liveLeases)
 	if err != nil {
 		return nil, 0, fmt.Errorf("outbound budget of connection %s: %w", connectionID, err)
 	}
@@ -64,7 +66,10 @@ func (s *Store) AcquireOutbound(ctx context.Context, orgID, connectionID string,
 	}
 	state := budgetState{tat: time.UnixMicro(tat), blockedUntil: time.UnixMicro(blockedUntil)}
 	if firstLease.Valid {
-		state.leases = []time.Time{time.UnixMicro(firstLease.Int64)}
+		// wait needs how many slots are held and when the first lease ends, not each lease.
+		for range liveLeases {
+			state.leases = append(state.leases, time.UnixMicro(firstLease.Int64))
+		}
 	}
 	return nil, state.wait(limit, now), nil
 }
@@ -126,7 +131,9 @@ func (b *budgetState) wait(l *domain.RateLimit, now time.Time) time.Duration {
 			}
 		}
 		if live >= *l.Concurrency {
-			wait = max(wait, first.Sub(now))
+			// A slot frees when a call ends, which nobody knows in advance; the lease's end
+			// (the outbound timeout) is only the worst case, so the hint is a second.
+			wait = max(wait, min(first.Sub(now), time.Second))
 		}
 	}
 	return max(wait, 0)
