@@ -65,10 +65,6 @@ func (s *Store) FindAuditEvents(ctx context.Context, orgID string, filter domain
 		return nil, err
 	}
 	result := &domain.AuditPage{Edges: []domain.AuditEdge{}, OrganisationID: orgID, Filter: filter}
-	if page.First == 0 {
-		finish(w, result.Edges, &result.PageInfo)
-		return result, nil
-	}
 	q := filterAudit(s.db.WithContext(ctx), orgID, filter)
 	where, args, err := w.conditions(auditKeyset, timeAndID)
 	if err != nil {

@@ -52,10 +52,6 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 		return nil, err
 	}
 	result := &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: connectorID}
-	if page.First == 0 {
-		finish(w, result.Edges, &result.PageInfo)
-		return result, nil
-	}
 	q := connections(s.db.WithContext(ctx)).Where("connections.connector_id = ? AND connections.organisation_id = ?", connectorID, orgID)
 	where, args, err := w.conditions(connectionKeyset, timeAndID)
 	if err != nil {
@@ -305,7 +301,7 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 	for _, id := range connectorIDs {
 		pages[id] = newConnectionPage(id, first)
 	}
-	if first == 0 || len(connectorIDs) == 0 {
+	if len(connectorIDs) == 0 {
 		return pages, nil
 	}
 	var rn int

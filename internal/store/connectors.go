@@ -168,10 +168,6 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 		return nil, err
 	}
 	result := &domain.ConnectorPage{Edges: []domain.ConnectorEdge{}, OrganisationID: orgID, Filter: filter}
-	if page.First == 0 {
-		finish(w, result.Edges, &result.PageInfo)
-		return result, nil
-	}
 	where, args := s.connectorFilter(orgID, filter)
 	bounds, boundArgs, err := w.conditions(keys, func(c *cursor) ([]any, error) {
 		if order != domain.OrderNameAsc && order != domain.OrderNameDesc {

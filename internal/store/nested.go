@@ -45,19 +45,22 @@ func (s *Store) nestedIn(orgID string, first domain.NestedFirst, need domain.Par
 	return n
 }
 
-// columns is what the page's select list gains: a correlated array per list (an empty first
-// page needs none).
+// reads tells whether a list of that first needs a column: a page of none still reads one row
+// when someone asks whether items exist (hasNextPage).
+func (n *nestedLists) reads(first int) bool { return first >= 0 && lookahead(first, n.need) > 0 }
+
+// columns is what the page's select list gains: a correlated array per list.
 func (n *nestedLists) columns() string {
 	if n == nil {
 		return ""
 	}
 	s := ""
-	if n.first.Versions > 0 {
+	if n.reads(n.first.Versions) {
 		s += `, ARRAY(SELECT ROW(` + versionRecordColumns.For(n.need) + `) FROM connector_versions v
 			WHERE v.connector_id = connectors.id AND v.organisation_id = connectors.organisation_id
 			ORDER BY v.created_at DESC, v.id DESC LIMIT ` + strconv.Itoa(lookahead(n.first.Versions, n.need)) + `)`
 	}
-	if n.first.Connections > 0 {
+	if n.reads(n.first.Connections) {
 		join := ""
 		if n.need.Has(domain.PartConnectionVersionName) {
 			join = " LEFT JOIN connector_versions pv ON pv.id = c.pinned_version_id"
@@ -75,10 +78,10 @@ func (n *nestedLists) dest() []any {
 		return nil
 	}
 	var d []any
-	if n.first.Versions > 0 {
+	if n.reads(n.first.Versions) {
 		d = append(d, &n.versionsRaw)
 	}
-	if n.first.Connections > 0 {
+	if n.reads(n.first.Connections) {
 		d = append(d, &n.connectionsRaw)
 	}
 	return d

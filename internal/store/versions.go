@@ -65,10 +65,6 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 		return nil, err
 	}
 	result := &domain.VersionPage{Edges: []domain.VersionEdge{}, ConnectorID: connectorID}
-	if page.First == 0 {
-		finish(w, result.Edges, &result.PageInfo)
-		return result, nil
-	}
 	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
 	where, args, err := w.conditions(versionKeyset, timeAndID)
 	if err != nil {
@@ -356,7 +352,7 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 	for _, id := range connectorIDs {
 		pages[id] = newVersionPage(id, first)
 	}
-	if first == 0 || len(connectorIDs) == 0 {
+	if len(connectorIDs) == 0 {
 		return pages, nil
 	}
 	var rn int
