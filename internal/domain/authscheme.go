@@ -246,23 +246,21 @@ func ValidateAuthSchemeConfigs(field string, configs []AuthSchemeConfig) error {
 	return nil
 }
 
-// ConfigIDTaken returns the key of a config other than configs[except] whose key counts as
-// the same as id (NameKey), or whose global id is id (a key that would shadow it), or "" when
-// id is free.
-func ConfigIDTaken(configs []AuthSchemeConfig, except int, id string) string {
+// ConfigIDTaken refuses id as the key of configs[except] (or of a new config, with except -1)
+// when another config's key counts as the same (NameKey), or when it is another config's
+// global id, which a key would shadow: BAD_USER_INPUT on id, saying which.
+func ConfigIDTaken(configs []AuthSchemeConfig, except int, id string) error {
 	key := NameKey(id)
 	for i, c := range configs {
-		if i != except && (NameKey(c.Key) == key || c.GlobalID == id) {
-			return c.Key
+		switch {
+		case i == except:
+		case c.GlobalID != "" && c.GlobalID == id:
+			return Invalid("id", "%q is the global id of the auth scheme config %q; a key cannot take another config's id", id, c.Key)
+		case NameKey(c.Key) == key:
+			return Invalid("id", "%s", alreadyUsed(id, c.Key, "id", "an auth scheme config of this connector"))
 		}
 	}
-	return ""
-}
-
-// ConfigIDUsed is the BAD_USER_INPUT error on id for a config id that another config's id
-// counts as the same as.
-func ConfigIDUsed(id, other string) error {
-	return Invalid("id", "%s", alreadyUsed(id, other, "id", "an auth scheme config of this connector"))
+	return nil
 }
 
 // ReorderAuthSchemeConfigs returns configs in the order of refs (keys or global ids), which

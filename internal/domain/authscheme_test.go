@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -71,6 +72,37 @@ func TestValidationMessages(t *testing.T) {
 				if !strings.Contains(got[i], w) {
 					t.Errorf("message %q lacks %q", got[i], w)
 				}
+			}
+		})
+	}
+}
+
+// A key is refused when it takes another config's key (or a look-alike of it) or another
+// config's global id, each with its own reason; a config keeps its own key.
+func TestConfigIDTaken(t *testing.T) {
+	configs := []domain.AuthSchemeConfig{{Key: "oauth", GlobalID: "c1.aaaa"}, {Key: "basic", GlobalID: "c1.bbbb"}}
+	for _, tc := range []struct {
+		name, id string
+		except   int
+		reason   string // in the message; empty: free
+	}{
+		{"Free", "apikey", -1, ""},
+		{"OwnKey", "oauth", 0, ""},
+		{"SameKey", "oauth", -1, "already the id"},
+		{"LookAlike", "ＯＡuth", 1, "counts as the same id"},
+		{"AnotherConfigsGlobalID", "c1.bbbb", 0, "is the global id of the auth scheme config \"basic\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := domain.ConfigIDTaken(configs, tc.except, tc.id)
+			if tc.reason == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var e *domain.Error
+			if !errors.As(err, &e) || e.Code != domain.CodeBadUserInput || e.Field != "id" || !strings.Contains(e.Message, tc.reason) {
+				t.Fatalf("want BAD_USER_INPUT on id saying %q, got %v", tc.reason, err)
 			}
 		})
 	}

@@ -600,8 +600,8 @@ func (s *Store) CreateAuthSchemeConfig(ctx context.Context, orgID, connectorID s
 	}
 	in.GlobalID = ""
 	_, err := s.mutateConnector(ctx, orgID, connectorID, func(tx *gorm.DB, c *domain.Connector) error {
-		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, -1, in.Key); other != "" {
-			return domain.ConfigIDUsed(in.Key, other)
+		if err := domain.ConfigIDTaken(c.AuthSchemeConfigs, -1, in.Key); err != nil {
+			return err
 		}
 		if len(c.AuthSchemeConfigs) >= domain.MaxAuthSchemeConfigs {
 			return domain.Invalid("id", "a connector has at most %d auth scheme configs", domain.MaxAuthSchemeConfigs)
@@ -641,8 +641,8 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 			in.Key = current.Key
 		}
 		in.GlobalID = current.GlobalID
-		if other := domain.ConfigIDTaken(c.AuthSchemeConfigs, i, in.Key); other != "" {
-			return domain.ConfigIDUsed(in.Key, other)
+		if err := domain.ConfigIDTaken(c.AuthSchemeConfigs, i, in.Key); err != nil {
+			return err
 		}
 		if in.SchemeType != current.SchemeType {
 			if err := refuseIfUsed(tx, connectorID, current.Key, "change the scheme type of"); err != nil {
