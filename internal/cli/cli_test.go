@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -117,6 +118,7 @@ func TestServe(t *testing.T) {
 		secret := strings.TrimSpace(secretOut)
 		t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:0")
 		t.Setenv("PLUGBOARD_OUTBOUND_ALLOW", "127.0.0.0/8")
+		t.Setenv("PLUGBOARD_DRAIN_DELAY", "1h")
 
 		srv := startServe(t)
 		base := srv.base
@@ -181,7 +183,10 @@ func TestServe(t *testing.T) {
 		gql(`mutation($v: ID!) { publishVersion(id: $v) { id } }`, map[string]any{"v": v["id"]})
 		conn := gql(`mutation($c: ID!) { createConnection(connectorId: $c, input: {name: "c"}) { id } }`, map[string]any{"c": connector["id"]})["createConnection"].(map[string]any)
 
-		// Graceful shutdown: a request in flight when the signal comes still gets its answer.
+		// Graceful stop: on the signal /readyz fails at once while the server still answers,
+		// through a drain delay long enough for a load balancer to notice (an hour here: the
+		// test ends it with a second signal, never with a clock); then a request in flight when
+		// the signal came still gets its answer.
 		inflight := make(chan map[string]any, 1)
 		go func() {
 			inflight <- gql(`mutation($c: ID!) { executeAction(connectionId: $c, action: "slow") { ok body } }`, map[string]any{"c": conn["id"]})
@@ -193,13 +198,42 @@ func TestServe(t *testing.T) {
 		case <-time.After(time.Minute): // only keeps a lost call from hanging the suite
 			t.Fatal("the call never reached the upstream")
 		}
-		srv.cancel()
+		srv.cancel() // what SIGTERM does to serve's context
+		select {
+		case <-srv.draining:
+		case <-time.After(time.Minute):
+			t.Fatal("serve never said it was draining")
+		}
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "draining") {
+			t.Errorf("/readyz while draining: %d %s", res.StatusCode, body)
+		}
+		if scopes := gql(`{ viewer { scopes } }`, nil)["viewer"]; scopes == nil {
+			t.Error("a draining server must still answer /graphql")
+		}
+		select {
+		case data := <-inflight:
+			t.Fatalf("the in-flight request ended during the drain delay: %v", data)
+		case <-srv.shuttingDown:
+			t.Fatal("serve stopped accepting before the drain delay ended")
+		default:
+		}
+		// The second signal ends the delay. Serve has its own handler registered by now (it
+		// logged "draining" after registering it), so this does not kill the test binary.
+		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
 		select {
 		case data := <-inflight:
 			if r := data["executeAction"].(map[string]any); r["ok"] != true || r["body"] != "finished" {
 				t.Errorf("the in-flight request was cut: %v", r)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatal("the in-flight request never finished")
 		}
 		logs := srv.wait(t)
@@ -254,18 +288,23 @@ type served struct {
 	done    chan int
 	scanned chan struct{}
 	logs    *bytes.Buffer
-	// shuttingDown is closed when serve logs that it is shutting down.
-	shuttingDown chan struct{}
+	// draining is closed when serve logs that it is draining (/readyz fails), shuttingDown
+	// when it logs that it is shutting down (it stops accepting).
+	draining, shuttingDown chan struct{}
 }
 
 // startServe runs the real serve command on a free port (configured by the environment) and
-// returns once it listens.
+// returns once it listens. Without PLUGBOARD_DRAIN_DELAY set by the test, serve stops
+// without a drain delay.
 func startServe(t *testing.T) *served {
 	t.Helper()
 	t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:0")
+	if os.Getenv("PLUGBOARD_DRAIN_DELAY") == "" {
+		t.Setenv("PLUGBOARD_DRAIN_DELAY", "0")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	s := &served{cancel: cancel, done: make(chan int, 1), scanned: make(chan struct{}), logs: &bytes.Buffer{}, shuttingDown: make(chan struct{})}
+	s := &served{cancel: cancel, done: make(chan int, 1), scanned: make(chan struct{}), logs: &bytes.Buffer{}, draining: make(chan struct{}), shuttingDown: make(chan struct{})}
 	go func() {
 		s.done <- cli.Run(ctx, []string{"serve"}, io.Discard, pw)
 		pw.Close()
@@ -282,6 +321,8 @@ func startServe(t *testing.T) *served {
 				switch line.Msg {
 				case "listening":
 					addr <- line.Addr
+				case "draining":
+					close(s.draining)
 				case "shutting down":
 					close(s.shuttingDown)
 				}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -79,6 +80,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			heartbeat := server.NewHeartbeat(st, logger)
 			heartbeat.Start(context.WithoutCancel(ctx))
 			defer heartbeat.Stop()
+			var draining atomic.Bool
 			handler := server.NewHandler(server.Deps{
 				Resolver:      graph.NewResolver(st, actions, keys, logger),
 				Authenticator: authn,
@@ -96,6 +98,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				CORSOrigins:   cfg.CORSOrigins,
 				Playground:    cfg.Enabled(cfg.Playground),
 				NoDirectReads: cfg.DirectReads == "off",
+				Draining:      &draining,
 			})
 			srv := &http.Server{
 				Handler:           handler,
@@ -130,8 +133,34 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				return err
 			case <-ctx.Done():
 			}
-			// In-flight requests finish (up to the shutdown timeout); then the deferred Close
-			// closes the database pool.
+			// Draining: /readyz fails first while everything is still served, so that the load
+			// balancer's health check takes this server out before it stops accepting; stopping
+			// at once would refuse the requests the balancer still sends until its check fails.
+			// Keep-alives end with each answer meanwhile, so that clients and the balancer open
+			// their next connection elsewhere instead of reusing one the shutdown closes.
+			// A second signal ends the delay (someone at a terminal pressing Ctrl-C again); the
+			// channel is registered before the line that announces the drain, and NotifyContext's
+			// handler is stopped only after it, so that no signal falls back to the default
+			// (killing the process) in between.
+			again := make(chan os.Signal, 1)
+			signal.Notify(again, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(again)
+			stop()
+			draining.Store(true)
+			srv.SetKeepAlivesEnabled(false)
+			logger.Info("draining", "delay", cfg.DrainDelay.String())
+			if cfg.DrainDelay > 0 {
+				delay := time.NewTimer(cfg.DrainDelay)
+				select {
+				case <-delay.C:
+				case <-again:
+					delay.Stop()
+				case err := <-errc:
+					return err
+				}
+			}
+			// Then it stops accepting; in-flight requests finish (up to the shutdown timeout);
+			// then the deferred Close closes the database pool.
 			logger.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 			defer cancel()

@@ -50,6 +50,9 @@ type Config struct {
 	MaxConcurrent                int
 	ReadTimeout, WriteTimeout    time.Duration
 	IdleTimeout, ShutdownTimeout time.Duration
+	// DrainDelay is how long a stopping server keeps serving with /readyz failing, so that a
+	// load balancer's health check takes it out before it stops accepting (0: none).
+	DrainDelay time.Duration
 	// MemoryLimit is the Go runtime's soft heap limit in bytes (0: none); GOMEMLIMIT wins.
 	MemoryLimit int64
 	// GCPercent is the Go collector's target (GOGC); the GOGC variable wins.
@@ -249,6 +252,7 @@ var settings = []setting{
 	{"PLUGBOARD_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "time to read a request", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
 	{"PLUGBOARD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "time to write a response", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
 	{"PLUGBOARD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "120s", "how long an idle keep-alive connection stays open", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{"PLUGBOARD_DRAIN_DELAY", "drain-delay", "5s", "after SIGTERM, how long /readyz fails while requests are still served, before the server stops accepting (0 for none; a second signal ends it)", duration(func(c *Config) *time.Duration { return &c.DrainDelay })},
 	{"PLUGBOARD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may finish after SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"PLUGBOARD_MEMORY_LIMIT", "memory-limit", "64MiB", "soft heap limit of the Go runtime (0 for none; GOMEMLIMIT wins), e.g. 256MiB", func(c *Config, v string) error {
 		n, err := parseBytes(v)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -119,6 +120,9 @@ type Deps struct {
 	NoDirectReads bool
 	// CORSOrigins are the origins of browser apps allowed to call the API ("*": any).
 	CORSOrigins []string
+	// Draining, once true, makes /readyz answer 503 while everything else is still served: a
+	// stopping server tells its load balancer first, and answers what it is sent meanwhile.
+	Draining *atomic.Bool
 }
 
 // NewHandler returns the routes of the API contract.
@@ -182,6 +186,10 @@ func NewHandler(d Deps) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if d.Draining != nil && d.Draining.Load() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.DB.Ping(ctx); err != nil {
