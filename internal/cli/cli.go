@@ -69,7 +69,7 @@ func openStore(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, nee
 	if err != nil {
 		return nil, cfg, err
 	}
-	st, err := store.Open(cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.MaxOpenConns})
+	st, err := store.Open(cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.MaxOpenConns, StatementCache: cfg.StatementCache})
 	if err != nil {
 		return nil, cfg, err
 	}

@@ -22,6 +22,9 @@ type Config struct {
 	DatabaseURL string
 	// MaxOpenConns bounds the database pool; 0 picks a default.
 	MaxOpenConns int
+	// StatementCache is how pgx runs statements on PostgreSQL: prepare (named prepared
+	// statements per connection), describe or none (for a pooler in transaction mode).
+	StatementCache string
 	// KeyCacheTTL is how long a verified API key is trusted without a database read;
 	// revocations on other replicas take effect within it.
 	KeyCacheTTL time.Duration
@@ -200,6 +203,14 @@ var settings = []setting{
 		}
 		c.MaxOpenConns = n
 		return nil
+	}},
+	{"PLUGBOARD_DB_STATEMENT_CACHE", "db-statement-cache", "prepare", "how PostgreSQL statements run: prepare (named prepared statements per connection), describe or none (through pgbouncer in transaction mode)", func(c *Config, v string) error {
+		switch v = strings.ToLower(strings.TrimSpace(v)); v {
+		case "prepare", "describe", "none":
+			c.StatementCache = v
+			return nil
+		}
+		return fmt.Errorf("%q is not prepare, describe or none", v)
 	}},
 	{"PLUGBOARD_KEY_CACHE_TTL", "key-cache-ttl", "5s", "how long a verified API key is trusted without a database read", duration(func(c *Config) *time.Duration { return &c.KeyCacheTTL })},
 	{"PLUGBOARD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},

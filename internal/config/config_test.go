@@ -24,6 +24,9 @@ func TestLoadPrecedenceAndErrors(t *testing.T) {
 	if c.Addr != "127.0.0.1:9100" || c.RequestTimeout != 5*time.Second || c.MemoryLimit != 64<<20 || c.DatabaseURL != DefaultDatabaseURL {
 		t.Errorf("flags win over the environment, which wins over defaults: %+v", c)
 	}
+	if c.StatementCache != "prepare" {
+		t.Errorf("statements are prepared by default: %q", c.StatementCache)
+	}
 	if c.DrainDelay != 5*time.Second || c.ShutdownTimeout != 20*time.Second {
 		t.Errorf("a stopping server fails /readyz for 5 s by default, then drains for up to 20 s: %v %v", c.DrainDelay, c.ShutdownTimeout)
 	}
@@ -41,7 +44,7 @@ func TestLoadPrecedenceAndErrors(t *testing.T) {
 	bad := map[string]string{
 		"PLUGBOARD_REQUEST_TIMEOUT": "soon", "PLUGBOARD_MAX_DEPTH": "-1", "PLUGBOARD_MEMORY_LIMIT": "lots",
 		"PLUGBOARD_OUTBOUND_ALLOW": "not-a-cidr", "PLUGBOARD_PLAYGROUND": "maybe", "PLUGBOARD_JWT_ALLOW_HMAC": "yes please",
-		"PLUGBOARD_DRAIN_DELAY": "-1s",
+		"PLUGBOARD_DRAIN_DELAY": "-1s", "PLUGBOARD_DB_STATEMENT_CACHE": "sometimes",
 	}
 	for name, value := range bad {
 		t.Run(name, func(t *testing.T) {

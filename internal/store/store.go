@@ -13,7 +13,9 @@ import (
 
 	"github.com/glebarez/sqlite"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
@@ -56,6 +58,28 @@ type Store struct {
 type Options struct {
 	// MaxOpenConns bounds the pool; 0 picks a default for the dialect.
 	MaxOpenConns int
+	// StatementCache is how statements run on PostgreSQL (see StatementCacheModes); "" is
+	// "prepare".
+	StatementCache string
+}
+
+// StatementCacheModes are the values of Options.StatementCache and what pgx does with each:
+//
+//   - prepare: each connection prepares a named statement per query text and reuses it, one
+//     round trip per execution (pgx's default). Named statements live in the server session,
+//     so a pooler in transaction mode, which hands each transaction to any server connection,
+//     breaks them (pgbouncer before 1.21; Debian 12 has 1.18): "prepared statement
+//     \"stmtcache_…\" does not exist" or "already exists".
+//   - describe: the parameter and result types of each query text are asked once per
+//     connection (with the unnamed statement) and cached; each execution then parses, binds
+//     and runs in one round trip, which a pooler keeps on one server connection. A column
+//     type changed under a running server can fail a query once.
+//   - none: nothing cached; parameters are sent as text of unknown type for the server to
+//     infer, in one round trip (pgx's exec mode).
+var StatementCacheModes = map[string]pgx.QueryExecMode{
+	"prepare":  pgx.QueryExecModeCacheStatement,
+	"describe": pgx.QueryExecModeCacheDescribe,
+	"none":     pgx.QueryExecModeExec,
 }
 
 // Open connects to databaseURL: a postgres:// or postgresql:// URL selects PostgreSQL;
@@ -66,14 +90,18 @@ func Open(databaseURL string, opts Options) (*Store, error) {
 		dialect   Dialect
 	)
 	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
-		dialect, dialector = Postgres, postgres.Open(databaseURL)
+		conn, err := openPostgres(databaseURL, opts.StatementCache)
+		if err != nil {
+			return nil, err
+		}
+		dialect, dialector = Postgres, postgres.New(postgres.Config{Conn: conn})
 	} else {
 		dialect, dialector = SQLite, sqlite.Open(sqliteDSN(databaseURL))
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
 		// GORM's logger prints statements with their values; values can be secrets.
 		Logger: logger.Discard,
-		// pgx caches prepared statements per connection by itself (QueryExecModeCacheStatement);
+		// pgx caches prepared statements per connection by itself (Options.StatementCache);
 		// GORM's own cache would re-prepare every statement inside each transaction.
 		PrepareStmt:            false,
 		SkipDefaultTransaction: true,
@@ -98,6 +126,26 @@ func Open(databaseURL string, opts Options) (*Store, error) {
 	sqlDB.SetMaxIdleConns(maxOpen)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return &Store{db: db, dialect: dialect, Now: func() time.Time { return time.Now() }}, nil
+}
+
+// openPostgres opens a database/sql pool of pgx connections running statements in the
+// statement-cache mode named. GORM and the pgx reads (read.go) share its connections, so the
+// mode holds for both.
+func openPostgres(databaseURL, statementCache string) (*sql.DB, error) {
+	if statementCache == "" {
+		statementCache = "prepare"
+	}
+	mode, ok := StatementCacheModes[statementCache]
+	if !ok {
+		return nil, fmt.Errorf("statement cache %q: want prepare, describe or none", statementCache)
+	}
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("open postgres database: the database URL does not parse")
+	}
+	cfg.DefaultQueryExecMode = mode
+	return stdlib.OpenDB(*cfg), nil
 }
 
 // sqliteDSN adds the pragmas the embedded database needs: WAL so readers do not wait for the
