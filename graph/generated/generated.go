@@ -1978,7 +1978,7 @@ type Mutation {
 
   "Creates a key for the caller's organisation. Only scopes the caller holds can be granted."
   createApiKey("The key's name, scopes and optional expiry." input: CreateApiKeyInput!): CreatedApiKey! @hasScope(scope: KEYS_MANAGE)
-  "Revokes a key at once on this server (within PLUGBOARD_KEY_CACHE_TTL, 5 s, on the others); revoking again changes nothing. Returns the key with revokedAt set."
+  "Revokes a key at once on this server and within a second on the others (within PLUGBOARD_KEY_CACHE_TTL, 5 s, while they cannot hear of it); revoking again changes nothing. Returns the key with revokedAt set."
   revokeApiKey("The key's id (not its secret)." id: ID!): ApiKey! @hasScope(scope: KEYS_MANAGE)
 }
 

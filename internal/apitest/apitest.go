@@ -20,6 +20,7 @@ import (
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
 	"github.com/plugboard/plugboard/internal/store"
@@ -37,6 +38,8 @@ type Harness struct {
 	// Heartbeat counts the servers sharing the inbound limit when Options.Heartbeat asks for
 	// one. It does not tick: tests call Beat, so that they need no sleeps.
 	Heartbeat *server.Heartbeat
+	// Bus is Options.Bus.
+	Bus *notify.Bus
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -75,6 +78,42 @@ type Options struct {
 	CORSOrigins []string
 	// Heartbeat gives the server a heartbeat in the store, left when the test ends.
 	Heartbeat bool
+	// Bus, when set, keeps the server's key cache coherent with the others (NewBus makes one).
+	Bus *notify.Bus
+	// KeyCacheTTL is how long verified keys are cached (zero: the default, 5 s).
+	KeyCacheTTL time.Duration
+}
+
+// NewBus starts the cross-server bus of a server over st, as serve does: listening on the
+// PostgreSQL database at url (returning once it listens), or in process on SQLite (url
+// unused). It stops when the test ends.
+func NewBus(t testing.TB, st *store.Store, url string) *notify.Bus {
+	t.Helper()
+	bus := notify.NewLocal()
+	if st.Dialect() == store.Postgres {
+		bus = notify.NewPostgres(url, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	st.Bus = bus
+	listening := make(chan struct{}, 1)
+	stop := bus.Subscribe(func(ev notify.Event) {
+		if ev.Topic == notify.Reset {
+			select {
+			case listening <- struct{}{}:
+			default:
+			}
+		}
+	})
+	defer stop()
+	bus.Start(context.Background())
+	t.Cleanup(bus.Stop)
+	if st.Dialect() == store.Postgres {
+		select {
+		case <-listening:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the bus is not listening after 10 s")
+		}
+	}
+	return bus
 }
 
 // Loopback opens the SSRF guard to the tests' own local servers.
@@ -138,6 +177,12 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	logs := &SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	keys := auth.NewKeys(st, logger)
+	if opts.KeyCacheTTL > 0 {
+		keys.CacheTTL = opts.KeyCacheTTL
+	}
+	if opts.Bus != nil {
+		t.Cleanup(keys.Follow(opts.Bus))
+	}
 	authn := &auth.Authenticator{Keys: keys}
 	if opts.JWT != nil {
 		authn.JWT = opts.JWT(logger)
@@ -167,7 +212,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat}
+	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: opts.Bus}
 }
 
 // Each runs fn once per dialect with a fresh harness.

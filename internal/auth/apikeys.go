@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/notify"
 )
 
 // APIKeyPrefix starts every API-key secret, so that secret scanners recognise leaked keys.
@@ -45,8 +47,9 @@ func HashSecret(secret string) []byte {
 }
 
 // Keys creates and verifies API keys. Verified keys are cached briefly, so a request costs no
-// database read; a revocation made through Keys takes effect at once on this replica and
-// within CacheTTL on the others. Use is recorded at most once per TouchInterval per key.
+// database read; a revocation made through Keys takes effect at once on this replica, on the
+// others as soon as the cross-server bus tells them (Follow), and within CacheTTL at worst
+// (while the bus is down). Use is recorded at most once per TouchInterval per key.
 type Keys struct {
 	Store         domain.APIKeyStore
 	Now           func() time.Time
@@ -57,6 +60,9 @@ type Keys struct {
 	mu      sync.Mutex
 	cache   map[string]cachedKey // by secret hash
 	touched map[string]time.Time // by key id: when this replica last recorded a use
+	// gen counts invalidations: a database read that an invalidation overtook may hold the
+	// row as it was before the change, so its result is not cached (see lookup).
+	gen uint64
 	// flight makes concurrent requests with the same expired key share one database read.
 	flight singleflight.Group
 }
@@ -87,13 +93,8 @@ func (k *Keys) Revoke(ctx context.Context, orgID, id string) (*domain.APIKey, er
 	if err != nil {
 		return nil, err
 	}
-	k.mu.Lock()
-	for h, c := range k.cache {
-		if c.key.ID == id {
-			delete(k.cache, h)
-		}
-	}
-	k.mu.Unlock()
+	// At once on this replica, without waiting for the bus to bring the news back.
+	k.invalidate(notify.Event{Topic: notify.TopicAPIKeys, ID: id})
 	return key, nil
 }
 
@@ -133,6 +134,9 @@ func (k *Keys) lookup(ctx context.Context, cacheKey string, hash []byte, now tim
 		return c.key, nil
 	}
 	v, err, _ := k.flight.Do(cacheKey, func() (any, error) {
+		k.mu.Lock()
+		gen := k.gen
+		k.mu.Unlock()
 		// Detached from the first caller's context: its cancellation must not fail the others.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -142,7 +146,21 @@ func (k *Keys) lookup(ctx context.Context, cacheKey string, hash []byte, now tim
 			// the first query on it (seen under load when clients hang up).
 			key, err = k.Store.FindAPIKeyByHash(ctx, hash)
 		}
-		return key, err
+		if err != nil {
+			return nil, err
+		}
+		k.mu.Lock()
+		// An invalidation during the read may be about this key, read before it changed:
+		// caching it would undo the invalidation for a whole CacheTTL. The next request
+		// reads again.
+		if k.gen == gen {
+			if k.cache == nil || len(k.cache) > 100_000 {
+				k.cache = make(map[string]cachedKey)
+			}
+			k.cache[cacheKey] = cachedKey{key: key, fetched: now}
+		}
+		k.mu.Unlock()
+		return key, nil
 	})
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return nil, errInvalidKey
@@ -150,14 +168,32 @@ func (k *Keys) lookup(ctx context.Context, cacheKey string, hash []byte, now tim
 	if err != nil {
 		return nil, err
 	}
-	key := v.(*domain.APIKey)
-	k.mu.Lock()
-	if k.cache == nil || len(k.cache) > 100_000 {
-		k.cache = make(map[string]cachedKey)
+	return v.(*domain.APIKey), nil
+}
+
+// Follow keeps the cache coherent with the database through bus until the returned function
+// is called: a key's change drops that key, an organisation's change drops its keys, and a
+// Reset (the bus may have missed changes) drops them all.
+func (k *Keys) Follow(bus *notify.Bus) (stop func()) {
+	return bus.Subscribe(k.invalidate)
+}
+
+func (k *Keys) invalidate(ev notify.Event) {
+	var drop func(c cachedKey) bool
+	switch ev.Topic {
+	case notify.Reset:
+		drop = func(cachedKey) bool { return true }
+	case notify.TopicAPIKeys:
+		drop = func(c cachedKey) bool { return c.key.ID == ev.ID }
+	case notify.TopicOrganisations:
+		drop = func(c cachedKey) bool { return c.key.OrganisationID == ev.ID }
+	default:
+		return
 	}
-	k.cache[cacheKey] = cachedKey{key: key, fetched: now}
-	k.mu.Unlock()
-	return key, nil
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.gen++
+	maps.DeleteFunc(k.cache, func(_ string, c cachedKey) bool { return drop(c) })
 }
 
 // recordUse writes lastUsedAt in the background at most once per TouchInterval per key, so

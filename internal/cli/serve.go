@@ -21,8 +21,10 @@ import (
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/config"
+	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
+	"github.com/plugboard/plugboard/internal/store"
 )
 
 func serveCommand(stderr io.Writer) *cobra.Command {
@@ -54,8 +56,18 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			}
 			defer st.Close()
 
+			// The bus keeps the key cache coherent across servers. Like the heartbeat it runs
+			// until the command ends, through the drain, hence not the signal's context.
+			bus := notify.NewLocal()
+			if st.Dialect() == store.Postgres {
+				bus = notify.NewPostgres(cfg.DirectURL(), logger)
+			}
+			st.Bus = bus
 			keys := auth.NewKeys(st, logger)
 			keys.CacheTTL = cfg.KeyCacheTTL
+			keys.Follow(bus)
+			bus.Start(context.WithoutCancel(ctx))
+			defer bus.Stop()
 			authn := &auth.Authenticator{Keys: keys}
 			if cfg.JWT.Enabled() {
 				if authn.JWT, err = auth.NewJWTVerifier(ctx, cfg.JWT, st, logger, auth.JWTOptions{}); err != nil {

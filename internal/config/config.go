@@ -20,13 +20,16 @@ type Config struct {
 	Addr string
 	// DatabaseURL selects the database: postgres://… for PostgreSQL, otherwise a SQLite file.
 	DatabaseURL string
+	// DatabaseDirectURL reaches PostgreSQL without a pooler, for what needs a session of its
+	// own: the cross-server bus's LISTEN. Empty: DatabaseURL (see DirectURL).
+	DatabaseDirectURL string
 	// MaxOpenConns bounds the database pool; 0 picks a default.
 	MaxOpenConns int
 	// StatementCache is how pgx runs statements on PostgreSQL: prepare (named prepared
 	// statements per connection), describe or none (for a pooler in transaction mode).
 	StatementCache string
-	// KeyCacheTTL is how long a verified API key is trusted without a database read;
-	// revocations on other replicas take effect within it.
+	// KeyCacheTTL is how long a verified API key is trusted without a database read: the
+	// bound on a revocation made on another replica while the cross-server bus is down.
 	KeyCacheTTL time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
@@ -196,6 +199,7 @@ func duration(dst func(c *Config) *time.Duration) func(*Config, string) error {
 var settings = []setting{
 	{"PLUGBOARD_ADDR", "addr", DefaultAddr, "listen address of serve", str(func(c *Config) *string { return &c.Addr })},
 	{"PLUGBOARD_DATABASE_URL", "database-url", DefaultDatabaseURL, "postgres://… for PostgreSQL, otherwise a SQLite file", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"PLUGBOARD_DATABASE_DIRECT_URL", "database-direct-url", "", "PostgreSQL URL bypassing any pooler, for the cross-server bus's LISTEN connection (default: the database URL)", str(func(c *Config) *string { return &c.DatabaseDirectURL })},
 	{"PLUGBOARD_DB_MAX_CONNS", "db-max-conns", "0", "database pool size (0: 16 on PostgreSQL, 4 on SQLite)", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -394,6 +398,15 @@ func parseBytes(v string) (int64, error) {
 
 // FromEnv reads the configuration from the environment alone.
 func FromEnv() (Config, error) { return Load(nil) }
+
+// DirectURL is the URL of the sessions a pooler in transaction mode would break (LISTEN):
+// DatabaseDirectURL, or DatabaseURL when it is not set.
+func (c Config) DirectURL() string {
+	if c.DatabaseDirectURL != "" {
+		return c.DatabaseDirectURL
+	}
+	return c.DatabaseURL
+}
 
 // SecretKeyFile is where the embedded default keeps its generated key: next to the SQLite
 // database file. It is empty for PostgreSQL, whose replicas must share a configured key.

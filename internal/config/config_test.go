@@ -37,6 +37,13 @@ func TestLoadPrecedenceAndErrors(t *testing.T) {
 		t.Error("auto is on with the SQLite default")
 	}
 	c.DatabaseURL = "postgres://x"
+	if c.DirectURL() != "postgres://x" {
+		t.Errorf("the direct URL defaults to the database URL: %q", c.DirectURL())
+	}
+	c.DatabaseDirectURL = "postgres://direct"
+	if c.DirectURL() != "postgres://direct" {
+		t.Errorf("direct URL: %q", c.DirectURL())
+	}
 	if c.Enabled("auto") || c.SecretKeyFile() != "" {
 		t.Error("auto is off with PostgreSQL, which has no key file")
 	}

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/notify"
 )
 
 var _ domain.APIKeyStore = (*Store)(nil)
@@ -82,6 +83,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, orgID string) ([]domain.APIKey,
 // line), who may revoke any key.
 func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id string) (*domain.APIKey, error) {
 	var row apiKeyRow
+	revoked := false
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		q := s.forUpdate(tx).Where("id = ?", id)
 		if orgID != "" {
@@ -99,10 +101,14 @@ func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id string) (*domain.API
 		if err := tx.Model(&apiKeyRow{}).Where("id = ?", id).Update("revoked_at", now).Error; err != nil {
 			return err
 		}
+		revoked = true
 		return s.audit(tx, row.OrganisationID, "apiKey.revoke", "apiKey", id, []string{"revokedAt"})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoke api key %s: %w", id, err)
+	}
+	if revoked {
+		s.changed(notify.Event{Topic: notify.TopicAPIKeys, Op: "UPDATE", ID: id, OrganisationID: row.OrganisationID})
 	}
 	return row.domain(), nil
 }

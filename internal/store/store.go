@@ -23,6 +23,7 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
+	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/migrations"
 )
@@ -49,6 +50,9 @@ type Store struct {
 	// aborts the transaction there. Fault-injection tests use it to prove that a change failing
 	// half way leaves nothing behind.
 	FailPoint func(ctx context.Context, point string) error
+	// Bus, when set, hears of the store's changes to keys and organisations on SQLite, after
+	// they commit; on PostgreSQL the database's triggers announce them to every server.
+	Bus *notify.Bus
 	// budgets are the outbound rate budgets on SQLite (budget.go); PostgreSQL keeps them in
 	// connection_budgets.
 	budgets memoryBudgets
@@ -221,6 +225,14 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 func (s *Store) SQL() (*sql.DB, error) { return s.db.DB() }
 
 func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// changed publishes ev, once its transaction has committed, on the in-process bus of SQLite;
+// PostgreSQL's triggers publish for every writer (migration 9).
+func (s *Store) changed(ev notify.Event) {
+	if s.dialect == SQLite && s.Bus != nil {
+		s.Bus.Publish(ev)
+	}
+}
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
