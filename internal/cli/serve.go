@@ -96,6 +96,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				CORSOrigins:   cfg.CORSOrigins,
 				Playground:    cfg.Enabled(cfg.Playground),
 				NoDirectReads: cfg.DirectReads == "off",
+				Idempotency:   st,
 			})
 			srv := &http.Server{
 				Handler:           handler,
