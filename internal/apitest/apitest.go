@@ -209,6 +209,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		Playground:    !opts.Hardened,
 		NoDirectReads: opts.NoDirectReads,
 		CORSOrigins:   opts.CORSOrigins,
+		Idempotency:   st,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -272,6 +273,7 @@ type Response struct {
 	Body   string
 	Data   map[string]any
 	Errors []Error
+	Header http.Header
 	logs   *SyncBuffer
 	// requestID names the request in the server's log.
 	requestID string
@@ -303,11 +305,20 @@ type Error struct {
 // Do posts a GraphQL request.
 func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	t.Helper()
+	return c.DoWith(t, query, vars, nil)
+}
+
+// DoWith posts a GraphQL request with extra headers (an Idempotency-Key, say).
+func (c *Client) DoWith(t testing.TB, query string, vars map[string]any, headers map[string]string) *Response {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, c.h.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	return send(t, req, c.h.Logs)
 }
@@ -320,7 +331,7 @@ func send(t testing.TB, req *http.Request, logs *SyncBuffer) *Response {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	r := &Response{Status: res.StatusCode, Body: string(raw), logs: logs, requestID: res.Header.Get("X-Request-ID")}
+	r := &Response{Status: res.StatusCode, Body: string(raw), Header: res.Header, logs: logs, requestID: res.Header.Get("X-Request-ID")}
 	var decoded struct {
 		Data   map[string]any `json:"data"`
 		Errors []Error        `json:"errors"`

@@ -111,6 +111,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				Playground:    cfg.Enabled(cfg.Playground),
 				NoDirectReads: cfg.DirectReads == "off",
 				Draining:      &draining,
+				Idempotency:   st,
 			})
 			srv := &http.Server{
 				Handler:           handler,

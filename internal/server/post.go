@@ -30,13 +30,17 @@ import (
 // re-validated and copied the whole payload, a tenth of a connector list's server time. A body
 // that is not JSON is refused without echoing it: gqlgen's message quoted the whole body,
 // credentials included, and it reached the error log.
-type postTransport struct{}
+type postTransport struct {
+	// idem runs mutations sent with an Idempotency-Key (without a store: the header is
+	// ignored).
+	idem *idempotency
+}
 
 // Supports takes every POST, so that a wrong content type is refused with a GraphQL error
 // instead of gqlgen's bare "transport not supported".
 func (postTransport) Supports(r *http.Request) bool { return r.Method == http.MethodPost }
 
-func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	contentType := responseContentType(r)
 	w.Header().Set("Content-Type", contentType)
 	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType != "application/json" {
@@ -56,7 +60,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, params, contentType, true)
+	execute(w, r, exec, params, contentType, true, t.idem)
 }
 
 // getTransport answers queries sent as URL parameters (and persisted queries by hash).
@@ -92,11 +96,12 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		}
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, params, contentType, false)
+	execute(w, r, exec, params, contentType, false, nil)
 }
 
-// execute runs a decoded request and writes its answer.
-func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, contentType string, mutations bool) {
+// execute runs a decoded request and writes its answer; idem, when set, runs mutations sent
+// with an Idempotency-Key.
+func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, contentType string, mutations bool, idem *idempotency) {
 	ctx := r.Context()
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
@@ -117,6 +122,11 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	if !mutations && oc.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", http.MethodPost)
 		refuse(w, exec, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "only queries can be sent with GET; send "+string(oc.Operation.Operation)+"s with POST")
+		return
+	}
+	// Queries ignore the header: they change nothing.
+	if _, keyed := r.Header["Idempotency-Key"]; keyed && oc.Operation.Operation == ast.Mutation && idem != nil && idem.store != nil {
+		idem.execute(w, r, exec, oc, params, contentType)
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)

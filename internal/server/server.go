@@ -123,6 +123,9 @@ type Deps struct {
 	// Draining, once true, makes /readyz answer 503 while everything else is still served: a
 	// stopping server tells its load balancer first, and answers what it is sent meanwhile.
 	Draining *atomic.Bool
+	// Idempotency keeps the answers of mutations sent with an Idempotency-Key (nil: the
+	// header is ignored).
+	Idempotency IdempotencyStore
 }
 
 // NewHandler returns the routes of the API contract.
@@ -148,7 +151,8 @@ func NewHandler(d Deps) http.Handler {
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(getTransport{})
-	gql.AddTransport(postTransport{})
+	// A running request holds its key for the request timeout and a margin for its commit.
+	gql.AddTransport(postTransport{idem: &idempotency{store: d.Idempotency, lease: d.Limits.RequestTimeout + 30*time.Second, logger: d.Logger}})
 	queries := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(queries)
 	if d.Introspection {

@@ -359,7 +359,9 @@ func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	if s.dialect == Postgres && in.ConnectionVariables == nil {
+	// The one-statement paths write outside a transaction, where an Idempotency-Key claim
+	// could not be marked applied with the change.
+	if s.dialect == Postgres && in.ConnectionVariables == nil && domain.IdempotencyClaimOf(ctx) == nil {
 		if in.AuthSchemeConfigIDs == nil {
 			if fields, ok := fieldsFromInput(in); ok {
 				c, err := s.replaceConnectorFields(ctx, orgID, id, in, fields)

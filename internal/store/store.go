@@ -23,6 +23,7 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
+	"github.com/plugboard/plugboard/internal/domain"
 	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/secrets"
 	"github.com/plugboard/plugboard/migrations"
@@ -237,8 +238,23 @@ func (s *Store) changed(ev notify.Event) {
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // transaction runs fn in one database transaction: every multi-row change goes through here.
+// A request sent with an Idempotency-Key marks its claim applied in the same transaction, so
+// that the change and the record that it was made commit or roll back together.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	claim := domain.IdempotencyClaimOf(ctx)
+	if claim == nil {
+		return s.db.WithContext(ctx).Transaction(fn)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.markApplied(tx, claim)
+	})
+	if err == nil {
+		claim.MarkApplied()
+	}
+	return err
 }
 
 // forUpdate locks the selected rows until the transaction ends. SQLite needs no row lock: its
