@@ -122,7 +122,7 @@ func TestIdempotencyKey(t *testing.T) {
 			if r.Errors[0].Extensions["reason"] != "IDEMPOTENCY_KEY_ONE_FIELD" || connectorsNamed(a)+connectorsNamed(b) != 0 {
 				t.Errorf("two fields under one key: %s", r.Body)
 			}
-			for _, bad := range []string{"", strings.Repeat("k", 256), "clé"} {
+			for _, bad := range []string{"", strings.Repeat("k", 256), "clé", "a b", "tab\there"} {
 				r := c.DoWith(t, createConnector, map[string]any{"input": map[string]any{"name": a, "protocolType": "HTTP"}}, idemKey(bad))
 				r.ExpectError(t, "BAD_USER_INPUT", "")
 				if r.Errors[0].Extensions["reason"] != "INVALID_IDEMPOTENCY_KEY" {
@@ -238,8 +238,8 @@ func TestIdempotencyClaims(t *testing.T) {
 		if _, err := st.CreateOrganisation(domain.WithIdempotencyClaim(ctx, second), testdb.RandomName("once")); err != nil || !second.Applied() {
 			t.Fatalf("create under the claim: %v", err)
 		}
-		// Committed, its answer not yet written: still running, within the lease.
-		conflict(in, "still running")
+		// Committed, its answer not yet written: within the lease it is being recorded.
+		conflict(in, "being recorded")
 		now = now.Add(2 * time.Minute)
 		conflict(in, "applied but its answer could not be recorded")
 		if err := st.ReleaseIdempotencyKey(ctx, second); err != nil {

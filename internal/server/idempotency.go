@@ -115,15 +115,42 @@ func (i *idempotency) execute(w http.ResponseWriter, r *http.Request, exec graph
 	}
 	_ = json.Unmarshal(body, &resp)
 	if claim.Applied() || len(resp.Errors) == 0 {
-		if err := i.store.RecordIdempotentAnswer(bg, claim, body); err != nil {
-			// The change is committed and marked applied: a retry is refused, never re-run.
-			i.logger.ErrorContext(ctx, "record idempotent answer", "request_id", RequestID(ctx), "error", err.Error())
-		}
-	} else if err := i.store.ReleaseIdempotencyKey(bg, claim); err != nil {
-		// The running claim expires after the lease.
-		i.logger.ErrorContext(ctx, "release idempotency key", "request_id", RequestID(ctx), "error", err.Error())
+		// Until it is recorded, the change is committed and marked applied: a retry is
+		// refused, never re-run.
+		i.settle(ctx, bg, "record idempotent answer", func(ctx context.Context) error { return i.store.RecordIdempotentAnswer(ctx, claim, body) })
+	} else {
+		// Until it is freed, the running claim refuses the retry the client may already send.
+		i.settle(ctx, bg, "release idempotency key", func(ctx context.Context) error { return i.store.ReleaseIdempotencyKey(ctx, claim) })
 	}
 	_, _ = w.Write(body)
+}
+
+// settleFor bounds the retries of a claim's last write: the database may be restarting, and a
+// claim left running would refuse the client's retries until its lease ends (about a minute).
+const settleFor = 30 * time.Second
+
+// settle writes a claim's outcome now, or, when the database refuses, again in the background
+// with backoff for at most settleFor: the answer is not held back meanwhile.
+func (i *idempotency) settle(ctx, bg context.Context, what string, write func(context.Context) error) {
+	err := write(bg)
+	if err == nil {
+		return
+	}
+	requestID := RequestID(ctx)
+	i.logger.WarnContext(ctx, what+" failed; retrying in the background", "request_id", requestID, "error", err.Error())
+	go func() {
+		deadline := time.Now().Add(settleFor)
+		for wait := 250 * time.Millisecond; time.Now().Add(wait).Before(deadline); wait *= 2 {
+			time.Sleep(wait)
+			attempt, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err = write(attempt)
+			cancel()
+			if err == nil {
+				return
+			}
+		}
+		i.logger.Error(what+" gave up; the claim expires at the end of its lease", "request_id", requestID, "error", err.Error())
+	}()
 }
 
 func validIdempotencyKey(key string) bool {
@@ -131,7 +158,7 @@ func validIdempotencyKey(key string) bool {
 		return false
 	}
 	for i := 0; i < len(key); i++ {
-		if key[i] < 0x20 || key[i] > 0x7e {
+		if key[i] <= ' ' || key[i] > '~' { // visible ASCII: no space, no control character
 			return false
 		}
 	}

@@ -73,9 +73,12 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, in domain.IdempotencyRe
 			continue
 		case row.RequestHash != in.Hash:
 			return nil, nil, domain.Errorf(domain.CodeConflict, "this Idempotency-Key was used with another request (query, operationName or variables) in the last 24 hours; send a new key for a new request")
-		case row.State == "running", row.State == "applied" && now.Before(row.CreatedAt.Add(in.Lease)):
-			// Applied within the lease: committed, its answer about to be written.
+		case row.State == "running":
 			return nil, nil, domain.Errorf(domain.CodeConflict, "a request with this Idempotency-Key is still running; retry once it has answered")
+		case row.State == "applied" && now.Before(row.CreatedAt.Add(in.Lease)):
+			// Committed, its answer about to be written (or being retried while the database
+			// comes back).
+			return nil, nil, domain.Errorf(domain.CodeConflict, "the request with this Idempotency-Key was applied and its answer is being recorded; retry in a moment")
 		case row.State == "applied":
 			return nil, nil, domain.Errorf(domain.CodeConflict, "the request with this Idempotency-Key was applied but its answer could not be recorded; read the current state instead of retrying")
 		}
