@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/opcache"
 )
 
 // ErrorPresenter is the single place errors become GraphQL errors: domain errors keep their
@@ -159,40 +160,20 @@ func variableUse(ctx context.Context, path ast.Path) ast.Path {
 	if op == nil {
 		return path
 	}
-	var (
-		found   ast.Path
-		visited = map[string]bool{}
-		walk    func(set ast.SelectionSet) bool
-	)
-	walk = func(set ast.SelectionSet) bool {
-		for _, sel := range set {
-			switch sel := sel.(type) {
-			case *ast.Field:
-				for _, arg := range sel.Arguments {
-					if at, ok := variableIn(arg.Value, string(name), ast.Path{ast.PathName(arg.Name)}); ok {
-						found = at
-						return true
-					}
-				}
-				if walk(sel.SelectionSet) {
-					return true
-				}
-			case *ast.InlineFragment:
-				if walk(sel.SelectionSet) {
-					return true
-				}
-			case *ast.FragmentSpread:
-				if sel.Definition != nil && !visited[sel.Name] {
-					visited[sel.Name] = true
-					if walk(sel.Definition.SelectionSet) {
-						return true
-					}
-				}
+	var found ast.Path
+	opcache.Walk(op.SelectionSet, func(sel ast.Selection) {
+		f, ok := sel.(*ast.Field)
+		if !ok || found != nil {
+			return
+		}
+		for _, arg := range f.Arguments {
+			if at, ok := variableIn(arg.Value, string(name), ast.Path{ast.PathName(arg.Name)}); ok {
+				found = at
+				return
 			}
 		}
-		return false
-	}
-	if !walk(op.SelectionSet) {
+	})
+	if found == nil {
 		return path
 	}
 	return append(found, path[1:]...)

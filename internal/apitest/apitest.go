@@ -135,6 +135,16 @@ func (c *Client) Post(t testing.TB, body string, headers map[string]string) (int
 	return c.raw(t, req, headers)
 }
 
+// authorize sets the client's token, then headers (which may replace it).
+func (c *Client) authorize(req *http.Request, headers map[string]string) {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+}
+
 // Request sends any request to the server (path and query) with the client's token and
 // headers, for what Get and Post do not cover (other methods, bodies that are not JSON).
 func (c *Client) Request(t testing.TB, method, path, body string, headers map[string]string) (int, string, http.Header) {
@@ -145,12 +155,7 @@ func (c *Client) Request(t testing.TB, method, path, body string, headers map[st
 
 func (c *Client) raw(t testing.TB, req *http.Request, headers map[string]string) (int, string, http.Header) {
 	t.Helper()
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
+	c.authorize(req, headers)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -314,12 +319,7 @@ func (c *Client) DoWith(t testing.TB, query string, vars map[string]any, headers
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, c.h.Server.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
+	c.authorize(req, headers)
 	return send(t, req, c.h.Logs)
 }
 

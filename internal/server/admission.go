@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -132,8 +133,7 @@ func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler 
 				}
 				release, err := bytesShare.acquire(r.Context(), tenant, step, false)
 				if errors.Is(err, errOverShare) {
-					w.Header().Set("Retry-After", "1")
-					writeError(w, r, http.StatusTooManyRequests, domain.CodeRateLimited, "",
+					writeRateLimited(w, r, time.Second,
 						"too many request bodies of this organisation are still arriving; retry when they have")
 					return
 				}

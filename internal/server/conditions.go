@@ -6,6 +6,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/plugboard/plugboard/internal/opcache"
 )
 
 // conditionValues refuses an operation whose @skip or @include condition is a variable without
@@ -38,7 +40,7 @@ func (conditionValues) MutateOperationContext(_ context.Context, oc *graphql.Ope
 	if len(unset) == 0 {
 		return nil
 	}
-	name := conditionUsing(oc.Operation.SelectionSet, unset, map[string]bool{})
+	name := conditionUsing(oc.Operation.SelectionSet, unset)
 	if name == "" {
 		return nil
 	}
@@ -49,35 +51,24 @@ func (conditionValues) MutateOperationContext(_ context.Context, oc *graphql.Ope
 }
 
 // conditionUsing names the first variable of unset that a @skip or @include of set uses.
-func conditionUsing(set ast.SelectionSet, unset, visited map[string]bool) string {
-	for _, sel := range set {
-		var (
-			directives ast.DirectiveList
-			children   ast.SelectionSet
-		)
+func conditionUsing(set ast.SelectionSet, unset map[string]bool) string {
+	name := ""
+	opcache.Walk(set, func(sel ast.Selection) {
+		var directives ast.DirectiveList
 		switch sel := sel.(type) {
 		case *ast.Field:
-			directives, children = sel.Directives, sel.SelectionSet
+			directives = sel.Directives
 		case *ast.InlineFragment:
-			directives, children = sel.Directives, sel.SelectionSet
+			directives = sel.Directives
 		case *ast.FragmentSpread:
 			directives = sel.Directives
-			if sel.Definition != nil && !visited[sel.Name] {
-				visited[sel.Name] = true
-				children = sel.Definition.SelectionSet
-			}
 		}
 		for _, d := range directives {
-			if d.Name != "skip" && d.Name != "include" {
-				continue
-			}
-			if arg := d.Arguments.ForName("if"); arg != nil && arg.Value.Kind == ast.Variable && unset[arg.Value.Raw] {
-				return arg.Value.Raw
+			if arg := d.Arguments.ForName("if"); name == "" && (d.Name == "skip" || d.Name == "include") &&
+				arg != nil && arg.Value.Kind == ast.Variable && unset[arg.Value.Raw] {
+				name = arg.Value.Raw
 			}
 		}
-		if name := conditionUsing(children, unset, visited); name != "" {
-			return name
-		}
-	}
-	return ""
+	})
+	return name
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/plugboard/plugboard/internal/auth"
-	"github.com/plugboard/plugboard/internal/domain"
 )
 
 // InboundRate is the request budget of each caller (API key or JWT subject): Requests per
@@ -117,8 +115,7 @@ func (l *inboundLimiter) wrap(next http.Handler) http.Handler {
 		if delay > 0 {
 			caller, _, _ := strings.Cut(p.Subject, ":")
 			l.refused(caller)
-			w.Header().Set("Retry-After", strconv.Itoa(domain.RetryAfterSeconds(delay)))
-			writeError(w, r, http.StatusTooManyRequests, domain.CodeRateLimited, "",
+			writeRateLimited(w, r, delay,
 				fmt.Sprintf("this caller is over its request budget (%d per %s); retry after the time in Retry-After", l.rate.Requests, l.rate.Window))
 			return
 		}

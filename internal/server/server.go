@@ -272,15 +272,29 @@ func writeGraphQLError(w http.ResponseWriter, r *http.Request, status int, code 
 	writeError(w, r, status, code, "", message)
 }
 
+// writeRateLimited refuses a request of a caller over one of its limits: 429 with Retry-After
+// and extensions.retryAfter in whole seconds (at least 1), as the error presenter reports a
+// call over its connection's budget.
+func writeRateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration, message string) {
+	seconds := domain.RetryAfterSeconds(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(seconds))
+	writeErrorWith(w, r, http.StatusTooManyRequests, domain.CodeRateLimited, "", message, map[string]any{"retryAfter": seconds})
+}
+
 // writeError answers a request refused before GraphQL execution; reason, when set, tells which
 // limit a BAD_USER_INPUT refusal is about, as the error presenter does.
 func writeError(w http.ResponseWriter, r *http.Request, status int, code domain.Code, reason, message string) {
+	writeErrorWith(w, r, status, code, reason, message, nil)
+}
+
+// writeErrorWith is writeError with more extensions.
+func writeErrorWith(w http.ResponseWriter, r *http.Request, status int, code domain.Code, reason, message string, extra map[string]any) {
 	ext := map[string]any{"code": string(code)}
+	for k, v := range extra {
+		ext[k] = v
+	}
 	if reason != "" {
 		ext["reason"] = reason
-	}
-	if seconds, err := strconv.Atoi(w.Header().Get("Retry-After")); err == nil && code == domain.CodeRateLimited {
-		ext["retryAfter"] = seconds
 	}
 	if code == domain.CodeInternal {
 		ext["requestId"] = RequestID(r.Context())
