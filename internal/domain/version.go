@@ -54,7 +54,7 @@ const DefaultPurpose = "List"
 
 // Limits on versions.
 const (
-	MaxActions          = 200
+	MaxActions          = 2000
 	MaxHeaders          = 50
 	MaxTemplateBytes    = 65536
 	MaxActionNameLength = 128
