@@ -142,3 +142,22 @@ func uniqueName(name string, taken map[string]int) string {
 		}
 	}
 }
+
+// ConnectorSpec is a connector and one version as a document describes them, for apply.
+type ConnectorSpec struct {
+	Fields              ConnectorFields
+	AuthSchemeConfigs   []AuthSchemeConfig
+	ConnectionVariables []Variable
+	Version             VersionInput
+	Published           bool
+}
+
+// ApplyResult is what apply did.
+type ApplyResult struct {
+	Connector *Connector
+	Version   *ConnectorVersion
+	// Changed is false when the stored connector and version already said what the
+	// document says: nothing was written.
+	Changed  bool
+	Warnings []string
+}

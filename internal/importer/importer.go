@@ -5,6 +5,7 @@ package importer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -171,3 +172,5 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func asError[T error](err error, target *T) bool { return errors.As(err, target) }
