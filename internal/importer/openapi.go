@@ -39,7 +39,7 @@ func OpenAPI(ctx context.Context, data []byte) (*domain.ImportedDocument, error)
 		}
 		return []byte("{}"), nil
 	}
-	doc, err := loadOpenAPI(loader, data)
+	doc, err := loadOpenAPI(loader, unlinkExternalRefs(b, data))
 	if err != nil {
 		return nil, domain.Invalid("document", "not a valid OpenAPI document: %s", clip(err.Error(), 1000))
 	}
@@ -78,7 +78,27 @@ func loadOpenAPI(loader *openapi3.Loader, data []byte) (doc *openapi3.T, err err
 	return loader.LoadFromData(data)
 }
 
-var openAPIVersion = regexp.MustCompile(`(?m)^\s*"?(openapi|swagger)"?\s*:\s*["']?([0-9][0-9.]*)`)
+var openAPIVersion = regexp.MustCompile(`(?m)(?:^|[{,\s])["']?(openapi|swagger)["']?\s*:\s*["']?([0-9][0-9.]*)`)
+
+// externalRef finds $refs to other files or URLs (a value not starting with '#').
+var externalRef = regexp.MustCompile(`(["']?)\$ref(["']?\s*:\s*)(["']?)([^"'#\s{}\[\],][^"'\s,}\]]*)`)
+
+// unlinkExternalRefs renames every $ref to another file or URL to x-external-ref, so that
+// the parser sees an empty object there instead of trying to read it; each is reported once.
+func unlinkExternalRefs(b *builder, data []byte) []byte {
+	if !bytes.Contains(data, []byte("$ref")) {
+		return data
+	}
+	seen := map[string]bool{}
+	return externalRef.ReplaceAllFunc(data, func(m []byte) []byte {
+		sub := externalRef.FindSubmatch(m)
+		if ref := string(sub[4]); !seen[ref] {
+			seen[ref] = true
+			b.warn("the external reference %s was not fetched (imports never fetch): what it describes is left empty", ref)
+		}
+		return []byte(string(sub[1]) + "x-external-ref" + string(sub[2]) + string(sub[3]) + string(sub[4]))
+	})
+}
 
 // probeVersion refuses what is not OpenAPI 3 before the whole document is parsed: a Swagger
 // 2.0 file would otherwise load as an empty OpenAPI 3 document.
@@ -373,6 +393,7 @@ func (o *openAPIImport) requestBody(where string, a *domain.HTTPAction, body *op
 			}
 		}
 	}
+	given := example
 	if example == nil && schema != nil {
 		example = sampleOf(schema, 0)
 	}
@@ -383,13 +404,14 @@ func (o *openAPIImport) requestBody(where string, a *domain.HTTPAction, body *op
 	}
 	a.Headers = append(a.Headers, domain.HTTPHeader{Name: "Content-Type", Value: contentType})
 	form := !strings.Contains(strings.ToLower(contentType), "json")
-	a.BodyTemplate = ptr(bodyTemplate(schema, example, form))
+	a.BodyTemplate = ptr(bodyTemplate(schema, given, example, form))
 }
 
 // bodyTemplate writes the body: each required string property of an object schema as a
-// placeholder, other properties with their example value; anything else is the example.
-func bodyTemplate(schema *openapi3.Schema, example any, form bool) string {
-	obj, _ := example.(map[string]any)
+// placeholder, other required properties and those the document's example gives with their
+// example value; anything else is the example.
+func bodyTemplate(schema *openapi3.Schema, given, example any, form bool) string {
+	obj, _ := given.(map[string]any)
 	if schema == nil || len(schema.Properties) == 0 {
 		if form {
 			return ""
