@@ -341,3 +341,14 @@ func ptrText(s *string) string {
 	}
 	return *s
 }
+
+// OrganisationOfConnector returns the organisation a connector belongs to, for the command
+// line, which names connectors by id alone; NOT_FOUND when there is none.
+func (s *Store) OrganisationOfConnector(ctx context.Context, id string) (string, error) {
+	var org string
+	err := s.db.WithContext(ctx).Table("connectors").Select("organisation_id").Where("id = ?", id).Take(&org).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", domain.NotFound("connector", id)
+	}
+	return org, err
+}
