@@ -187,3 +187,24 @@ func TestImportGitHubOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestOptionalPlaceholders: {{name?}} without a value drops its query parameter or header; a
+// plain {{name}} stays required.
+func TestOptionalPlaceholders(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		api := newAPIServer(t, false, nil)
+		c := h.NewOrg(t)
+		_, conn := actionFixture(t, c, api.URL, nil, []any{map[string]any{"name": "list", "method": "GET",
+			"path":    "/orders?status={{status?}}&limit={{limit}}&tenant={{tenant}}",
+			"headers": []any{map[string]any{"name": "X-Trace", "value": "{{trace?}}"}, map[string]any{"name": "X-Region", "value": "{{region}}"}}}}, nil)
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list", "in": map[string]any{"limit": 5}}).OK(t)
+		if s := api.last(); s.Query != "limit=5&tenant=acme" || s.Header.Get("X-Trace") != "" || len(s.Header.Values("X-Trace")) != 0 || s.Header.Get("X-Region") != "eu" {
+			t.Errorf("unvalued optional parameter and header dropped: %+v", s)
+		}
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list", "in": map[string]any{"limit": 5, "status": "open", "trace": "t1"}}).OK(t)
+		if s := api.last(); s.Query != "status=open&limit=5&tenant=acme" || s.Header.Get("X-Trace") != "t1" {
+			t.Errorf("valued optional parameter and header sent: %+v", s)
+		}
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list"}).ExpectError(t, "BAD_USER_INPUT", "input")
+	})
+}
