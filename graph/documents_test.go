@@ -1,6 +1,9 @@
 package graph_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +49,20 @@ func TestImportOpenAPI(t *testing.T) {
 			c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": bad, "versionName": "1.0"}}).ExpectError(t, "BAD_USER_INPUT", "document")
 		}
 		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "latest"}}).ExpectError(t, "BAD_USER_INPUT", "versionName")
-		if after := snapshot(t, c, connector); after != before {
+		if after := snapshot(t, c, connector); after != before || versionCount(t, c, connector) != 0 {
+			t.Fatalf("a failed import changed the connector:\n%s\n%s", before, after)
+		}
+
+		// A failure after everything was written leaves nothing behind.
+		h.Store.FailPoint = func(_ context.Context, point string) error {
+			if point == "importDocument.written" {
+				return errors.New("injected")
+			}
+			return nil
+		}
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).ExpectError(t, "INTERNAL_SERVER_ERROR", "")
+		h.Store.FailPoint = nil
+		if after := snapshot(t, c, connector); after != before || versionCount(t, c, connector) != 0 {
 			t.Fatalf("a failed import changed the connector:\n%s\n%s", before, after)
 		}
 
@@ -207,4 +223,38 @@ func TestOptionalPlaceholders(t *testing.T) {
 		}
 		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list"}).ExpectError(t, "BAD_USER_INPUT", "input")
 	})
+}
+
+// TestImportLimits: a document over 16 MiB is BAD_USER_INPUT (LIMIT_EXCEEDED) on document, a
+// body over 20 MiB is 413, and a document with more operations than a version holds changes
+// nothing.
+func TestImportLimits(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Limits", "protocolType": "HTTP"}).String("createConnector.id")
+		before := snapshot(t, c, connector)
+		huge := "openapi: 3.0.3\n#" + strings.Repeat("x", 16<<20)
+		r := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": huge, "versionName": "1"}}).ExpectError(t, "BAD_USER_INPUT", "document")
+		if r.Errors[0].Extensions["reason"] != "LIMIT_EXCEEDED" {
+			t.Errorf("a document over 16 MiB: %s", r.Body[:min(300, len(r.Body))])
+		}
+		tooBig := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": huge + strings.Repeat("y", 5<<20), "versionName": "1"}})
+		if tooBig.Status != 413 || tooBig.Code() != "BAD_USER_INPUT" {
+			t.Errorf("a body over 20 MiB: %d %s", tooBig.Status, tooBig.Body[:min(300, len(tooBig.Body))])
+		}
+		var many strings.Builder
+		many.WriteString("openapi: 3.0.3\ninfo: {title: many, version: '1'}\npaths:\n")
+		for i := range 2001 {
+			fmt.Fprintf(&many, "  /r%d: {get: {operationId: op%d}}\n", i, i)
+		}
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": many.String(), "versionName": "1"}}).ExpectError(t, "BAD_USER_INPUT", "document")
+		if after := snapshot(t, c, connector); after != before || versionCount(t, c, connector) != 0 {
+			t.Errorf("a refused import changed the connector:\n%s\n%s", before, after)
+		}
+	})
+}
+
+func versionCount(t *testing.T, c *apitest.Client, connector string) int {
+	t.Helper()
+	return c.Do(t, `query($c: ID!) { connector(id: $c) { versions { totalCount } } }`, map[string]any{"c": connector}).OK(t).Int("connector.versions.totalCount")
 }

@@ -40,9 +40,12 @@ func (s *Store) ImportDocument(ctx context.Context, orgID, connectorID, versionN
 			}
 		}
 		v, warnings, err := s.importIntoDraft(tx, orgID, connectorID, versionName, doc.Actions)
+		if err != nil {
+			return err
+		}
 		result.Version = v
 		result.Warnings = append(result.Warnings, warnings...)
-		return err
+		return s.failPoint(ctx, "importDocument.written")
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import into connector %s: %w", connectorID, err)
