@@ -64,7 +64,6 @@ func (b *builder) addAction(key string, a domain.HTTPAction) {
 		name = clip(a.Name, domain.MaxActionNameLength-utf8.RuneCountInString(suffix)) + suffix
 	}
 	a.Name = name
-	b.names[domain.NameKey(name)] = true
 	if a.Headers == nil {
 		a.Headers = []domain.HTTPHeader{}
 	}
@@ -83,7 +82,15 @@ func (b *builder) addAction(key string, a domain.HTTPAction) {
 		b.warn("%s: the sample request data is larger than %d bytes and was left out", a.Name, domain.MaxTemplateBytes)
 		a.SampleRequestData = nil
 	}
-	b.doc.Actions = append(b.doc.Actions, domain.ImportedAction{Key: key, Action: a})
+	// An operation the version would refuse (a header name with a space, a path too long) is
+	// left out with the reason, instead of failing the whole import.
+	one := domain.VersionInput{Name: "import", Actions: []domain.HTTPAction{a}}
+	if err := one.Validate(); err != nil {
+		b.warn("%s (%s) was left out: %v", a.Name, key, err)
+		return
+	}
+	b.names[domain.NameKey(name)] = true
+	b.doc.Actions = append(b.doc.Actions, domain.ImportedAction{Key: key, Action: one.Actions[0]})
 }
 
 // addConfig keeps a config the document describes, when it is valid.

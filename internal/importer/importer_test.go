@@ -216,3 +216,16 @@ func BenchmarkImportGitHub(b *testing.B) {
 		}
 	}
 }
+
+func TestUnusableOperationsAreLeftOut(t *testing.T) {
+	doc := "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n" +
+		"  /ok: {get: {operationId: fine}}\n" +
+		"  /bad: {get: {operationId: badHeader, parameters: [{name: 'Bad Header', in: header, schema: {type: string}}]}}\n"
+	got, err := importer.OpenAPI(context.Background(), []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Actions) != 1 || got.Actions[0].Action.Name != "fine" || !strings.Contains(strings.Join(got.Warnings, "\n"), "badHeader") {
+		t.Errorf("an operation the version would refuse is left out with a warning: %+v %v", got.Actions, got.Warnings)
+	}
+}
