@@ -87,3 +87,19 @@ func TestCompareVersions(t *testing.T) {
 		t.Error("breaking flags")
 	}
 }
+
+func TestOptionalPlaceholderOnlyInQueryAndHeaders(t *testing.T) {
+	for path, ok := range map[string]bool{"/a?x={{x?}}": true, "/a/{{id}}?x={{x?}}&y={{y}}": true, "/a/{{id?}}": false, "/a/{{id?}}?x=1": false} {
+		in := domain.VersionInput{Name: "1", Actions: []domain.HTTPAction{action("a", domain.MethodGet, path)}}
+		if err := in.Validate(); (err == nil) != ok {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+	lookup := func(n string) (string, bool) { return map[string]string{"set": "1"}[n], n == "set" }
+	if !domain.OptionalUnset("a={{unset?}}", lookup) || domain.OptionalUnset("a={{set?}}", lookup) || domain.OptionalUnset("a={{unset}}", lookup) {
+		t.Error("OptionalUnset")
+	}
+	if out, missing := domain.ExpandTemplate(`{"a": "{{unset?}}", "b": "{{set}}"}`, lookup, nil); out != `{"a": "", "b": "1"}` || len(missing) != 0 {
+		t.Errorf("an unvalued optional placeholder elsewhere is empty: %s %v", out, missing)
+	}
+}
