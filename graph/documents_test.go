@@ -258,3 +258,22 @@ func versionCount(t *testing.T, c *apitest.Client, connector string) int {
 	t.Helper()
 	return c.Do(t, `query($c: ID!) { connector(id: $c) { versions { totalCount } } }`, map[string]any{"c": connector}).OK(t).Int("connector.versions.totalCount")
 }
+
+// TestActionsPricedAsAFullVersion: actions without first cost 2,000 each in the complexity
+// limit, so listing many versions' actions needs first.
+func TestActionsPricedAsAFullVersion(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Priced", "protocolType": "HTTP"}).String("createConnector.id")
+		c.Do(t, createVersion, map[string]any{"c": connector, "input": map[string]any{"name": "1", "actions": []any{usersAction(), getAction("two", "/two")}}}).OK(t)
+		all := `query($c: ID!) { connector(id: $c) { versions(first: 50) { nodes { actions { name path } } } } }`
+		if r := c.Do(t, all, map[string]any{"c": connector}); r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["reason"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+			t.Errorf("every action of 50 versions: %s", r.Body)
+		}
+		r := c.Do(t, `query($c: ID!) { connector(id: $c) { versions(first: 50) { nodes { actions(first: 1) { name } } } } }`, map[string]any{"c": connector}).OK(t)
+		if r.JSON("connector.versions.nodes.0.actions") != `[{"name":"List users"}]` {
+			t.Errorf("actions(first: 1): %s", r.Body)
+		}
+		c.Do(t, `query($c: ID!) { connector(id: $c) { version(name: "1") { actions(first: -1) { name } } } }`, map[string]any{"c": connector}).ExpectError(t, "BAD_USER_INPUT", "first")
+	})
+}
