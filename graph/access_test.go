@@ -52,11 +52,14 @@ var operationScopes = map[string]domain.Scope{
 	"Mutation.patchCredential":  domain.ScopeConnectorsWrite,
 	"Mutation.deleteCredential": domain.ScopeConnectorsWrite,
 
-	"Mutation.createVersion":     domain.ScopeConnectorsWrite,
-	"Mutation.updateVersion":     domain.ScopeConnectorsWrite,
-	"Mutation.publishVersion":    domain.ScopeConnectorsWrite,
-	"Mutation.setDefaultVersion": domain.ScopeConnectorsWrite,
-	"Mutation.deleteVersion":     domain.ScopeConnectorsWrite,
+	"Mutation.createVersion":           domain.ScopeConnectorsWrite,
+	"Mutation.updateVersion":           domain.ScopeConnectorsWrite,
+	"Mutation.publishVersion":          domain.ScopeConnectorsWrite,
+	"Mutation.setDefaultVersion":       domain.ScopeConnectorsWrite,
+	"Mutation.deleteVersion":           domain.ScopeConnectorsWrite,
+	"Mutation.importOpenAPI":           domain.ScopeConnectorsWrite,
+	"Mutation.importPostmanCollection": domain.ScopeConnectorsWrite,
+	"Query.compareVersions":            domain.ScopeConnectorsRead,
 
 	// Both use the connection's credentials and may change remote data.
 	"Mutation.testConnection": domain.ScopeConnectorsWrite,
@@ -117,7 +120,7 @@ func worldSnapshot(t *testing.T, h *apitest.Harness, owner *apitest.Client, ids 
 	t.Helper()
 	r := owner.Do(t, `query($c: ID!, $n: ID!) {
 	  connector(id: $c) { `+connectorFields+`
-	    versions { totalCount edges { node { id name description isLatest isDefault isPublished updatedAt publishedAt actions { name path } } } }
+	    versions { totalCount edges { node { id name description isLatest isDefault isPublished updatedAt publishedAt actions(first: 10) { name path } } } }
 	    connections { totalCount } }
 	  connection(id: $n) { `+connectionFields+` }
 	  connectors { totalCount }

@@ -218,7 +218,7 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet, need *
 	fields := graphql.CollectFields(oc, sel, []string{typ})
 	nodes := make([]*node, 0, len(fields))
 	for _, f := range fields {
-		if f.Deferrable != nil || !onlyConditions(f.Directives) || backward(f.Arguments) {
+		if f.Deferrable != nil || !onlyConditions(f.Directives) || backward(f.Arguments) || gqlgenArgument(typ, f.Name, f.Arguments) {
 			return nil, false
 		}
 		n := &node{key: append(appendString(nil, f.Alias), ':'), name: f.Name, field: f, index: *count}
@@ -238,6 +238,15 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet, need *
 		nodes = append(nodes, n)
 	}
 	return nodes, true
+}
+
+// gqlgenArguments are arguments of fields the direct executor writes that it does not apply:
+// a field given one is left to gqlgen.
+var gqlgenArguments = map[string]string{"ConnectorVersion.actions": "first"}
+
+func gqlgenArgument(typ, field string, args ast.ArgumentList) bool {
+	arg, ok := gqlgenArguments[typ+"."+field]
+	return ok && args.ForName(arg) != nil
 }
 
 // backward tells whether a list field is given last or before, even as null: the direct

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/apitest"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/server"
 	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/testdb"
 )
@@ -56,8 +57,10 @@ func directFixture(t *testing.T, c *apitest.Client) (connectors, connections []s
 // a client with every scope, its connectors and connections, and a key holding keys:manage only.
 func directAndGqlgen(t *testing.T, st *store.Store) (direct, gqlgen *apitest.Harness, c *apitest.Client, connectors, connections []string, keysOnly *apitest.Client) {
 	t.Helper()
-	direct = apitest.New(t, st)
-	gqlgen = apitest.NewWithOptions(t, st, apitest.Options{NoDirectReads: true})
+	// These tests compare the executors, not prices: with actions priced as a full version
+	// (2,000), every field of 50 connectors is far over the complexity limit.
+	direct = apitest.NewWithOptions(t, st, apitest.Options{Limits: unpriced})
+	gqlgen = apitest.NewWithOptions(t, st, apitest.Options{NoDirectReads: true, Limits: unpriced})
 	c = direct.NewOrg(t)
 	connectors, connections = directFixture(t, c)
 	return direct, gqlgen, c, connectors, connections, direct.NewKey(t, c.OrgID, domain.ScopeKeysManage)
@@ -186,7 +189,7 @@ func TestDirectMatchesGqlgen(t *testing.T) {
 // buffers are recycled once written: every response must stay the one its request asked for.
 func TestDirectConcurrentResponses(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
-		h := apitest.New(t, st)
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: unpriced})
 		c := h.NewOrg(t)
 		connectors, _ := directFixture(t, c)
 		type read struct {
@@ -270,3 +273,6 @@ func TestDirectFallsBackOnNullCondition(t *testing.T) {
 		}
 	})
 }
+
+// unpriced lifts the complexity limit for tests about something else.
+var unpriced = server.Limits{MaxComplexity: 1 << 30}

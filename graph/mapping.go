@@ -196,9 +196,21 @@ func outboundPolicyInput(in *generated.OutboundPolicyInput) *domain.OutboundPoli
 	return out
 }
 
-func deref(s *string) string {
+func deref[T any](s *T) T {
+	var zero T
 	if s == nil {
-		return ""
+		return zero
 	}
 	return *s
+}
+
+// firstActions is a version's actions, or the first n of them.
+func firstActions(actions []domain.HTTPAction, first *int) ([]domain.HTTPAction, error) {
+	if first == nil {
+		return actions, nil
+	}
+	if *first < 0 {
+		return nil, domain.Invalid("first", "must not be negative")
+	}
+	return actions[:min(*first, len(actions))], nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/importer"
 )
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -20,6 +21,8 @@ type Resolver struct {
 	VersionService      domain.VersionService
 	AuditService        domain.AuditService
 	NodeService         domain.NodeService
+	DocumentService     domain.DocumentService
+	Imports             *importer.Service
 	Actions             ActionRunner
 	Keys                *auth.Keys
 	Logger              *slog.Logger
@@ -39,12 +42,14 @@ type Services interface {
 	domain.VersionService
 	domain.AuditService
 	domain.NodeService
+	domain.DocumentService
 }
 
 // NewResolver wires the resolvers to one implementation of every service.
 func NewResolver(s Services, actions ActionRunner, keys *auth.Keys, logger *slog.Logger) *Resolver {
 	return &Resolver{
 		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s,
+		DocumentService: s, Imports: importer.NewService(s),
 		Actions: actions, Keys: keys, Logger: logger,
 	}
 }

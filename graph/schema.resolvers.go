@@ -10,7 +10,9 @@ import (
 
 	"github.com/plugboard/plugboard/graph/generated"
 	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/document"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/importer"
 )
 
 // TotalCount is the resolver for the totalCount field.
@@ -72,6 +74,21 @@ func (r *connectorResolver) Version(ctx context.Context, obj *domain.Connector, 
 // TotalCount is the resolver for the totalCount field.
 func (r *connectorConnectionResolver) TotalCount(ctx context.Context, obj *domain.ConnectorPage) (int, error) {
 	return r.ConnectorService.CountConnectors(ctx, obj.OrganisationID, obj.Filter)
+}
+
+// Actions is the resolver for the actions field.
+func (r *connectorVersionResolver) Actions(ctx context.Context, obj *domain.ConnectorVersion, first *int) ([]domain.HTTPAction, error) {
+	return firstActions(obj.Actions, first)
+}
+
+// Document is the resolver for the document field.
+func (r *connectorVersionResolver) Document(ctx context.Context, obj *domain.ConnectorVersion, format *document.Format) (string, error) {
+	c, err := r.ConnectorService.FindConnector(ctx, orgID(ctx), obj.ConnectorID)
+	if err != nil {
+		return "", err
+	}
+	b, err := document.Render(document.Of(c, obj), deref(format))
+	return string(b), err
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -170,8 +187,18 @@ func (r *mutationResolver) PublishVersion(ctx context.Context, id string) (*doma
 }
 
 // SetDefaultVersion is the resolver for the setDefaultVersion field.
-func (r *mutationResolver) SetDefaultVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error) {
-	return r.VersionService.SetDefaultVersion(ctx, orgID(ctx), id)
+func (r *mutationResolver) SetDefaultVersion(ctx context.Context, id string, force *bool) (*domain.ConnectorVersion, error) {
+	return r.VersionService.SetDefaultVersion(ctx, orgID(ctx), id, deref(force))
+}
+
+// ImportOpenAPI is the resolver for the importOpenAPI field.
+func (r *mutationResolver) ImportOpenAPI(ctx context.Context, connectorID string, input generated.ImportInput) (*domain.ImportResult, error) {
+	return r.Imports.Import(ctx, orgID(ctx), connectorID, importer.FormatOpenAPI, input.Document, input.VersionName)
+}
+
+// ImportPostmanCollection is the resolver for the importPostmanCollection field.
+func (r *mutationResolver) ImportPostmanCollection(ctx context.Context, connectorID string, input generated.ImportInput) (*domain.ImportResult, error) {
+	return r.Imports.Import(ctx, orgID(ctx), connectorID, importer.FormatPostman, input.Document, input.VersionName)
 }
 
 // DeleteVersion is the resolver for the deleteVersion field.
@@ -277,6 +304,20 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 	return r.AuditService.FindAuditEvents(ctx, orgID(ctx), f, page)
 }
 
+// CompareVersions is the resolver for the compareVersions field.
+func (r *queryResolver) CompareVersions(ctx context.Context, connectorID string, from string, to string) (*domain.VersionDiff, error) {
+	a, err := r.VersionService.FindVersionByName(ctx, orgID(ctx), connectorID, from)
+	if err != nil {
+		return nil, domain.WithFieldPrefix("from", err)
+	}
+	b, err := r.VersionService.FindVersionByName(ctx, orgID(ctx), connectorID, to)
+	if err != nil {
+		return nil, domain.WithFieldPrefix("to", err)
+	}
+	diff := domain.CompareVersions(a, b)
+	return &diff, nil
+}
+
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context) ([]domain.APIKey, error) {
 	return r.Keys.Store.ListAPIKeys(ctx, orgID(ctx))
@@ -313,6 +354,11 @@ func (r *Resolver) ConnectorConnection() generated.ConnectorConnectionResolver {
 	return &connectorConnectionResolver{r}
 }
 
+// ConnectorVersion returns generated.ConnectorVersionResolver implementation.
+func (r *Resolver) ConnectorVersion() generated.ConnectorVersionResolver {
+	return &connectorVersionResolver{r}
+}
+
 // ConnectorVersionConnection returns generated.ConnectorVersionConnectionResolver implementation.
 func (r *Resolver) ConnectorVersionConnection() generated.ConnectorVersionConnectionResolver {
 	return &connectorVersionConnectionResolver{r}
@@ -329,6 +375,7 @@ type connectionResolver struct{ *Resolver }
 type connectionConnectionResolver struct{ *Resolver }
 type connectorResolver struct{ *Resolver }
 type connectorConnectionResolver struct{ *Resolver }
+type connectorVersionResolver struct{ *Resolver }
 type connectorVersionConnectionResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }

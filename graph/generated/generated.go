@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/plugboard/plugboard/graph/scalars"
+	"github.com/plugboard/plugboard/internal/document"
 	"github.com/plugboard/plugboard/internal/domain"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -35,6 +36,7 @@ type ResolverRoot interface {
 	ConnectionConnection() ConnectionConnectionResolver
 	Connector() ConnectorResolver
 	ConnectorConnection() ConnectorConnectionResolver
+	ConnectorVersion() ConnectorVersionResolver
 	ConnectorVersionConnection() ConnectorVersionConnectionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -171,10 +173,11 @@ type ComplexityRoot struct {
 	}
 
 	ConnectorVersion struct {
-		Actions        func(childComplexity int) int
+		Actions        func(childComplexity int, first *int) int
 		ConnectorID    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int, format *document.Format) int
 		ID             func(childComplexity int) int
 		IsDefault      func(childComplexity int) int
 		IsLatest       func(childComplexity int) int
@@ -237,6 +240,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	ImportResult struct {
+		Version  func(childComplexity int) int
+		Warnings func(childComplexity int) int
+	}
+
 	Mutation struct {
 		CreateAPIKey             func(childComplexity int, input CreateAPIKeyInput) int
 		CreateAuthSchemeConfig   func(childComplexity int, connectorID string, input AuthSchemeConfigInput) int
@@ -250,13 +258,15 @@ type ComplexityRoot struct {
 		DeleteCredential         func(childComplexity int, id string) int
 		DeleteVersion            func(childComplexity int, id string) int
 		ExecuteAction            func(childComplexity int, connectionID string, action string, version *string, input map[string]any) int
+		ImportOpenAPI            func(childComplexity int, connectorID string, input ImportInput) int
+		ImportPostmanCollection  func(childComplexity int, connectorID string, input ImportInput) int
 		PatchConnectionVariables func(childComplexity int, connectionID string, properties []PropertyInput, dynamicProperties *string) int
 		PatchConnectorVariables  func(childComplexity int, connectorID string, properties []PropertyInput, dynamicProperties *string) int
 		PatchCredential          func(childComplexity int, id string, properties []PropertyInput, dynamicProperties *string) int
 		PublishVersion           func(childComplexity int, id string) int
 		RevokeAPIKey             func(childComplexity int, id string) int
 		SetCredential            func(childComplexity int, connectionID string, input CredentialInput) int
-		SetDefaultVersion        func(childComplexity int, id string) int
+		SetDefaultVersion        func(childComplexity int, id string, force *bool) int
 		TestConnection           func(childComplexity int, connectionID string) int
 		UpdateAuthSchemeConfig   func(childComplexity int, connectorID string, id string, input AuthSchemeConfigInput) int
 		UpdateConnection         func(childComplexity int, id string, input UpdateConnectionInput, expectedRevision *int) int
@@ -294,14 +304,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys     func(childComplexity int) int
-		AuditEvents func(childComplexity int, first *int, after *string, last *int, before *string, filter *AuditEventFilter) int
-		Connection  func(childComplexity int, id string) int
-		Connector   func(childComplexity int, id string) int
-		Connectors  func(childComplexity int, first *int, after *string, last *int, before *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) int
-		Node        func(childComplexity int, id string) int
-		Nodes       func(childComplexity int, ids []string) int
-		Viewer      func(childComplexity int) int
+		APIKeys         func(childComplexity int) int
+		AuditEvents     func(childComplexity int, first *int, after *string, last *int, before *string, filter *AuditEventFilter) int
+		CompareVersions func(childComplexity int, connectorID string, from string, to string) int
+		Connection      func(childComplexity int, id string) int
+		Connector       func(childComplexity int, id string) int
+		Connectors      func(childComplexity int, first *int, after *string, last *int, before *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) int
+		Node            func(childComplexity int, id string) int
+		Nodes           func(childComplexity int, ids []string) int
+		Viewer          func(childComplexity int) int
 	}
 
 	RateLimit struct {
@@ -315,6 +326,18 @@ type ComplexityRoot struct {
 		MaxAttempts       func(childComplexity int) int
 		MaxElapsedSeconds func(childComplexity int) int
 		RetryOn           func(childComplexity int) int
+	}
+
+	VersionChange struct {
+		Breaking    func(childComplexity int) int
+		Description func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Path        func(childComplexity int) int
+	}
+
+	VersionDiff struct {
+		Breaking func(childComplexity int) int
+		Changes  func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -345,6 +368,10 @@ type ConnectorResolver interface {
 type ConnectorConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.ConnectorPage) (int, error)
 }
+type ConnectorVersionResolver interface {
+	Actions(ctx context.Context, obj *domain.ConnectorVersion, first *int) ([]domain.HTTPAction, error)
+	Document(ctx context.Context, obj *domain.ConnectorVersion, format *document.Format) (string, error)
+}
 type ConnectorVersionConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.VersionPage) (int, error)
 }
@@ -367,7 +394,9 @@ type MutationResolver interface {
 	CreateVersion(ctx context.Context, connectorID string, input CreateVersionInput) (*domain.ConnectorVersion, error)
 	UpdateVersion(ctx context.Context, id string, input UpdateVersionInput) (*domain.ConnectorVersion, error)
 	PublishVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error)
-	SetDefaultVersion(ctx context.Context, id string) (*domain.ConnectorVersion, error)
+	SetDefaultVersion(ctx context.Context, id string, force *bool) (*domain.ConnectorVersion, error)
+	ImportOpenAPI(ctx context.Context, connectorID string, input ImportInput) (*domain.ImportResult, error)
+	ImportPostmanCollection(ctx context.Context, connectorID string, input ImportInput) (*domain.ImportResult, error)
 	DeleteVersion(ctx context.Context, id string) (string, error)
 	TestConnection(ctx context.Context, connectionID string) (*domain.ActionResult, error)
 	ExecuteAction(ctx context.Context, connectionID string, action string, version *string, input map[string]any) (*domain.ActionResult, error)
@@ -380,6 +409,7 @@ type QueryResolver interface {
 	Connectors(ctx context.Context, first *int, after *string, last *int, before *string, filter *ConnectorFilter, orderBy *domain.ConnectorOrder) (*domain.ConnectorPage, error)
 	Connection(ctx context.Context, id string) (*domain.Connection, error)
 	AuditEvents(ctx context.Context, first *int, after *string, last *int, before *string, filter *AuditEventFilter) (*domain.AuditPage, error)
+	CompareVersions(ctx context.Context, connectorID string, from string, to string) (*domain.VersionDiff, error)
 	APIKeys(ctx context.Context) ([]domain.APIKey, error)
 	Node(ctx context.Context, id string) (domain.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]domain.Node, error)
@@ -936,7 +966,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.ConnectorVersion.Actions(childComplexity), true
+		args, err := ec.field_ConnectorVersion_actions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.Actions(childComplexity, args["first"].(*int)), true
 	case "ConnectorVersion.connectorId":
 		if e.ComplexityRoot.ConnectorVersion.ConnectorID == nil {
 			break
@@ -955,6 +990,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorVersion.Description(childComplexity), true
+	case "ConnectorVersion.document":
+		if e.ComplexityRoot.ConnectorVersion.Document == nil {
+			break
+		}
+
+		args, err := ec.field_ConnectorVersion_document_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.Document(childComplexity, args["format"].(*document.Format)), true
 	case "ConnectorVersion.id":
 		if e.ComplexityRoot.ConnectorVersion.ID == nil {
 			break
@@ -1197,6 +1243,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HttpHeader.Value(childComplexity), true
 
+	case "ImportResult.version":
+		if e.ComplexityRoot.ImportResult.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Version(childComplexity), true
+	case "ImportResult.warnings":
+		if e.ComplexityRoot.ImportResult.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Warnings(childComplexity), true
+
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1329,6 +1388,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ExecuteAction(childComplexity, args["connectionId"].(string), args["action"].(string), args["version"].(*string), args["input"].(map[string]any)), true
+	case "Mutation.importOpenAPI":
+		if e.ComplexityRoot.Mutation.ImportOpenAPI == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importOpenAPI_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportOpenAPI(childComplexity, args["connectorId"].(string), args["input"].(ImportInput)), true
+	case "Mutation.importPostmanCollection":
+		if e.ComplexityRoot.Mutation.ImportPostmanCollection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importPostmanCollection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportPostmanCollection(childComplexity, args["connectorId"].(string), args["input"].(ImportInput)), true
 	case "Mutation.patchConnectionVariables":
 		if e.ComplexityRoot.Mutation.PatchConnectionVariables == nil {
 			break
@@ -1405,7 +1486,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetDefaultVersion(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.SetDefaultVersion(childComplexity, args["id"].(string), args["force"].(*bool)), true
 	case "Mutation.testConnection":
 		if e.ComplexityRoot.Mutation.TestConnection == nil {
 			break
@@ -1585,6 +1666,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*AuditEventFilter)), true
+	case "Query.compareVersions":
+		if e.ComplexityRoot.Query.CompareVersions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_compareVersions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CompareVersions(childComplexity, args["connectorId"].(string), args["from"].(string), args["to"].(string)), true
 	case "Query.connection":
 		if e.ComplexityRoot.Query.Connection == nil {
 			break
@@ -1692,6 +1784,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetryPolicy.RetryOn(childComplexity), true
 
+	case "VersionChange.breaking":
+		if e.ComplexityRoot.VersionChange.Breaking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionChange.Breaking(childComplexity), true
+	case "VersionChange.description":
+		if e.ComplexityRoot.VersionChange.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionChange.Description(childComplexity), true
+	case "VersionChange.kind":
+		if e.ComplexityRoot.VersionChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionChange.Kind(childComplexity), true
+	case "VersionChange.path":
+		if e.ComplexityRoot.VersionChange.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionChange.Path(childComplexity), true
+
+	case "VersionDiff.breaking":
+		if e.ComplexityRoot.VersionDiff.Breaking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionDiff.Breaking(childComplexity), true
+	case "VersionDiff.changes":
+		if e.ComplexityRoot.VersionDiff.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionDiff.Changes(childComplexity), true
+
 	case "Viewer.apiKey":
 		if e.ComplexityRoot.Viewer.APIKey == nil {
 			break
@@ -1738,6 +1868,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCredentialInput,
 		ec.unmarshalInputHttpActionInput,
 		ec.unmarshalInputHttpHeaderInput,
+		ec.unmarshalInputImportInput,
 		ec.unmarshalInputOAuth2SettingsInput,
 		ec.unmarshalInputOutboundPolicyInput,
 		ec.unmarshalInputPropertyInput,
@@ -1865,6 +1996,12 @@ type Query {
   connection("The connection's id." id: ID!): Connection @hasScope(scope: CONNECTORS_READ)
   "The organisation's audit trail, newest first: who changed what, never the values. Paginated like connectors."
   auditEvents("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, "Exact matches on the given fields; omitted: every event." filter: AuditEventFilter): AuditEventConnection! @hasScope(scope: CONNECTORS_READ)
+  """
+  What changes from version from to version to of a connector (names, or latest/default):
+  actions and their placeholders, and the outbound policy, each change flagged breaking when a
+  client of from could fail against to.
+  """
+  compareVersions("The connector's id." connectorId: ID!, "The version compared from: a name, latest or default." from: String!, "The version compared to: a name, latest or default." to: String!): VersionDiff! @hasScope(scope: CONNECTORS_READ)
   "The organisation's API keys, newest first. Secrets are never returned."
   apiKeys: [ApiKey!]! @hasScope(scope: KEYS_MANAGE)
   """
@@ -1957,8 +2094,29 @@ type Mutation {
   updateVersion("The draft's id." id: ID!, "The draft's whole new state (name required)." input: UpdateVersionInput!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
   "Publishes a draft: it becomes immutable and the latest version (and the default when there is none)."
   publishVersion("The draft's id. Publishing twice is a CONFLICT." id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
-  "Makes a published version the default. A draft: CONFLICT."
-  setDefaultVersion("The published version's id." id: ID!): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+  """
+  Makes a published version the default. A draft: CONFLICT. When connections follow the
+  default version and the change from the current default is breaking (compareVersions), it is
+  CONFLICT naming the breaking changes unless force is true.
+  """
+  setDefaultVersion("The published version's id." id: ID!, "Make it the default even when the change breaks connections that follow the default." force: Boolean = false): ConnectorVersion! @hasScope(scope: CONNECTORS_WRITE)
+
+  """
+  Imports an OpenAPI 3.0 or 3.1 description (JSON or YAML, up to 16 MiB) into the draft
+  input.versionName, created when missing: operations become actions, servers[0] the baseURL
+  (only when the connector has none), security schemes auth scheme configs (only under keys the
+  connector does not have). A re-import merges: fields edited by hand since the last import
+  keep their value, operations gone from the document are kept; both are reported in warnings.
+  External $refs are never fetched. Invalid document: BAD_USER_INPUT on document; a published
+  versionName: CONFLICT. One transaction: a failing import changes nothing.
+  """
+  importOpenAPI("The connector's id." connectorId: ID!, "The description and the draft to write." input: ImportInput!): ImportResult! @hasScope(scope: CONNECTORS_WRITE)
+  """
+  Imports a Postman collection (v2.1, JSON) like importOpenAPI: folders flatten into action
+  names, {{variables}} stay placeholders, collection variables merge into the connector's
+  default variables (never its connections'), auth settings become configs (never their values).
+  """
+  importPostmanCollection("The connector's id." connectorId: ID!, "The collection and the draft to write." input: ImportInput!): ImportResult! @hasScope(scope: CONNECTORS_WRITE)
   "Deletes a version. The default version and versions pinned by connections cannot be deleted: CONFLICT."
   deleteVersion("The version's id." id: ID!): ID! @hasScope(scope: CONNECTORS_WRITE)
 
@@ -2497,8 +2655,10 @@ type ConnectorVersion implements Node {
   name: String!
   "Free text; null when unset."
   description: String
-  "Its actions, in the order given."
-  actions: [HttpAction!]!
+  "Its actions, in the order given (a version holds up to 2,000)."
+  actions("At most this many, from the first; omitted: all of them (priced as 2,000 by the complexity limit)." first: Int): [HttpAction!]!
+  "The connector and this version as a document for plugboard connector apply: fixed field order, no ids but config keys, no timestamps, never a secret."
+  document("YAML (default) or JSON." format: DocumentFormat = YAML): String!
   "True for the most recently published version (the alias latest)."
   isLatest: Boolean!
   "True for the connector's default (the alias default): what unpinned connections use. The first published version becomes it."
@@ -2747,6 +2907,60 @@ type AuditEventEdge {
   cursor: String!
   "The item."
   node: AuditEvent!
+}
+
+"The description an import reads and the draft it writes."
+input ImportInput {
+  "The document's text: OpenAPI 3.0/3.1 (JSON or YAML) or a Postman collection v2.1 (JSON), up to 16 MiB."
+  document: String!
+  "The draft to write: created when missing; a published version of that name is a CONFLICT."
+  versionName: String!
+}
+
+"What an import wrote."
+type ImportResult {
+  "The draft, with its actions."
+  version: ConnectorVersion!
+  "What was not imported or was kept as it was: unsupported parts, hand edits kept, operations gone from the document, connector settings that differ."
+  warnings: [String!]!
+}
+
+"How ConnectorVersion.document is written."
+enum DocumentFormat {
+  "YAML, block style."
+  YAML
+  "JSON, indented by two spaces."
+  JSON
+}
+
+"The differences between two versions."
+type VersionDiff {
+  "True when any change is breaking."
+  breaking: Boolean!
+  "Every difference, actions first (in the order of the from version, then added ones), then the outbound policy."
+  changes: [VersionChange!]!
+}
+
+"Whether a part was added, removed or changed."
+enum VersionChangeKind {
+  "Only in the to version."
+  ADDED
+  "Only in the from version."
+  REMOVED
+  "In both, with another value."
+  CHANGED
+}
+
+"One difference between two versions."
+type VersionChange {
+  "Added, removed or changed."
+  kind: VersionChangeKind!
+  "Where, such as actions[\"List customers\"].method or actions[\"Get\"].placeholders[\"id\"]."
+  path: String!
+  "True when clients of the from version could fail: an action removed or renamed, its method or path changed, a new required placeholder."
+  breaking: Boolean!
+  "The change in words."
+  description: String!
 }
 `, BuiltIn: false},
 }
@@ -3018,6 +3232,8 @@ func (ec *executionContext) childFields_ConnectorVersion(ctx context.Context, fi
 		return ec.fieldContext_ConnectorVersion_description(ctx, field)
 	case "actions":
 		return ec.fieldContext_ConnectorVersion_actions(ctx, field)
+	case "document":
+		return ec.fieldContext_ConnectorVersion_document(ctx, field)
 	case "isLatest":
 		return ec.fieldContext_ConnectorVersion_isLatest(ctx, field)
 	case "isDefault":
@@ -3140,6 +3356,16 @@ func (ec *executionContext) childFields_HttpHeader(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type HttpHeader", field.Name)
 }
 
+func (ec *executionContext) childFields_ImportResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_ImportResult_version(ctx, field)
+	case "warnings":
+		return ec.fieldContext_ImportResult_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportResult", field.Name)
+}
+
 func (ec *executionContext) childFields_OAuth2Settings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "grant":
@@ -3222,6 +3448,30 @@ func (ec *executionContext) childFields_RetryPolicy(ctx context.Context, field g
 		return ec.fieldContext_RetryPolicy_maxElapsedSeconds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetryPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_VersionChange_kind(ctx, field)
+	case "path":
+		return ec.fieldContext_VersionChange_path(ctx, field)
+	case "breaking":
+		return ec.fieldContext_VersionChange_breaking(ctx, field)
+	case "description":
+		return ec.fieldContext_VersionChange_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionChange", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionDiff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "breaking":
+		return ec.fieldContext_VersionDiff_breaking(ctx, field)
+	case "changes":
+		return ec.fieldContext_VersionDiff_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionDiff", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3379,6 +3629,34 @@ func (ec *executionContext) field_Connection_credentials_args(ctx context.Contex
 		return nil, err
 	}
 	args["kind"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ConnectorVersion_actions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ConnectorVersion_document_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (*document.Format, error) {
+			return ec.unmarshalODocumentFormat2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdocumentᚐFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg0
 	return args, nil
 }
 
@@ -3696,6 +3974,50 @@ func (ec *executionContext) field_Mutation_executeAction_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_importOpenAPI_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ImportInput, error) {
+			return ec.unmarshalNImportInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐImportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importPostmanCollection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ImportInput, error) {
+			return ec.unmarshalNImportInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐImportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_patchConnectionVariables_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3847,6 +4169,14 @@ func (ec *executionContext) field_Mutation_setDefaultVersion_args(ctx context.Co
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "force",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["force"] = arg1
 	return args, nil
 }
 
@@ -4033,6 +4363,36 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_compareVersions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
 	return args, nil
 }
 
@@ -6484,7 +6844,8 @@ func (ec *executionContext) _ConnectorVersion_actions(ctx context.Context, field
 			return ec.fieldContext_ConnectorVersion_actions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Actions, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ConnectorVersion().Actions(ctx, obj, fc.Args["first"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []domain.HTTPAction) graphql.Marshaler {
@@ -6494,15 +6855,70 @@ func (ec *executionContext) _ConnectorVersion_actions(ctx context.Context, field
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ConnectorVersion_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_ConnectorVersion_actions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ConnectorVersion",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_HttpAction(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ConnectorVersion_actions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectorVersion_document(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ConnectorVersion().Document(ctx, obj, fc.Args["format"].(*document.Format))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_document(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ConnectorVersion_document_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7460,6 +7876,61 @@ func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ImportResult_version(ctx context.Context, field graphql.CollectedField, obj *domain.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectorVersion) graphql.Marshaler {
+			return ec.marshalNConnectorVersion2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectorVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportResult_warnings(ctx context.Context, field graphql.CollectedField, obj *domain.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_createOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8588,7 +9059,7 @@ func (ec *executionContext) _Mutation_setDefaultVersion(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetDefaultVersion(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().SetDefaultVersion(ctx, fc.Args["id"].(string), fc.Args["force"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8634,6 +9105,130 @@ func (ec *executionContext) fieldContext_Mutation_setDefaultVersion(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setDefaultVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importOpenAPI(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importOpenAPI(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportOpenAPI(ctx, fc.Args["connectorId"].(string), fc.Args["input"].(ImportInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ImportResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ImportResult
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportResult2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importOpenAPI(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importOpenAPI_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importPostmanCollection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importPostmanCollection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportPostmanCollection(ctx, fc.Args["connectorId"].(string), fc.Args["input"].(ImportInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ImportResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ImportResult
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportResult2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importPostmanCollection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importPostmanCollection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9639,6 +10234,68 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_compareVersions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_compareVersions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CompareVersions(ctx, fc.Args["connectorId"].(string), fc.Args["from"].(string), fc.Args["to"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_READ")
+				if err != nil {
+					var zeroVal *domain.VersionDiff
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.VersionDiff
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.VersionDiff) graphql.Marshaler {
+			return ec.marshalNVersionDiff2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionDiff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_compareVersions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VersionDiff(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_compareVersions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10048,6 +10705,153 @@ func (ec *executionContext) _RetryPolicy_maxElapsedSeconds(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_RetryPolicy_maxElapsedSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _VersionChange_kind(ctx context.Context, field graphql.CollectedField, obj *domain.VersionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ChangeKind) graphql.Marshaler {
+			return ec.marshalNVersionChangeKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionChange", field, false, false, errors.New("field of type VersionChangeKind does not have child fields"))
+}
+
+func (ec *executionContext) _VersionChange_path(ctx context.Context, field graphql.CollectedField, obj *domain.VersionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionChange_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionChange_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VersionChange_breaking(ctx context.Context, field graphql.CollectedField, obj *domain.VersionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionChange_breaking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breaking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionChange_breaking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionChange", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _VersionChange_description(ctx context.Context, field graphql.CollectedField, obj *domain.VersionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionChange_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionChange_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VersionDiff_breaking(ctx context.Context, field graphql.CollectedField, obj *domain.VersionDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionDiff_breaking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breaking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionDiff_breaking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionDiff", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _VersionDiff_changes(ctx context.Context, field graphql.CollectedField, obj *domain.VersionDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionDiff_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.VersionChange) graphql.Marshaler {
+			return ec.marshalNVersionChange2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionDiff_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VersionDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VersionChange(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_organisation(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -11889,6 +12693,43 @@ func (ec *executionContext) unmarshalInputHttpHeaderInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputImportInput(ctx context.Context, obj any) (ImportInput, error) {
+	var it ImportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"document", "versionName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "document":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("document"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Document = data
+		case "versionName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionName = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputOAuth2SettingsInput(ctx context.Context, obj any) (OAuth2SettingsInput, error) {
 	var it OAuth2SettingsInput
 	if obj == nil {
@@ -13515,49 +14356,116 @@ func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.Selec
 		case "id":
 			out.Values[i] = ec._ConnectorVersion_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connectorId":
 			out.Values[i] = ec._ConnectorVersion_connectorId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._ConnectorVersion_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._ConnectorVersion_description(ctx, field, obj)
 		case "actions":
-			out.Values[i] = ec._ConnectorVersion_actions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ConnectorVersion_actions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "document":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ConnectorVersion_document(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "isLatest":
 			out.Values[i] = ec._ConnectorVersion_isLatest(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isDefault":
 			out.Values[i] = ec._ConnectorVersion_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isPublished":
 			out.Values[i] = ec._ConnectorVersion_isPublished(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._ConnectorVersion_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._ConnectorVersion_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "publishedAt":
 			out.Values[i] = ec._ConnectorVersion_publishedAt(ctx, field, obj)
@@ -13998,6 +14906,50 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var importResultImplementors = []string{"ImportResult"}
+
+func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.SelectionSet, obj *domain.ImportResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportResult")
+		case "version":
+			out.Values[i] = ec._ImportResult_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._ImportResult_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -14146,6 +15098,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setDefaultVersion":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setDefaultVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importOpenAPI":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importOpenAPI(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importPostmanCollection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importPostmanCollection(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -14528,6 +15494,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "compareVersions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_compareVersions(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "apiKeys":
 			field := field
 
@@ -14696,6 +15684,104 @@ func (ec *executionContext) _RetryPolicy(ctx context.Context, sel ast.SelectionS
 			}
 		case "maxElapsedSeconds":
 			out.Values[i] = ec._RetryPolicy_maxElapsedSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var versionChangeImplementors = []string{"VersionChange"}
+
+func (ec *executionContext) _VersionChange(ctx context.Context, sel ast.SelectionSet, obj *domain.VersionChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, versionChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VersionChange")
+		case "kind":
+			out.Values[i] = ec._VersionChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._VersionChange_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breaking":
+			out.Values[i] = ec._VersionChange_breaking(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._VersionChange_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var versionDiffImplementors = []string{"VersionDiff"}
+
+func (ec *executionContext) _VersionDiff(ctx context.Context, sel ast.SelectionSet, obj *domain.VersionDiff) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, versionDiffImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VersionDiff")
+		case "breaking":
+			out.Values[i] = ec._VersionDiff_breaking(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._VersionDiff_changes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15788,6 +16874,25 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) unmarshalNImportInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐImportInput(ctx context.Context, v any) (ImportInput, error) {
+	res, err := ec.unmarshalInputImportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportResult2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐImportResult(ctx context.Context, sel ast.SelectionSet, v domain.ImportResult) graphql.Marshaler {
+	return ec._ImportResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *domain.ImportResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ImportResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := scalars.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16048,6 +17153,70 @@ func (ec *executionContext) unmarshalNUpdateConnectorInput2githubᚗcomᚋplugbo
 func (ec *executionContext) unmarshalNUpdateVersionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐUpdateVersionInput(ctx context.Context, v any) (UpdateVersionInput, error) {
 	res, err := ec.unmarshalInputUpdateVersionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVersionChange2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionChange(ctx context.Context, sel ast.SelectionSet, v domain.VersionChange) graphql.Marshaler {
+	return ec._VersionChange(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVersionChange2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.VersionChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVersionChange2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNVersionChangeKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐChangeKind(ctx context.Context, v any) (domain.ChangeKind, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNVersionChangeKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐChangeKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVersionChangeKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v domain.ChangeKind) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNVersionChangeKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐChangeKind[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNVersionChangeKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐChangeKind = map[string]domain.ChangeKind{
+		"ADDED":   domain.ChangeAdded,
+		"REMOVED": domain.ChangeRemoved,
+		"CHANGED": domain.ChangeChanged,
+	}
+	marshalNVersionChangeKind2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐChangeKind = map[domain.ChangeKind]string{
+		domain.ChangeAdded:   "ADDED",
+		domain.ChangeRemoved: "REMOVED",
+		domain.ChangeChanged: "CHANGED",
+	}
+)
+
+func (ec *executionContext) marshalNVersionDiff2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionDiff(ctx context.Context, sel ast.SelectionSet, v domain.VersionDiff) graphql.Marshaler {
+	return ec._VersionDiff(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVersionDiff2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVersionDiff(ctx context.Context, sel ast.SelectionSet, v *domain.VersionDiff) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._VersionDiff(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNViewer2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐViewer(ctx context.Context, sel ast.SelectionSet, v Viewer) graphql.Marshaler {
@@ -16421,6 +17590,36 @@ var (
 	marshalOCredentialKind2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐCredentialKind = map[domain.CredentialKind]string{
 		domain.CredentialAction:  "ACTION",
 		domain.CredentialTrigger: "TRIGGER",
+	}
+)
+
+func (ec *executionContext) unmarshalODocumentFormat2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdocumentᚐFormat(ctx context.Context, v any) (*document.Format, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalODocumentFormat2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdocumentᚐFormat[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODocumentFormat2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdocumentᚐFormat(ctx context.Context, sel ast.SelectionSet, v *document.Format) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(marshalODocumentFormat2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdocumentᚐFormat[*v])
+	return res
+}
+
+var (
+	unmarshalODocumentFormat2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdocumentᚐFormat = map[string]document.Format{
+		"YAML": document.YAML,
+		"JSON": document.JSON,
+	}
+	marshalODocumentFormat2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdocumentᚐFormat = map[document.Format]string{
+		document.YAML: "YAML",
+		document.JSON: "JSON",
 	}
 )
 

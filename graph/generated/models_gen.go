@@ -175,6 +175,14 @@ type HTTPHeaderInput struct {
 	Value string `json:"value"`
 }
 
+// The description an import reads and the draft it writes.
+type ImportInput struct {
+	// The document's text: OpenAPI 3.0/3.1 (JSON or YAML) or a Postman collection v2.1 (JSON), up to 16 MiB.
+	Document string `json:"document"`
+	// The draft to write: created when missing; a published version of that name is a CONFLICT.
+	VersionName string `json:"versionName"`
+}
+
 // Every mutation needs a bearer key or token holding the scope named in its @hasScope. Bad input fails the whole mutation with BAD_USER_INPUT and extensions.field (a path relative to the argument) and changes nothing.
 type Mutation struct {
 }

@@ -50,7 +50,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	config.RegisterFlags(root.PersistentFlags())
 	root.SetOut(stderr)
 	root.SetErr(stderr)
-	root.AddCommand(serveCommand(stderr), migrateCommand(stderr), orgCommand(stdout, stderr), keyCommand(stdout, stderr), secretsCommand(stdout, stderr))
+	root.AddCommand(serveCommand(stderr), migrateCommand(stderr), orgCommand(stdout, stderr), keyCommand(stdout, stderr), connectorCommand(stdout, stderr), secretsCommand(stdout, stderr))
 	return root
 }
 

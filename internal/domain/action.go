@@ -69,17 +69,22 @@ type ActionStore interface {
 	LockCredentialToken(ctx context.Context, orgID, credentialID string, fetch func(current *OAuthToken) (*OAuthToken, error)) (*OAuthToken, error)
 }
 
-var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}`)
+var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)(\?)?\s*\}\}`)
 
 // ExpandTemplate replaces {{name}} placeholders with values from lookup, passed through escape
 // (the encoding of the place they go: a path segment, a query value, a JSON string). It
-// returns the names that have no value, sorted, instead of guessing.
+// returns the names that have no value, sorted, instead of guessing. An optional placeholder,
+// {{name?}}, without a value becomes empty (see OptionalUnset for where it drops more).
 func ExpandTemplate(tmpl string, lookup func(name string) (string, bool), escape func(string) string) (string, []string) {
 	missing := map[string]bool{}
 	out := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
-		name := placeholder.FindStringSubmatch(m)[1]
+		sub := placeholder.FindStringSubmatch(m)
+		name := sub[1]
 		v, ok := lookup(name)
 		if !ok {
+			if sub[2] != "" {
+				return ""
+			}
 			missing[name] = true
 			return m
 		}
@@ -94,6 +99,22 @@ func ExpandTemplate(tmpl string, lookup func(name string) (string, bool), escape
 	}
 	sort.Strings(names)
 	return out, names
+}
+
+// OptionalUnset tells whether tmpl uses an optional placeholder, {{name?}}, that lookup has no
+// value for: a query parameter or header made of such a template is left out of the request.
+func OptionalUnset(tmpl string, lookup func(name string) (string, bool)) bool {
+	if !strings.Contains(tmpl, "?") {
+		return false
+	}
+	for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
+		if m[2] != "" {
+			if _, ok := lookup(m[1]); !ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ActionInput reads executeAction's input: a JSON object of strings, numbers and booleans

@@ -92,8 +92,20 @@ type VersionService interface {
 	UpdateVersion(ctx context.Context, orgID, id string, in VersionInput) (*ConnectorVersion, error)
 	// PublishVersion returns CONFLICT when the version is already published.
 	PublishVersion(ctx context.Context, orgID, id string) (*ConnectorVersion, error)
-	// SetDefaultVersion returns CONFLICT for a draft.
-	SetDefaultVersion(ctx context.Context, orgID, id string) (*ConnectorVersion, error)
+	// SetDefaultVersion returns CONFLICT for a draft, and, without force, when connections
+	// follow the default and the change from the current default is breaking.
+	SetDefaultVersion(ctx context.Context, orgID, id string, force bool) (*ConnectorVersion, error)
 	// DeleteVersion returns CONFLICT for the default version and for a pinned one.
 	DeleteVersion(ctx context.Context, orgID, id string) error
+}
+
+// DocumentService writes imported descriptions and applied documents, each in one
+// transaction.
+type DocumentService interface {
+	// ImportDocument merges an imported description into the draft versionName (created
+	// when missing); CONFLICT when that version is published.
+	ImportDocument(ctx context.Context, orgID, connectorID, versionName string, doc *ImportedDocument) (*ImportResult, error)
+	// ApplyConnector makes the connector named in spec and its version say what spec says,
+	// writing nothing when they already do.
+	ApplyConnector(ctx context.Context, orgID string, spec ConnectorSpec) (*ApplyResult, error)
 }

@@ -54,7 +54,7 @@ const DefaultPurpose = "List"
 
 // Limits on versions.
 const (
-	MaxActions          = 200
+	MaxActions          = 2000
 	MaxHeaders          = 50
 	MaxTemplateBytes    = 65536
 	MaxActionNameLength = 128
@@ -214,6 +214,9 @@ func validateActionPath(p string) error {
 	}
 	if strings.HasPrefix(p, "//") || strings.ContainsAny(p, " \r\n\t\\") {
 		return Invalid("path", "must be a path relative to the connector's baseURL, such as /users/{{id}}")
+	}
+	if i := strings.Index(p, "?"); i >= 0 && strings.Count(p[:i], "{{") != strings.Count(p[:i], "}}") {
+		return Invalid("path", "optional placeholders ({{name?}}) are for query parameters and headers, not the path")
 	}
 	u, err := url.Parse(strings.NewReplacer("{{", "", "}}", "").Replace(p))
 	if err != nil || u.Scheme != "" || u.Host != "" {

@@ -163,10 +163,13 @@ func (e *Executor) build(ac *domain.ActionContext, a *domain.HTTPAction, input m
 		target += "/" + strings.TrimPrefix(p, "/")
 	}
 	if hasQuery {
-		target += "?" + expand(queryPart, url.QueryEscape)
+		target += "?" + expand(withoutUnsetOptional(queryPart, lookup), url.QueryEscape)
 	}
 	headers := http.Header{}
 	for _, h := range a.Headers {
+		if domain.OptionalUnset(h.Value, lookup) {
+			continue
+		}
 		headers.Add(h.Name, expand(h.Value, nil))
 	}
 	var body []byte
@@ -206,6 +209,22 @@ func (e *Executor) build(ac *domain.ActionContext, a *domain.HTTPAction, input m
 		return nil, domain.Invalid("input", "the values given do not make a URL on the connector's host")
 	}
 	return &request{method: string(a.Method), url: u, headers: headers, body: body}, nil
+}
+
+// withoutUnsetOptional leaves out the query parameters that use an optional placeholder,
+// {{name?}}, without a value: an API told "status=" is not an API told nothing.
+func withoutUnsetOptional(query string, lookup func(string) (string, bool)) string {
+	if !strings.Contains(query, "?}}") {
+		return query
+	}
+	params := strings.Split(query, "&")
+	kept := params[:0]
+	for _, p := range params {
+		if !domain.OptionalUnset(p, lookup) {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "&")
 }
 
 // isDotSegment reports whether a path segment, once percent-decoded (as often as a chain of

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/plugboard/plugboard/internal/auth"
@@ -97,19 +100,23 @@ func tenantOf(ctx context.Context) string {
 // only what it has sent.
 const bodyChunk = 64 << 10
 
-// readBody reads a request body, at most max bytes, into memory before the request waits for
+// readBody reads a request body, at most small bytes, into memory before the request waits for
 // an execution slot: a client sending its body slowly then holds a connection and the bytes
 // it reserved, never a slot. The bytes of bodies being read count against bytesShare, shared
 // between tenants: a tenant whose part is taken (hundreds of its bodies arriving slowly) is
 // told to retry at once with 429, instead of waiting for its own slow bodies to time out.
-func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler {
+//
+// A body over small up to large is read too, and then kept only when its operation is one of the
+// document mutations (largeBodyFields); any other is refused as over small.
+func readBody(small, large int64, bytesShare *fairShare, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.ContentLength > max {
-			writeLimitError(w, r, max)
+		limit := max(small, large)
+		if r.ContentLength > limit {
+			writeLimitError(w, r, limit)
 			return
 		}
 		tenant := tenantOf(r.Context())
@@ -123,7 +130,7 @@ func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler 
 				release()
 			}
 		}()
-		body := http.MaxBytesReader(w, r.Body, max)
+		body := http.MaxBytesReader(w, r.Body, limit)
 		for {
 			if int64(buf.Len()) == reserved {
 				// A declared small body reserves what it declared; the rest grows by chunks.
@@ -150,7 +157,7 @@ func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler 
 			}
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				writeLimitError(w, r, max)
+				writeLimitError(w, r, limit)
 				return
 			}
 			if err != nil {
@@ -158,10 +165,59 @@ func readBody(max int64, bytesShare *fairShare, next http.Handler) http.Handler 
 				return
 			}
 		}
+		if int64(buf.Len()) > small && !largeBodyAllowed(buf.Bytes()) {
+			writeError(w, r, http.StatusRequestEntityTooLarge, domain.CodeBadUserInput, "LIMIT_EXCEEDED",
+				"the request body is larger than "+strconv.FormatInt(small, 10)+" bytes; only importOpenAPI, importPostmanCollection, createVersion and updateVersion accept up to "+strconv.FormatInt(large, 10))
+			return
+		}
 		r.Body = io.NopCloser(&buf)
 		r.ContentLength = int64(buf.Len())
 		next.ServeHTTP(w, r)
 	})
+}
+
+// largeBodyFields are the mutations whose input may be a large document.
+var largeBodyFields = map[string]bool{"importOpenAPI": true, "importPostmanCollection": true, "createVersion": true, "updateVersion": true}
+
+// largeBodyAllowed tells whether a JSON request body asks only for mutations of
+// largeBodyFields (with __typename beside them).
+func largeBodyAllowed(body []byte) bool {
+	var params struct {
+		Query         string `json:"query"`
+		OperationName string `json:"operationName"`
+	}
+	if json.Unmarshal(body, &params) != nil || params.Query == "" || len(params.Query) > 64<<10 {
+		return false
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: params.Query})
+	if err != nil || len(doc.Fragments) > 0 {
+		return false
+	}
+	var op *ast.OperationDefinition
+	switch {
+	case params.OperationName != "":
+		op = doc.Operations.ForName(params.OperationName)
+	case len(doc.Operations) == 1:
+		op = doc.Operations[0]
+	}
+	if op == nil || op.Operation != ast.Mutation {
+		return false
+	}
+	found := false
+	for _, sel := range op.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		if !ok {
+			return false
+		}
+		if f.Name == "__typename" {
+			continue
+		}
+		if !largeBodyFields[f.Name] {
+			return false
+		}
+		found = true
+	}
+	return found
 }
 
 func writeLimitError(w http.ResponseWriter, r *http.Request, max int64) {

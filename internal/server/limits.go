@@ -262,6 +262,14 @@ func pageCost(cfg *generated.Config) map[string]bool {
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + max(len(ids), 1)*child }
 	// Unpaginated lists are bounded by the domain's own limits; count a typical size.
 	c.Connection.Credentials = func(child int, _ *domain.CredentialKind) int { return 1 + 5*child }
+	// A version holds up to MaxActions; without first, a selection of actions may read them all.
+	c.ConnectorVersion.Actions = func(child int, first *int) int {
+		n := domain.MaxActions
+		if first != nil && *first >= 0 {
+			n = min(*first, domain.MaxActions)
+		}
+		return 1 + max(n, 1)*child
+	}
 	return map[string]bool{"Query.connectors": true, "Query.auditEvents": true, "Query.nodes": true,
-		"Connector.connections": true, "Connector.versions": true, "Connection.credentials": true}
+		"Connector.connections": true, "Connector.versions": true, "Connection.credentials": true, "ConnectorVersion.actions": true}
 }

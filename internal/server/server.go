@@ -41,6 +41,9 @@ type Pinger interface {
 type Limits struct {
 	// MaxBodyBytes caps a request body (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxDocumentBodyBytes caps the body of the mutations that carry documents: the imports,
+	// createVersion and updateVersion (default 20 MiB: documents up to 16 MiB, JSON-escaped).
+	MaxDocumentBodyBytes int64
 	// RequestTimeout bounds the work of one GraphQL request (default 30 s).
 	RequestTimeout time.Duration
 	// MaxDepth bounds the nesting of selections (default 12).
@@ -72,6 +75,9 @@ type Limits struct {
 func (l Limits) withDefaults() Limits {
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = 1 << 20
+	}
+	if l.MaxDocumentBodyBytes <= 0 {
+		l.MaxDocumentBodyBytes = 20 << 20
 	}
 	if l.RequestTimeout <= 0 {
 		l.RequestTimeout = 30 * time.Second
@@ -175,11 +181,17 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	// Bodies are read (bounded) before a request waits for a slot, and the deadline starts
 	// when they have been: slots and the deadline are for executing operations only.
-	bodies := newFairShare(d.Limits.BodyBytesInFlight, d.Limits.BodyBytesInFlight/4)
+	// A tenant's share is a quarter of the budget, and holds one document body whenever the
+	// budget holds two (the default: 64 MiB, 20 MiB documents).
+	share := d.Limits.BodyBytesInFlight / 4
+	if doc := d.Limits.MaxDocumentBodyBytes + bodyChunk; share < doc && 2*doc <= d.Limits.BodyBytesInFlight {
+		share = doc
+	}
+	bodies := newFairShare(d.Limits.BodyBytesInFlight, share)
 	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
 	inbound := newInboundLimiter(d.Limits.InboundRate, d.Heartbeat, d.Metrics.inboundRefused)
 	mux.Handle("/graphql", graphQLMethods(authenticate(d.Authenticator, d.Logger, inbound.wrap(
-		readBody(d.Limits.MaxBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql)))))))
+		readBody(d.Limits.MaxBodyBytes, d.Limits.MaxDocumentBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql)))))))
 	if d.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())

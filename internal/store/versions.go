@@ -235,30 +235,7 @@ func (s *Store) UpdateVersion(ctx context.Context, orgID, id string, in domain.V
 // published version also becomes the default when there is none.
 func (s *Store) PublishVersion(ctx context.Context, orgID, id string) (*domain.ConnectorVersion, error) {
 	v, err := s.mutateVersion(ctx, orgID, id, func(tx *gorm.DB, row *versionRow) error {
-		if row.PublishedAt != nil {
-			return domain.Errorf(domain.CodeConflict, "version %q is already published", row.Name)
-		}
-		now := s.now()
-		if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_latest = ?", row.ConnectorID, true).Update("is_latest", false).Error; err != nil {
-			return err
-		}
-		var defaults int64
-		if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_default = ?", row.ConnectorID, true).Count(&defaults).Error; err != nil {
-			return err
-		}
-		row.PublishedAt, row.UpdatedAt, row.IsLatest = &now, now, true
-		row.IsDefault = defaults == 0
-		err := tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
-			"published_at": now, "updated_at": now, "is_latest": true, "is_default": row.IsDefault,
-		}).Error
-		if err != nil {
-			return err
-		}
-		fields := []string{"publishedAt", "isLatest"}
-		if row.IsDefault {
-			fields = append(fields, "isDefault")
-		}
-		return s.audit(tx, orgID, "version.publish", "version", row.ID, fields)
+		return s.publish(tx, orgID, row)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish version %s: %w", id, err)
@@ -266,14 +243,50 @@ func (s *Store) PublishVersion(ctx context.Context, orgID, id string) (*domain.C
 	return v, nil
 }
 
+// publish makes the draft row published and the connector's latest (and its default when it
+// has none), with the connector locked.
+func (s *Store) publish(tx *gorm.DB, orgID string, row *versionRow) error {
+	if row.PublishedAt != nil {
+		return domain.Errorf(domain.CodeConflict, "version %q is already published", row.Name)
+	}
+	now := s.now()
+	if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_latest = ?", row.ConnectorID, true).Update("is_latest", false).Error; err != nil {
+		return err
+	}
+	var defaults int64
+	if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_default = ?", row.ConnectorID, true).Count(&defaults).Error; err != nil {
+		return err
+	}
+	row.PublishedAt, row.UpdatedAt, row.IsLatest = &now, now, true
+	row.IsDefault = defaults == 0
+	err := tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+		"published_at": now, "updated_at": now, "is_latest": true, "is_default": row.IsDefault,
+	}).Error
+	if err != nil {
+		return err
+	}
+	fields := []string{"publishedAt", "isLatest"}
+	if row.IsDefault {
+		fields = append(fields, "isDefault")
+	}
+	return s.audit(tx, orgID, "version.publish", "version", row.ID, fields)
+}
+
 // SetDefaultVersion makes a published version the connector's default.
-func (s *Store) SetDefaultVersion(ctx context.Context, orgID, id string) (*domain.ConnectorVersion, error) {
+// Without force, it is CONFLICT when connections follow the default version and the change
+// from the current default is breaking: they would switch without a word.
+func (s *Store) SetDefaultVersion(ctx context.Context, orgID, id string, force bool) (*domain.ConnectorVersion, error) {
 	v, err := s.mutateVersion(ctx, orgID, id, func(tx *gorm.DB, row *versionRow) error {
 		if row.PublishedAt == nil {
 			return domain.Errorf(domain.CodeConflict, "version %q is a draft; only a published version can be the default", row.Name)
 		}
 		if row.IsDefault {
 			return nil
+		}
+		if !force {
+			if err := refuseBreakingDefault(tx, row); err != nil {
+				return err
+			}
 		}
 		if err := tx.Model(&versionRow{}).Where("connector_id = ? AND is_default = ?", row.ConnectorID, true).Update("is_default", false).Error; err != nil {
 			return err
@@ -334,6 +347,40 @@ func (s *Store) DeleteVersion(ctx context.Context, orgID, id string) error {
 }
 
 var _ domain.VersionService = (*Store)(nil)
+
+// refuseBreakingDefault is CONFLICT, naming the breaking changes, when connections follow the
+// connector's default and making row the default would break them.
+func refuseBreakingDefault(tx *gorm.DB, row *versionRow) error {
+	var current versionRow
+	err := tx.Where("connector_id = ? AND is_default = ?", row.ConnectorID, true).Take(&current).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var following int64
+	if err := tx.Model(&connectionRow{}).Where("connector_id = ? AND pinned_version_id IS NULL", row.ConnectorID).Count(&following).Error; err != nil {
+		return err
+	}
+	if following == 0 {
+		return nil
+	}
+	from, err := current.domain()
+	if err != nil {
+		return err
+	}
+	to, err := row.domain()
+	if err != nil {
+		return err
+	}
+	diff := domain.CompareVersions(from, to)
+	if !diff.Breaking {
+		return nil
+	}
+	return domain.Errorf(domain.CodeConflict, "%d connection(s) follow the default version, and %q breaks what %q offers: %s; pass force: true to make it the default anyway, or pin those connections first",
+		following, row.Name, current.Name, diff.BreakingChanges())
+}
 
 // versionView is what an update of a version can change, for its audit record.
 type versionView struct {

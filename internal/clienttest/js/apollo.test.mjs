@@ -193,3 +193,29 @@ test('backward pages in every order are the forward pages reversed', async () =>
     assert.deepEqual(names, all.data.connectors.edges.map((e) => e.node.name), order);
   }
 });
+
+test('importOpenAPI from Apollo Client: a YAML description into a draft, a bad one is BAD_USER_INPUT on document', async () => {
+  const client = apollo();
+  const { data } = await client.mutate({ mutation: CREATE, variables: { input: { name: unique('Imported'), protocolType: 'HTTP' } } });
+  const IMPORT = gql`mutation Import($c: ID!, $input: ImportInput!) {
+    importOpenAPI(connectorId: $c, input: $input) { warnings version { id name isPublished actions(first: 10) { name method path } } }
+  }`;
+  const document = [
+    'openapi: 3.1.0',
+    'info: {title: Todo, version: "1"}',
+    'servers: [{url: "https://todo.example.com"}]',
+    'paths:',
+    '  /todos/{id}:',
+    '    get: {operationId: getTodo, parameters: [{name: expand, in: query, schema: {type: string}}]}',
+    '    options: {operationId: optionsTodo}',
+  ].join('\n');
+  const imported = await client.mutate({ mutation: IMPORT, variables: { c: data.createConnector.id, input: { document, versionName: '1.0' } } });
+  const version = imported.data.importOpenAPI.version;
+  assert.equal(version.isPublished, false);
+  assert.deepEqual(version.actions.map((a) => [a.name, a.method, a.path]), [['getTodo', 'GET', '/todos/{{id}}?expand={{expand?}}']]);
+  assert.ok(imported.data.importOpenAPI.warnings.some((w) => w.includes('OPTIONS')));
+
+  const bad = await graphQLError(client.mutate({ mutation: IMPORT, variables: { c: data.createConnector.id, input: { document: 'openapi: 3.0.0\npaths: [', versionName: '1.1' } } }));
+  assert.equal(bad.extensions.code, 'BAD_USER_INPUT');
+  assert.equal(bad.extensions.field, 'document');
+});

@@ -1,0 +1,279 @@
+package graph_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/document"
+	"github.com/plugboard/plugboard/internal/importer/testdocs"
+	"github.com/plugboard/plugboard/internal/server"
+	"github.com/plugboard/plugboard/internal/store"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
+
+const (
+	importOpenAPI = `mutation($c: ID!, $input: ImportInput!) { importOpenAPI(connectorId: $c, input: $input) {
+	  warnings version { id name isPublished actions(first: 2000) { name method path description headers { name value } } } } }`
+	importPostman = `mutation($c: ID!, $input: ImportInput!) { importPostmanCollection(connectorId: $c, input: $input) {
+	  warnings version { id name actions { name path } } } }`
+	compareVersions = `query($c: ID!, $from: String!, $to: String!) { compareVersions(connectorId: $c, from: $from, to: $to) {
+	  breaking changes { kind path breaking description } } }`
+	versionDocument = `query($c: ID!, $v: String!, $f: DocumentFormat) { connector(id: $c) { version(name: $v) { document(format: $f) } } }`
+)
+
+const shopV1 = `openapi: 3.0.3
+info: {title: Shop, version: "1"}
+servers: [{url: "https://shop.example.com/api"}]
+components:
+  securitySchemes:
+    token: {type: http, scheme: bearer}
+paths:
+  /orders:
+    get: {operationId: listOrders, summary: List orders, parameters: [{name: status, in: query, schema: {type: string}}]}
+  /orders/{id}:
+    get: {operationId: getOrder, summary: Get an order}
+    delete: {operationId: deleteOrder, summary: Delete an order}
+`
+
+func TestImportOpenAPI(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Shop", "protocolType": "HTTP"}).String("createConnector.id")
+		before := snapshot(t, c, connector)
+		for _, bad := range []string{"openapi: 3.0.0\npaths: [\n", `{"swagger": "2.0"}`, "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {/a: {get: {parameters: 7}}}"} {
+			c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": bad, "versionName": "1.0"}}).ExpectError(t, "BAD_USER_INPUT", "document")
+		}
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "latest"}}).ExpectError(t, "BAD_USER_INPUT", "versionName")
+		if after := snapshot(t, c, connector); after != before || versionCount(t, c, connector) != 0 {
+			t.Fatalf("a failed import changed the connector:\n%s\n%s", before, after)
+		}
+
+		// A failure after everything was written leaves nothing behind.
+		h.Store.FailPoint = func(_ context.Context, point string) error {
+			if point == "importDocument.written" {
+				return errors.New("injected")
+			}
+			return nil
+		}
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).ExpectError(t, "INTERNAL_SERVER_ERROR", "")
+		h.Store.FailPoint = nil
+		if after := snapshot(t, c, connector); after != before || versionCount(t, c, connector) != 0 {
+			t.Fatalf("a failed import changed the connector:\n%s\n%s", before, after)
+		}
+
+		r := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).OK(t)
+		actions := r.List("importOpenAPI.version.actions")
+		if len(actions) != 3 || r.String("importOpenAPI.version.actions.0.path") != "/orders?status={{status?}}" || r.Get("importOpenAPI.version.isPublished") != false {
+			t.Fatalf("import into a new draft: %s", r.Body)
+		}
+		got := c.Do(t, `query($c: ID!) { connector(id: $c) { baseURL revision authSchemeConfigs { key schemeType } } }`, map[string]any{"c": connector}).OK(t)
+		if got.String("connector.baseURL") != "https://shop.example.com/api" || got.String("connector.authSchemeConfigs.0.key") != "token" || got.Int("connector.revision") != 2 {
+			t.Errorf("baseURL and configs added to a connector that had none: %s", got.Body)
+		}
+
+		// A hand edit, then a re-import of a changed document without one operation.
+		draft := r.String("importOpenAPI.version.id")
+		edited := []any{
+			map[string]any{"name": "listOrders", "method": "GET", "path": "/orders?status={{status?}}", "description": "edited by hand"},
+			map[string]any{"name": "deleteOrder", "method": "DELETE", "path": "/orders/{{id}}", "description": "Delete an order"},
+			map[string]any{"name": "getOrder", "method": "GET", "path": "/orders/{{id}}", "description": "Get an order"},
+			map[string]any{"name": "mine", "method": "GET", "path": "/mine"},
+		}
+		c.Do(t, `mutation($id: ID!, $in: UpdateVersionInput!) { updateVersion(id: $id, input: $in) { id } }`, map[string]any{"id": draft, "in": map[string]any{"name": "1.0", "actions": edited}}).OK(t)
+		v2 := strings.Replace(strings.Replace(shopV1, "summary: List orders", "summary: List all orders", 1), "    delete: {operationId: deleteOrder, summary: Delete an order}\n", "", 1)
+		v2 = strings.Replace(v2, "https://shop.example.com/api", "https://other.example.com", 1)
+		r = c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": v2, "versionName": "1.0"}}).OK(t)
+		warnings := r.JSON("importOpenAPI.warnings")
+		if r.String("importOpenAPI.version.actions.0.description") != "edited by hand" || len(r.List("importOpenAPI.version.actions")) != 4 ||
+			!strings.Contains(warnings, "edited by hand") || !strings.Contains(warnings, "deleteOrder") || !strings.Contains(warnings, "other.example.com") {
+			t.Errorf("a re-import keeps hand edits, hand actions and operations gone, with warnings: %s", r.Body)
+		}
+
+		c.Do(t, `mutation($id: ID!) { publishVersion(id: $id) { id } }`, map[string]any{"id": draft}).OK(t)
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).ExpectError(t, "CONFLICT", "")
+
+		// Another organisation's connector is not found.
+		h.NewOrg(t).Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "2.0"}}).ExpectError(t, "NOT_FOUND", "")
+	})
+}
+
+func TestImportPostmanVariables(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Postman", "protocolType": "HTTP", "connectionVariables": []any{map[string]any{"name": "region", "value": "us"}, map[string]any{"name": "keep", "value": "1"}}}).String("createConnector.id")
+		conn := c.Do(t, `mutation($c: ID!) { createConnection(connectorId: $c, input: {name: "acme"}) { id } }`, map[string]any{"c": connector}).OK(t).String("createConnection.id")
+		collection := `{"info": {"name": "S", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+		  "variable": [{"key": "base", "value": "https://s.example.com"}, {"key": "region", "value": "eu"}, {"key": "no good", "value": "x"}],
+		  "item": [{"name": "F", "item": [{"name": "Get", "request": {"method": "GET", "url": "{{base}}/things/:id?r={{region}}"}}]}]}`
+		r := c.Do(t, importPostman, map[string]any{"c": connector, "input": map[string]any{"document": collection, "versionName": "p1"}}).OK(t)
+		if r.String("importPostmanCollection.version.actions.0.name") != "F / Get" || r.String("importPostmanCollection.version.actions.0.path") != "/things/{{id}}?r={{region}}" ||
+			!strings.Contains(r.JSON("importPostmanCollection.warnings"), "no good") {
+			t.Errorf("postman import: %s", r.Body)
+		}
+		vars := c.Do(t, `query($c: ID!, $k: ID!) { connector(id: $c) { connectionVariables { name value } } connection(id: $k) { variables { name value } } }`, map[string]any{"c": connector, "k": conn}).OK(t)
+		if vars.JSON("connector.connectionVariables") != `[{"name":"region","value":"eu"},{"name":"keep","value":"1"},{"name":"base","value":"https://s.example.com"}]` ||
+			vars.JSON("connection.variables") != `[{"name":"region","value":"us"},{"name":"keep","value":"1"}]` {
+			t.Errorf("collection variables patch the connector's defaults, never connections': %s", vars.Body)
+		}
+	})
+}
+
+func TestDocumentRoundTripAndDiff(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, fullConnector("Round trip")).String("createConnector.id")
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).OK(t)
+		for _, f := range []string{"YAML", "JSON"} {
+			exported := c.Do(t, versionDocument, map[string]any{"c": connector, "v": "1.0", "f": f}).OK(t).String("connector.version.document")
+			doc, err := document.Parse([]byte(exported))
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", f, err, exported)
+			}
+			other := h.NewOrg(t)
+			applied, err := h.Store.ApplyConnector(t.Context(), other.OrgID, doc.Spec())
+			if err != nil || !applied.Changed {
+				t.Fatalf("apply into another organisation: %v %+v", err, applied)
+			}
+			again := other.Do(t, versionDocument, map[string]any{"c": applied.Connector.ID, "v": "1.0", "f": f}).OK(t).String("connector.version.document")
+			if again != exported {
+				t.Errorf("%s round trip differs:\n%s\n---\n%s", f, exported, again)
+			}
+			second, err := h.Store.ApplyConnector(t.Context(), other.OrgID, doc.Spec())
+			if err != nil || second.Changed || second.Connector.Revision != applied.Connector.Revision {
+				t.Errorf("applying twice wrote again: %v %+v", err, second)
+			}
+			if strings.Contains(exported, applied.Connector.ID) || strings.Contains(exported, connector) {
+				t.Errorf("a document holds ids:\n%s", exported)
+			}
+		}
+
+		// Version 2 drops an action and changes a path: breaking for connections following the default.
+		v1 := c.Do(t, `query($c: ID!) { connector(id: $c) { version(name: "1.0") { id } } }`, map[string]any{"c": connector}).OK(t).String("connector.version.id")
+		c.Do(t, `mutation($id: ID!) { publishVersion(id: $id) { id } }`, map[string]any{"id": v1}).OK(t)
+		c.Do(t, `mutation($c: ID!) { createConnection(connectorId: $c, input: {name: "follows default"}) { id } }`, map[string]any{"c": connector}).OK(t)
+		v2 := c.Do(t, createVersion, map[string]any{"c": connector, "input": map[string]any{"name": "2.0", "actions": []any{
+			map[string]any{"name": "listOrders", "method": "GET", "path": "/orders?status={{status?}}&shop={{shop}}"},
+			map[string]any{"name": "getOrder", "method": "GET", "path": "/v2/orders/{{id}}"},
+		}}}).OK(t).String("createVersion.id")
+		c.Do(t, `mutation($id: ID!) { publishVersion(id: $id) { id } }`, map[string]any{"id": v2}).OK(t)
+		d := c.Do(t, compareVersions, map[string]any{"c": connector, "from": "default", "to": "latest"}).OK(t)
+		paths := d.JSON("compareVersions.changes")
+		for _, want := range []string{`actions[\"deleteOrder\"]`, `actions[\"getOrder\"].path`, `actions[\"listOrders\"].placeholders[\"shop\"]`} {
+			if !strings.Contains(paths, want) {
+				t.Errorf("diff misses %s: %s", want, paths)
+			}
+		}
+		if d.Get("compareVersions.breaking") != true {
+			t.Errorf("diff not breaking: %s", d.Body)
+		}
+		r := c.Do(t, `mutation($id: ID!) { setDefaultVersion(id: $id) { isDefault } }`, map[string]any{"id": v2}).ExpectError(t, "CONFLICT", "")
+		if !strings.Contains(r.Message(), "deleteOrder") {
+			t.Errorf("the CONFLICT names the breaking changes: %s", r.Message())
+		}
+		if c.Do(t, `mutation($id: ID!) { setDefaultVersion(id: $id, force: true) { isDefault } }`, map[string]any{"id": v2}).OK(t).Get("setDefaultVersion.isDefault") != true {
+			t.Error("force makes it the default")
+		}
+	})
+}
+
+// TestImportGitHubOverHTTP sends GitHub's REST description (13 MB) as one request, on both
+// databases; other operations keep the small body limit. The import takes about 3 s of CPU:
+// the request timeout is lifted so that a busy test machine does not fail it (speed is
+// measured by BenchmarkImportGitHub, not here).
+func TestImportGitHubOverHTTP(t *testing.T) {
+	github := string(testdocs.GitHub(t))
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{RequestTimeout: 10 * time.Minute}})
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "GitHub", "protocolType": "HTTP"}).String("createConnector.id")
+		r := c.Do(t, `mutation($c: ID!, $input: ImportInput!) { importOpenAPI(connectorId: $c, input: $input) { version { id actions(first: 1) { name } } warnings } }`,
+			map[string]any{"c": connector, "input": map[string]any{"document": github, "versionName": "2026-11"}}).OK(t)
+		n := c.Do(t, `query($c: ID!) { connector(id: $c) { baseURL version(name: "2026-11") { actions(first: 2000) { name } } } }`, map[string]any{"c": connector}).OK(t)
+		if got := len(n.List("connector.version.actions")); got < 1000 || n.String("connector.baseURL") != "https://api.github.com" {
+			t.Errorf("GitHub's description imported %d actions, base %s; warnings %s", got, n.String("connector.baseURL"), r.JSON("importOpenAPI.warnings"))
+		}
+		big := c.Do(t, `query($pad: String) { viewer { scopes } }`, map[string]any{"pad": github[:2<<20]})
+		if big.Status != 413 || big.Code() != "BAD_USER_INPUT" {
+			t.Errorf("a large body for another operation: %d %s", big.Status, big.Body[:min(200, len(big.Body))])
+		}
+	})
+}
+
+// TestOptionalPlaceholders: {{name?}} without a value drops its query parameter or header; a
+// plain {{name}} stays required.
+func TestOptionalPlaceholders(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		api := newAPIServer(t, false, nil)
+		c := h.NewOrg(t)
+		_, conn := actionFixture(t, c, api.URL, nil, []any{map[string]any{"name": "list", "method": "GET",
+			"path":    "/orders?status={{status?}}&limit={{limit}}&tenant={{tenant}}",
+			"headers": []any{map[string]any{"name": "X-Trace", "value": "{{trace?}}"}, map[string]any{"name": "X-Region", "value": "{{region}}"}}}}, nil)
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list", "in": map[string]any{"limit": 5}}).OK(t)
+		if s := api.last(); s.Query != "limit=5&tenant=acme" || s.Header.Get("X-Trace") != "" || len(s.Header.Values("X-Trace")) != 0 || s.Header.Get("X-Region") != "eu" {
+			t.Errorf("unvalued optional parameter and header dropped: %+v", s)
+		}
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list", "in": map[string]any{"limit": 5, "status": "open", "trace": "t1"}}).OK(t)
+		if s := api.last(); s.Query != "status=open&limit=5&tenant=acme" || s.Header.Get("X-Trace") != "t1" {
+			t.Errorf("valued optional parameter and header sent: %+v", s)
+		}
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list"}).ExpectError(t, "BAD_USER_INPUT", "input")
+	})
+}
+
+// TestImportLimits: a document over 16 MiB is BAD_USER_INPUT (LIMIT_EXCEEDED) on document, a
+// body over 20 MiB is 413, and a document with more operations than a version holds changes
+// nothing.
+func TestImportLimits(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Limits", "protocolType": "HTTP"}).String("createConnector.id")
+		before := snapshot(t, c, connector)
+		huge := "openapi: 3.0.3\n#" + strings.Repeat("x", 16<<20)
+		r := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": huge, "versionName": "1"}}).ExpectError(t, "BAD_USER_INPUT", "document")
+		if r.Errors[0].Extensions["reason"] != "LIMIT_EXCEEDED" {
+			t.Errorf("a document over 16 MiB: %s", r.Body[:min(300, len(r.Body))])
+		}
+		tooBig := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": huge + strings.Repeat("y", 5<<20), "versionName": "1"}})
+		if tooBig.Status != 413 || tooBig.Code() != "BAD_USER_INPUT" {
+			t.Errorf("a body over 20 MiB: %d %s", tooBig.Status, tooBig.Body[:min(300, len(tooBig.Body))])
+		}
+		var many strings.Builder
+		many.WriteString("openapi: 3.0.3\ninfo: {title: many, version: '1'}\npaths:\n")
+		for i := range 2001 {
+			fmt.Fprintf(&many, "  /r%d: {get: {operationId: op%d}}\n", i, i)
+		}
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": many.String(), "versionName": "1"}}).ExpectError(t, "BAD_USER_INPUT", "document")
+		if after := snapshot(t, c, connector); after != before || versionCount(t, c, connector) != 0 {
+			t.Errorf("a refused import changed the connector:\n%s\n%s", before, after)
+		}
+	})
+}
+
+func versionCount(t *testing.T, c *apitest.Client, connector string) int {
+	t.Helper()
+	return c.Do(t, `query($c: ID!) { connector(id: $c) { versions { totalCount } } }`, map[string]any{"c": connector}).OK(t).Int("connector.versions.totalCount")
+}
+
+// TestActionsPricedAsAFullVersion: actions without first cost 2,000 each in the complexity
+// limit, so listing many versions' actions needs first.
+func TestActionsPricedAsAFullVersion(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Priced", "protocolType": "HTTP"}).String("createConnector.id")
+		c.Do(t, createVersion, map[string]any{"c": connector, "input": map[string]any{"name": "1", "actions": []any{usersAction(), getAction("two", "/two")}}}).OK(t)
+		all := `query($c: ID!) { connector(id: $c) { versions(first: 50) { nodes { actions { name path } } } } }`
+		if r := c.Do(t, all, map[string]any{"c": connector}); r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["reason"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+			t.Errorf("every action of 50 versions: %s", r.Body)
+		}
+		r := c.Do(t, `query($c: ID!) { connector(id: $c) { versions(first: 50) { nodes { actions(first: 1) { name } } } } }`, map[string]any{"c": connector}).OK(t)
+		if r.JSON("connector.versions.nodes.0.actions") != `[{"name":"List users"}]` {
+			t.Errorf("actions(first: 1): %s", r.Body)
+		}
+		c.Do(t, `query($c: ID!) { connector(id: $c) { version(name: "1") { actions(first: -1) { name } } } }`, map[string]any{"c": connector}).ExpectError(t, "BAD_USER_INPUT", "first")
+	})
+}

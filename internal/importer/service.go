@@ -1,0 +1,66 @@
+package importer
+
+import (
+	"context"
+
+	"github.com/plugboard/plugboard/internal/domain"
+)
+
+// Format is the kind of description an import reads.
+type Format int
+
+// The formats.
+const (
+	FormatOpenAPI Format = iota
+	FormatPostman
+)
+
+// Store is what imports write through.
+type Store interface {
+	FindConnector(ctx context.Context, orgID, id string) (*domain.Connector, error)
+	ImportDocument(ctx context.Context, orgID, connectorID, versionName string, doc *domain.ImportedDocument) (*domain.ImportResult, error)
+}
+
+// Service runs imports one at a time per server: parsing a large description takes hundreds
+// of megabytes and seconds of a core, and two at once would take twice that.
+type Service struct {
+	store Store
+	turn  chan struct{}
+}
+
+// NewService returns the import service of one server.
+func NewService(store Store) *Service {
+	return &Service{store: store, turn: make(chan struct{}, 1)}
+}
+
+// Import reads document in format and writes it into the connector's draft versionName. The
+// connector is checked first, so that a missing or foreign one answers NOT_FOUND before any
+// parsing.
+func (s *Service) Import(ctx context.Context, orgID, connectorID string, format Format, document, versionName string) (*domain.ImportResult, error) {
+	if _, err := s.store.FindConnector(ctx, orgID, connectorID); err != nil {
+		return nil, err
+	}
+	if err := domain.ValidateVersionName("versionName", versionName); err != nil {
+		return nil, err
+	}
+	select {
+	case s.turn <- struct{}{}:
+		defer func() { <-s.turn }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var (
+		doc *domain.ImportedDocument
+		err error
+	)
+	switch format {
+	case FormatPostman:
+		doc, err = Postman([]byte(document))
+	default:
+		doc, err = OpenAPI(ctx, []byte(document))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ImportDocument(ctx, orgID, connectorID, versionName, doc)
+}
