@@ -218,7 +218,8 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet, need *
 	fields := graphql.CollectFields(oc, sel, []string{typ})
 	nodes := make([]*node, 0, len(fields))
 	for _, f := range fields {
-		if f.Deferrable != nil || !onlyConditions(f.Directives) || backward(f.Arguments) {
+		// A status filter on connections is gqlgen's to answer (a new argument: see the rulings).
+		if f.Deferrable != nil || !onlyConditions(f.Directives) || backward(f.Arguments) || f.Arguments.ForName("status") != nil {
 			return nil, false
 		}
 		n := &node{key: append(appendString(nil, f.Alias), ':'), name: f.Name, field: f, index: *count}
