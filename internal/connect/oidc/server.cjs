@@ -3,7 +3,8 @@
 // rotate on every use, access tokens living 20 s (so that Plugboard, refreshing 30 s before
 // expiry, refreshes on every call), automatic login and consent, and a little latency on every
 // request. Test hooks (POST): /test/revoke-grants revokes every grant (the next refresh is
-// invalid_grant); /test/deny-next makes the next authorization end in access_denied.
+// invalid_grant); /test/deny-next makes the next authorization end in access_denied; GET
+// /test/requests counts the other requests served.
 // Prints "listening <issuer>" once it serves; REDIRECT_URIS (comma-separated) are the
 // registered callbacks.
 // CommonJS around a dynamic import: as an ES module, importing oidc-provider never settled on
@@ -46,6 +47,7 @@ class MapAdapter {
 const port = Number(process.env.PORT || 0);
 const redirectUris = (process.env.REDIRECT_URIS || '').split(',').filter(Boolean);
 let denyNext = false;
+let served = 0;
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -79,6 +81,11 @@ const provider = new Provider(issuer, {
 provider.use(async (ctx, next) => {
   // A provider on the internet answers in tens of milliseconds, not microseconds.
   await new Promise((r) => setTimeout(r, 15 + Math.random() * 35));
+  if (ctx.method === 'GET' && ctx.path === '/test/requests') {
+    ctx.body = { served };
+    return;
+  }
+  served++;
   if (ctx.method === 'POST' && ctx.path === '/test/revoke-grants') {
     for (const key of [...store.keys()]) {
       if (/^(Grant|RefreshToken|AccessToken|Session):/.test(key)) store.delete(key);
