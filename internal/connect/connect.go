@@ -221,4 +221,3 @@ func withStatus(raw, errCode string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
-

@@ -25,7 +25,7 @@ func (s *Store) RecordObservation(ctx context.Context, orgID, connectionID strin
 		err := s.db.WithContext(ctx).Model(&connectionRow{}).
 			Where("id = ? AND organisation_id = ? AND status = ? AND (last_checked_at IS NULL OR last_checked_at < ?)",
 				connectionID, orgID, string(current), at.Add(-domain.HealthCheckInterval)).
-			Updates(map[string]any{"last_checked_at": at, "status_message": o.Message}).Error
+			UpdateColumns(map[string]any{"last_checked_at": at, "status_message": o.Message}).Error
 		if err != nil {
 			return fmt.Errorf("record connection check: %w", err)
 		}
@@ -51,7 +51,7 @@ func (s *Store) setStatus(tx *gorm.DB, orgID, connectionID string, from *domain.
 	if !at.IsZero() {
 		values["last_checked_at"] = at
 	}
-	res := q.Updates(values)
+	res := q.UpdateColumns(values)
 	if res.Error != nil {
 		return res.Error
 	}
