@@ -161,8 +161,11 @@ func (s *Service) showPage(w http.ResponseWriter, r *http.Request) {
 	}
 	notice := pageNotice{}
 	switch q := r.URL.Query(); q.Get("status") {
-	case "ok":
+	case "ok", "saved":
 		notice.OK = "Your account is connected."
+		if q.Get("status") == "saved" {
+			notice.OK = "Saved. Your details are stored encrypted."
+		}
 		if cs.RedirectURL != nil {
 			notice.Next = withStatus(*cs.RedirectURL, "")
 		}
@@ -218,6 +221,7 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, status int, cs *d
 				cred.Values = []domain.Variable{{Name: domain.FieldClientID, Value: "set"}}
 			}
 			f.Ready = cred.Value(domain.FieldClientID) != "" && c.OAuth2.AuthorizeURL != nil && c.OAuth2.TokenURL != nil
+			f.Connected = slices.Contains(f.Set, domain.FieldRefreshToken) || slices.Contains(f.Set, domain.FieldAccessToken)
 			if c.OAuth2.AuthorizeURL != nil {
 				if u, err := url.Parse(*c.OAuth2.AuthorizeURL); err == nil {
 					data.FormOrigins = append(data.FormOrigins, u.Scheme+"://"+u.Host)
@@ -268,7 +272,7 @@ func (s *Service) submitForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.InfoContext(ctx, "credential set through a connect page", "connection_id", cs.ConnectionID, "auth_scheme_config", config.Key)
-	http.Redirect(w, r, "/connect/"+token+"?status=ok", http.StatusSeeOther)
+	http.Redirect(w, r, "/connect/"+token+"?status=saved", http.StatusSeeOther)
 }
 
 // startFromPage starts the OAuth2 flow of a config; the callback comes back to the page.

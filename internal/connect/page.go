@@ -30,6 +30,8 @@ type form struct {
 	// OAuth forms are a button that starts the authorization-code flow; Ready when the
 	// application has set the client id it needs.
 	OAuth, Ready bool
+	// Connected: an OAuth form's credential holds tokens already.
+	Connected bool
 	// Set names the fields the connection's credential holds already (never values).
 	Set   []string
 	Error string
