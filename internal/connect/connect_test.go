@@ -328,3 +328,24 @@ func TestStartOAuthConnectRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenURLBehindGuard: the code exchange goes through the outbound SSRF guard, like every
+// call Plugboard makes: a token URL on loopback is refused unless PLUGBOARD_OUTBOUND_ALLOW opens
+// it, and the refused connect stores nothing.
+func TestTokenURLBehindGuard(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{ConnectRedirectOrigins: []string{appOrigin}})
+		p := startProvider(t, h.Server.URL+"/oauth/callback")
+		c := h.NewOrg(t)
+		_, conn := oidcConnection(t, c, p, vars("clientId", "plugboard", "clientSecret", "plugboard-client-secret"))
+		before := c.Do(t, connectionState, map[string]any{"id": conn}).OK(t).Body
+		start := c.Do(t, startConnect, map[string]any{"c": conn, "cfg": "oidc", "r": appOrigin}).OK(t)
+		expectRedirect(t, deliver(t, h, p.authorize(t, start.String("startOAuthConnect.authorizationURL"))), appOrigin+"?error=server_error&status=error")
+		if after := c.Do(t, connectionState, map[string]any{"id": conn}).OK(t).Body; after != before {
+			t.Errorf("a blocked exchange changed the connection:\n%s\n%s", before, after)
+		}
+		if !strings.Contains(h.Logs.String(), "loopback") {
+			t.Error("the log does not say the guard refused the token URL")
+		}
+	})
+}

@@ -216,11 +216,7 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, status int, cs *d
 			f.Set = creds[i].FieldsSet
 		}
 		if f.OAuth {
-			cred := domain.ActionCredential{}
-			if i >= 0 && slices.Contains(creds[i].FieldsSet, domain.FieldClientID) {
-				cred.Values = []domain.Variable{{Name: domain.FieldClientID, Value: "set"}}
-			}
-			f.Ready = cred.Value(domain.FieldClientID) != "" && c.OAuth2.AuthorizeURL != nil && c.OAuth2.TokenURL != nil
+			f.Ready = slices.Contains(f.Set, domain.FieldClientID) && c.OAuth2.AuthorizeURL != nil && c.OAuth2.TokenURL != nil
 			f.Connected = slices.Contains(f.Set, domain.FieldRefreshToken) || slices.Contains(f.Set, domain.FieldAccessToken)
 			if c.OAuth2.AuthorizeURL != nil {
 				if u, err := url.Parse(*c.OAuth2.AuthorizeURL); err == nil {
@@ -243,11 +239,10 @@ func (s *Service) submitForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostFormValue("config")
-	connector, config, ok := s.formConfig(w, r, cs, key)
+	config, ok := s.formConfig(w, r, cs, token, key)
 	if !ok {
 		return
 	}
-	_ = connector
 	f, shown := formOf(*config)
 	if !shown || f.OAuth {
 		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Config: key, FormError: "This sign-in method has no form."})
@@ -303,23 +298,24 @@ func (s *Service) startFromPage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, start.AuthorizationURL, http.StatusSeeOther)
 }
 
-func (s *Service) formConfig(w http.ResponseWriter, r *http.Request, cs *domain.ConnectSession, key string) (*domain.Connector, *domain.AuthSchemeConfig, bool) {
+// formConfig finds the config a form names among the connection's connector's.
+func (s *Service) formConfig(w http.ResponseWriter, r *http.Request, cs *domain.ConnectSession, token, key string) (*domain.AuthSchemeConfig, bool) {
 	conn, err := s.Store.FindConnection(r.Context(), cs.OrganisationID, cs.ConnectionID)
 	if err != nil {
 		s.internalError(w, r, "connect page: find connection", err)
-		return nil, nil, false
+		return nil, false
 	}
 	connector, err := s.Store.FindConnector(r.Context(), cs.OrganisationID, conn.ConnectorID)
 	if err != nil {
 		s.internalError(w, r, "connect page: find connector", err)
-		return nil, nil, false
+		return nil, false
 	}
 	i := slices.IndexFunc(connector.AuthSchemeConfigs, func(c domain.AuthSchemeConfig) bool { return c.Key == key })
 	if i < 0 {
-		s.page(w, r, http.StatusBadRequest, cs, strings.TrimPrefix(r.URL.Path, "/connect/"), pageNotice{Error: "That sign-in method does not exist."})
-		return nil, nil, false
+		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Error: "That sign-in method does not exist."})
+		return nil, false
 	}
-	return connector, &connector.AuthSchemeConfigs[i], true
+	return &connector.AuthSchemeConfigs[i], true
 }
 
 // csrfToken returns the browser's form token, setting the cookie that carries it when it has
