@@ -31,7 +31,9 @@ func TestConnectionHealth(t *testing.T) {
 		_, conn := actionFixture(t, c, api.URL, []any{map[string]any{"id": "b", "schemeType": "BEARER"}},
 			[]any{getAction("me", "/me")}, []map[string]any{{"authSchemeConfigId": "b", "kind": "ACTION", "values": vars("token", "t-1")}})
 		read := func() *apitest.Response { return c.Do(t, healthQuery, map[string]any{"id": conn}).OK(t) }
-		audits := func() int { return c.Do(t, statusAudit, map[string]any{"id": conn}).OK(t).Int("auditEvents.totalCount") }
+		audits := func() int {
+			return c.Do(t, statusAudit, map[string]any{"id": conn}).OK(t).Int("auditEvents.totalCount")
+		}
 		first := read()
 		if first.String("connection.status") != "PENDING" || first.Get("connection.lastCheckedAt") != nil {
 			t.Fatalf("a new connection: %s", first.Body)

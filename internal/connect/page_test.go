@@ -241,7 +241,9 @@ func TestConnectPageInBrowser(t *testing.T) {
 	})
 }
 
-func jsString(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
 
 func saveArtifact(t *testing.T, name string, data []byte) {
 	dir := os.Getenv("PLUGBOARD_TEST_ARTIFACTS")
