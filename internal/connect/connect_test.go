@@ -258,6 +258,28 @@ func TestOAuthConnect(t *testing.T) {
 			}
 		})
 
+		t.Run("SameCallbackTwiceAtOnce", func(t *testing.T) {
+			start := c.Do(t, startConnect, map[string]any{"c": conn, "cfg": "oidc", "r": appOrigin}).OK(t)
+			callback := p.authorize(t, start.String("startOAuthConnect.authorizationURL"))
+			locations := make(chan string, 2)
+			for _, h := range []*apitest.Harness{a, b} {
+				go func() {
+					res, err := noRedirects.Get(h.Server.URL + callback.RequestURI())
+					if err != nil {
+						locations <- err.Error()
+						return
+					}
+					res.Body.Close()
+					locations <- res.Header.Get("Location")
+				}()
+			}
+			got := []string{<-locations, <-locations}
+			ok, refused := appOrigin+"?status=ok", appOrigin+"?error=invalid_state&status=error"
+			if !(got[0] == ok && got[1] == refused || got[0] == refused && got[1] == ok) {
+				t.Errorf("one state completed by two servers at once: %q, want one ok and one invalid_state", got)
+			}
+		})
+
 		t.Run("Expired", func(t *testing.T) {
 			start := c.Do(t, startConnect, map[string]any{"c": conn, "cfg": "oidc", "r": appOrigin + "/done"}).OK(t)
 			callback := p.authorize(t, start.String("startOAuthConnect.authorizationURL"))
