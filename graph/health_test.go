@@ -28,7 +28,7 @@ func TestConnectionHealth(t *testing.T) {
 		var answer atomic.Int32
 		answer.Store(200)
 		api := newAPIServer(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(int(answer.Load())) })
-		_, conn := actionFixture(t, c, api.URL, []any{map[string]any{"id": "b", "schemeType": "BEARER"}},
+		connector, conn := actionFixture(t, c, api.URL, []any{map[string]any{"id": "b", "schemeType": "BEARER"}},
 			[]any{getAction("me", "/me")}, []map[string]any{{"authSchemeConfigId": "b", "kind": "ACTION", "values": vars("token", "t-1")}})
 		read := func() *apitest.Response { return c.Do(t, healthQuery, map[string]any{"id": conn}).OK(t) }
 		audits := func() int {
@@ -89,6 +89,15 @@ func TestConnectionHealth(t *testing.T) {
 		}
 		if a := c.Do(t, statusAudit, map[string]any{"id": conn}).OK(t).String("auditEvents.nodes.0.actor"); a != subject {
 			t.Errorf("status changes are audited as %q, want the caller %q", a, subject)
+		}
+		// The filter alone (no new field selected), so that the direct executor would answer
+		// the read if it did not leave the argument to gqlgen.
+		for status, want := range map[string]string{"OK": `[{"id":"` + conn + `"}]`, "ERROR": `[]`} {
+			r := c.Do(t, `query($id: ID!, $s: ConnectionStatus) { connector(id: $id) { connections(status: $s) { totalCount nodes { id } } } }`,
+				map[string]any{"id": connector, "s": status}).OK(t)
+			if got := r.JSON("connector.connections.nodes"); got != want {
+				t.Errorf("connections(status: %s): %s, want %s", status, got, want)
+			}
 		}
 		c.Do(t, setCredential, map[string]any{"id": conn, "input": map[string]any{"authSchemeConfigId": "b", "kind": "ACTION", "values": vars("token", "t-2")}}).OK(t)
 		if r := read(); r.String("connection.status") != "PENDING" || audits() != 4 {
