@@ -64,6 +64,9 @@ var operationScopes = map[string]domain.Scope{
 	// Both use the connection's credentials and may change remote data.
 	"Mutation.testConnection": domain.ScopeConnectorsWrite,
 	"Mutation.executeAction":  domain.ScopeConnectorsWrite,
+	// Connecting an account writes its credential.
+	"Mutation.startOAuthConnect":    domain.ScopeConnectorsWrite,
+	"Mutation.createConnectSession": domain.ScopeConnectorsWrite,
 
 	"Mutation.createApiKey": domain.ScopeKeysManage,
 	"Mutation.revokeApiKey": domain.ScopeKeysManage,

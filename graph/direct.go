@@ -242,7 +242,7 @@ func plan(oc *graphql.OperationContext, typ string, sel ast.SelectionSet, need *
 
 // gqlgenArguments are arguments of fields the direct executor writes that it does not apply:
 // a field given one is left to gqlgen.
-var gqlgenArguments = map[string]string{"ConnectorVersion.actions": "first"}
+var gqlgenArguments = map[string]string{"ConnectorVersion.actions": "first", "Connector.connections": "status"}
 
 func gqlgenArgument(typ, field string, args ast.ArgumentList) bool {
 	arg, ok := gqlgenArguments[typ+"."+field]

@@ -24,14 +24,23 @@ type Resolver struct {
 	DocumentService     domain.DocumentService
 	Imports             *importer.Service
 	Actions             ActionRunner
-	Keys                *auth.Keys
-	Logger              *slog.Logger
+	// Connect connects customers' accounts (startOAuthConnect, createConnectSession); set by
+	// whoever wires the server, after NewResolver.
+	Connect AccountConnector
+	Keys    *auth.Keys
+	Logger  *slog.Logger
 }
 
 // ActionRunner performs HTTP actions of connections.
 type ActionRunner interface {
 	Execute(ctx context.Context, orgID, connectionID, action string, version *string, input map[string]any) (*domain.ActionResult, error)
 	Test(ctx context.Context, orgID, connectionID string) (*domain.ActionResult, error)
+}
+
+// AccountConnector starts OAuth2 flows and hosted connect pages (internal/connect).
+type AccountConnector interface {
+	StartOAuth(ctx context.Context, orgID, connectionID, configID string, redirectURL *string) (*domain.OAuthConnectStart, error)
+	CreateSession(ctx context.Context, orgID, connectionID string, redirectURL *string) (*domain.ConnectSessionURL, error)
 }
 
 // Services is everything the resolvers read and write; the store implements all of it.

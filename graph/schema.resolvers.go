@@ -45,14 +45,17 @@ func (r *connectionResolver) Credentials(ctx context.Context, obj *domain.Connec
 
 // TotalCount is the resolver for the totalCount field.
 func (r *connectionConnectionResolver) TotalCount(ctx context.Context, obj *domain.ConnectionPage) (int, error) {
-	return r.ConnectionService.CountConnections(ctx, orgID(ctx), obj.ConnectorID)
+	return r.ConnectionService.CountConnectionsByStatus(ctx, orgID(ctx), obj.ConnectorID, obj.Status)
 }
 
 // Connections is the resolver for the connections field.
-func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string) (*domain.ConnectionPage, error) {
+func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string, status *domain.ConnectionStatus) (*domain.ConnectionPage, error) {
 	page, err := domain.NormalizePageRequest(first, after, last, before)
 	if err != nil {
 		return nil, err
+	}
+	if status != nil {
+		return r.ConnectionService.FindConnectionsByStatus(ctx, obj.OrganisationID, obj.ID, status, page)
 	}
 	return r.connectionsPage(ctx, obj, page, domain.AllParts)
 }
@@ -214,6 +217,16 @@ func (r *mutationResolver) TestConnection(ctx context.Context, connectionID stri
 // ExecuteAction is the resolver for the executeAction field.
 func (r *mutationResolver) ExecuteAction(ctx context.Context, connectionID string, action string, version *string, input map[string]any) (*domain.ActionResult, error) {
 	return r.Actions.Execute(ctx, orgID(ctx), connectionID, action, version, input)
+}
+
+// StartOAuthConnect is the resolver for the startOAuthConnect field.
+func (r *mutationResolver) StartOAuthConnect(ctx context.Context, connectionID string, authSchemeConfigID string, redirectURL *string) (*domain.OAuthConnectStart, error) {
+	return r.Connect.StartOAuth(ctx, orgID(ctx), connectionID, authSchemeConfigID, redirectURL)
+}
+
+// CreateConnectSession is the resolver for the createConnectSession field.
+func (r *mutationResolver) CreateConnectSession(ctx context.Context, connectionID string, redirectURL *string) (*domain.ConnectSessionURL, error) {
+	return r.Connect.CreateSession(ctx, orgID(ctx), connectionID, redirectURL)
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.

@@ -148,6 +148,8 @@ func (op operation) variables(t *testing.T, ids owned) map[string]any {
 			vars[a.Name] = ids["Connector"]
 		case a.Name == "connectionId":
 			vars[a.Name] = ids["Connection"]
+		case a.Name == "authSchemeConfigId":
+			vars[a.Name] = ids["AuthSchemeConfig"]
 		case a.Name == "id":
 			r := resource(op.name)
 			id, ok := ids[r]

@@ -109,18 +109,26 @@ type ComplexityRoot struct {
 		VerifySSL          func(childComplexity int) int
 	}
 
+	ConnectSession struct {
+		ExpiresAt func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
 	Connection struct {
-		Connector   func(childComplexity int) int
-		ConnectorID func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Credentials func(childComplexity int, kind *domain.CredentialKind) int
-		ID          func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Revision    func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		Variables   func(childComplexity int) int
-		Version     func(childComplexity int) int
-		VersionName func(childComplexity int) int
+		Connector     func(childComplexity int) int
+		ConnectorID   func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Credentials   func(childComplexity int, kind *domain.CredentialKind) int
+		ID            func(childComplexity int) int
+		LastCheckedAt func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Revision      func(childComplexity int) int
+		Status        func(childComplexity int) int
+		StatusMessage func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Variables     func(childComplexity int) int
+		Version       func(childComplexity int) int
+		VersionName   func(childComplexity int) int
 	}
 
 	ConnectionConnection struct {
@@ -145,7 +153,7 @@ type ComplexityRoot struct {
 		BaseURL             func(childComplexity int) int
 		Categories          func(childComplexity int) int
 		ConnectionVariables func(childComplexity int) int
-		Connections         func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Connections         func(childComplexity int, first *int, after *string, last *int, before *string, status *domain.ConnectionStatus) int
 		CreatedAt           func(childComplexity int) int
 		Description         func(childComplexity int) int
 		DocumentationURL    func(childComplexity int) int
@@ -248,6 +256,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		CreateAPIKey             func(childComplexity int, input CreateAPIKeyInput) int
 		CreateAuthSchemeConfig   func(childComplexity int, connectorID string, input AuthSchemeConfigInput) int
+		CreateConnectSession     func(childComplexity int, connectionID string, redirectURL *string) int
 		CreateConnection         func(childComplexity int, connectorID string, input CreateConnectionInput) int
 		CreateConnector          func(childComplexity int, input CreateConnectorInput) int
 		CreateOrganisation       func(childComplexity int, input CreateOrganisationInput) int
@@ -267,6 +276,7 @@ type ComplexityRoot struct {
 		RevokeAPIKey             func(childComplexity int, id string) int
 		SetCredential            func(childComplexity int, connectionID string, input CredentialInput) int
 		SetDefaultVersion        func(childComplexity int, id string, force *bool) int
+		StartOAuthConnect        func(childComplexity int, connectionID string, authSchemeConfigID string, redirectURL *string) int
 		TestConnection           func(childComplexity int, connectionID string) int
 		UpdateAuthSchemeConfig   func(childComplexity int, connectorID string, id string, input AuthSchemeConfigInput) int
 		UpdateConnection         func(childComplexity int, id string, input UpdateConnectionInput, expectedRevision *int) int
@@ -282,6 +292,11 @@ type ComplexityRoot struct {
 		HeaderAuthorization func(childComplexity int) int
 		Scopes              func(childComplexity int) int
 		TokenURL            func(childComplexity int) int
+	}
+
+	OAuthConnectStart struct {
+		AuthorizationURL func(childComplexity int) int
+		ExpiresAt        func(childComplexity int) int
 	}
 
 	Organisation struct {
@@ -361,7 +376,7 @@ type ConnectionConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.ConnectionPage) (int, error)
 }
 type ConnectorResolver interface {
-	Connections(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string) (*domain.ConnectionPage, error)
+	Connections(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string, status *domain.ConnectionStatus) (*domain.ConnectionPage, error)
 	Versions(ctx context.Context, obj *domain.Connector, first *int, after *string, last *int, before *string) (*domain.VersionPage, error)
 	Version(ctx context.Context, obj *domain.Connector, name string) (*domain.ConnectorVersion, error)
 }
@@ -400,6 +415,8 @@ type MutationResolver interface {
 	DeleteVersion(ctx context.Context, id string) (string, error)
 	TestConnection(ctx context.Context, connectionID string) (*domain.ActionResult, error)
 	ExecuteAction(ctx context.Context, connectionID string, action string, version *string, input map[string]any) (*domain.ActionResult, error)
+	StartOAuthConnect(ctx context.Context, connectionID string, authSchemeConfigID string, redirectURL *string) (*domain.OAuthConnectStart, error)
+	CreateConnectSession(ctx context.Context, connectionID string, redirectURL *string) (*domain.ConnectSessionURL, error)
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*domain.APIKey, error)
 }
@@ -682,6 +699,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthSchemeConfig.VerifySSL(childComplexity), true
 
+	case "ConnectSession.expiresAt":
+		if e.ComplexityRoot.ConnectSession.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectSession.ExpiresAt(childComplexity), true
+	case "ConnectSession.url":
+		if e.ComplexityRoot.ConnectSession.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectSession.URL(childComplexity), true
+
 	case "Connection.connector":
 		if e.ComplexityRoot.Connection.Connector == nil {
 			break
@@ -717,6 +747,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connection.ID(childComplexity), true
+	case "Connection.lastCheckedAt":
+		if e.ComplexityRoot.Connection.LastCheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.LastCheckedAt(childComplexity), true
 	case "Connection.name":
 		if e.ComplexityRoot.Connection.Name == nil {
 			break
@@ -729,6 +765,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connection.Revision(childComplexity), true
+	case "Connection.status":
+		if e.ComplexityRoot.Connection.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Status(childComplexity), true
+	case "Connection.statusMessage":
+		if e.ComplexityRoot.Connection.StatusMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.StatusMessage(childComplexity), true
 	case "Connection.updatedAt":
 		if e.ComplexityRoot.Connection.UpdatedAt == nil {
 			break
@@ -839,7 +887,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Connector.Connections(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Connector.Connections(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["status"].(*domain.ConnectionStatus)), true
 	case "Connector.createdAt":
 		if e.ComplexityRoot.Connector.CreatedAt == nil {
 			break
@@ -1278,6 +1326,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAuthSchemeConfig(childComplexity, args["connectorId"].(string), args["input"].(AuthSchemeConfigInput)), true
+	case "Mutation.createConnectSession":
+		if e.ComplexityRoot.Mutation.CreateConnectSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createConnectSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateConnectSession(childComplexity, args["connectionId"].(string), args["redirectURL"].(*string)), true
 	case "Mutation.createConnection":
 		if e.ComplexityRoot.Mutation.CreateConnection == nil {
 			break
@@ -1487,6 +1546,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDefaultVersion(childComplexity, args["id"].(string), args["force"].(*bool)), true
+	case "Mutation.startOAuthConnect":
+		if e.ComplexityRoot.Mutation.StartOAuthConnect == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startOAuthConnect_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartOAuthConnect(childComplexity, args["connectionId"].(string), args["authSchemeConfigId"].(string), args["redirectURL"].(*string)), true
 	case "Mutation.testConnection":
 		if e.ComplexityRoot.Mutation.TestConnection == nil {
 			break
@@ -1585,6 +1655,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OAuth2Settings.TokenURL(childComplexity), true
+
+	case "OAuthConnectStart.authorizationURL":
+		if e.ComplexityRoot.OAuthConnectStart.AuthorizationURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthConnectStart.AuthorizationURL(childComplexity), true
+	case "OAuthConnectStart.expiresAt":
+		if e.ComplexityRoot.OAuthConnectStart.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthConnectStart.ExpiresAt(childComplexity), true
 
 	case "Organisation.createdAt":
 		if e.ComplexityRoot.Organisation.CreatedAt == nil {
@@ -2134,6 +2217,24 @@ type Mutation {
   executeAction("The connection whose ACTION credentials and variables are used." connectionId: ID!, "The action's name in the version; unknown: BAD_USER_INPUT." action: String!, "A version name (a draft can be tried by naming it) or latest/default. Omitted: the connection's pinned version, else the connector's default." version: String, "A JSON object filling {{placeholders}} before the connection's variables; a missing placeholder is BAD_USER_INPUT naming it." input: JSON): ActionResult!
     @hasScope(scope: CONNECTORS_WRITE)
 
+  """
+  Starts connecting an account with an OAuth2 authorization-code config (PKCE S256): returns the
+  provider's authorization URL. The provider sends the browser back to PLUGBOARD_PUBLIC_URL +
+  /oauth/callback, which stores the tokens in the connection's ACTION credential for the config
+  (its clientId, and clientSecret for a confidential client, set beforehand with setCredential),
+  makes the connection OK and redirects (303) to redirectURL with status=ok, or
+  status=error&error=<code> (access_denied, invalid_grant, invalid_state…), storing nothing.
+  """
+  startOAuthConnect("The connection to connect." connectionId: ID!, "An OAUTH2 config with the AUTHORIZATION_CODE grant: its key or global id; any other is BAD_USER_INPUT." authSchemeConfigId: ID!, "Where the browser goes after the callback; must be under an origin of PLUGBOARD_CONNECT_REDIRECT_ORIGINS (BAD_USER_INPUT otherwise). Omitted: a small result page." redirectURL: String): OAuthConnectStart!
+    @hasScope(scope: CONNECTORS_WRITE)
+  """
+  Creates a hosted page (url) where the account's owner, without any Plugboard key, fills this
+  connection's ACTION credentials (BASIC, BEARER, API_KEY forms; OAuth2 authorization code as a
+  button). Valid for 30 minutes; the token in its URL grants nothing else.
+  """
+  createConnectSession("The connection whose credentials the page fills." connectionId: ID!, "Where the page sends the browser after a success (with status=ok); must be under an origin of PLUGBOARD_CONNECT_REDIRECT_ORIGINS. Omitted: the page says it is done." redirectURL: String): ConnectSession!
+    @hasScope(scope: CONNECTORS_WRITE)
+
   "Creates a key for the caller's organisation. Only scopes the caller holds can be granted."
   createApiKey("The key's name, scopes and optional expiry." input: CreateApiKeyInput!): CreatedApiKey! @hasScope(scope: KEYS_MANAGE)
   "Revokes a key at once on this server and within a second on the others (within PLUGBOARD_KEY_CACHE_TTL, 5 s, while they cannot hear of it); revoking again changes nothing. Returns the key with revokedAt set."
@@ -2209,7 +2310,7 @@ type Connector implements Node {
   "When it last changed, including changes to its auth scheme configs and variables."
   updatedAt: Time!
   "The connector's connections, oldest first. Paginated like Query.connectors (first/after or last/before)."
-  connections("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectionConnection!
+  connections("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, "Only the connections with this status (such as NEEDS_REAUTH, to ask their users to reconnect); omitted: all." status: ConnectionStatus): ConnectionConnection!
   "The connector's versions, newest first. Paginated like Query.connectors (first/after or last/before)."
   versions("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String): ConnectorVersionConnection!
   "A version by name; \"latest\" and \"default\" (any case) resolve the aliases. Null with NOT_FOUND when there is none."
@@ -2528,6 +2629,40 @@ type Connection implements Node {
   createdAt: Time!
   "When it or its credentials last changed."
   updatedAt: Time!
+  "Whether its credentials work, as the last connect or call showed. Outside revision and updatedAt."
+  status: ConnectionStatus!
+  "Why the status is ERROR or NEEDS_REAUTH, in plain words (never a secret); null otherwise."
+  statusMessage: String
+  "When a call last told something about the credentials (recorded at most once a minute unless the status changes); null before the first."
+  lastCheckedAt: Time
+}
+
+"Whether a connection's credentials work."
+enum ConnectionStatus {
+  "Nothing has proved the credentials yet: a new connection, or credentials just set."
+  PENDING
+  "An account was connected, or the API accepted the credentials (any answer but 401/403)."
+  OK
+  "The provider refused the refresh token (invalid_grant): the account must be connected again; executeAction answers CONFLICT and calls nothing."
+  NEEDS_REAUTH
+  "A token request failed otherwise, or the API refused fresh credentials with 401 or 403. Network errors and 5xx answers leave the status as it was."
+  ERROR
+}
+
+"The start of an OAuth2 authorization-code flow: send the user's browser to authorizationURL."
+type OAuthConnectStart {
+  "The provider's authorization URL with the flow's state and PKCE challenge (S256). Use it once."
+  authorizationURL: String!
+  "When the flow's state expires (10 minutes); the callback then answers error=invalid_state."
+  expiresAt: Time!
+}
+
+"A hosted connect page for one connection."
+type ConnectSession {
+  "The page's address (PLUGBOARD_PUBLIC_URL/connect/<token>): give it to the account's owner. It grants filling this connection's credentials and nothing else."
+  url: String!
+  "When the page stops working (30 minutes)."
+  expiresAt: Time!
 }
 
 "A new connection."
@@ -3094,6 +3229,16 @@ func (ec *executionContext) childFields_AuthSchemeConfig(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type AuthSchemeConfig", field.Name)
 }
 
+func (ec *executionContext) childFields_ConnectSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_ConnectSession_url(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ConnectSession_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectSession", field.Name)
+}
+
 func (ec *executionContext) childFields_Connection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3118,6 +3263,12 @@ func (ec *executionContext) childFields_Connection(ctx context.Context, field gr
 		return ec.fieldContext_Connection_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Connection_updatedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Connection_status(ctx, field)
+	case "statusMessage":
+		return ec.fieldContext_Connection_statusMessage(ctx, field)
+	case "lastCheckedAt":
+		return ec.fieldContext_Connection_lastCheckedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Connection", field.Name)
 }
@@ -3384,6 +3535,16 @@ func (ec *executionContext) childFields_OAuth2Settings(ctx context.Context, fiel
 		return ec.fieldContext_OAuth2Settings_headerAuthorization(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OAuth2Settings", field.Name)
+}
+
+func (ec *executionContext) childFields_OAuthConnectStart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "authorizationURL":
+		return ec.fieldContext_OAuthConnectStart_authorizationURL(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_OAuthConnectStart_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OAuthConnectStart", field.Name)
 }
 
 func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3695,6 +3856,14 @@ func (ec *executionContext) field_Connector_connections_args(ctx context.Context
 		return nil, err
 	}
 	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*domain.ConnectionStatus, error) {
+			return ec.unmarshalOConnectionStatus2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg4
 	return args, nil
 }
 
@@ -3783,6 +3952,28 @@ func (ec *executionContext) field_Mutation_createAuthSchemeConfig_args(ctx conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createConnectSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "redirectURL",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["redirectURL"] = arg1
 	return args, nil
 }
 
@@ -4177,6 +4368,36 @@ func (ec *executionContext) field_Mutation_setDefaultVersion_args(ctx context.Co
 		return nil, err
 	}
 	args["force"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startOAuthConnect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "authSchemeConfigId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["authSchemeConfigId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "redirectURL",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["redirectURL"] = arg2
 	return args, nil
 }
 
@@ -5576,6 +5797,52 @@ func (ec *executionContext) fieldContext_AuthSchemeConfig_validationMessages(_ c
 	return graphql.NewScalarFieldContext("AuthSchemeConfig", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _ConnectSession_url(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectSessionURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectSession_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectSession_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectSession", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ConnectSession_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectSessionURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectSession_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectSession_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectSession", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5874,6 +6141,75 @@ func (ec *executionContext) _Connection_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Connection_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Connection_status(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConnectionStatus) graphql.Marshaler {
+			return ec.marshalNConnectionStatus2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type ConnectionStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Connection_statusMessage(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_statusMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_statusMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Connection_lastCheckedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_lastCheckedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastCheckedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_lastCheckedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Connection", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
@@ -6447,7 +6783,7 @@ func (ec *executionContext) _Connector_connections(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Connector().Connections(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Connector().Connections(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["status"].(*domain.ConnectionStatus))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectionPage) graphql.Marshaler {
@@ -9421,6 +9757,130 @@ func (ec *executionContext) fieldContext_Mutation_executeAction(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startOAuthConnect(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startOAuthConnect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartOAuthConnect(ctx, fc.Args["connectionId"].(string), fc.Args["authSchemeConfigId"].(string), fc.Args["redirectURL"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.OAuthConnectStart
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.OAuthConnectStart
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.OAuthConnectStart) graphql.Marshaler {
+			return ec.marshalNOAuthConnectStart2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuthConnectStart(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startOAuthConnect(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OAuthConnectStart(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startOAuthConnect_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createConnectSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createConnectSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateConnectSession(ctx, fc.Args["connectionId"].(string), fc.Args["redirectURL"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_WRITE")
+				if err != nil {
+					var zeroVal *domain.ConnectSessionURL
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.ConnectSessionURL
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ConnectSessionURL) graphql.Marshaler {
+			return ec.marshalNConnectSession2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectSessionURL(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createConnectSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectSession(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createConnectSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9704,6 +10164,52 @@ func (ec *executionContext) _OAuth2Settings_headerAuthorization(ctx context.Cont
 }
 func (ec *executionContext) fieldContext_OAuth2Settings_headerAuthorization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OAuth2Settings", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OAuthConnectStart_authorizationURL(ctx context.Context, field graphql.CollectedField, obj *domain.OAuthConnectStart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OAuthConnectStart_authorizationURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorizationURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OAuthConnectStart_authorizationURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OAuthConnectStart", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OAuthConnectStart_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.OAuthConnectStart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OAuthConnectStart_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OAuthConnectStart_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OAuthConnectStart", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *domain.Organisation) (ret graphql.Marshaler) {
@@ -13667,6 +14173,50 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var connectSessionImplementors = []string{"ConnectSession"}
+
+func (ec *executionContext) _ConnectSession(ctx context.Context, sel ast.SelectionSet, obj *domain.ConnectSessionURL) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectSessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectSession")
+		case "url":
+			out.Values[i] = ec._ConnectSession_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ConnectSession_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var connectionImplementors = []string{"Connection", "Node"}
 
 func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSet, obj *domain.Connection) graphql.Marshaler {
@@ -13820,6 +14370,15 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "status":
+			out.Values[i] = ec._Connection_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusMessage":
+			out.Values[i] = ec._Connection_statusMessage(ctx, field, obj)
+		case "lastCheckedAt":
+			out.Values[i] = ec._Connection_lastCheckedAt(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15137,6 +15696,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startOAuthConnect":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startOAuthConnect(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createConnectSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createConnectSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
@@ -15205,6 +15778,50 @@ func (ec *executionContext) _OAuth2Settings(ctx context.Context, sel ast.Selecti
 			}
 		case "headerAuthorization":
 			out.Values[i] = ec._OAuth2Settings_headerAuthorization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var oAuthConnectStartImplementors = []string{"OAuthConnectStart"}
+
+func (ec *executionContext) _OAuthConnectStart(ctx context.Context, sel ast.SelectionSet, obj *domain.OAuthConnectStart) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, oAuthConnectStartImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OAuthConnectStart")
+		case "authorizationURL":
+			out.Values[i] = ec._OAuthConnectStart_authorizationURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._OAuthConnectStart_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16405,6 +17022,20 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNConnectSession2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectSessionURL(ctx context.Context, sel ast.SelectionSet, v domain.ConnectSessionURL) graphql.Marshaler {
+	return ec._ConnectSession(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConnectSession2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectSessionURL(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectSessionURL) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ConnectSession(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConnection2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v domain.Connection) graphql.Marshaler {
 	return ec._Connection(ctx, sel, &v)
 }
@@ -16468,6 +17099,38 @@ func (ec *executionContext) marshalNConnectionEdge2ᚕgithubᚗcomᚋplugboard�
 
 	return ret
 }
+
+func (ec *executionContext) unmarshalNConnectionStatus2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, v any) (domain.ConnectionStatus, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNConnectionStatus2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConnectionStatus2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, sel ast.SelectionSet, v domain.ConnectionStatus) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNConnectionStatus2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNConnectionStatus2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus = map[string]domain.ConnectionStatus{
+		"PENDING":      domain.StatusPending,
+		"OK":           domain.StatusOK,
+		"NEEDS_REAUTH": domain.StatusNeedsReauth,
+		"ERROR":        domain.StatusError,
+	}
+	marshalNConnectionStatus2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus = map[domain.ConnectionStatus]string{
+		domain.StatusPending:     "PENDING",
+		domain.StatusOK:          "OK",
+		domain.StatusNeedsReauth: "NEEDS_REAUTH",
+		domain.StatusError:       "ERROR",
+	}
+)
 
 func (ec *executionContext) marshalNConnectionVariable2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐVariable(ctx context.Context, sel ast.SelectionSet, v domain.Variable) graphql.Marshaler {
 	return ec._ConnectionVariable(ctx, sel, &v)
@@ -16947,6 +17610,20 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋplugboardᚋplugboard
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNOAuthConnectStart2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuthConnectStart(ctx context.Context, sel ast.SelectionSet, v domain.OAuthConnectStart) graphql.Marshaler {
+	return ec._OAuthConnectStart(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOAuthConnectStart2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOAuthConnectStart(ctx context.Context, sel ast.SelectionSet, v *domain.OAuthConnectStart) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OAuthConnectStart(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOrganisation2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v domain.Organisation) graphql.Marshaler {
@@ -17488,6 +18165,40 @@ func (ec *executionContext) marshalOConnection2ᚖgithubᚗcomᚋplugboardᚋplu
 	}
 	return ec._Connection(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalOConnectionStatus2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, v any) (*domain.ConnectionStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalOConnectionStatus2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConnectionStatus2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, sel ast.SelectionSet, v *domain.ConnectionStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(marshalOConnectionStatus2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus[*v])
+	return res
+}
+
+var (
+	unmarshalOConnectionStatus2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus = map[string]domain.ConnectionStatus{
+		"PENDING":      domain.StatusPending,
+		"OK":           domain.StatusOK,
+		"NEEDS_REAUTH": domain.StatusNeedsReauth,
+		"ERROR":        domain.StatusError,
+	}
+	marshalOConnectionStatus2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐConnectionStatus = map[domain.ConnectionStatus]string{
+		domain.StatusPending:     "PENDING",
+		domain.StatusOK:          "OK",
+		domain.StatusNeedsReauth: "NEEDS_REAUTH",
+		domain.StatusError:       "ERROR",
+	}
+)
 
 func (ec *executionContext) unmarshalOConnectionVariableInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐConnectionVariableInputᚄ(ctx context.Context, v any) ([]ConnectionVariableInput, error) {
 	if v == nil {

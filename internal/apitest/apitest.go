@@ -19,6 +19,7 @@ import (
 
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
+	"github.com/plugboard/plugboard/internal/connect"
 	"github.com/plugboard/plugboard/internal/domain"
 	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/outbound"
@@ -40,6 +41,9 @@ type Harness struct {
 	Heartbeat *server.Heartbeat
 	// Bus is Options.Bus.
 	Bus *notify.Bus
+	// Connect serves startOAuthConnect, connect sessions and their keyless routes; its
+	// PublicURL is the server's URL.
+	Connect *connect.Service
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -82,6 +86,8 @@ type Options struct {
 	Bus *notify.Bus
 	// KeyCacheTTL is how long verified keys are cached (zero: the default, 5 s).
 	KeyCacheTTL time.Duration
+	// ConnectRedirectOrigins are the origins connect flows may redirect to.
+	ConnectRedirectOrigins []string
 }
 
 // NewBus starts the cross-server bus of a server over st, as serve does: listening on the
@@ -202,9 +208,13 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		heartbeat = server.NewHeartbeat(st, logger)
 		t.Cleanup(heartbeat.Stop)
 	}
+	resolver := graph.NewResolver(st, actions, keys, logger)
+	connector := &connect.Service{Store: st, Exchanger: actions, RedirectOrigins: opts.ConnectRedirectOrigins, Logger: logger}
+	resolver.Connect = connector
 	h := server.NewHandler(server.Deps{
+		Connect:       connector.Handler(),
 		Heartbeat:     heartbeat,
-		Resolver:      graph.NewResolver(st, actions, keys, logger),
+		Resolver:      resolver,
 		Authenticator: authn,
 		DB:            st,
 		Logger:        logger,
@@ -218,7 +228,8 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: opts.Bus}
+	connector.PublicURL = srv.URL
+	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: opts.Bus, Connect: connector}
 }
 
 // Each runs fn once per dialect with a fresh harness.

@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/config"
+	"github.com/plugboard/plugboard/internal/connect"
 	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
@@ -93,8 +94,12 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			heartbeat.Start(context.WithoutCancel(ctx))
 			defer heartbeat.Stop()
 			var draining atomic.Bool
+			resolver := graph.NewResolver(st, actions, keys, logger)
+			connector := &connect.Service{Store: st, Exchanger: actions, PublicURL: cfg.PublicURL(), RedirectOrigins: cfg.ConnectRedirectOrigins, Logger: logger}
+			resolver.Connect = connector
 			handler := server.NewHandler(server.Deps{
-				Resolver:      graph.NewResolver(st, actions, keys, logger),
+				Connect:       connector.Handler(),
+				Resolver:      resolver,
 				Authenticator: authn,
 				DB:            st,
 				Logger:        logger,

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -71,6 +72,21 @@ type Config struct {
 	RateLimit RateLimit
 	// RateBurst is the requests a caller may send at once (0: RateLimit.Requests).
 	RateBurst int
+	// PublicURLSetting is where browsers reach the server (PLUGBOARD_PUBLIC_URL); empty:
+	// http:// + Addr (see PublicURL).
+	PublicURLSetting string
+	// ConnectRedirectOrigins are the origins redirectURL of startOAuthConnect and
+	// createConnectSession may point to.
+	ConnectRedirectOrigins []string
+}
+
+// PublicURL is the base of the URLs the server hands out (OAuth redirect URI, connect pages),
+// without a trailing slash.
+func (c Config) PublicURL() string {
+	if c.PublicURLSetting != "" {
+		return strings.TrimSuffix(c.PublicURLSetting, "/")
+	}
+	return "http://" + c.Addr
 }
 
 // RateLimit is a number of requests per window.
@@ -298,6 +314,33 @@ var settings = []setting{
 			return fmt.Errorf("%q: want a whole number, 0 or more", v)
 		}
 		c.RateBurst = n
+		return nil
+	}},
+	{"PLUGBOARD_PUBLIC_URL", "public-url", "", "where browsers reach this server, such as https://plugboard.example.com: the OAuth redirect URI (+ /oauth/callback) and connect pages start with it (default: http:// + PLUGBOARD_ADDR)", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			c.PublicURLSetting = ""
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("%q is not an http(s) URL such as https://plugboard.example.com", v)
+		}
+		c.PublicURLSetting = v
+		return nil
+	}},
+	{"PLUGBOARD_CONNECT_REDIRECT_ORIGINS", "connect-redirect-origins", "", "comma-separated origins (such as https://app.example.com) that redirectURL of startOAuthConnect and createConnectSession may lead to; none by default", func(c *Config, v string) error {
+		c.ConnectRedirectOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o == "" {
+				continue
+			}
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+				return fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+			}
+			c.ConnectRedirectOrigins = append(c.ConnectRedirectOrigins, o)
+		}
 		return nil
 	}},
 	{"PLUGBOARD_PPROF_ADDR", "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default", str(func(c *Config) *string { return &c.PprofAddr })},

@@ -75,3 +75,33 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectSettings(t *testing.T) {
+	t.Setenv("PLUGBOARD_ADDR", "127.0.0.1:9000")
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL() != "http://127.0.0.1:9000" || len(c.ConnectRedirectOrigins) != 0 {
+		t.Errorf("defaults: public URL %q, origins %v", c.PublicURL(), c.ConnectRedirectOrigins)
+	}
+	t.Setenv("PLUGBOARD_PUBLIC_URL", "https://plugboard.example.com/")
+	t.Setenv("PLUGBOARD_CONNECT_REDIRECT_ORIGINS", "https://app.example.com, http://localhost:3000/")
+	if c, err = Load(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL() != "https://plugboard.example.com" || strings.Join(c.ConnectRedirectOrigins, " ") != "https://app.example.com http://localhost:3000" {
+		t.Errorf("public URL %q, origins %v", c.PublicURL(), c.ConnectRedirectOrigins)
+	}
+	for env, bad := range map[string]string{
+		"PLUGBOARD_PUBLIC_URL":               "ftp://plugboard.example.com",
+		"PLUGBOARD_CONNECT_REDIRECT_ORIGINS": "https://app.example.com/path",
+	} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, bad)
+			if _, err := Load(nil); err == nil || !strings.Contains(err.Error(), env) {
+				t.Errorf("%s=%s: %v", env, bad, err)
+			}
+		})
+	}
+}

@@ -18,6 +18,11 @@ type Connection struct {
 	Revision    int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Status, StatusMessage and LastCheckedAt are the connection's health (health.go): kept
+	// outside Revision and UpdatedAt, which say when someone changed the connection.
+	Status        ConnectionStatus
+	StatusMessage *string
+	LastCheckedAt *time.Time
 }
 
 // NewConnection is the input of CreateConnection. The connection starts with a copy of the
@@ -101,6 +106,8 @@ type ConnectionPage struct {
 	Edges       []ConnectionEdge
 	PageInfo    PageInfo
 	ConnectorID string
+	// Status is the filter the page was read with (nil: every connection), for totalCount.
+	Status *ConnectionStatus
 }
 
 // Nodes returns the page's connections without their cursors.

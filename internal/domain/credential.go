@@ -89,8 +89,13 @@ func RequiredCredentialFields(config AuthSchemeConfig) []string {
 	case SchemeAPIKey:
 		return []string{FieldAPIKey}
 	case SchemeOAuth2:
+		o := config.OAuth2
+		if o != nil && o.Grant != nil && *o.Grant == GrantAuthorizationCode {
+			// A public client with PKCE has no secret: clientSecret is sent when set.
+			return []string{FieldClientID}
+		}
 		req := []string{FieldClientID, FieldClientSecret}
-		if o := config.OAuth2; o != nil && o.Grant != nil && *o.Grant == GrantPassword {
+		if o != nil && o.Grant != nil && *o.Grant == GrantPassword {
 			req = append(req, FieldUsername, FieldPassword)
 		}
 		return req

@@ -60,6 +60,10 @@ type ConnectionService interface {
 	// FindConnectionsOfConnectors returns the first page of each connector's connections at once.
 	FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need Parts) (map[string]*ConnectionPage, error)
 	CountConnections(ctx context.Context, orgID, connectorID string) (int, error)
+	// FindConnectionsByStatus and CountConnectionsByStatus keep the connections with that
+	// status (nil: all).
+	FindConnectionsByStatus(ctx context.Context, orgID, connectorID string, status *ConnectionStatus, page PageRequest) (*ConnectionPage, error)
+	CountConnectionsByStatus(ctx context.Context, orgID, connectorID string, status *ConnectionStatus) (int, error)
 	// CreateConnection returns BAD_USER_INPUT for a taken name or a pin to a missing or
 	// unpublished version.
 	CreateConnection(ctx context.Context, orgID, connectorID string, in NewConnection) (*Connection, error)

@@ -34,6 +34,8 @@ type Executor struct {
 	Now    func() time.Time
 	// Budget admits calls of connections whose version sets a rate limit; nil admits all.
 	Budget domain.OutboundBudget
+	// Health records what calls learn about connections' credentials (health.go); nil: nothing.
+	Health domain.HealthStore
 
 	clients      *clients
 	flight       singleflight.Group
@@ -50,6 +52,7 @@ func NewExecutor(store domain.ActionStore, logger *slog.Logger, limits Limits) *
 	// The store keeps the budgets too (in connection_budgets on PostgreSQL, so that every
 	// server shares them).
 	e.Budget, _ = store.(domain.OutboundBudget)
+	e.Health, _ = store.(domain.HealthStore)
 	return e
 }
 
@@ -73,6 +76,9 @@ func (e *Executor) Execute(ctx context.Context, orgID, connectionID, action stri
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseNeedsReauth(ac); err != nil {
+		return nil, err
+	}
 	for i := range ac.Version.Actions {
 		if ac.Version.Actions[i].Name == action {
 			return e.perform(ctx, orgID, ac, &ac.Version.Actions[i], values)
@@ -86,6 +92,9 @@ func (e *Executor) Execute(ctx context.Context, orgID, connectionID, action stri
 func (e *Executor) Test(ctx context.Context, orgID, connectionID string) (*domain.ActionResult, error) {
 	ac, err := e.Store.LoadActionContext(ctx, orgID, connectionID, nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseNeedsReauth(ac); err != nil {
 		return nil, err
 	}
 	for i := range ac.Version.Actions {
@@ -343,7 +352,9 @@ func (e *Executor) perform(ctx context.Context, orgID string, ac *domain.ActionC
 			if out.prepareFailed {
 				result.Attempts = attempt - 1
 			}
-			return finish(out.errText), nil
+			finish(out.errText)
+			e.recordHealth(ctx, orgID, ac, out, result.Error)
+			return result, nil
 		}
 		e.metrics.retries.WithLabelValues(reason).Inc()
 		e.Logger.InfoContext(ctx, "outbound attempt", "connection_id", ac.Connection.ID, "action", a.Name, "version", ac.Version.Name,
@@ -371,8 +382,10 @@ type outcome struct {
 	retryAfter *time.Duration
 	// unsent: the call failed before its request was written, so it is safe to send again.
 	unsent bool
-	// prepareFailed: the request could not even be built (credentials), nothing was sent.
+	// prepareFailed: the request could not even be built (credentials), nothing was sent;
+	// cause says why.
 	prepareFailed bool
+	cause         error
 }
 
 // attempt sends the request once (twice when an OAuth2 token was refused with 401) and reads
@@ -382,7 +395,7 @@ func (e *Executor) attempt(ctx context.Context, orgID string, ac *domain.ActionC
 	for try := 0; try < 2; try++ {
 		httpReq, names, err := e.prepare(ctx, orgID, ac, req, rejected, secrets)
 		if err != nil {
-			return outcome{errText: err.Error(), prepareFailed: true}
+			return outcome{errText: err.Error(), prepareFailed: true, cause: err}
 		}
 		policy := &redirectPolicy{headers: names, secrets: secrets}
 		var wrote atomic.Bool

@@ -118,15 +118,29 @@ func fromOAuth2(t *oauth2.Token, refresh string) *domain.OAuthToken {
 	return out
 }
 
+// TokenError is a token URL's refusal: its HTTP status and OAuth2 error code (such as
+// invalid_grant), never its body.
+type TokenError struct {
+	Status int
+	Code   string
+}
+
+func (e *TokenError) Error() string {
+	detail := ""
+	if e.Code != "" {
+		detail = ": " + e.Code
+	}
+	return fmt.Sprintf("the token URL refused the request (HTTP %d%s)", e.Status, detail)
+}
+
+// OAuthCode is the OAuth2 error code the token URL answered ("" when none).
+func (e *TokenError) OAuthCode() string { return e.Code }
+
 // tokenError says in plain words why the token URL did not give a token, without its body.
 func tokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		detail := ""
-		if re.ErrorCode != "" {
-			detail = ": " + re.ErrorCode
-		}
-		return fmt.Errorf("the token URL refused the request (HTTP %d%s)", re.Response.StatusCode, detail)
+		return &TokenError{Status: re.Response.StatusCode, Code: re.ErrorCode}
 	}
 	return fmt.Errorf("fetching a token failed: %w", err)
 }

@@ -42,8 +42,8 @@ type idempotency struct {
 var outboundFields = map[string]bool{"executeAction": true, "testConnection": true}
 
 // shownOnceFields answer a secret that is shown once: their stored answer is sealed like a
-// credential.
-var shownOnceFields = map[string]bool{"createApiKey": true}
+// credential. A connect session's URL holds its token and an authorization URL its state.
+var shownOnceFields = map[string]bool{"createApiKey": true, "createConnectSession": true, "startOAuthConnect": true}
 
 // maxIdempotencyKey bounds the header: clients send UUIDs or similar.
 const maxIdempotencyKey = 255

@@ -256,7 +256,9 @@ func pageCost(cfg *generated.Config) map[string]bool {
 	c.Query.AuditEvents = func(child int, first *int, _ *string, last *int, _ *string, _ *generated.AuditEventFilter) int {
 		return page(first, last, child)
 	}
-	c.Connector.Connections = func(child int, first *int, _ *string, last *int, _ *string) int { return page(first, last, child) }
+	c.Connector.Connections = func(child int, first *int, _ *string, last *int, _ *string, _ *domain.ConnectionStatus) int {
+		return page(first, last, child)
+	}
 	c.Connector.Versions = func(child int, first *int, _ *string, last *int, _ *string) int { return page(first, last, child) }
 	// Each id of nodes is a lookup of its own and an object of the selection.
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + max(len(ids), 1)*child }

@@ -148,6 +148,11 @@ func routeOf(r *http.Request) string {
 		return strings.TrimPrefix(p, "/")
 	case p == "/" || strings.HasPrefix(p, "/playground/"):
 		return "playground"
+	case p == "/oauth/callback":
+		return "oauth_callback"
+	case strings.HasPrefix(p, "/connect/"):
+		// Only the route: the path holds the page's token, the callback's query its code.
+		return "connect"
 	}
 	return "other"
 }

@@ -132,6 +132,8 @@ type Deps struct {
 	// Idempotency keeps the answers of mutations sent with an Idempotency-Key (nil: the
 	// header is ignored).
 	Idempotency IdempotencyStore
+	// Connect serves the keyless /oauth/callback and /connect/<token> routes (nil: none).
+	Connect http.Handler
 }
 
 // NewHandler returns the routes of the API contract.
@@ -216,6 +218,12 @@ func NewHandler(d Deps) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
 	mux.Handle("GET /metrics", d.Metrics.Handler())
+	if d.Connect != nil {
+		// Keyless: the callback and connect pages carry their own secrets (state, token) and
+		// caps, outside authentication and the GraphQL admission slots.
+		mux.Handle("/oauth/callback", d.Connect)
+		mux.Handle("/connect/", d.Connect)
+	}
 	return requestID(observe(d.Logger, d.Metrics, recoverPanics(d.Logger, cors(d.CORSOrigins, mux))))
 }
 

@@ -47,12 +47,21 @@ func connectionEdge(cur string, c *domain.Connection) domain.ConnectionEdge {
 
 // FindConnections returns a page of a connector's connections, oldest first.
 func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (*domain.ConnectionPage, error) {
+	return s.FindConnectionsByStatus(ctx, orgID, connectorID, nil, page)
+}
+
+// FindConnectionsByStatus is FindConnections keeping only the connections with that status
+// (nil: all).
+func (s *Store) FindConnectionsByStatus(ctx context.Context, orgID, connectorID string, status *domain.ConnectionStatus, page domain.PageRequest) (*domain.ConnectionPage, error) {
 	w, err := openWindow(page, connectionsOrder)
 	if err != nil {
 		return nil, err
 	}
-	result := &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: connectorID}
+	result := &domain.ConnectionPage{Edges: []domain.ConnectionEdge{}, ConnectorID: connectorID, Status: status}
 	q := connections(s.db.WithContext(ctx)).Where("connections.connector_id = ? AND connections.organisation_id = ?", connectorID, orgID)
+	if status != nil {
+		q = q.Where("connections.status = ?", string(*status))
+	}
 	where, args, err := w.conditions(connectionKeyset, timeAndID)
 	if err != nil {
 		return nil, err
@@ -78,8 +87,17 @@ var connectionKeyset = keyset{[]string{"connections.created_at", "connections.id
 
 // CountConnections counts a connector's connections.
 func (s *Store) CountConnections(ctx context.Context, orgID, connectorID string) (int, error) {
+	return s.CountConnectionsByStatus(ctx, orgID, connectorID, nil)
+}
+
+// CountConnectionsByStatus counts a connector's connections with that status (nil: all).
+func (s *Store) CountConnectionsByStatus(ctx context.Context, orgID, connectorID string, status *domain.ConnectionStatus) (int, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Model(&connectionRow{}).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID).Count(&n).Error
+	q := s.db.WithContext(ctx).Model(&connectionRow{}).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
+	if status != nil {
+		q = q.Where("status = ?", string(*status))
+	}
+	err := q.Count(&n).Error
 	if err != nil {
 		return 0, fmt.Errorf("count connections: %w", err)
 	}
@@ -114,6 +132,7 @@ func (s *Store) CreateConnection(ctx context.Context, orgID, connectorID string,
 		row := connectionRow{
 			ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
 			Variables: encodeList(vars), PinnedVersionID: pinned, Revision: 1, CreatedAt: now, UpdatedAt: now,
+			Status: string(domain.StatusPending),
 		}
 		if err := tx.Omit("PinnedVersionName").Create(&row).Error; err != nil {
 			return connectionNames.translate(err, in.Name)

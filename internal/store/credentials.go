@@ -112,7 +112,10 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 		if in.ExpiresAt != nil {
 			fields = append(fields, "expiresAt")
 		}
-		return s.audit(tx, orgID, "credential.set", "credential", row.ID, fields)
+		if err := s.audit(tx, orgID, "credential.set", "credential", row.ID, fields); err != nil {
+			return err
+		}
+		return s.resetStatus(tx, orgID, connectionID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set credential: %w", err)
@@ -158,7 +161,10 @@ func (s *Store) PatchCredential(ctx context.Context, orgID, id string, propertie
 			return err
 		}
 		withConfig(result, []domain.AuthSchemeConfig{*config})
-		return s.audit(tx, orgID, "credential.patch", "credential", row.ID, variableNames("values", stored, merged))
+		if err := s.audit(tx, orgID, "credential.patch", "credential", row.ID, variableNames("values", stored, merged)); err != nil {
+			return err
+		}
+		return s.resetStatus(tx, orgID, connectionID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("patch credential %s: %w", id, err)

@@ -171,6 +171,9 @@ type connectionRow struct {
 	Revision          int
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	Status            string
+	StatusMessage     *string
+	LastCheckedAt     *time.Time
 }
 
 func (connectionRow) TableName() string { return "connections" }
@@ -180,6 +183,10 @@ func (r *connectionRow) domain() (*domain.Connection, error) {
 		ID: r.ID, ConnectorID: r.ConnectorID, OrganisationID: r.OrganisationID, Name: r.Name,
 		VersionName: r.PinnedVersionName, Revision: r.Revision,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		Status: domain.ConnectionStatus(r.Status), StatusMessage: r.StatusMessage, LastCheckedAt: utcPtr(r.LastCheckedAt),
+	}
+	if c.Status == "" {
+		c.Status = domain.StatusPending // the direct executor's records leave health out
 	}
 	var err error
 	if c.Variables, err = decodeVariables(r.Variables); err != nil {

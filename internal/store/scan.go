@@ -40,13 +40,14 @@ func (r *versionRow) fields(dst []any) []any {
 }
 
 var connectionColumns = selectList("connections.id, connections.connector_id, connections.organisation_id, connections.name, connections.name_key, "+
-	"connections.variables, connections.pinned_version_id, pv.name, connections.revision, connections.created_at, connections.updated_at",
+	"connections.variables, connections.pinned_version_id, pv.name, connections.revision, connections.created_at, connections.updated_at, "+
+	"connections.status, connections.status_message, connections.last_checked_at",
 	optionalColumn{domain.PartConnectionVariables, "connections.variables", "'[]'"},
 	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL"})
 
 func (r *connectionRow) fields(dst []any) []any {
 	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Variables, &r.PinnedVersionID,
-		&r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
+		&r.PinnedVersionName, &r.Revision, &r.CreatedAt, &r.UpdatedAt, &r.Status, &r.StatusMessage, &r.LastCheckedAt)
 }
 
 // The records of a connector's versions and connections read with it (record.go) leave out
