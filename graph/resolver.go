@@ -20,9 +20,14 @@ type Resolver struct {
 	VersionService      domain.VersionService
 	AuditService        domain.AuditService
 	NodeService         domain.NodeService
+	TriggerService      domain.TriggerService
 	Actions             ActionRunner
 	Keys                *auth.Keys
 	Logger              *slog.Logger
+	// Events streams stored events to subscriptions (nil: subscriptions fail).
+	Events EventStream
+	// PublicURL starts the URLs handed out (webhook URLs).
+	PublicURL string
 }
 
 // ActionRunner performs HTTP actions of connections.
@@ -39,12 +44,13 @@ type Services interface {
 	domain.VersionService
 	domain.AuditService
 	domain.NodeService
+	domain.TriggerService
 }
 
 // NewResolver wires the resolvers to one implementation of every service.
 func NewResolver(s Services, actions ActionRunner, keys *auth.Keys, logger *slog.Logger) *Resolver {
 	return &Resolver{
-		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s,
+		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s, TriggerService: s,
 		Actions: actions, Keys: keys, Logger: logger,
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/plugboard/plugboard/graph"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/hooks"
 	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
@@ -38,8 +39,10 @@ type Harness struct {
 	// Heartbeat counts the servers sharing the inbound limit when Options.Heartbeat asks for
 	// one. It does not tick: tests call Beat, so that they need no sleeps.
 	Heartbeat *server.Heartbeat
-	// Bus is Options.Bus.
+	// Bus is Options.Bus, or the in-process bus made when none was given.
 	Bus *notify.Bus
+	// Live streams stored events to this server's subscriptions.
+	Live *hooks.Live
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -82,6 +85,8 @@ type Options struct {
 	Bus *notify.Bus
 	// KeyCacheTTL is how long verified keys are cached (zero: the default, 5 s).
 	KeyCacheTTL time.Duration
+	// Hooks shapes the webhook endpoint (Store and Logger are filled in).
+	Hooks hooks.Handler
 }
 
 // NewBus starts the cross-server bus of a server over st, as serve does: listening on the
@@ -202,9 +207,28 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		heartbeat = server.NewHeartbeat(st, logger)
 		t.Cleanup(heartbeat.Stop)
 	}
+	// Live events need a bus: on SQLite the store publishes on it; on PostgreSQL a server
+	// hears other servers' events only through a listening bus (Options.Bus, NewBus).
+	bus := opts.Bus
+	if bus == nil {
+		bus = st.Bus
+	}
+	if bus == nil {
+		bus = notify.NewLocal()
+		if st.Dialect() == store.SQLite {
+			st.Bus = bus
+		}
+	}
+	live, stopLive := hooks.NewLive(bus, st, logger)
+	t.Cleanup(stopLive)
+	resolver := graph.NewResolver(st, actions, keys, logger)
+	resolver.Events = live
+	hookOpts := opts.Hooks
+	hookOpts.Store, hookOpts.Logger = st, logger
 	h := server.NewHandler(server.Deps{
 		Heartbeat:     heartbeat,
-		Resolver:      graph.NewResolver(st, actions, keys, logger),
+		Resolver:      resolver,
+		Hooks:         hooks.NewHandler(hookOpts),
 		Authenticator: authn,
 		DB:            st,
 		Logger:        logger,
@@ -218,7 +242,8 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: opts.Bus}
+	resolver.PublicURL = srv.URL
+	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: bus, Live: live}
 }
 
 // Each runs fn once per dialect with a fresh harness.

@@ -67,6 +67,15 @@ type Config struct {
 	CORSOrigins []string
 	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback).
 	PprofAddr string
+	// PublicURL starts the URLs Plugboard hands out (webhook URLs); empty: http:// + Addr
+	// (see PublicBaseURL).
+	PublicURL string
+	// EventRetention is how long stored webhook events are kept.
+	EventRetention time.Duration
+	// HookMaxBodyBytes caps a webhook delivery's body.
+	HookMaxBodyBytes int64
+	// MaxWebSockets bounds the open GraphQL WebSocket connections of a server.
+	MaxWebSockets int
 	// RateLimit is each caller's request budget (PLUGBOARD_RATE_LIMIT); zero Requests: off.
 	RateLimit RateLimit
 	// RateBurst is the requests a caller may send at once (0: RateLimit.Requests).
@@ -340,6 +349,23 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"PLUGBOARD_PUBLIC_URL", "public-url", "", "the URL clients and external systems reach this server at, starting every URL handed out (webhook URLs); default http:// + PLUGBOARD_ADDR", func(c *Config, v string) error {
+		c.PublicURL = strings.TrimSuffix(strings.TrimSpace(v), "/")
+		if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+			return fmt.Errorf("%q is not an http:// or https:// URL", v)
+		}
+		return nil
+	}},
+	{"PLUGBOARD_EVENT_RETENTION", "event-retention", "168h", "how long webhook events are kept (a Go duration)", duration(func(c *Config) *time.Duration { return &c.EventRetention })},
+	{"PLUGBOARD_HOOK_MAX_BODY_BYTES", "hook-max-body-bytes", "1048576", "largest webhook delivery body accepted (413 over it)", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive number of bytes", v)
+		}
+		c.HookMaxBodyBytes = n
+		return nil
+	}},
+	{"PLUGBOARD_MAX_WEBSOCKETS", "max-websockets", "1000", "GraphQL WebSocket connections (subscriptions) open at once on a server", positiveInt(func(c *Config) *int { return &c.MaxWebSockets })},
 	{"PLUGBOARD_JWT_LEEWAY", "jwt-leeway", "30s", "clock skew tolerated on exp, nbf and iat", duration(func(c *Config) *time.Duration { return &c.JWT.Leeway })},
 }
 
@@ -406,6 +432,14 @@ func (c Config) DirectURL() string {
 		return c.DatabaseDirectURL
 	}
 	return c.DatabaseURL
+}
+
+// PublicBaseURL is PublicURL, or http:// + Addr when it is not set.
+func (c Config) PublicBaseURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://" + c.Addr
 }
 
 // SecretKeyFile is where the embedded default keeps its generated key: next to the SQLite

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -118,4 +119,13 @@ type HookTarget struct {
 	Settings *HmacSettings
 	// Secrets are the secret and, during a rotation, the previous one; empty: none set.
 	Secrets []string
+}
+
+// TriggerService reads triggers and events and hands out hooks.
+type TriggerService interface {
+	FindVersionTriggers(ctx context.Context, orgID, versionID string) ([]Trigger, error)
+	// HookFor returns the id of the hook of a connection's trigger (NOT_FOUND when the
+	// connection's version has no such trigger).
+	HookFor(ctx context.Context, orgID, connectionID, trigger string) (string, error)
+	FindEvents(ctx context.Context, orgID, connectionID string, trigger *string, page PageRequest) (*EventPage, error)
 }
