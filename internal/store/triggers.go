@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -44,19 +45,19 @@ func writeTriggers(tx *gorm.DB, versionID string, triggers []domain.Trigger) err
 }
 
 func readTriggers(tx *gorm.DB, versionID string) ([]domain.Trigger, error) {
-	var raw []*string
+	var raw []sql.NullString
 	if err := tx.Model(&versionRow{}).Where("id = ?", versionID).Pluck("triggers", &raw).Error; err != nil {
 		return nil, fmt.Errorf("read triggers: %w", err)
 	}
 	return decodeTriggers(raw)
 }
 
-func decodeTriggers(raw []*string) ([]domain.Trigger, error) {
+func decodeTriggers(raw []sql.NullString) ([]domain.Trigger, error) {
 	triggers := []domain.Trigger{}
-	if len(raw) == 0 || raw[0] == nil {
+	if len(raw) == 0 || !raw[0].Valid {
 		return triggers, nil
 	}
-	if err := json.Unmarshal([]byte(*raw[0]), &triggers); err != nil {
+	if err := json.Unmarshal([]byte(raw[0].String), &triggers); err != nil {
 		return nil, fmt.Errorf("decode triggers: %w", err)
 	}
 	return triggers, nil
@@ -64,7 +65,7 @@ func decodeTriggers(raw []*string) ([]domain.Trigger, error) {
 
 // FindVersionTriggers returns a version's triggers (empty when it has none).
 func (s *Store) FindVersionTriggers(ctx context.Context, orgID, versionID string) ([]domain.Trigger, error) {
-	var raw []*string
+	var raw []sql.NullString
 	err := s.db.WithContext(ctx).Model(&versionRow{}).Where("id = ? AND organisation_id = ?", versionID, orgID).Pluck("triggers", &raw).Error
 	if err != nil {
 		return nil, fmt.Errorf("read triggers of version %s: %w", versionID, err)
@@ -77,13 +78,13 @@ func (s *Store) FindVersionTriggers(ctx context.Context, orgID, versionID string
 func refuseIfTriggered(tx *gorm.DB, connectorID string, config domain.AuthSchemeConfig, action string) error {
 	var rows []struct {
 		Name     string
-		Triggers *string
+		Triggers sql.NullString
 	}
 	if err := tx.Model(&versionRow{}).Select("name", "triggers").Where("connector_id = ? AND triggers IS NOT NULL", connectorID).Find(&rows).Error; err != nil {
 		return err
 	}
 	for _, r := range rows {
-		triggers, err := decodeTriggers([]*string{r.Triggers})
+		triggers, err := decodeTriggers([]sql.NullString{r.Triggers})
 		if err != nil {
 			return err
 		}
@@ -153,7 +154,7 @@ func (s *Store) HookFor(ctx context.Context, orgID, connectionID, trigger string
 // connectionTriggers returns the triggers of the version a connection uses: pinned, else the
 // connector's default; none while it follows a default that does not exist yet.
 func (s *Store) connectionTriggers(db *gorm.DB, connectorID, connectionID string) ([]domain.Trigger, error) {
-	var raw []*string
+	var raw []sql.NullString
 	err := db.Raw(`SELECT v.triggers FROM connections c JOIN connector_versions v
 		ON v.id = c.pinned_version_id OR (c.pinned_version_id IS NULL AND v.connector_id = c.connector_id AND v.is_default)
 		WHERE c.id = ? AND c.connector_id = ?`, connectionID, connectorID).Scan(&raw).Error
