@@ -215,8 +215,12 @@ func hookURL(t *testing.T, c *apitest.Client, connection, trigger string) string
 }
 
 func githubHeaders(body, delivery string) map[string]string {
+	return githubHeadersWith(githubSecretForTry, body, delivery)
+}
+
+func githubHeadersWith(secret, body, delivery string) map[string]string {
 	s, _ := domain.HmacOverrides{Preset: domain.PresetGitHub}.Settings()
-	return map[string]string{"X-Hub-Signature-256": "sha256=" + hooks.Sign(s, githubSecretForTry, []byte(body), "", ""),
+	return map[string]string{"X-Hub-Signature-256": "sha256=" + hooks.Sign(s, secret, []byte(body), "", ""),
 		"X-GitHub-Delivery": delivery, "X-GitHub-Event": "push", "Content-Type": "application/json"}
 }
 
@@ -350,10 +354,25 @@ func TestWebhookDeliveries(t *testing.T) {
 		other.Do(t, eventsQuery, map[string]any{"id": x.connection, "first": 5}).ExpectError(t, "NOT_FOUND", "")
 		other.Do(t, webhookURLQuery, map[string]any{"id": x.connection, "t": "push"}).ExpectError(t, "NOT_FOUND", "")
 
-		// Without a TRIGGER secret nothing verifies.
+		// A rotation works at once, though the hook's target was just verified (and cached).
+		c.Do(t, setTriggerSecret, map[string]any{"conn": x.connection, "in": map[string]any{"authSchemeConfigId": "gh", "kind": "TRIGGER", "values": []any{
+			map[string]any{"name": "secret", "value": "rotated"}, map[string]any{"name": "previousSecret", "value": githubSecretForTry}}}}).OK(t)
+		if status, answer := deliver(t, url, body, githubHeadersWith("rotated", body, "rot-1")); status != http.StatusAccepted {
+			t.Errorf("signed with the new secret right after the rotation: %d %s", status, answer)
+		}
+		// Without a TRIGGER secret nothing verifies, once the verified target read last is
+		// older than the hook's TargetTTL (1 s).
 		c.Do(t, `mutation($id: ID!) { deleteCredential(id: $id) }`, map[string]any{"id": credentialID(t, c, x.connection, "gh")}).OK(t)
-		if status, _ := deliver(t, url, body, githubHeaders(body, "d-9")); status != http.StatusUnauthorized {
-			t.Errorf("no secret set: %d", status)
+		for i, deadline := 0, time.Now().Add(10*time.Second); ; i++ {
+			b := fmt.Sprintf(`{"after":%d}`, i)
+			status, _ := deliver(t, url, b, githubHeaders(b, fmt.Sprintf("gone-%d", i)))
+			if status == http.StatusUnauthorized {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a deleted secret still verifies after 10 s: %d", status)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/domain"
@@ -34,8 +35,15 @@ type Handler struct {
 	ReadTimeout time.Duration
 	// Now is the clock of the replay window.
 	Now func() time.Time
+	// TargetTTL is how long a hook's verification target (trigger settings and secrets) is
+	// reused from memory after a delivery verified with it (default 1 s; negative: never).
+	// It saves the database reads of every delivery of a busy hook. A delivery that fails
+	// verification always reads the target afresh, so a new secret works at once; a removed
+	// one (or trigger) may still verify for up to TargetTTL.
+	TargetTTL time.Duration
 
-	slots chan struct{}
+	slots   chan struct{}
+	targets *targetCache
 }
 
 // NewHandler returns a handler with defaults filled in.
@@ -55,6 +63,10 @@ func NewHandler(h Handler) *Handler {
 	if h.Logger == nil {
 		h.Logger = slog.New(slog.DiscardHandler)
 	}
+	if h.TargetTTL == 0 {
+		h.TargetTTL = time.Second
+	}
+	h.targets = &targetCache{ttl: h.TargetTTL, entries: map[string]cachedTarget{}}
 	h.slots = make(chan struct{}, h.MaxConcurrent)
 	return &h
 }
@@ -93,15 +105,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.ReadTimeout+10*time.Second)
 	defer cancel()
 	id := r.PathValue("id")
-	target, err := h.Store.HookTarget(ctx, id)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		reply(w, http.StatusNotFound, map[string]any{"error": "unknown hook"})
-		return
-	}
-	if err != nil {
-		h.Logger.ErrorContext(ctx, "hook: resolve", "error", err.Error())
-		reply(w, http.StatusServiceUnavailable, map[string]any{"error": "temporarily unavailable; retry"})
-		return
+	target, cached := h.targets.get(id, h.Now())
+	if !cached {
+		var ok bool
+		if target, ok = h.resolve(ctx, w, id); !ok {
+			return
+		}
 	}
 	// A slow sender cannot hold the slot beyond the read timeout.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.ReadTimeout))
@@ -115,11 +124,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, map[string]any{"error": "the body could not be read in time"})
 		return
 	}
-	deliveryID, err := Verify(target.Settings, target.Secrets, Delivery{Header: r.Header, Body: body, Now: h.Now()})
+	delivery := Delivery{Header: r.Header, Body: body, Now: h.Now()}
+	deliveryID, err := Verify(target.Settings, target.Secrets, delivery)
+	if err != nil && cached {
+		// The secret or the trigger may have changed since: check against what is stored.
+		var ok bool
+		if target, ok = h.resolve(ctx, w, id); !ok {
+			return
+		}
+		deliveryID, err = Verify(target.Settings, target.Secrets, delivery)
+	}
 	if err != nil {
+		h.targets.drop(id)
 		reply(w, http.StatusUnauthorized, map[string]any{"error": err.Error()})
 		return
 	}
+	h.targets.put(id, target, h.Now())
 	ev := &domain.Event{
 		OrganisationID: target.Hook.OrganisationID, ConnectionID: target.Hook.ConnectionID, Trigger: target.Hook.Trigger,
 		Headers: keptHeaders(r.Header, target.Settings), Body: body,
@@ -138,6 +158,78 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply(w, http.StatusAccepted, map[string]any{"status": "accepted", "eventId": ev.ID})
+}
+
+// resolve reads a hook's target, answering 404 or 503 itself when it cannot.
+func (h *Handler) resolve(ctx context.Context, w http.ResponseWriter, id string) (*domain.HookTarget, bool) {
+	target, err := h.Store.HookTarget(ctx, id)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		h.targets.drop(id)
+		reply(w, http.StatusNotFound, map[string]any{"error": "unknown hook"})
+		return nil, false
+	}
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "hook: resolve", "error", err.Error())
+		reply(w, http.StatusServiceUnavailable, map[string]any{"error": "temporarily unavailable; retry"})
+		return nil, false
+	}
+	return target, true
+}
+
+// maxCachedTargets bounds the cache: beyond it, expired entries go, then everything.
+const maxCachedTargets = 10000
+
+// targetCache keeps the targets of hooks whose deliveries verified lately.
+type targetCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	entries map[string]cachedTarget
+}
+
+type cachedTarget struct {
+	target  *domain.HookTarget
+	expires time.Time
+}
+
+func (c *targetCache) get(id string, now time.Time) (*domain.HookTarget, bool) {
+	if c.ttl < 0 {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	if !ok || now.After(e.expires) {
+		return nil, false
+	}
+	return e.target, true
+}
+
+func (c *targetCache) put(id string, t *domain.HookTarget, now time.Time) {
+	if c.ttl < 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= maxCachedTargets {
+		for k, e := range c.entries {
+			if now.After(e.expires) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= maxCachedTargets {
+			clear(c.entries)
+		}
+	}
+	// An entry is not extended: what was read lives TargetTTL from its read at most.
+	if e, ok := c.entries[id]; !ok || now.After(e.expires) || e.target != t {
+		c.entries[id] = cachedTarget{t, now.Add(c.ttl)}
+	}
+}
+
+func (c *targetCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, id)
 }
 
 // keptHeaders returns the allow-listed headers of a delivery in a stable order.
