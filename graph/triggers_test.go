@@ -22,9 +22,9 @@ import (
 
 const (
 	hmacFields         = `hmac { preset algorithm signatureHeader encoding signaturePrefix signedPayload timestampHeader toleranceSeconds deliveryIdHeader }`
-	createHmacConfig       = `mutation($c: ID!, $in: AuthSchemeConfigInput!) { createAuthSchemeConfig(connectorId: $c, input: $in) { id key schemeType validationMessages ` + hmacFields + ` } }`
-	updateHmacConfig       = `mutation($c: ID!, $id: ID!, $in: AuthSchemeConfigInput!) { updateAuthSchemeConfig(connectorId: $c, id: $id, input: $in) { id schemeType ` + hmacFields + ` } }`
-	deleteHmacConfig       = `mutation($c: ID!, $id: ID!) { deleteAuthSchemeConfig(connectorId: $c, id: $id) }`
+	createHmacConfig   = `mutation($c: ID!, $in: AuthSchemeConfigInput!) { createAuthSchemeConfig(connectorId: $c, input: $in) { id key schemeType validationMessages ` + hmacFields + ` } }`
+	updateHmacConfig   = `mutation($c: ID!, $id: ID!, $in: AuthSchemeConfigInput!) { updateAuthSchemeConfig(connectorId: $c, id: $id, input: $in) { id schemeType ` + hmacFields + ` } }`
+	deleteHmacConfig   = `mutation($c: ID!, $id: ID!) { deleteAuthSchemeConfig(connectorId: $c, id: $id) }`
 	triggerFields      = `triggers { name description authSchemeConfigId authSchemeConfig { key schemeType } }`
 	createTriggered    = `mutation($c: ID!, $in: CreateVersionInput!) { createVersion(connectorId: $c, input: $in) { id ` + triggerFields + ` } }`
 	updateTriggered    = `mutation($id: ID!, $in: UpdateVersionInput!) { updateVersion(id: $id, input: $in) { id ` + triggerFields + ` } }`
