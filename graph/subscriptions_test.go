@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/plugboard/plugboard/internal/apitest"
+	"github.com/plugboard/plugboard/internal/server"
 	"github.com/plugboard/plugboard/internal/testdb"
 )
 
@@ -167,4 +168,21 @@ func TestSubscriptionAccess(t *testing.T) {
 			}
 		}
 	})
+}
+
+// WebSockets have their own cap, apart from the admission slots: over it, 503 at the upgrade,
+// while GraphQL over HTTP goes on.
+func TestWebSocketCap(t *testing.T) {
+	st := testdb.Open(t, "sqlite")
+	h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{MaxWebSockets: 1}})
+	c := h.NewOrg(t)
+	if _, ack, err := dialGraphQL(t, h, map[string]any{"Authorization": "Bearer " + c.Token}); err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("first socket: %+v %v", ack, err)
+	}
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	_, res, err := d.Dial("ws"+strings.TrimPrefix(h.Server.URL, "http")+"/graphql", nil)
+	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second socket over the cap: %v %v", res, err)
+	}
+	c.Do(t, viewerQuery, nil).OK(t)
 }
