@@ -6,8 +6,8 @@
 #      with its TRIGGER secret, and the trigger's webhookURL, all through the CLI and GraphQL;
 #   2. bench/tools/hookload: CONC (16) senders in a closed loop for SECS, each delivery signed
 #      (HMAC-SHA256), with its own delivery id and a ~1 KiB body; every answer must be 202;
-#   3. pgbench -M prepared -c CONC running bench/pgbench/hook_insert.sql: the statement the
-#      store runs per delivery (INSERT … ON CONFLICT DO NOTHING RETURNING id, with pg_notify);
+#   3. pgbench -M prepared -c CONC running bench/pgbench/hook_insert.sql: the INSERT the store
+#      runs per delivery (… ON CONFLICT DO NOTHING), without the batched NOTIFYs;
 #   4. raw files under docs/bench/hooks-<stamp>/ and the summary on standard output.
 # Env: SECS=15 CONC=16 RUNS=3 HOOK_PORT=8094
 set -euo pipefail
@@ -31,7 +31,7 @@ PLUGBOARD_SECRET_KEY=$("$CACHE/plugboard" secrets new-key)
 export PLUGBOARD_SECRET_KEY
 ORG=$("$CACHE/plugboard" org create "hooks bench $(date +%s%N)" 2>/dev/null)
 KEY=$("$CACHE/plugboard" key create --org "$ORG" --name bench --scopes connectors:read,connectors:write 2>/dev/null)
-PLUGBOARD_ADDR="127.0.0.1:$PORT" "$CACHE/plugboard" serve 2>"$OUT/serve.log" &
+PLUGBOARD_ADDR="127.0.0.1:$PORT" "$CACHE/plugboard" serve 2>"$CACHE/hooks-serve.log" &
 PB_PID=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 gql() { # query variables-json → data
@@ -50,12 +50,11 @@ CONN=$(gql 'mutation($c: ID!) { createConnection(connectorId: $c, input: {name: 
 gql 'mutation($n: ID!, $s: String!) { setCredential(connectionId: $n, input: {authSchemeConfigId: "gh", kind: TRIGGER, values: [{name: "secret", value: $s}]}) { id } }' \
   "{\"n\":\"$CONN\",\"s\":\"$SECRET\"}" >/dev/null
 HOOK=$(gql 'query($n: ID!) { connection(id: $n) { webhookURL(trigger: "push") } }' "{\"n\":\"$CONN\"}" | jq -r .connection.webhookURL)
-nproc >"$OUT/machine.txt"; "$CACHE/plugboard" --version >>"$OUT/machine.txt" 2>/dev/null || true
+{ echo "cores: $(nproc)"; uptime; } >"$OUT/machine.txt"
 for r in $(seq "$RUNS"); do
   "$CACHE/hookload" -url "$HOOK" -secret "$SECRET" -c "$CONC" -d "${SECS}s" | tee "$OUT/plugboard-$r.txt"
   pgbench -n -M prepared -c "$CONC" -j 2 -T "$SECS" -r -D org="$ORG" -D conn="$CONN" -f "$HERE/pgbench/hook_insert.sql" "$DATABASE_URL" \
     >"$OUT/pgbench-$r.txt" 2>&1
   grep -E "^tps|latency average|failed" "$OUT/pgbench-$r.txt" | sed "s/^/pgbench run $r: /"
 done
-"$CACHE/plugboard" --help >/dev/null 2>&1 || true
 echo "raw files: $OUT"
