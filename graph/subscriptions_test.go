@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/gorilla/websocket"
 
 	"github.com/plugboard/plugboard/internal/apitest"
@@ -185,4 +186,25 @@ func TestWebSocketCap(t *testing.T) {
 		t.Fatalf("second socket over the cap: %v %v", res, err)
 	}
 	c.Do(t, viewerQuery, nil).OK(t)
+}
+
+// A socket opened with a JWT closes with 4403 once the token expires (its exp, plus the
+// configured leeway).
+func TestSubscriptionJWTExpiry(t *testing.T) {
+	st := testdb.Open(t, "sqlite")
+	idp := newIdentityProvider(t)
+	cfg := jwksConfig(idp)
+	cfg.Leeway = time.Millisecond
+	h := jwtHarness(t, st, cfg)
+	org := h.NewOrg(t)
+	c := claims(org.OrgID, "connectors:read")
+	c["exp"] = time.Now().Add(2 * time.Second).Unix()
+	token := sign(t, jwt.SigningMethodRS256, "k1", idp.key("k1"), c)
+	conn, ack, err := dialGraphQL(t, h, map[string]any{"Authorization": "Bearer " + token})
+	if err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("connection_init with a valid JWT: %+v %v", ack, err)
+	}
+	if code := closeCode(t, conn); code != 4403 {
+		t.Errorf("expired JWT: close code %d, want 4403", code)
+	}
 }
