@@ -155,9 +155,13 @@ func TestVersionTriggers(t *testing.T) {
 			c.Do(t, updateTriggered, map[string]any{"id": draft, "in": map[string]any{"name": "2", "triggers": b.triggers}}).ExpectError(t, "BAD_USER_INPUT", b.field)
 			c.Do(t, createTriggered, map[string]any{"c": x.connector, "in": map[string]any{"name": "3", "triggers": b.triggers}}).ExpectError(t, "BAD_USER_INPUT", b.field)
 		}
-		// Full replace: without triggers, none.
+		// Full replace: without triggers, none, and the audit trail says so.
 		if r := c.Do(t, updateTriggered, map[string]any{"id": draft, "in": map[string]any{"name": "2"}}).OK(t); r.JSON("updateVersion.triggers") != "[]" {
 			t.Errorf("updateVersion without triggers clears them: %s", r.Body)
+		}
+		r = c.Do(t, `query($id: ID) { auditEvents(first: 1, filter: {action: "version.update", resourceId: $id}) { nodes { changedFields } } }`, map[string]any{"id": draft}).OK(t)
+		if got := r.JSON("auditEvents.nodes.0.changedFields"); got != `["triggers"]` {
+			t.Errorf("the audit event names triggers: %s", got)
 		}
 		// Published: immutable.
 		c.Do(t, updateTriggered, map[string]any{"id": x.version, "in": map[string]any{"name": "1"}}).ExpectError(t, "CONFLICT", "")
