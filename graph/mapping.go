@@ -124,6 +124,13 @@ func authSchemeConfig(in generated.AuthSchemeConfigInput) domain.AuthSchemeConfi
 			c.OAuth2.HeaderAuthorization = *o.HeaderAuthorization
 		}
 	}
+	if h := in.Hmac; h != nil {
+		c.HMACInput = &domain.HmacOverrides{
+			Preset: h.Preset, Algorithm: h.Algorithm, SignatureHeader: h.SignatureHeader, Encoding: h.Encoding,
+			SignaturePrefix: h.SignaturePrefix, SignedPayload: h.SignedPayload, TimestampHeader: h.TimestampHeader,
+			ToleranceSeconds: h.ToleranceSeconds, DeliveryIDHeader: h.DeliveryIDHeader,
+		}
+	}
 	return c
 }
 
@@ -160,8 +167,11 @@ func credentialInput(in generated.CredentialInput) domain.CredentialInput {
 	}
 }
 
-func versionInput(name, description *string, actions []generated.HTTPActionInput, policy *generated.OutboundPolicyInput) domain.VersionInput {
+func versionInput(name, description *string, actions []generated.HTTPActionInput, policy *generated.OutboundPolicyInput, triggers []generated.TriggerInput) domain.VersionInput {
 	v := domain.VersionInput{Description: description, Actions: make([]domain.HTTPAction, len(actions)), OutboundPolicyInput: outboundPolicyInput(policy)}
+	for _, t := range triggers {
+		v.Triggers = append(v.Triggers, domain.TriggerInput{Name: t.Name, Description: t.Description, AuthSchemeConfigID: t.AuthSchemeConfigID})
+	}
 	if name != nil {
 		v.Name = *name
 	}

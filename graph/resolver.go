@@ -22,6 +22,7 @@ type Resolver struct {
 	AuditService        domain.AuditService
 	NodeService         domain.NodeService
 	DocumentService     domain.DocumentService
+	TriggerService      domain.TriggerService
 	Imports             *importer.Service
 	Actions             ActionRunner
 	// Connect connects customers' accounts (startOAuthConnect, createConnectSession); set by
@@ -29,6 +30,10 @@ type Resolver struct {
 	Connect AccountConnector
 	Keys    *auth.Keys
 	Logger  *slog.Logger
+	// Events streams stored events to subscriptions (nil: subscriptions fail).
+	Events EventStream
+	// PublicURL starts the URLs handed out (webhook URLs).
+	PublicURL string
 }
 
 // ActionRunner performs HTTP actions of connections.
@@ -52,12 +57,13 @@ type Services interface {
 	domain.AuditService
 	domain.NodeService
 	domain.DocumentService
+	domain.TriggerService
 }
 
 // NewResolver wires the resolvers to one implementation of every service.
 func NewResolver(s Services, actions ActionRunner, keys *auth.Keys, logger *slog.Logger) *Resolver {
 	return &Resolver{
-		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s,
+		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s, TriggerService: s,
 		DocumentService: s, Imports: importer.NewService(s),
 		Actions: actions, Keys: keys, Logger: logger,
 	}

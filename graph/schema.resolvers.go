@@ -7,6 +7,9 @@ package graph
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/graph/generated"
 	"github.com/plugboard/plugboard/internal/auth"
@@ -41,6 +44,25 @@ func (r *connectionResolver) Version(ctx context.Context, obj *domain.Connection
 // Credentials is the resolver for the credentials field.
 func (r *connectionResolver) Credentials(ctx context.Context, obj *domain.Connection, kind *domain.CredentialKind) ([]domain.Credential, error) {
 	return r.ConnectionService.ListCredentials(ctx, obj.OrganisationID, obj.ID, kind)
+}
+
+// WebhookURL is the resolver for the webhookURL field.
+func (r *connectionResolver) WebhookURL(ctx context.Context, obj *domain.Connection, trigger string) (*string, error) {
+	id, err := r.TriggerService.HookFor(ctx, obj.OrganisationID, obj.ID, trigger)
+	if err != nil {
+		return nil, err
+	}
+	u := strings.TrimSuffix(r.PublicURL, "/") + "/hooks/" + id
+	return &u, nil
+}
+
+// Events is the resolver for the events field.
+func (r *connectionResolver) Events(ctx context.Context, obj *domain.Connection, first *int, after *string, last *int, before *string, trigger *string) (*domain.EventPage, error) {
+	page, err := domain.NormalizePageRequest(first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	return r.TriggerService.FindEvents(ctx, obj.OrganisationID, obj.ID, trigger, page)
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -94,9 +116,28 @@ func (r *connectorVersionResolver) Document(ctx context.Context, obj *domain.Con
 	return string(b), err
 }
 
+// Triggers is the resolver for the triggers field.
+func (r *connectorVersionResolver) Triggers(ctx context.Context, obj *domain.ConnectorVersion) ([]domain.Trigger, error) {
+	return r.TriggerService.FindVersionTriggers(ctx, orgID(ctx), obj.ID)
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *connectorVersionConnectionResolver) TotalCount(ctx context.Context, obj *domain.VersionPage) (int, error) {
 	return r.VersionService.CountVersions(ctx, orgID(ctx), obj.ConnectorID)
+}
+
+// Body is the resolver for the body field.
+func (r *eventResolver) Body(ctx context.Context, obj *domain.Event) (*string, error) {
+	if !utf8.Valid(obj.Body) {
+		return nil, nil
+	}
+	b := string(obj.Body)
+	return &b, nil
+}
+
+// BodyBase64 is the resolver for the bodyBase64 field.
+func (r *eventResolver) BodyBase64(ctx context.Context, obj *domain.Event) (string, error) {
+	return base64.StdEncoding.EncodeToString(obj.Body), nil
 }
 
 // CreateOrganisation is the resolver for the createOrganisation field.
@@ -176,12 +217,12 @@ func (r *mutationResolver) DeleteCredential(ctx context.Context, id string) (str
 
 // CreateVersion is the resolver for the createVersion field.
 func (r *mutationResolver) CreateVersion(ctx context.Context, connectorID string, input generated.CreateVersionInput) (*domain.ConnectorVersion, error) {
-	return r.VersionService.CreateVersion(ctx, orgID(ctx), connectorID, versionInput(&input.Name, input.Description, input.Actions, input.OutboundPolicy))
+	return r.VersionService.CreateVersion(ctx, orgID(ctx), connectorID, versionInput(&input.Name, input.Description, input.Actions, input.OutboundPolicy, input.Triggers))
 }
 
 // UpdateVersion is the resolver for the updateVersion field.
 func (r *mutationResolver) UpdateVersion(ctx context.Context, id string, input generated.UpdateVersionInput) (*domain.ConnectorVersion, error) {
-	return r.VersionService.UpdateVersion(ctx, orgID(ctx), id, versionInput(input.Name, input.Description, input.Actions, input.OutboundPolicy))
+	return r.VersionService.UpdateVersion(ctx, orgID(ctx), id, versionInput(input.Name, input.Description, input.Actions, input.OutboundPolicy, input.Triggers))
 }
 
 // PublishVersion is the resolver for the publishVersion field.
@@ -346,6 +387,16 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]domain.Node,
 	return r.nodes(ctx, ids)
 }
 
+// ConnectionEvents is the resolver for the connectionEvents field.
+func (r *subscriptionResolver) ConnectionEvents(ctx context.Context, connectionID string, trigger *string) (<-chan *domain.Event, error) {
+	return r.subscribeEvents(ctx, connectionID, trigger)
+}
+
+// AuthSchemeConfig is the resolver for the authSchemeConfig field.
+func (r *triggerResolver) AuthSchemeConfig(ctx context.Context, obj *domain.Trigger) (*domain.AuthSchemeConfig, error) {
+	return r.triggerConfig(ctx, obj)
+}
+
 // AuditEventConnection returns generated.AuditEventConnectionResolver implementation.
 func (r *Resolver) AuditEventConnection() generated.AuditEventConnectionResolver {
 	return &auditEventConnectionResolver{r}
@@ -377,11 +428,20 @@ func (r *Resolver) ConnectorVersionConnection() generated.ConnectorVersionConnec
 	return &connectorVersionConnectionResolver{r}
 }
 
+// Event returns generated.EventResolver implementation.
+func (r *Resolver) Event() generated.EventResolver { return &eventResolver{r} }
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
+
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
+// Trigger returns generated.TriggerResolver implementation.
+func (r *Resolver) Trigger() generated.TriggerResolver { return &triggerResolver{r} }
 
 type auditEventConnectionResolver struct{ *Resolver }
 type connectionResolver struct{ *Resolver }
@@ -390,5 +450,8 @@ type connectorResolver struct{ *Resolver }
 type connectorConnectionResolver struct{ *Resolver }
 type connectorVersionResolver struct{ *Resolver }
 type connectorVersionConnectionResolver struct{ *Resolver }
+type eventResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }
+type triggerResolver struct{ *Resolver }

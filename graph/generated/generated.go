@@ -38,8 +38,11 @@ type ResolverRoot interface {
 	ConnectorConnection() ConnectorConnectionResolver
 	ConnectorVersion() ConnectorVersionResolver
 	ConnectorVersionConnection() ConnectorVersionConnectionResolver
+	Event() EventResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
+	Trigger() TriggerResolver
 }
 
 type DirectiveRoot struct {
@@ -102,6 +105,7 @@ type ComplexityRoot struct {
 		APIKey             func(childComplexity int) int
 		Description        func(childComplexity int) int
 		GlobalID           func(childComplexity int) int
+		HMAC               func(childComplexity int) int
 		Key                func(childComplexity int) int
 		OAuth2             func(childComplexity int) int
 		SchemeType         func(childComplexity int) int
@@ -119,6 +123,7 @@ type ComplexityRoot struct {
 		ConnectorID   func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		Credentials   func(childComplexity int, kind *domain.CredentialKind) int
+		Events        func(childComplexity int, first *int, after *string, last *int, before *string, trigger *string) int
 		ID            func(childComplexity int) int
 		LastCheckedAt func(childComplexity int) int
 		Name          func(childComplexity int) int
@@ -129,6 +134,7 @@ type ComplexityRoot struct {
 		Variables     func(childComplexity int) int
 		Version       func(childComplexity int) int
 		VersionName   func(childComplexity int) int
+		WebhookURL    func(childComplexity int, trigger string) int
 	}
 
 	ConnectionConnection struct {
@@ -193,6 +199,7 @@ type ComplexityRoot struct {
 		Name           func(childComplexity int) int
 		OutboundPolicy func(childComplexity int) int
 		PublishedAt    func(childComplexity int) int
+		Triggers       func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
 	}
 
@@ -230,6 +237,39 @@ type ComplexityRoot struct {
 	CredentialHint struct {
 		Field func(childComplexity int) int
 		Hint  func(childComplexity int) int
+	}
+
+	Event struct {
+		Body       func(childComplexity int) int
+		BodyBase64 func(childComplexity int) int
+		DeliveryID func(childComplexity int) int
+		Headers    func(childComplexity int) int
+		ID         func(childComplexity int) int
+		ReceivedAt func(childComplexity int) int
+		Trigger    func(childComplexity int) int
+	}
+
+	EventConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	EventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	HmacSettings struct {
+		Algorithm        func(childComplexity int) int
+		DeliveryIDHeader func(childComplexity int) int
+		Encoding         func(childComplexity int) int
+		Preset           func(childComplexity int) int
+		SignatureHeader  func(childComplexity int) int
+		SignaturePrefix  func(childComplexity int) int
+		SignedPayload    func(childComplexity int) int
+		TimestampHeader  func(childComplexity int) int
+		ToleranceSeconds func(childComplexity int) int
 	}
 
 	HttpAction struct {
@@ -343,6 +383,17 @@ type ComplexityRoot struct {
 		RetryOn           func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ConnectionEvents func(childComplexity int, connectionID string, trigger *string) int
+	}
+
+	Trigger struct {
+		AuthSchemeConfig   func(childComplexity int) int
+		AuthSchemeConfigID func(childComplexity int) int
+		Description        func(childComplexity int) int
+		Name               func(childComplexity int) int
+	}
+
 	VersionChange struct {
 		Breaking    func(childComplexity int) int
 		Description func(childComplexity int) int
@@ -371,6 +422,8 @@ type ConnectionResolver interface {
 
 	Version(ctx context.Context, obj *domain.Connection) (*domain.ConnectorVersion, error)
 	Credentials(ctx context.Context, obj *domain.Connection, kind *domain.CredentialKind) ([]domain.Credential, error)
+	WebhookURL(ctx context.Context, obj *domain.Connection, trigger string) (*string, error)
+	Events(ctx context.Context, obj *domain.Connection, first *int, after *string, last *int, before *string, trigger *string) (*domain.EventPage, error)
 }
 type ConnectionConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.ConnectionPage) (int, error)
@@ -386,9 +439,15 @@ type ConnectorConnectionResolver interface {
 type ConnectorVersionResolver interface {
 	Actions(ctx context.Context, obj *domain.ConnectorVersion, first *int) ([]domain.HTTPAction, error)
 	Document(ctx context.Context, obj *domain.ConnectorVersion, format *document.Format) (string, error)
+
+	Triggers(ctx context.Context, obj *domain.ConnectorVersion) ([]domain.Trigger, error)
 }
 type ConnectorVersionConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *domain.VersionPage) (int, error)
+}
+type EventResolver interface {
+	Body(ctx context.Context, obj *domain.Event) (*string, error)
+	BodyBase64(ctx context.Context, obj *domain.Event) (string, error)
 }
 type MutationResolver interface {
 	CreateOrganisation(ctx context.Context, input CreateOrganisationInput) (*domain.Organisation, error)
@@ -430,6 +489,12 @@ type QueryResolver interface {
 	APIKeys(ctx context.Context) ([]domain.APIKey, error)
 	Node(ctx context.Context, id string) (domain.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]domain.Node, error)
+}
+type SubscriptionResolver interface {
+	ConnectionEvents(ctx context.Context, connectionID string, trigger *string) (<-chan *domain.Event, error)
+}
+type TriggerResolver interface {
+	AuthSchemeConfig(ctx context.Context, obj *domain.Trigger) (*domain.AuthSchemeConfig, error)
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -668,6 +733,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthSchemeConfig.GlobalID(childComplexity), true
+	case "AuthSchemeConfig.hmac":
+		if e.ComplexityRoot.AuthSchemeConfig.HMAC == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSchemeConfig.HMAC(childComplexity), true
 	case "AuthSchemeConfig.key":
 		if e.ComplexityRoot.AuthSchemeConfig.Key == nil {
 			break
@@ -741,6 +812,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connection.Credentials(childComplexity, args["kind"].(*domain.CredentialKind)), true
+	case "Connection.events":
+		if e.ComplexityRoot.Connection.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Connection_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Connection.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["trigger"].(*string)), true
 	case "Connection.id":
 		if e.ComplexityRoot.Connection.ID == nil {
 			break
@@ -801,6 +883,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connection.VersionName(childComplexity), true
+	case "Connection.webhookURL":
+		if e.ComplexityRoot.Connection.WebhookURL == nil {
+			break
+		}
+
+		args, err := ec.field_Connection_webhookURL_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Connection.WebhookURL(childComplexity, args["trigger"].(string)), true
 
 	case "ConnectionConnection.edges":
 		if e.ComplexityRoot.ConnectionConnection.Edges == nil {
@@ -1091,6 +1184,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorVersion.PublishedAt(childComplexity), true
+	case "ConnectorVersion.triggers":
+		if e.ComplexityRoot.ConnectorVersion.Triggers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorVersion.Triggers(childComplexity), true
 	case "ConnectorVersion.updatedAt":
 		if e.ComplexityRoot.ConnectorVersion.UpdatedAt == nil {
 			break
@@ -1228,6 +1327,136 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CredentialHint.Hint(childComplexity), true
+
+	case "Event.body":
+		if e.ComplexityRoot.Event.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Body(childComplexity), true
+	case "Event.bodyBase64":
+		if e.ComplexityRoot.Event.BodyBase64 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.BodyBase64(childComplexity), true
+	case "Event.deliveryId":
+		if e.ComplexityRoot.Event.DeliveryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.DeliveryID(childComplexity), true
+	case "Event.headers":
+		if e.ComplexityRoot.Event.Headers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Headers(childComplexity), true
+	case "Event.id":
+		if e.ComplexityRoot.Event.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ID(childComplexity), true
+	case "Event.receivedAt":
+		if e.ComplexityRoot.Event.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ReceivedAt(childComplexity), true
+	case "Event.trigger":
+		if e.ComplexityRoot.Event.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Trigger(childComplexity), true
+
+	case "EventConnection.edges":
+		if e.ComplexityRoot.EventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.Edges(childComplexity), true
+	case "EventConnection.nodes":
+		if e.ComplexityRoot.EventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.Nodes(childComplexity), true
+	case "EventConnection.pageInfo":
+		if e.ComplexityRoot.EventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.PageInfo(childComplexity), true
+
+	case "EventEdge.cursor":
+		if e.ComplexityRoot.EventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEdge.Cursor(childComplexity), true
+	case "EventEdge.node":
+		if e.ComplexityRoot.EventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEdge.Node(childComplexity), true
+
+	case "HmacSettings.algorithm":
+		if e.ComplexityRoot.HmacSettings.Algorithm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.Algorithm(childComplexity), true
+	case "HmacSettings.deliveryIdHeader":
+		if e.ComplexityRoot.HmacSettings.DeliveryIDHeader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.DeliveryIDHeader(childComplexity), true
+	case "HmacSettings.encoding":
+		if e.ComplexityRoot.HmacSettings.Encoding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.Encoding(childComplexity), true
+	case "HmacSettings.preset":
+		if e.ComplexityRoot.HmacSettings.Preset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.Preset(childComplexity), true
+	case "HmacSettings.signatureHeader":
+		if e.ComplexityRoot.HmacSettings.SignatureHeader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.SignatureHeader(childComplexity), true
+	case "HmacSettings.signaturePrefix":
+		if e.ComplexityRoot.HmacSettings.SignaturePrefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.SignaturePrefix(childComplexity), true
+	case "HmacSettings.signedPayload":
+		if e.ComplexityRoot.HmacSettings.SignedPayload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.SignedPayload(childComplexity), true
+	case "HmacSettings.timestampHeader":
+		if e.ComplexityRoot.HmacSettings.TimestampHeader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.TimestampHeader(childComplexity), true
+	case "HmacSettings.toleranceSeconds":
+		if e.ComplexityRoot.HmacSettings.ToleranceSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HmacSettings.ToleranceSeconds(childComplexity), true
 
 	case "HttpAction.bodyTemplate":
 		if e.ComplexityRoot.HttpAction.BodyTemplate == nil {
@@ -1867,6 +2096,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetryPolicy.RetryOn(childComplexity), true
 
+	case "Subscription.connectionEvents":
+		if e.ComplexityRoot.Subscription.ConnectionEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_connectionEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ConnectionEvents(childComplexity, args["connectionId"].(string), args["trigger"].(*string)), true
+
+	case "Trigger.authSchemeConfig":
+		if e.ComplexityRoot.Trigger.AuthSchemeConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.AuthSchemeConfig(childComplexity), true
+	case "Trigger.authSchemeConfigId":
+		if e.ComplexityRoot.Trigger.AuthSchemeConfigID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.AuthSchemeConfigID(childComplexity), true
+	case "Trigger.description":
+		if e.ComplexityRoot.Trigger.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Description(childComplexity), true
+	case "Trigger.name":
+		if e.ComplexityRoot.Trigger.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trigger.Name(childComplexity), true
+
 	case "VersionChange.breaking":
 		if e.ComplexityRoot.VersionChange.Breaking == nil {
 			break
@@ -1949,6 +2215,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateOrganisationInput,
 		ec.unmarshalInputCreateVersionInput,
 		ec.unmarshalInputCredentialInput,
+		ec.unmarshalInputHmacSettingsInput,
 		ec.unmarshalInputHttpActionInput,
 		ec.unmarshalInputHttpHeaderInput,
 		ec.unmarshalInputImportInput,
@@ -1957,6 +2224,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPropertyInput,
 		ec.unmarshalInputRateLimitInput,
 		ec.unmarshalInputRetryPolicyInput,
+		ec.unmarshalInputTriggerInput,
 		ec.unmarshalInputUpdateConnectionInput,
 		ec.unmarshalInputUpdateConnectorInput,
 		ec.unmarshalInputUpdateVersionInput,
@@ -2003,6 +2271,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2098,6 +2383,16 @@ type Query {
   NOT_FOUND error at its index.
   """
   nodes("At most 100 global ids." ids: [ID!]!): [Node]! @hasScope(scope: CONNECTORS_READ)
+}
+
+"Live results over a WebSocket on /graphql (the graphql-transport-ws protocol), authenticated by connection_init's payload {\"Authorization\": \"Bearer <key or token>\"}; the socket closes with 4403 within a second of the key's revocation or the token's expiry."
+type Subscription {
+  """
+  The events stored for a connection from now on, whichever server received them. A subscriber
+  whose buffer of unsent events (256) fills is ended (complete): ingestion never waits for it,
+  and Connection.events holds every event to resume from.
+  """
+  connectionEvents("The connection's id." connectionId: ID!, "Only this trigger's events." trigger: String): Event! @hasScope(scope: CONNECTORS_READ)
 }
 
 """
@@ -2457,6 +2752,84 @@ enum AuthSchemeType {
   API_KEY
   "OAuth 2.0 tokens fetched, cached and refreshed by Plugboard (see oauth2): credential fields clientId, clientSecret, username, password, refreshToken, accessToken."
   OAUTH2
+  "Verifies the external system's webhook deliveries (see hmac); never applied to outbound calls. TRIGGER credential fields secret (required) and previousSecret (accepted too during a rotation). A secret starting whsec_ is base64 after the prefix (Standard Webhooks), except with the STRIPE preset, which signs with the secret's text."
+  HMAC
+}
+
+"A provider's documented way of signing webhook deliveries; fields given beside it override its values."
+enum HmacPreset {
+  "X-Hub-Signature-256: sha256=<hex> over the body; delivery id X-GitHub-Delivery; no timestamp."
+  GITHUB
+  "Stripe-Signature: t=<time>,v1=<hex> over <time>.<body>; delivery id the body's top-level id."
+  STRIPE
+  "X-Slack-Signature: v0=<hex> over v0:<timestamp>:<body>; timestamp X-Slack-Request-Timestamp."
+  SLACK
+  "webhook-signature: v1,<base64> over <id>.<timestamp>.<body>; headers webhook-id and webhook-timestamp; whsec_ secrets."
+  STANDARD_WEBHOOKS
+  "Nothing filled in: signatureHeader and signedPayload are required; algorithm SHA256 and encoding HEX by default."
+  CUSTOM
+}
+
+"The hash of an HMAC signature."
+enum HmacAlgorithm {
+  "HMAC-SHA256."
+  SHA256
+  "HMAC-SHA1 (weak: reported in validationMessages)."
+  SHA1
+  "HMAC-SHA512."
+  SHA512
+}
+
+"How a signature is written in its header."
+enum SignatureEncoding {
+  "Hexadecimal (either letter case)."
+  HEX
+  "Standard base64."
+  BASE64
+}
+
+"How an HMAC config verifies a webhook delivery: the preset and the effective values (the preset's, overridden by those given)."
+type HmacSettings {
+  "The preset the values start from."
+  preset: HmacPreset!
+  "The hash."
+  algorithm: HmacAlgorithm!
+  "The header carrying the signature(s)."
+  signatureHeader: String!
+  "How the signature is written."
+  encoding: SignatureEncoding!
+  "What precedes a signature among the header's items (sha256=, v1=, v0=, v1,); empty: none."
+  signaturePrefix: String!
+  "The signed bytes: a template over {body}, {timestamp} and {id}."
+  signedPayload: String!
+  "The header carrying the Unix time of the delivery (for Stripe the signature header's t= item); null: no replay window."
+  timestampHeader: String
+  "The replay window in seconds, either side of the server's clock; null when no timestamp is signed."
+  toleranceSeconds: Int
+  "The header carrying the delivery id, by which a repeated delivery is stored once; null: none (Stripe: the body's id)."
+  deliveryIdHeader: String
+}
+
+"How an HMAC config verifies webhook deliveries."
+input HmacSettingsInput {
+  "The preset; the other fields override its values."
+  preset: HmacPreset!
+  "Default: the preset's (SHA256)."
+  algorithm: HmacAlgorithm
+  "Required with CUSTOM."
+  signatureHeader: String
+  "Default: the preset's (HEX)."
+  encoding: SignatureEncoding
+  "Default: the preset's (empty with CUSTOM)."
+  signaturePrefix: String
+  "Required with CUSTOM: a template over {body} (exactly once), {timestamp} and {id}."
+  signedPayload: String
+  "Needed when signedPayload uses {timestamp}."
+  timestampHeader: String
+  "Replay window, 1 to 86400 seconds; default 300 when a timestamp is signed."
+  toleranceSeconds: Int
+  "Needed when signedPayload uses {id}."
+  deliveryIdHeader: String
 }
 
 "Where an API key is sent."
@@ -2491,6 +2864,8 @@ type AuthSchemeConfig implements Node {
   apiKey: ApiKeySettings
   "Set for OAUTH2 configs."
   oauth2: OAuth2Settings
+  "Set for HMAC configs (null until given: reported in validationMessages)."
+  hmac: HmacSettings
   "Whether TLS certificates of the external API are verified. Default true; false is reported in validationMessages."
   verifySSL: Boolean!
   "Computed by the server: what is missing or unsafe in this config."
@@ -2535,6 +2910,8 @@ input AuthSchemeConfigInput {
   apiKey: ApiKeySettingsInput
   "Only for OAUTH2."
   oauth2: OAuth2SettingsInput
+  "Only for HMAC; omitted or null: unset (updateAuthSchemeConfig replaces the whole config)."
+  hmac: HmacSettingsInput
   "Default true."
   verifySSL: Boolean
   "Computed by the server; ignored when sent."
@@ -2623,6 +3000,10 @@ type Connection implements Node {
   version: ConnectorVersion
   "ACTION then TRIGGER credentials, each list in the order they are applied; kind narrows to one list."
   credentials("Only ACTION or only TRIGGER credentials; omitted: both." kind: CredentialKind): [Credential!]!
+  "The URL to give the external system for a trigger of the connection's version: PLUGBOARD_PUBLIC_URL + /hooks/<unguessable id>, the same for the connection and trigger name across versions. Null with NOT_FOUND when the version has no such trigger."
+  webhookURL("The trigger's name." trigger: String!): String
+  "The verified deliveries to the connection's triggers, newest first; kept for PLUGBOARD_EVENT_RETENTION."
+  events("Page size (default 20, at most 100)." first: Int, "A cursor: items after it." after: String, "Page size, counted back from before." last: Int, "A cursor: items before it." before: String, "Only this trigger's events." trigger: String): EventConnection!
   "Starts at 1 and goes up by one on every change, credentials included."
   revision: Int!
   "When it was created."
@@ -2808,6 +3189,66 @@ type ConnectorVersion implements Node {
   publishedAt: Time
   "How calls through its actions retry and how fast they may go, defaults filled in; null when it sets neither (one attempt, no budget)."
   outboundPolicy: OutboundPolicy
+  "The events the external system pushes to connections using this version, in the order given."
+  triggers: [Trigger!]!
+}
+
+"An event the external system pushes to a connection (a webhook), verified by an HMAC config."
+type Trigger {
+  "Unique in its version; names the hook (Connection.webhookURL) and the events."
+  name: String!
+  "Free text; null when unset."
+  description: String
+  "The global id of the HMAC config that verifies deliveries."
+  authSchemeConfigId: ID!
+  "The HMAC config that verifies deliveries."
+  authSchemeConfig: AuthSchemeConfig!
+}
+
+"A trigger of a draft version."
+input TriggerInput {
+  "1 to 128 characters on one line, unique in the version (under NFKC case folding)."
+  name: String!
+  "Free text."
+  description: String
+  "The connector's HMAC config that verifies deliveries: its key or global id."
+  authSchemeConfigId: ID!
+}
+
+"A verified webhook delivery, stored as received."
+type Event implements Node {
+  "The event's id."
+  id: ID!
+  "The trigger it was delivered to."
+  trigger: String!
+  "The provider's delivery id (by which a repeat is stored once); null when the delivery has none."
+  deliveryId: String
+  "When Plugboard stored it."
+  receivedAt: Time!
+  "The delivery's allow-listed headers (never Authorization or cookies), canonical names."
+  headers: [HttpHeader!]!
+  "The body as text; null when it is not valid UTF-8 (read bodyBase64)."
+  body: String
+  "The body byte for byte, base64."
+  bodyBase64: String!
+}
+
+"A page of events (Relay cursor connection), newest first."
+type EventConnection {
+  "The events of this page, each with its cursor."
+  edges: [EventEdge!]!
+  "The nodes of the edges, for clients that need no cursors."
+  nodes: [Event!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+}
+
+"An event with its cursor."
+type EventEdge {
+  "Opaque; pass it as after to get the items that follow this one."
+  cursor: String!
+  "The item."
+  node: Event!
 }
 
 "How calls through a version's actions treat the upstream API."
@@ -2936,6 +3377,8 @@ input CreateVersionInput {
   actions: [HttpActionInput!]
   "Retries and a per-connection budget; omitted: neither."
   outboundPolicy: OutboundPolicyInput
+  "The draft's triggers; names unique in the version."
+  triggers: [TriggerInput!]
 }
 
 "A full replace of a draft; name is required (checked by the server)."
@@ -2948,6 +3391,8 @@ input UpdateVersionInput {
   actions: [HttpActionInput!]
   "The whole policy; omitted or null: cleared (one attempt, no budget)."
   outboundPolicy: OutboundPolicyInput
+  "The whole list; omitted or null: no triggers."
+  triggers: [TriggerInput!]
 }
 
 "A page of versions (Relay cursor connection)."
@@ -3221,6 +3666,8 @@ func (ec *executionContext) childFields_AuthSchemeConfig(ctx context.Context, fi
 		return ec.fieldContext_AuthSchemeConfig_apiKey(ctx, field)
 	case "oauth2":
 		return ec.fieldContext_AuthSchemeConfig_oauth2(ctx, field)
+	case "hmac":
+		return ec.fieldContext_AuthSchemeConfig_hmac(ctx, field)
 	case "verifySSL":
 		return ec.fieldContext_AuthSchemeConfig_verifySSL(ctx, field)
 	case "validationMessages":
@@ -3257,6 +3704,10 @@ func (ec *executionContext) childFields_Connection(ctx context.Context, field gr
 		return ec.fieldContext_Connection_version(ctx, field)
 	case "credentials":
 		return ec.fieldContext_Connection_credentials(ctx, field)
+	case "webhookURL":
+		return ec.fieldContext_Connection_webhookURL(ctx, field)
+	case "events":
+		return ec.fieldContext_Connection_events(ctx, field)
 	case "revision":
 		return ec.fieldContext_Connection_revision(ctx, field)
 	case "createdAt":
@@ -3399,6 +3850,8 @@ func (ec *executionContext) childFields_ConnectorVersion(ctx context.Context, fi
 		return ec.fieldContext_ConnectorVersion_publishedAt(ctx, field)
 	case "outboundPolicy":
 		return ec.fieldContext_ConnectorVersion_outboundPolicy(ctx, field)
+	case "triggers":
+		return ec.fieldContext_ConnectorVersion_triggers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConnectorVersion", field.Name)
 }
@@ -3473,6 +3926,72 @@ func (ec *executionContext) childFields_CredentialHint(ctx context.Context, fiel
 		return ec.fieldContext_CredentialHint_hint(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CredentialHint", field.Name)
+}
+
+func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Event_id(ctx, field)
+	case "trigger":
+		return ec.fieldContext_Event_trigger(ctx, field)
+	case "deliveryId":
+		return ec.fieldContext_Event_deliveryId(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_Event_receivedAt(ctx, field)
+	case "headers":
+		return ec.fieldContext_Event_headers(ctx, field)
+	case "body":
+		return ec.fieldContext_Event_body(ctx, field)
+	case "bodyBase64":
+		return ec.fieldContext_Event_bodyBase64(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
+}
+
+func (ec *executionContext) childFields_EventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EventConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_EventConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_HmacSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "preset":
+		return ec.fieldContext_HmacSettings_preset(ctx, field)
+	case "algorithm":
+		return ec.fieldContext_HmacSettings_algorithm(ctx, field)
+	case "signatureHeader":
+		return ec.fieldContext_HmacSettings_signatureHeader(ctx, field)
+	case "encoding":
+		return ec.fieldContext_HmacSettings_encoding(ctx, field)
+	case "signaturePrefix":
+		return ec.fieldContext_HmacSettings_signaturePrefix(ctx, field)
+	case "signedPayload":
+		return ec.fieldContext_HmacSettings_signedPayload(ctx, field)
+	case "timestampHeader":
+		return ec.fieldContext_HmacSettings_timestampHeader(ctx, field)
+	case "toleranceSeconds":
+		return ec.fieldContext_HmacSettings_toleranceSeconds(ctx, field)
+	case "deliveryIdHeader":
+		return ec.fieldContext_HmacSettings_deliveryIdHeader(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HmacSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_HttpAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3609,6 +4128,20 @@ func (ec *executionContext) childFields_RetryPolicy(ctx context.Context, field g
 		return ec.fieldContext_RetryPolicy_maxElapsedSeconds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetryPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_Trigger(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Trigger_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Trigger_description(ctx, field)
+	case "authSchemeConfigId":
+		return ec.fieldContext_Trigger_authSchemeConfigId(ctx, field)
+	case "authSchemeConfig":
+		return ec.fieldContext_Trigger_authSchemeConfig(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Trigger", field.Name)
 }
 
 func (ec *executionContext) childFields_VersionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3790,6 +4323,66 @@ func (ec *executionContext) field_Connection_credentials_args(ctx context.Contex
 		return nil, err
 	}
 	args["kind"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Connection_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "trigger",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["trigger"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Connection_webhookURL_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "trigger",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["trigger"] = arg0
 	return args, nil
 }
 
@@ -4724,6 +5317,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_connectionEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connectionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connectionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "trigger",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["trigger"] = arg1
 	return args, nil
 }
 
@@ -5751,6 +6366,38 @@ func (ec *executionContext) fieldContext_AuthSchemeConfig_oauth2(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _AuthSchemeConfig_hmac(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSchemeConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSchemeConfig_hmac(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HMAC, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.HmacSettings) graphql.Marshaler {
+			return ec.marshalOHmacSettings2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSchemeConfig_hmac(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthSchemeConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HmacSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuthSchemeConfig_verifySSL(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSchemeConfig) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6069,6 +6716,94 @@ func (ec *executionContext) fieldContext_Connection_credentials(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Connection_credentials_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connection_webhookURL(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_webhookURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Connection().WebhookURL(ctx, obj, fc.Args["trigger"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_webhookURL(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Connection_webhookURL_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connection_events(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Connection().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["trigger"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.EventPage) graphql.Marshaler {
+			return ec.marshalNEventConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Connection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Connection_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7429,6 +8164,38 @@ func (ec *executionContext) fieldContext_ConnectorVersion_outboundPolicy(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ConnectorVersion_triggers(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectorVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorVersion_triggers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConnectorVersion().Triggers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Trigger) graphql.Marshaler {
+			return ec.marshalNTrigger2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐTriggerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorVersion_triggers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trigger(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConnectorVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.VersionPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7973,6 +8740,534 @@ func (ec *executionContext) _CredentialHint_hint(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CredentialHint_hint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CredentialHint", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Event_trigger(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_deliveryId(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_deliveryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_deliveryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_receivedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Event_headers(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_headers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.HTTPHeader) graphql.Marshaler {
+			return ec.marshalNHttpHeader2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPHeaderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_headers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HttpHeader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Event_body(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Body(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_bodyBase64(ctx context.Context, field graphql.CollectedField, obj *domain.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_bodyBase64(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().BodyBase64(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_bodyBase64(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.EventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.EventEdge) graphql.Marshaler {
+			return ec.marshalNEventEdge2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.EventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.EventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.EventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.EventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HmacSettings_preset(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_preset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.HmacPreset) graphql.Marshaler {
+			return ec.marshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_preset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type HmacPreset does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_algorithm(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_algorithm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Algorithm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.HmacAlgorithm) graphql.Marshaler {
+			return ec.marshalNHmacAlgorithm2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_algorithm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type HmacAlgorithm does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_signatureHeader(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_signatureHeader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignatureHeader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_signatureHeader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_encoding(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_encoding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Encoding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.SignatureEncoding) graphql.Marshaler {
+			return ec.marshalNSignatureEncoding2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_encoding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type SignatureEncoding does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_signaturePrefix(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_signaturePrefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignaturePrefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_signaturePrefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_signedPayload(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_signedPayload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedPayload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_signedPayload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_timestampHeader(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_timestampHeader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimestampHeader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_timestampHeader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_toleranceSeconds(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_toleranceSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToleranceSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_toleranceSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _HmacSettings_deliveryIdHeader(ctx context.Context, field graphql.CollectedField, obj *domain.HmacSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HmacSettings_deliveryIdHeader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryIDHeader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HmacSettings_deliveryIdHeader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HmacSettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _HttpAction_name(ctx context.Context, field graphql.CollectedField, obj *domain.HTTPAction) (ret graphql.Marshaler) {
@@ -11213,6 +12508,169 @@ func (ec *executionContext) fieldContext_RetryPolicy_maxElapsedSeconds(_ context
 	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Subscription_connectionEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_connectionEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ConnectionEvents(ctx, fc.Args["connectionId"].(string), fc.Args["trigger"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐScope(ctx, "CONNECTORS_READ")
+				if err != nil {
+					var zeroVal *domain.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *domain.Event
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_connectionEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_connectionEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trigger_name(ctx context.Context, field graphql.CollectedField, obj *domain.Trigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Trigger_description(ctx context.Context, field graphql.CollectedField, obj *domain.Trigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Trigger_authSchemeConfigId(ctx context.Context, field graphql.CollectedField, obj *domain.Trigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_authSchemeConfigId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthSchemeConfigID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_authSchemeConfigId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trigger", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Trigger_authSchemeConfig(ctx context.Context, field graphql.CollectedField, obj *domain.Trigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trigger_authSchemeConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Trigger().AuthSchemeConfig(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.AuthSchemeConfig) graphql.Marshaler {
+			return ec.marshalNAuthSchemeConfig2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trigger_authSchemeConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trigger",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthSchemeConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VersionChange_kind(ctx context.Context, field graphql.CollectedField, obj *domain.VersionChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12628,7 +14086,7 @@ func (ec *executionContext) unmarshalInputAuthSchemeConfigInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "description", "schemeType", "apiKey", "oauth2", "verifySSL", "validationMessages"}
+	fieldsInOrder := [...]string{"id", "description", "schemeType", "apiKey", "oauth2", "hmac", "verifySSL", "validationMessages"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12670,6 +14128,13 @@ func (ec *executionContext) unmarshalInputAuthSchemeConfigInput(ctx context.Cont
 				return it, err
 			}
 			it.Oauth2 = data
+		case "hmac":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hmac"))
+			data, err := ec.unmarshalOHmacSettingsInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHmacSettingsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hmac = data
 		case "verifySSL":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("verifySSL"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -12985,7 +14450,7 @@ func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "actions", "outboundPolicy"}
+	fieldsInOrder := [...]string{"name", "description", "actions", "outboundPolicy", "triggers"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13020,6 +14485,13 @@ func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context
 				return it, err
 			}
 			it.OutboundPolicy = data
+		case "triggers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggers"))
+			data, err := ec.unmarshalOTriggerInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐTriggerInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Triggers = data
 		}
 	}
 	return it, nil
@@ -13078,6 +14550,92 @@ func (ec *executionContext) unmarshalInputCredentialInput(ctx context.Context, o
 				return it, err
 			}
 			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputHmacSettingsInput(ctx context.Context, obj any) (HmacSettingsInput, error) {
+	var it HmacSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"preset", "algorithm", "signatureHeader", "encoding", "signaturePrefix", "signedPayload", "timestampHeader", "toleranceSeconds", "deliveryIdHeader"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "preset":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preset"))
+			data, err := ec.unmarshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preset = data
+		case "algorithm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("algorithm"))
+			data, err := ec.unmarshalOHmacAlgorithm2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Algorithm = data
+		case "signatureHeader":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signatureHeader"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignatureHeader = data
+		case "encoding":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("encoding"))
+			data, err := ec.unmarshalOSignatureEncoding2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Encoding = data
+		case "signaturePrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signaturePrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignaturePrefix = data
+		case "signedPayload":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signedPayload"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignedPayload = data
+		case "timestampHeader":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timestampHeader"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimestampHeader = data
+		case "toleranceSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toleranceSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToleranceSeconds = data
+		case "deliveryIdHeader":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryIdHeader"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryIDHeader = data
 		}
 	}
 	return it, nil
@@ -13477,6 +15035,50 @@ func (ec *executionContext) unmarshalInputRetryPolicyInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTriggerInput(ctx context.Context, obj any) (TriggerInput, error) {
+	var it TriggerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "authSchemeConfigId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "authSchemeConfigId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authSchemeConfigId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthSchemeConfigID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateConnectionInput(ctx context.Context, obj any) (UpdateConnectionInput, error) {
 	var it UpdateConnectionInput
 	if obj == nil {
@@ -13618,7 +15220,7 @@ func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "actions", "outboundPolicy"}
+	fieldsInOrder := [...]string{"name", "description", "actions", "outboundPolicy", "triggers"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13653,6 +15255,13 @@ func (ec *executionContext) unmarshalInputUpdateVersionInput(ctx context.Context
 				return it, err
 			}
 			it.OutboundPolicy = data
+		case "triggers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggers"))
+			data, err := ec.unmarshalOTriggerInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐTriggerInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Triggers = data
 		}
 	}
 	return it, nil
@@ -13673,6 +15282,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organisation(ctx, sel, obj)
+	case domain.Event:
+		return ec._Event(ctx, sel, &obj)
+	case *domain.Event:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Event(ctx, sel, obj)
 	case domain.Credential:
 		return ec._Credential(ctx, sel, &obj)
 	case *domain.Credential:
@@ -14140,6 +15756,8 @@ func (ec *executionContext) _AuthSchemeConfig(ctx context.Context, sel ast.Selec
 			out.Values[i] = ec._AuthSchemeConfig_apiKey(ctx, field, obj)
 		case "oauth2":
 			out.Values[i] = ec._AuthSchemeConfig_oauth2(ctx, field, obj)
+		case "hmac":
+			out.Values[i] = ec._AuthSchemeConfig_hmac(ctx, field, obj)
 		case "verifySSL":
 			out.Values[i] = ec._AuthSchemeConfig_verifySSL(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14329,6 +15947,75 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 					}
 				}()
 				res = ec._Connection_credentials(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "webhookURL":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connection_webhookURL(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "events":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Connection_events(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -15030,6 +16717,42 @@ func (ec *executionContext) _ConnectorVersion(ctx context.Context, sel ast.Selec
 			out.Values[i] = ec._ConnectorVersion_publishedAt(ctx, field, obj)
 		case "outboundPolicy":
 			out.Values[i] = ec._ConnectorVersion_outboundPolicy(ctx, field, obj)
+		case "triggers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ConnectorVersion_triggers(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15333,6 +17056,294 @@ func (ec *executionContext) _CredentialHint(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var eventImplementors = []string{"Event", "Node"}
+
+func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *domain.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Event")
+		case "id":
+			out.Values[i] = ec._Event_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trigger":
+			out.Values[i] = ec._Event_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveryId":
+			out.Values[i] = ec._Event_deliveryId(ctx, field, obj)
+		case "receivedAt":
+			out.Values[i] = ec._Event_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "headers":
+			out.Values[i] = ec._Event_headers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Event_body(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "bodyBase64":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Event_bodyBase64(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var eventConnectionImplementors = []string{"EventConnection"}
+
+func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *domain.EventPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventConnection")
+		case "edges":
+			out.Values[i] = ec._EventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._EventConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var eventEdgeImplementors = []string{"EventEdge"}
+
+func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet, obj *domain.EventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventEdge")
+		case "cursor":
+			out.Values[i] = ec._EventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var hmacSettingsImplementors = []string{"HmacSettings"}
+
+func (ec *executionContext) _HmacSettings(ctx context.Context, sel ast.SelectionSet, obj *domain.HmacSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hmacSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HmacSettings")
+		case "preset":
+			out.Values[i] = ec._HmacSettings_preset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "algorithm":
+			out.Values[i] = ec._HmacSettings_algorithm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signatureHeader":
+			out.Values[i] = ec._HmacSettings_signatureHeader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "encoding":
+			out.Values[i] = ec._HmacSettings_encoding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signaturePrefix":
+			out.Values[i] = ec._HmacSettings_signaturePrefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signedPayload":
+			out.Values[i] = ec._HmacSettings_signedPayload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timestampHeader":
+			out.Values[i] = ec._HmacSettings_timestampHeader(ctx, field, obj)
+		case "toleranceSeconds":
+			out.Values[i] = ec._HmacSettings_toleranceSeconds(ctx, field, obj)
+		case "deliveryIdHeader":
+			out.Values[i] = ec._HmacSettings_deliveryIdHeader(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16327,6 +18338,108 @@ func (ec *executionContext) _RetryPolicy(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "connectionEvents":
+		return ec._Subscription_connectionEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
+var triggerImplementors = []string{"Trigger"}
+
+func (ec *executionContext) _Trigger(ctx context.Context, sel ast.SelectionSet, obj *domain.Trigger) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triggerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Trigger")
+		case "name":
+			out.Values[i] = ec._Trigger_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Trigger_description(ctx, field, obj)
+		case "authSchemeConfigId":
+			out.Values[i] = ec._Trigger_authSchemeConfigId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authSchemeConfig":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Trigger_authSchemeConfig(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var versionChangeImplementors = []string{"VersionChange"}
 
 func (ec *executionContext) _VersionChange(ctx context.Context, sel ast.SelectionSet, obj *domain.VersionChange) graphql.Marshaler {
@@ -16996,6 +19109,7 @@ var (
 		"BEARER":  domain.SchemeBearer,
 		"API_KEY": domain.SchemeAPIKey,
 		"OAUTH2":  domain.SchemeOAuth2,
+		"HMAC":    domain.SchemeHMAC,
 	}
 	marshalNAuthSchemeType2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐAuthSchemeType = map[domain.AuthSchemeType]string{
 		domain.SchemeNone:   "NONE",
@@ -17003,6 +19117,7 @@ var (
 		domain.SchemeBearer: "BEARER",
 		domain.SchemeAPIKey: "API_KEY",
 		domain.SchemeOAuth2: "OAUTH2",
+		domain.SchemeHMAC:   "HMAC",
 	}
 )
 
@@ -17407,6 +19522,134 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNEvent2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEvent(ctx context.Context, sel ast.SelectionSet, v domain.Event) graphql.Marshaler {
+	return ec._Event(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Event) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvent2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEvent(ctx context.Context, sel ast.SelectionSet, v *domain.Event) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Event(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventConnection2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventPage(ctx context.Context, sel ast.SelectionSet, v domain.EventPage) graphql.Marshaler {
+	return ec._EventConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEventConnection2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventPage(ctx context.Context, sel ast.SelectionSet, v *domain.EventPage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventEdge2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventEdge(ctx context.Context, sel ast.SelectionSet, v domain.EventEdge) graphql.Marshaler {
+	return ec._EventEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEventEdge2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.EventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventEdge2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNHmacAlgorithm2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm(ctx context.Context, v any) (domain.HmacAlgorithm, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNHmacAlgorithm2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHmacAlgorithm2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm(ctx context.Context, sel ast.SelectionSet, v domain.HmacAlgorithm) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNHmacAlgorithm2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNHmacAlgorithm2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm = map[string]domain.HmacAlgorithm{
+		"SHA256": domain.HmacSHA256,
+		"SHA1":   domain.HmacSHA1,
+		"SHA512": domain.HmacSHA512,
+	}
+	marshalNHmacAlgorithm2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm = map[domain.HmacAlgorithm]string{
+		domain.HmacSHA256: "SHA256",
+		domain.HmacSHA1:   "SHA1",
+		domain.HmacSHA512: "SHA512",
+	}
+)
+
+func (ec *executionContext) unmarshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset(ctx context.Context, v any) (domain.HmacPreset, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset(ctx context.Context, sel ast.SelectionSet, v domain.HmacPreset) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset = map[string]domain.HmacPreset{
+		"GITHUB":            domain.PresetGitHub,
+		"STRIPE":            domain.PresetStripe,
+		"SLACK":             domain.PresetSlack,
+		"STANDARD_WEBHOOKS": domain.PresetStandardWebhooks,
+		"CUSTOM":            domain.PresetCustom,
+	}
+	marshalNHmacPreset2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacPreset = map[domain.HmacPreset]string{
+		domain.PresetGitHub:           "GITHUB",
+		domain.PresetStripe:           "STRIPE",
+		domain.PresetSlack:            "SLACK",
+		domain.PresetStandardWebhooks: "STANDARD_WEBHOOKS",
+		domain.PresetCustom:           "CUSTOM",
+	}
+)
+
 func (ec *executionContext) marshalNHttpAction2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHTTPAction(ctx context.Context, sel ast.SelectionSet, v domain.HTTPAction) graphql.Marshaler {
 	return ec._HttpAction(ctx, sel, &v)
 }
@@ -17755,6 +19998,34 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋplugboardᚋplugboar
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSignatureEncoding2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding(ctx context.Context, v any) (domain.SignatureEncoding, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNSignatureEncoding2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignatureEncoding2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding(ctx context.Context, sel ast.SelectionSet, v domain.SignatureEncoding) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNSignatureEncoding2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNSignatureEncoding2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding = map[string]domain.SignatureEncoding{
+		"HEX":    domain.EncodingHex,
+		"BASE64": domain.EncodingBase64,
+	}
+	marshalNSignatureEncoding2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding = map[domain.SignatureEncoding]string{
+		domain.EncodingHex:    "HEX",
+		domain.EncodingBase64: "BASE64",
+	}
+)
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := scalars.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17815,6 +20086,31 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTrigger2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐTrigger(ctx context.Context, sel ast.SelectionSet, v domain.Trigger) graphql.Marshaler {
+	return ec._Trigger(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTrigger2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐTriggerᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Trigger) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTrigger2githubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐTrigger(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNTriggerInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐTriggerInput(ctx context.Context, v any) (TriggerInput, error) {
+	res, err := ec.unmarshalInputTriggerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateConnectionInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐUpdateConnectionInput(ctx context.Context, v any) (UpdateConnectionInput, error) {
@@ -18334,6 +20630,53 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalOHmacAlgorithm2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm(ctx context.Context, v any) (*domain.HmacAlgorithm, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalOHmacAlgorithm2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOHmacAlgorithm2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm(ctx context.Context, sel ast.SelectionSet, v *domain.HmacAlgorithm) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(marshalOHmacAlgorithm2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm[*v])
+	return res
+}
+
+var (
+	unmarshalOHmacAlgorithm2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm = map[string]domain.HmacAlgorithm{
+		"SHA256": domain.HmacSHA256,
+		"SHA1":   domain.HmacSHA1,
+		"SHA512": domain.HmacSHA512,
+	}
+	marshalOHmacAlgorithm2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacAlgorithm = map[domain.HmacAlgorithm]string{
+		domain.HmacSHA256: "SHA256",
+		domain.HmacSHA1:   "SHA1",
+		domain.HmacSHA512: "SHA512",
+	}
+)
+
+func (ec *executionContext) marshalOHmacSettings2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐHmacSettings(ctx context.Context, sel ast.SelectionSet, v *domain.HmacSettings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HmacSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHmacSettingsInput2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHmacSettingsInput(ctx context.Context, v any) (*HmacSettingsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHmacSettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOHttpActionInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐHTTPActionInputᚄ(ctx context.Context, v any) ([]HTTPActionInput, error) {
 	if v == nil {
 		return nil, nil
@@ -18650,6 +20993,36 @@ func (ec *executionContext) unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋplugboa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOSignatureEncoding2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding(ctx context.Context, v any) (*domain.SignatureEncoding, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalOSignatureEncoding2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSignatureEncoding2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding(ctx context.Context, sel ast.SelectionSet, v *domain.SignatureEncoding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(marshalOSignatureEncoding2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding[*v])
+	return res
+}
+
+var (
+	unmarshalOSignatureEncoding2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding = map[string]domain.SignatureEncoding{
+		"HEX":    domain.EncodingHex,
+		"BASE64": domain.EncodingBase64,
+	}
+	marshalOSignatureEncoding2ᚖgithubᚗcomᚋplugboardᚋplugboardᚋinternalᚋdomainᚐSignatureEncoding = map[domain.SignatureEncoding]string{
+		domain.EncodingHex:    "HEX",
+		domain.EncodingBase64: "BASE64",
+	}
+)
+
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := scalars.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18732,6 +21105,24 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTriggerInput2ᚕgithubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐTriggerInputᚄ(ctx context.Context, v any) ([]TriggerInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]TriggerInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTriggerInput2githubᚗcomᚋplugboardᚋplugboardᚋgraphᚋgeneratedᚐTriggerInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -41,6 +41,8 @@ type AuthSchemeConfigInput struct {
 	APIKey *APIKeySettingsInput `json:"apiKey,omitempty"`
 	// Only for OAUTH2.
 	Oauth2 *OAuth2SettingsInput `json:"oauth2,omitempty"`
+	// Only for HMAC; omitted or null: unset (updateAuthSchemeConfig replaces the whole config).
+	Hmac *HmacSettingsInput `json:"hmac,omitempty"`
 	// Default true.
 	VerifySsl *bool `json:"verifySSL,omitempty"`
 	// Computed by the server; ignored when sent.
@@ -123,6 +125,8 @@ type CreateVersionInput struct {
 	Actions []HTTPActionInput `json:"actions,omitempty"`
 	// Retries and a per-connection budget; omitted: neither.
 	OutboundPolicy *OutboundPolicyInput `json:"outboundPolicy,omitempty"`
+	// The draft's triggers; names unique in the version.
+	Triggers []TriggerInput `json:"triggers,omitempty"`
 }
 
 // A new key with its secret, shown this once.
@@ -145,6 +149,28 @@ type CredentialInput struct {
 	Values []PropertyInput `json:"values"`
 	// When the credential stops working, if known.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// How an HMAC config verifies webhook deliveries.
+type HmacSettingsInput struct {
+	// The preset; the other fields override its values.
+	Preset domain.HmacPreset `json:"preset"`
+	// Default: the preset's (SHA256).
+	Algorithm *domain.HmacAlgorithm `json:"algorithm,omitempty"`
+	// Required with CUSTOM.
+	SignatureHeader *string `json:"signatureHeader,omitempty"`
+	// Default: the preset's (HEX).
+	Encoding *domain.SignatureEncoding `json:"encoding,omitempty"`
+	// Default: the preset's (empty with CUSTOM).
+	SignaturePrefix *string `json:"signaturePrefix,omitempty"`
+	// Required with CUSTOM: a template over {body} (exactly once), {timestamp} and {id}.
+	SignedPayload *string `json:"signedPayload,omitempty"`
+	// Needed when signedPayload uses {timestamp}.
+	TimestampHeader *string `json:"timestampHeader,omitempty"`
+	// Replay window, 1 to 86400 seconds; default 300 when a timestamp is signed.
+	ToleranceSeconds *int `json:"toleranceSeconds,omitempty"`
+	// Needed when signedPayload uses {id}.
+	DeliveryIDHeader *string `json:"deliveryIdHeader,omitempty"`
 }
 
 // An action of a draft version.
@@ -247,6 +273,20 @@ type RetryPolicyInput struct {
 	MaxElapsedSeconds *int `json:"maxElapsedSeconds,omitempty"`
 }
 
+// Live results over a WebSocket on /graphql (the graphql-transport-ws protocol), authenticated by connection_init's payload {"Authorization": "Bearer <key or token>"}; the socket closes with 4403 within a second of the key's revocation or the token's expiry.
+type Subscription struct {
+}
+
+// A trigger of a draft version.
+type TriggerInput struct {
+	// 1 to 128 characters on one line, unique in the version (under NFKC case folding).
+	Name string `json:"name"`
+	// Free text.
+	Description *string `json:"description,omitempty"`
+	// The connector's HMAC config that verifies deliveries: its key or global id.
+	AuthSchemeConfigID string `json:"authSchemeConfigId"`
+}
+
 // All fields nullable so that omitted and null can be told apart; name is required.
 type UpdateConnectionInput struct {
 	// Required (checked by the server).
@@ -290,6 +330,8 @@ type UpdateVersionInput struct {
 	Actions []HTTPActionInput `json:"actions,omitempty"`
 	// The whole policy; omitted or null: cleared (one attempt, no budget).
 	OutboundPolicy *OutboundPolicyInput `json:"outboundPolicy,omitempty"`
+	// The whole list; omitted or null: no triggers.
+	Triggers []TriggerInput `json:"triggers,omitempty"`
 }
 
 // Who is calling: the organisation and scopes of the key or token. Needs no scope.

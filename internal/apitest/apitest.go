@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/connect"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/hooks"
 	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
@@ -39,11 +40,13 @@ type Harness struct {
 	// Heartbeat counts the servers sharing the inbound limit when Options.Heartbeat asks for
 	// one. It does not tick: tests call Beat, so that they need no sleeps.
 	Heartbeat *server.Heartbeat
-	// Bus is Options.Bus.
+	// Bus is Options.Bus, or the in-process bus made when none was given.
 	Bus *notify.Bus
 	// Connect serves startOAuthConnect, connect sessions and their keyless routes; its
 	// PublicURL is the server's URL.
 	Connect *connect.Service
+	// Live streams stored events to this server's subscriptions.
+	Live *hooks.Live
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -88,6 +91,8 @@ type Options struct {
 	KeyCacheTTL time.Duration
 	// ConnectRedirectOrigins are the origins connect flows may redirect to.
 	ConnectRedirectOrigins []string
+	// Hooks shapes the webhook endpoint (Store and Logger are filled in).
+	Hooks hooks.Handler
 }
 
 // NewBus starts the cross-server bus of a server over st, as serve does: listening on the
@@ -208,13 +213,31 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		heartbeat = server.NewHeartbeat(st, logger)
 		t.Cleanup(heartbeat.Stop)
 	}
+	// Live events need a bus: on SQLite the store publishes on it; on PostgreSQL a server
+	// hears other servers' events only through a listening bus (Options.Bus, NewBus).
+	bus := opts.Bus
+	if bus == nil {
+		bus = st.Bus
+	}
+	if bus == nil {
+		bus = notify.NewLocal()
+		if st.Dialect() == store.SQLite {
+			st.Bus = bus
+		}
+	}
+	live, stopLive := hooks.NewLive(bus, st, logger)
+	t.Cleanup(stopLive)
 	resolver := graph.NewResolver(st, actions, keys, logger)
+	resolver.Events = live
+	hookOpts := opts.Hooks
+	hookOpts.Store, hookOpts.Logger = st, logger
 	connector := &connect.Service{Store: st, Exchanger: actions, RedirectOrigins: opts.ConnectRedirectOrigins, Logger: logger}
 	resolver.Connect = connector
 	h := server.NewHandler(server.Deps{
 		Connect:       connector.Handler(),
 		Heartbeat:     heartbeat,
 		Resolver:      resolver,
+		Hooks:         hooks.NewHandler(hookOpts),
 		Authenticator: authn,
 		DB:            st,
 		Logger:        logger,
@@ -228,8 +251,9 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	resolver.PublicURL = srv.URL
 	connector.PublicURL = srv.URL
-	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: opts.Bus, Connect: connector}
+	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: bus, Live: live, Connect: connector}
 }
 
 // Each runs fn once per dialect with a fresh harness.

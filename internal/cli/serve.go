@@ -22,6 +22,7 @@ import (
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/config"
 	"github.com/plugboard/plugboard/internal/connect"
+	"github.com/plugboard/plugboard/internal/hooks"
 	"github.com/plugboard/plugboard/internal/notify"
 	"github.com/plugboard/plugboard/internal/outbound"
 	"github.com/plugboard/plugboard/internal/server"
@@ -94,12 +95,17 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			heartbeat.Start(context.WithoutCancel(ctx))
 			defer heartbeat.Stop()
 			var draining atomic.Bool
+			live, stopLive := hooks.NewLive(bus, st, logger)
+			defer stopLive()
 			resolver := graph.NewResolver(st, actions, keys, logger)
+			resolver.Events, resolver.PublicURL = live, cfg.PublicURL()
+			go hooks.KeepPruning(ctx, st, cfg.EventRetention, 10*time.Minute, logger)
 			connector := &connect.Service{Store: st, Exchanger: actions, PublicURL: cfg.PublicURL(), RedirectOrigins: cfg.ConnectRedirectOrigins, Logger: logger}
 			resolver.Connect = connector
 			handler := server.NewHandler(server.Deps{
 				Connect:       connector.Handler(),
 				Resolver:      resolver,
+				Hooks:         hooks.NewHandler(hooks.Handler{Store: st, Logger: logger, MaxBodyBytes: cfg.HookMaxBodyBytes}),
 				Authenticator: authn,
 				DB:            st,
 				Logger:        logger,
@@ -108,7 +114,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				Limits: server.Limits{
 					MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxDepth: cfg.MaxDepth,
 					MaxComplexity: cfg.MaxComplexity, MaxAliases: cfg.MaxAliases, MaxRootFields: cfg.MaxRootFields,
-					MaxTokens: cfg.MaxTokens, MaxFields: cfg.MaxFields, MaxConcurrent: cfg.MaxConcurrent,
+					MaxTokens: cfg.MaxTokens, MaxFields: cfg.MaxFields, MaxConcurrent: cfg.MaxConcurrent, MaxWebSockets: cfg.MaxWebSockets,
 					InboundRate: server.InboundRate{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window, Burst: cfg.RateBurst},
 				},
 				Introspection: cfg.Enabled(cfg.Introspection),

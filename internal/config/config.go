@@ -68,6 +68,12 @@ type Config struct {
 	CORSOrigins []string
 	// PprofAddr, when set, serves net/http/pprof there (keep it on loopback).
 	PprofAddr string
+	// EventRetention is how long stored webhook events are kept.
+	EventRetention time.Duration
+	// HookMaxBodyBytes caps a webhook delivery's body.
+	HookMaxBodyBytes int64
+	// MaxWebSockets bounds the open GraphQL WebSocket connections of a server.
+	MaxWebSockets int
 	// RateLimit is each caller's request budget (PLUGBOARD_RATE_LIMIT); zero Requests: off.
 	RateLimit RateLimit
 	// RateBurst is the requests a caller may send at once (0: RateLimit.Requests).
@@ -316,7 +322,7 @@ var settings = []setting{
 		c.RateBurst = n
 		return nil
 	}},
-	{"PLUGBOARD_PUBLIC_URL", "public-url", "", "where browsers reach this server, such as https://plugboard.example.com: the OAuth redirect URI (+ /oauth/callback) and connect pages start with it (default: http:// + PLUGBOARD_ADDR)", func(c *Config, v string) error {
+	{"PLUGBOARD_PUBLIC_URL", "public-url", "", "where browsers reach this server, such as https://plugboard.example.com: every URL handed out starts with it: the OAuth redirect URI (+ /oauth/callback), connect pages and webhook URLs (default: http:// + PLUGBOARD_ADDR)", func(c *Config, v string) error {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			c.PublicURLSetting = ""
@@ -383,6 +389,16 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"PLUGBOARD_EVENT_RETENTION", "event-retention", "168h", "how long webhook events are kept (a Go duration)", duration(func(c *Config) *time.Duration { return &c.EventRetention })},
+	{"PLUGBOARD_HOOK_MAX_BODY_BYTES", "hook-max-body-bytes", "1048576", "largest webhook delivery body accepted (413 over it)", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive number of bytes", v)
+		}
+		c.HookMaxBodyBytes = n
+		return nil
+	}},
+	{"PLUGBOARD_MAX_WEBSOCKETS", "max-websockets", "1000", "GraphQL WebSocket connections (subscriptions) open at once on a server", positiveInt(func(c *Config) *int { return &c.MaxWebSockets })},
 	{"PLUGBOARD_JWT_LEEWAY", "jwt-leeway", "30s", "clock skew tolerated on exp, nbf and iat", duration(func(c *Config) *time.Duration { return &c.JWT.Leeway })},
 }
 

@@ -47,11 +47,21 @@ func TestLoadPrecedenceAndErrors(t *testing.T) {
 	if c.Enabled("auto") || c.SecretKeyFile() != "" {
 		t.Error("auto is off with PostgreSQL, which has no key file")
 	}
+	if c.PublicURL() != "http://127.0.0.1:9100" || c.EventRetention != 168*time.Hour || c.HookMaxBodyBytes != 1<<20 || c.MaxWebSockets != 1000 {
+		t.Errorf("webhook URLs start with http:// + the address; events kept 7 days; 1 MiB deliveries; 1,000 sockets: %q %v %d %d",
+			c.PublicURL(), c.EventRetention, c.HookMaxBodyBytes, c.MaxWebSockets)
+	}
+	t.Setenv("PLUGBOARD_PUBLIC_URL", "https://hooks.example.com/")
+	if c, _ := Load(nil); c.PublicURL() != "https://hooks.example.com" {
+		t.Errorf("PLUGBOARD_PUBLIC_URL, without its trailing slash: %q", c.PublicURL())
+	}
 
 	bad := map[string]string{
 		"PLUGBOARD_REQUEST_TIMEOUT": "soon", "PLUGBOARD_MAX_DEPTH": "-1", "PLUGBOARD_MEMORY_LIMIT": "lots",
 		"PLUGBOARD_OUTBOUND_ALLOW": "not-a-cidr", "PLUGBOARD_PLAYGROUND": "maybe", "PLUGBOARD_JWT_ALLOW_HMAC": "yes please",
 		"PLUGBOARD_DRAIN_DELAY": "-1s", "PLUGBOARD_DB_STATEMENT_CACHE": "sometimes",
+		"PLUGBOARD_PUBLIC_URL": "hooks.example.com", "PLUGBOARD_EVENT_RETENTION": "a week", "PLUGBOARD_HOOK_MAX_BODY_BYTES": "0",
+		"PLUGBOARD_MAX_WEBSOCKETS": "0",
 	}
 	for name, value := range bad {
 		t.Run(name, func(t *testing.T) {

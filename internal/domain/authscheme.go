@@ -19,6 +19,9 @@ const (
 	SchemeBearer AuthSchemeType = "BEARER"
 	SchemeAPIKey AuthSchemeType = "API_KEY"
 	SchemeOAuth2 AuthSchemeType = "OAUTH2"
+	// SchemeHMAC verifies the external system's webhook deliveries; it is never applied to
+	// outbound calls.
+	SchemeHMAC AuthSchemeType = "HMAC"
 )
 
 // APIKeyLocation is where an API key goes in a request.
@@ -61,7 +64,11 @@ type AuthSchemeConfig struct {
 	SchemeType  AuthSchemeType  `json:"schemeType"`
 	APIKey      *APIKeySettings `json:"apiKey,omitempty"`
 	OAuth2      *OAuth2Settings `json:"oauth2,omitempty"`
-	VerifySSL   bool            `json:"verifySSL"`
+	// HMAC holds the effective settings of an HMAC config; HMACInput is what the client gave
+	// (Normalize turns one into the other; nil clears them, as the full-replace rule says).
+	HMAC      *HmacSettings  `json:"hmac,omitempty"`
+	HMACInput *HmacOverrides `json:"-"`
+	VerifySSL bool           `json:"verifySSL"`
 }
 
 // APIKeySettings say where an API key goes.
@@ -98,11 +105,21 @@ func (c *AuthSchemeConfig) Normalize() error {
 		return err
 	}
 	switch c.SchemeType {
-	case SchemeNone, SchemeBasic, SchemeBearer, SchemeAPIKey, SchemeOAuth2:
+	case SchemeNone, SchemeBasic, SchemeBearer, SchemeAPIKey, SchemeOAuth2, SchemeHMAC:
 	case "":
 		return Invalid("schemeType", "is required")
 	default:
-		return Invalid("schemeType", "must be one of NONE, BASIC, BEARER, API_KEY, OAUTH2")
+		return Invalid("schemeType", "must be one of NONE, BASIC, BEARER, API_KEY, OAUTH2, HMAC")
+	}
+	if (c.HMACInput != nil || c.HMAC != nil) && c.SchemeType != SchemeHMAC {
+		return Invalid("hmac", "only applies to the HMAC scheme type, not %s", c.SchemeType)
+	}
+	if c.HMACInput != nil {
+		settings, err := c.HMACInput.Settings()
+		if err != nil {
+			return WithFieldPrefix("hmac", err)
+		}
+		c.HMAC, c.HMACInput = settings, nil
 	}
 	if c.APIKey != nil && c.SchemeType != SchemeAPIKey {
 		return Invalid("apiKey", "only applies to the API_KEY scheme type, not %s", c.SchemeType)
@@ -191,6 +208,12 @@ func (s *OAuth2Settings) normalize() error {
 func (c AuthSchemeConfig) ValidationMessages() []string {
 	msgs := []string{}
 	switch c.SchemeType {
+	case SchemeHMAC:
+		if c.HMAC == nil {
+			return append(msgs, "The HMAC settings are not set: no delivery can be verified.")
+		}
+		// Deliveries come in; no certificate of the external system is checked.
+		return append(msgs, c.HMAC.validationMessages()...)
 	case SchemeAPIKey:
 		if c.APIKey == nil || c.APIKey.Name == nil {
 			msgs = append(msgs, "The API key name is not set: say which header or query parameter carries the key.")

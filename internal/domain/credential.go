@@ -77,6 +77,7 @@ var credentialFields = map[AuthSchemeType][]string{
 	SchemeBearer: {FieldToken},
 	SchemeAPIKey: {FieldAPIKey},
 	SchemeOAuth2: {FieldClientID, FieldClientSecret, FieldUsername, FieldPassword, FieldRefreshToken, FieldAccessToken},
+	SchemeHMAC:   {FieldSecret, FieldPreviousSecret},
 }
 
 // RequiredCredentialFields lists the fields a credential for config must hold.
@@ -88,6 +89,8 @@ func RequiredCredentialFields(config AuthSchemeConfig) []string {
 		return []string{FieldToken}
 	case SchemeAPIKey:
 		return []string{FieldAPIKey}
+	case SchemeHMAC:
+		return []string{FieldSecret}
 	case SchemeOAuth2:
 		o := config.OAuth2
 		if o != nil && o.Grant != nil && *o.Grant == GrantAuthorizationCode {
@@ -139,6 +142,22 @@ func ValidateCredentialValues(field string, config AuthSchemeConfig, values []Va
 		if v, ok := lookup(values, req); !ok || v == "" {
 			return Invalid(field, "a %s credential needs %s", describeScheme(config), req)
 		}
+	}
+	if config.SchemeType == SchemeHMAC {
+		for i, v := range values {
+			if _, err := config.HMAC.Key(v.Value); v.Value != "" && err != nil {
+				return Invalid(fmt.Sprintf("%s[%d].value", field, i), "%s", err.Error())
+			}
+		}
+	}
+	return nil
+}
+
+// CheckCredentialKind refuses a credential of the wrong kind for its config: an HMAC secret
+// verifies the external system's deliveries (TRIGGER) and is never sent anywhere (ACTION).
+func CheckCredentialKind(config AuthSchemeConfig, kind CredentialKind) error {
+	if config.SchemeType == SchemeHMAC && kind != CredentialTrigger {
+		return Invalid("kind", "a credential of the HMAC config %q verifies webhook deliveries: its kind must be TRIGGER", config.Key)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ func (AuthSchemeConfig) IsNode() {}
 func (Connection) IsNode()       {}
 func (Credential) IsNode()       {}
 func (ConnectorVersion) IsNode() {}
+func (Event) IsNode()            {}
 func (APIKey) IsNode()           {}
 func (AuditEvent) IsNode()       {}
 

@@ -109,6 +109,9 @@ type VersionInput struct {
 	// OutboundPolicyInput as given; Validate fills OutboundPolicy from it (nil: none).
 	OutboundPolicyInput *OutboundPolicyInput
 	OutboundPolicy      *OutboundPolicy
+	// Triggers as given; the store checks them against the connector's configs
+	// (ValidateTriggers). Nil clears them, as the full-replace rule says.
+	Triggers []TriggerInput
 }
 
 // Validate normalizes and checks a version's content.

@@ -35,6 +35,8 @@ const Channel = "plugboard"
 const (
 	TopicAPIKeys       = "api_keys"
 	TopicOrganisations = "organisations"
+	// TopicEvents announces a stored webhook event (ID) to every server's subscriptions.
+	TopicEvents = "events"
 	// Reset says that events may have been missed (the listener has just connected, for the
 	// first time or again): subscribers drop all they cache.
 	Reset = "reset"

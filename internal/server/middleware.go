@@ -83,6 +83,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// Unwrap lets http.ResponseController reach the connection (a WebSocket hijacks it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
@@ -153,6 +156,8 @@ func routeOf(r *http.Request) string {
 	case strings.HasPrefix(p, "/connect/"):
 		// Only the route: the path holds the page's token, the callback's query its code.
 		return "connect"
+	case strings.HasPrefix(p, "/hooks/"):
+		return "hooks" // never the path: a hook's id is its credential
 	}
 	return "other"
 }

@@ -70,6 +70,8 @@ type Limits struct {
 	MaxConcurrent int
 	// InboundRate is each caller's request budget on this server (zero: off).
 	InboundRate InboundRate
+	// MaxWebSockets bounds the open GraphQL WebSocket connections (default 1,000).
+	MaxWebSockets int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -106,6 +108,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxConcurrent <= 0 {
 		l.MaxConcurrent = 16
 	}
+	if l.MaxWebSockets <= 0 {
+		l.MaxWebSockets = 1000
+	}
 	return l
 }
 
@@ -134,6 +139,8 @@ type Deps struct {
 	Idempotency IdempotencyStore
 	// Connect serves the keyless /oauth/callback and /connect/<token> routes (nil: none).
 	Connect http.Handler
+	// Hooks serves POST /hooks/{id}, webhook deliveries (nil: no such route).
+	Hooks http.Handler
 }
 
 // NewHandler returns the routes of the API contract.
@@ -157,6 +164,8 @@ func NewHandler(d Deps) http.Handler {
 		}}
 	}
 	gql := handler.New(schema)
+	// First: it claims requests with an Upgrade header, which reach it through webSockets.
+	gql.AddTransport(webSocketTransport(d.Authenticator, d.Logger, d.CORSOrigins))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(getTransport{})
 	// A running request holds its key for the request timeout and a margin for its commit.
@@ -192,8 +201,13 @@ func NewHandler(d Deps) http.Handler {
 	bodies := newFairShare(d.Limits.BodyBytesInFlight, share)
 	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
 	inbound := newInboundLimiter(d.Limits.InboundRate, d.Heartbeat, d.Metrics.inboundRefused)
-	mux.Handle("/graphql", graphQLMethods(authenticate(d.Authenticator, d.Logger, inbound.wrap(
-		readBody(d.Limits.MaxBodyBytes, d.Limits.MaxDocumentBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql)))))))
+	sockets := webSockets(d.Limits.MaxWebSockets, gql)
+	mux.Handle("/graphql", graphQLMethods(upgrades(sockets, authenticate(d.Authenticator, d.Logger, inbound.wrap(
+		readBody(d.Limits.MaxBodyBytes, d.Limits.MaxDocumentBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql))))))))
+	if d.Hooks != nil {
+		// Keyless: the hook's id and the delivery's signature are its credentials.
+		mux.Handle("/hooks/{id}", d.Hooks)
+	}
 	if d.Playground {
 		mux.Handle("GET /{$}", playground.Page())
 		mux.Handle("GET /playground/", playground.Assets())
@@ -238,6 +252,18 @@ func graphQLMethods(next http.Handler) http.Handler {
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
 			writeError(w, r, http.StatusMethodNotAllowed, domain.CodeBadUserInput, "METHOD_NOT_ALLOWED", "/graphql takes GET for queries and POST for every operation")
 		}
+	})
+}
+
+// upgrades sends WebSocket upgrades to sockets: they authenticate in connection_init, not with
+// a header, and hold no admission slot.
+func upgrades(sockets, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebSocket(r) {
+			sockets.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

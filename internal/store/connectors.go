@@ -650,6 +650,9 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 			if err := refuseIfUsed(tx, connectorID, current.Key, "change the scheme type of"); err != nil {
 				return err
 			}
+			if err := refuseIfTriggered(tx, connectorID, current, "change the scheme type of"); err != nil {
+				return err
+			}
 		}
 		if in.Key != current.Key {
 			// Credentials follow their config to its new key.
@@ -679,6 +682,9 @@ func (s *Store) DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 		}
 		key := c.AuthSchemeConfigs[i].Key
 		if err := refuseIfUsed(tx, connectorID, key, "delete"); err != nil {
+			return err
+		}
+		if err := refuseIfTriggered(tx, connectorID, c.AuthSchemeConfigs[i], "delete"); err != nil {
 			return err
 		}
 		c.AuthSchemeConfigs = append(c.AuthSchemeConfigs[:i], c.AuthSchemeConfigs[i+1:]...)

@@ -65,6 +65,9 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 		if err != nil {
 			return err
 		}
+		if err := domain.CheckCredentialKind(*config, in.Kind); err != nil {
+			return err
+		}
 		if err := domain.ValidateCredentialValues("values", *config, values); err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ const nodeTypes = `SELECT 'connector' FROM connectors WHERE id = ? AND organisat
 	UNION ALL SELECT 'credential' FROM credentials cr JOIN connections c ON c.id = cr.connection_id WHERE cr.id = ? AND c.organisation_id = ?
 	UNION ALL SELECT 'apiKey' FROM api_keys WHERE id = ? AND organisation_id = ?
 	UNION ALL SELECT 'auditEvent' FROM audit_events WHERE id = ? AND organisation_id = ?
+	UNION ALL SELECT 'event' FROM events WHERE id = ? AND organisation_id = ?
 	UNION ALL SELECT 'organisation' FROM organisations WHERE id = ? AND id = ?`
 
 // FindNode returns the object of the organisation with global id id: an auth scheme config
@@ -44,8 +45,8 @@ func (s *Store) FindNode(ctx context.Context, orgID, id string) (domain.Node, er
 		}
 		return nil, notFound
 	}
-	args := make([]any, 0, 14)
-	for range 7 {
+	args := make([]any, 0, 16)
+	for range 8 {
 		args = append(args, id, orgID)
 	}
 	kind := ""
@@ -69,6 +70,8 @@ func (s *Store) FindNode(ctx context.Context, orgID, id string) (domain.Node, er
 		node, err = nodeOf(s.findAPIKey(ctx, orgID, id))
 	case "auditEvent":
 		node, err = nodeOf(s.findAuditEvent(ctx, orgID, id))
+	case "event":
+		node, err = nodeOf(s.FindEvent(ctx, orgID, id))
 	case "organisation":
 		node, err = nodeOf(s.FindOrganisation(ctx, id))
 	default:

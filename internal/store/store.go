@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -57,6 +58,9 @@ type Store struct {
 	// budgets are the outbound rate budgets on SQLite (budget.go); PostgreSQL keeps them in
 	// connection_budgets.
 	budgets memoryBudgets
+	// announce NOTIFYs stored events on PostgreSQL (triggers.go), started on first use.
+	announce     *announcer
+	announceOnce sync.Once
 }
 
 // Options tune the connection pool.
@@ -170,6 +174,9 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Close closes the pool.
 func (s *Store) Close() error {
+	if s.announce != nil {
+		s.announce.stop()
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

@@ -143,6 +143,10 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 		if err := versionNames.check(tx, connectorID, "", in.Name); err != nil {
 			return err
 		}
+		triggers, err := s.validateTriggers(tx, connectorID, in.Triggers)
+		if err != nil {
+			return err
+		}
 		now := s.now()
 		row := versionRow{
 			ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
@@ -152,11 +156,13 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 		if err := tx.Create(&row).Error; err != nil {
 			return versionNames.translate(err, in.Name)
 		}
-		var err error
+		if err := writeTriggers(tx, row.ID, triggers); err != nil {
+			return err
+		}
 		if created, err = row.domain(); err != nil {
 			return err
 		}
-		return s.audit(tx, orgID, "version.create", "version", row.ID, domain.ChangedFields(versionView{}, versionView{in.Name, in.Description, in.Actions, in.OutboundPolicy}))
+		return s.audit(tx, orgID, "version.create", "version", row.ID, domain.ChangedFields(versionView{}, versionView{in.Name, in.Description, in.Actions, in.OutboundPolicy, triggers}))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create version: %w", err)
@@ -211,8 +217,19 @@ func (s *Store) UpdateVersion(ctx context.Context, orgID, id string, in domain.V
 		if err != nil {
 			return err
 		}
-		fields := domain.ChangedFields(versionView{old.Name, old.Description, old.Actions, old.OutboundPolicy},
-			versionView{in.Name, in.Description, in.Actions, in.OutboundPolicy})
+		oldTriggers, err := readTriggers(tx, row.ID)
+		if err != nil {
+			return err
+		}
+		triggers, err := s.validateTriggers(tx, row.ConnectorID, in.Triggers)
+		if err != nil {
+			return err
+		}
+		if err := writeTriggers(tx, row.ID, triggers); err != nil {
+			return err
+		}
+		fields := domain.ChangedFields(versionView{old.Name, old.Description, old.Actions, old.OutboundPolicy, oldTriggers},
+			versionView{in.Name, in.Description, in.Actions, in.OutboundPolicy, triggers})
 		row.Name, row.NameKey, row.Description, row.Actions = in.Name, domain.NameKey(in.Name), in.Description, encodeList(in.Actions)
 		row.OutboundPolicy = encodePolicy(in.OutboundPolicy)
 		row.UpdatedAt = s.now()
@@ -389,6 +406,8 @@ type versionView struct {
 	Actions     []domain.HTTPAction `json:"actions"`
 	// OutboundPolicy named in the audit event also when an update clears it.
 	OutboundPolicy *domain.OutboundPolicy `json:"outboundPolicy"`
+	// Triggers named also when an update clears them.
+	Triggers []domain.Trigger `json:"triggers"`
 }
 
 // FindVersionsOfConnectors returns the first page (newest first) of versions of each of many
