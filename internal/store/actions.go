@@ -50,18 +50,27 @@ var (
 		return m
 	}()
 	// actionContextPinned: the connection's pinned version, else the connector's default
-	// (the version the connection's pin names is that row: pins are ids).
-	actionContextPinned = fmt.Sprintf(actionContextSelect,
-		"connector_versions.id = connections.pinned_version_id OR (connections.pinned_version_id IS NULL AND connector_versions.is_default = ?)")
+	// (the version the connection's pin names is that row: pins are ids). Written as one id,
+	// so that the version is found by its key and the default through the partial index of
+	// defaults (whose condition the query must spell as a literal, per database), rather than
+	// among all the connector's versions.
+	actionContextPinned = map[Dialect]string{
+		Postgres: fmt.Sprintf(actionContextSelect, pinnedOrDefault("d.is_default")),
+		SQLite:   fmt.Sprintf(actionContextSelect, pinnedOrDefault("d.is_default = 1")),
+	}
 )
+
+func pinnedOrDefault(isDefault string) string {
+	return "connector_versions.id = COALESCE(connections.pinned_version_id, (SELECT d.id FROM connector_versions d " +
+		"WHERE d.connector_id = connections.connector_id AND d.organisation_id = connections.organisation_id AND " + isDefault + "))"
+}
 
 // readActionContext is LoadActionContext in one statement; nil when it finds no row.
 func (s *Store) readActionContext(ctx context.Context, orgID, connectionID string, versionName *string) (*domain.ActionContext, error) {
-	query, versionArg := actionContextPinned, any(true)
+	query, args := actionContextPinned[s.dialect], []any{string(domain.CredentialAction), connectionID, orgID}
 	if versionName != nil {
-		var cond string
-		cond, versionArg = versionNamed(*versionName)
-		query = actionContextByName[cond]
+		cond, arg := versionNamed(*versionName)
+		query, args = actionContextByName[cond], append([]any{arg}, args...)
 	}
 	var (
 		conn      connectionRow
@@ -83,7 +92,7 @@ func (s *Store) readActionContext(ctx context.Context, orgID, connectionID strin
 		connectorOut connectorRow
 		versionOut   versionRow
 	)
-	err := s.readEach(ctx, query, []any{versionArg, string(domain.CredentialAction), connectionID, orgID}, dest, func() error {
+	err := s.readEach(ctx, query, args, dest, func() error {
 		if !found {
 			found, connOut, connectorOut, versionOut = true, conn, connector, version
 		}
