@@ -40,12 +40,14 @@ WHERE connections.id = ? AND connections.organisation_id = ?
 ORDER BY cr.position`
 
 var (
-	// actionContextByName: a version named in the call.
+	// actionContextByName: a version named in the call, by the condition versionNamed gives.
 	actionContextByName = func() map[string]string {
 		m := map[string]string{}
-		for _, n := range []string{domain.VersionLatest, domain.VersionDefault, ""} {
-			cond, _ := versionNamed(n)
-			m[cond] = fmt.Sprintf(actionContextSelect, cond)
+		for _, d := range []Dialect{Postgres, SQLite} {
+			for _, n := range []string{domain.VersionLatest, domain.VersionDefault, "a name"} {
+				cond, _ := versionNamed(d, n)
+				m[cond] = fmt.Sprintf(actionContextSelect, cond)
+			}
 		}
 		return m
 	}()
@@ -69,8 +71,8 @@ func pinnedOrDefault(isDefault string) string {
 func (s *Store) readActionContext(ctx context.Context, orgID, connectionID string, versionName *string) (*domain.ActionContext, error) {
 	query, args := actionContextPinned[s.dialect], []any{string(domain.CredentialAction), connectionID, orgID}
 	if versionName != nil {
-		cond, arg := versionNamed(*versionName)
-		query, args = actionContextByName[cond], append([]any{arg}, args...)
+		cond, versionArgs := versionNamed(s.dialect, *versionName)
+		query, args = actionContextByName[cond], append(versionArgs, args...)
 	}
 	var (
 		conn      connectionRow
