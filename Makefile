@@ -45,8 +45,11 @@ diff:
 # answer checked), open-loop p99 (vegeta), the pgbench floor of Plugboard's own statements, and
 # executeAction beside HAProxy. Raw files in docs/bench/<stamp>/, then docs/benchmarks.md
 # (bench/run.sh, bench/report.py; SMOKE=1 RUNS=1 SECS=3 ... for a quick check of the harness).
+# `make bench RUNS=3 LEGS="q_one q_list m_update exec"`: the number of runs and the legs (q_one
+# q_list m_update pages exec; default all); BASE=<revision> measures that revision's
+# executeAction in the same runs.
 bench:
-	./bench/run.sh
+	$(if $(RUNS),RUNS='$(RUNS)') $(if $(LEGS),LEGS='$(LEGS)') $(if $(BASE),BASE='$(BASE)') ./bench/run.sh
 
 # Verified webhook deliveries stored per second on PostgreSQL (16 senders, p99) beside pgbench's
 # floor for the same INSERT (bench/hooks.sh; SECS=3 RUNS=1 for a quick check).

@@ -771,3 +771,62 @@ func TestOutboundSecretsRedacted(t *testing.T) {
 		}
 	})
 }
+
+// The version a call uses (named in the call, aliases in any case included; else the
+// connection's pin; else the connector's default) and the credentials it applies (the
+// connection's ACTION ones, not its TRIGGER ones) come from one read: each way of naming a
+// version, and each error, is checked against what reaches the API.
+func TestExecuteActionVersionAndCredentials(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		api := newAPIServer(t, false, nil)
+		c := h.NewOrg(t)
+		configs := []any{
+			map[string]any{"id": "k", "schemeType": "API_KEY", "apiKey": map[string]any{"name": "X-Api-Key"}},
+			map[string]any{"id": "t", "schemeType": "BEARER"},
+		}
+		connector, conn := actionFixture(t, c, api.URL, configs, []any{getAction("a", "/one")}, []map[string]any{
+			{"authSchemeConfigId": "k", "kind": "ACTION", "values": vars("apiKey", "key-1")},
+			{"authSchemeConfigId": "t", "kind": "TRIGGER", "values": vars("token", "trigger-only")},
+		})
+		v2 := c.Do(t, createVersion, map[string]any{"c": connector, "input": map[string]any{"name": "Two", "actions": []any{getAction("a", "/two")}}}).OK(t).String("createVersion.id")
+		c.Do(t, publishVersion, map[string]any{"id": v2}).OK(t)
+		c.Do(t, createVersion, map[string]any{"c": connector, "input": map[string]any{"name": "draft", "actions": []any{getAction("a", "/draft")}}}).OK(t)
+		pinned := c.Do(t, createConnection, map[string]any{"c": connector, "input": map[string]any{"name": "pinned", "versionName": "Two"}}).OK(t).String("createConnection.id")
+		c.Do(t, setCredential, map[string]any{"id": pinned, "input": map[string]any{"authSchemeConfigId": "k", "kind": "ACTION", "values": vars("apiKey", "key-1")}}).OK(t)
+		check := func(t *testing.T, conn string, version any, wantVersion, wantPath string) {
+			t.Helper()
+			r := c.Do(t, executeAction, map[string]any{"c": conn, "a": "a", "v": version}).OK(t)
+			s := api.last()
+			if r.String("executeAction.version") != wantVersion || s.Path != wantPath {
+				t.Errorf("version %v of %s: ran %q at %s, want %q at %s", version, conn, r.String("executeAction.version"), s.Path, wantVersion, wantPath)
+			}
+			if s.Header.Get("X-Api-Key") != "key-1" || s.Header.Get("Authorization") != "" {
+				t.Errorf("credentials applied: X-Api-Key %q, Authorization %q (the TRIGGER credential must not be)", s.Header.Get("X-Api-Key"), s.Header.Get("Authorization"))
+			}
+		}
+		for _, tc := range []struct {
+			name, conn    string
+			version       any
+			want, wantAPI string
+		}{
+			{"Default", conn, nil, "1", "/one"},
+			{"Latest", conn, "LATEST", "Two", "/two"},
+			{"DefaultAlias", conn, " default ", "1", "/one"},
+			{"ByName", conn, "two", "Two", "/two"},
+			{"Draft", conn, "draft", "draft", "/draft"},
+			{"Pinned", pinned, nil, "Two", "/two"},
+			{"PinnedButNamed", pinned, "1", "1", "/one"},
+		} {
+			t.Run(tc.name, func(t *testing.T) { check(t, tc.conn, tc.version, tc.want, tc.wantAPI) })
+		}
+		c.Do(t, setDefaultVersion, map[string]any{"id": v2}).OK(t)
+		t.Run("NewDefault", func(t *testing.T) { check(t, conn, nil, "Two", "/two") })
+		before := api.count()
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "a", "v": "3"}).ExpectError(t, "BAD_USER_INPUT", "version")
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "nope"}).ExpectError(t, "BAD_USER_INPUT", "action")
+		h.NewOrg(t).Do(t, executeAction, map[string]any{"c": conn, "a": "a"}).ExpectError(t, "NOT_FOUND", "")
+		if api.count() != before {
+			t.Errorf("refused calls reached the API")
+		}
+	})
+}

@@ -24,15 +24,9 @@ func (s *Store) FindVersion(ctx context.Context, orgID, id string) (*domain.Conn
 // FindVersionByName resolves a version name of a connector; "latest" and "default" (in any
 // case) resolve the aliases. NOT_FOUND when there is no such version.
 func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*domain.ConnectorVersion, error) {
-	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID)
-	switch strings.ToLower(strings.TrimSpace(name)) {
-	case domain.VersionLatest:
-		q = q.Where("is_latest = ?", true)
-	case domain.VersionDefault:
-		q = q.Where("is_default = ?", true)
-	default:
-		q = q.Where("name_key = ?", domain.NameKey(name))
-	}
+	cond, args := versionNamed(s.dialect, name)
+	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID).
+		Where(cond, args...)
 	row, err := scanOne[versionRow](q)
 	if err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) && domain.IsReservedVersionName(name) {
@@ -41,6 +35,26 @@ func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name 
 		return nil, notFoundOr(err, "version", name)
 	}
 	return row.domain()
+}
+
+// versionNamed is the condition on connector_versions that picks the version called name, and
+// its arguments: "latest" and "default" (in any case) are the aliases, other names match
+// name_key. The aliases are literals, spelt as each database's partial index of them is, so
+// that a prepared statement's generic plan still finds the one row through that index.
+func versionNamed(d Dialect, name string) (cond string, args []any) {
+	flag := ""
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case domain.VersionLatest:
+		flag = "connector_versions.is_latest"
+	case domain.VersionDefault:
+		flag = "connector_versions.is_default"
+	default:
+		return "connector_versions.name_key = ?", []any{domain.NameKey(name)}
+	}
+	if d == SQLite {
+		return flag + " = 1", nil
+	}
+	return flag, nil
 }
 
 const versionsOrder domain.ConnectorOrder = "VERSIONS"
