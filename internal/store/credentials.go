@@ -18,8 +18,7 @@ var errNoKeyring = errors.New("store: no secret keyring configured")
 // narrows to one list.
 func (s *Store) ListCredentials(ctx context.Context, orgID, connectionID string, kind *domain.CredentialKind) ([]domain.Credential, error) {
 	q := s.db.WithContext(ctx).Model(&credentialRow{}).
-		Joins("JOIN connections c ON c.id = credentials.connection_id").
-		Where("credentials.connection_id = ? AND c.organisation_id = ?", connectionID, orgID)
+		Where("credentials.organisation_id = ? AND credentials.connection_id = ?", orgID, connectionID)
 	if kind != nil {
 		q = q.Where("credentials.kind = ?", string(*kind))
 	}
@@ -74,7 +73,7 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 		}
 		now := s.now()
 		// The row holds the config's key, whichever way the input named it.
-		row := credentialRow{ID: newID(), ConnectionID: connectionID, AuthSchemeConfigID: config.Key, Kind: string(in.Kind), CreatedAt: now}
+		row := credentialRow{ID: newID(), OrganisationID: orgID, ConnectionID: connectionID, AuthSchemeConfigID: config.Key, Kind: string(in.Kind), CreatedAt: now}
 		at, existing := len(list), false
 		if i := slices.IndexFunc(list, func(r credentialRow) bool { return r.AuthSchemeConfigID == config.Key }); i >= 0 {
 			row, at, existing = list[i], i, true
@@ -205,12 +204,11 @@ func (s *Store) CredentialValues(ctx context.Context, orgID, id string) ([]domai
 	return s.open(row)
 }
 
-// credentialRowOf reads one credential row of orgID (through its connection's organisation).
+// credentialRowOf reads one credential row of orgID.
 func (s *Store) credentialRowOf(ctx context.Context, orgID, id string) (*credentialRow, error) {
 	var row credentialRow
 	err := s.db.WithContext(ctx).Model(&credentialRow{}).
-		Joins("JOIN connections c ON c.id = credentials.connection_id").
-		Where("credentials.id = ? AND c.organisation_id = ?", id, orgID).Take(&row).Error
+		Where("organisation_id = ? AND id = ?", orgID, id).Take(&row).Error
 	if err != nil {
 		return nil, notFoundOr(err, "credential", id)
 	}
@@ -220,9 +218,8 @@ func (s *Store) credentialRowOf(ctx context.Context, orgID, id string) (*credent
 // credentialConnection finds the connection of a credential of orgID.
 func (s *Store) credentialConnection(ctx context.Context, orgID, id string) (string, error) {
 	var connectionID string
-	err := s.db.WithContext(ctx).Model(&credentialRow{}).Select("credentials.connection_id").
-		Joins("JOIN connections c ON c.id = credentials.connection_id").
-		Where("credentials.id = ? AND c.organisation_id = ?", id, orgID).Take(&connectionID).Error
+	err := s.db.WithContext(ctx).Model(&credentialRow{}).Select("connection_id").
+		Where("organisation_id = ? AND id = ?", orgID, id).Take(&connectionID).Error
 	if err != nil {
 		return "", notFoundOr(err, "credential", id)
 	}
