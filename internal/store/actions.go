@@ -41,7 +41,7 @@ func (s *Store) LoadActionContext(ctx context.Context, orgID, connectionID strin
 		return nil, err
 	}
 	var rows []credentialRow
-	if err := s.db.WithContext(ctx).Where("connection_id = ? AND kind = ?", conn.ID, string(domain.CredentialAction)).Order("position").Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("organisation_id = ? AND connection_id = ? AND kind = ?", orgID, conn.ID, string(domain.CredentialAction)).Order("position").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load credentials: %w", err)
 	}
 	ac := &domain.ActionContext{Connector: connector, Connection: conn, Version: version}

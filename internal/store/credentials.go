@@ -67,7 +67,7 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 		if err := domain.ValidateCredentialValues("values", *config, values); err != nil {
 			return err
 		}
-		list, err := credentialList(tx, connectionID, in.Kind)
+		list, err := credentialList(tx, orgID, connectionID, in.Kind)
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (s *Store) PatchCredential(ctx context.Context, orgID, id string, propertie
 	var result *domain.Credential
 	_, err = s.mutateConnection(ctx, orgID, connectionID, func(tx *gorm.DB, c *domain.Connection) error {
 		var row credentialRow
-		if err := tx.Where("id = ? AND connection_id = ?", id, connectionID).Take(&row).Error; err != nil {
+		if err := tx.Where("organisation_id = ? AND id = ? AND connection_id = ?", orgID, id, connectionID).Take(&row).Error; err != nil {
 			return notFoundOr(err, "credential", id)
 		}
 		config, err := s.findConfigOf(tx, c.ConnectorID, row.AuthSchemeConfigID)
@@ -173,13 +173,13 @@ func (s *Store) DeleteCredential(ctx context.Context, orgID, id string) error {
 	}
 	_, err = s.mutateConnection(ctx, orgID, connectionID, func(tx *gorm.DB, _ *domain.Connection) error {
 		var row credentialRow
-		if err := tx.Where("id = ? AND connection_id = ?", id, connectionID).Take(&row).Error; err != nil {
+		if err := tx.Where("organisation_id = ? AND id = ? AND connection_id = ?", orgID, id, connectionID).Take(&row).Error; err != nil {
 			return notFoundOr(err, "credential", id)
 		}
 		if err := tx.Delete(&credentialRow{}, "id = ?", id).Error; err != nil {
 			return err
 		}
-		list, err := credentialList(tx, connectionID, domain.CredentialKind(row.Kind))
+		list, err := credentialList(tx, orgID, connectionID, domain.CredentialKind(row.Kind))
 		if err != nil {
 			return err
 		}
@@ -260,9 +260,9 @@ func configsOf(tx *gorm.DB, connectorID string) ([]domain.AuthSchemeConfig, erro
 	return configs, nil
 }
 
-func credentialList(tx *gorm.DB, connectionID string, kind domain.CredentialKind) ([]credentialRow, error) {
+func credentialList(tx *gorm.DB, orgID, connectionID string, kind domain.CredentialKind) ([]credentialRow, error) {
 	var rows []credentialRow
-	err := tx.Where("connection_id = ? AND kind = ?", connectionID, string(kind)).Order("position ASC, created_at ASC").Find(&rows).Error
+	err := tx.Where("organisation_id = ? AND connection_id = ? AND kind = ?", orgID, connectionID, string(kind)).Order("position ASC, created_at ASC").Find(&rows).Error
 	return rows, err
 }
 
