@@ -214,6 +214,10 @@ func TestServe(t *testing.T) {
 		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "draining") {
 			t.Errorf("/readyz while draining: %d %s", res.StatusCode, body)
 		}
+		// Each answer ends its connection, so that the next request opens one elsewhere.
+		if !res.Close {
+			t.Error("an answer while draining must say Connection: close")
+		}
 		if scopes := gql(`{ viewer { scopes } }`, nil)["viewer"]; scopes == nil {
 			t.Error("a draining server must still answer /graphql")
 		}
