@@ -24,7 +24,9 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 log() { echo "cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE WORD: the process of PIDFILE runs, and its command line has WORD (a pid reused by
+# another process is not ours).
+alive() { [ -f "$1" ] && grep -qa -- "$2" "/proc/$(cat "$1")/cmdline" 2>/dev/null; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # wait_for CMD...: up to 30 s for a command to succeed (a stuck start must not hang forever).
@@ -46,7 +48,9 @@ need_haproxy() {
 }
 
 start_postgres() {
-  alive "$DIR/postgres.pid" && return 0
+  alive "$DIR/postgres.pid" with-postgres && return 0
+  # A new server would be empty, under the replicas' feet.
+  [ ! -f "$DIR/env" ] || die "the cluster's PostgreSQL is gone: run down, then up"
   rm -f "$DIR/database_url"
   # with-postgres.sh removes its server when its command ends: the command is a sleep that
   # `down` ends. A PLUGBOARD_TEST_POSTGRES_URL of the caller's is not used: the cluster's
@@ -61,7 +65,7 @@ start_postgres() {
 # start_replica I: starts replica I (on the port it had before) and waits for its /readyz.
 start_replica() {
   local i=$1
-  alive "$DIR/replica-$i.pid" && return 0
+  alive "$DIR/replica-$i.pid" "$DIR/plugboard" && return 0
   [ -f "$DIR/replica-$i.port" ] || free_port >"$DIR/replica-$i.port"
   local port; port=$(cat "$DIR/replica-$i.port")
   (
@@ -76,7 +80,7 @@ start_replica() {
 
 stop_replica() {
   local i=$1 pid
-  alive "$DIR/replica-$i.pid" || return 0
+  alive "$DIR/replica-$i.pid" "$DIR/plugboard" || return 0
   pid=$(cat "$DIR/replica-$i.pid")
   kill -TERM "$pid"
   # The drain delay, then the in-flight requests (PLUGBOARD_SHUTDOWN_TIMEOUT, 20 s).
@@ -132,7 +136,7 @@ CFG
 }
 
 start_haproxy() {
-  alive "$DIR/haproxy.pid" && return 0
+  alive "$DIR/haproxy.pid" haproxy && return 0
   haproxy -c -q -f "$DIR/haproxy.cfg" || die "bad HAProxy configuration $DIR/haproxy.cfg"
   haproxy -D -f "$DIR/haproxy.cfg" >"$DIR/haproxy.log" 2>&1 </dev/null
   wait_for test -s "$DIR/haproxy.pid" || die "HAProxy did not start"
@@ -172,7 +176,7 @@ cmd_up() {
   local i
   for i in $(seq "$n"); do start_replica "$i"; done
   haproxy_config "$n" >"$DIR/haproxy.cfg.new"
-  if alive "$DIR/haproxy.pid" && ! cmp -s "$DIR/haproxy.cfg.new" "$DIR/haproxy.cfg"; then
+  if alive "$DIR/haproxy.pid" haproxy && ! cmp -s "$DIR/haproxy.cfg.new" "$DIR/haproxy.cfg"; then
     # Another number of replicas: a new HAProxy (connections in flight end with the old one).
     kill "$(cat "$DIR/haproxy.pid")"; rm -f "$DIR/haproxy.pid"
   fi
@@ -186,7 +190,7 @@ cmd_up() {
 cmd_status() {
   local i
   for i in $(seq "$(replicas)"); do
-    alive "$DIR/replica-$i.pid" && echo "http://127.0.0.1:$(cat "$DIR/replica-$i.port")"
+    alive "$DIR/replica-$i.pid" "$DIR/plugboard" && echo "http://127.0.0.1:$(cat "$DIR/replica-$i.port")"
   done
   return 0
 }
@@ -203,18 +207,18 @@ cmd_restart() {
 
 cmd_down() {
   [ -d "$DIR" ] || return 0
-  if alive "$DIR/haproxy.pid"; then kill "$(cat "$DIR/haproxy.pid")"; fi
+  if alive "$DIR/haproxy.pid" haproxy; then kill "$(cat "$DIR/haproxy.pid")"; fi
   local f
   for f in "$DIR"/replica-*.pid; do
     [ -e "$f" ] || continue
-    if alive "$f"; then kill -TERM "$(cat "$f")" 2>/dev/null || true; fi
+    if alive "$f" "$DIR/plugboard"; then kill -TERM "$(cat "$f")" 2>/dev/null || true; fi
   done
   for f in "$DIR"/replica-*.pid; do
     [ -e "$f" ] || continue
-    local n; for n in $(seq 300); do alive "$f" || break; sleep 0.1; done
-    if alive "$f"; then kill -KILL "$(cat "$f")" 2>/dev/null || true; fi
+    local n; for n in $(seq 300); do alive "$f" "$DIR/plugboard" || break; sleep 0.1; done
+    if alive "$f" "$DIR/plugboard"; then kill -KILL "$(cat "$f")" 2>/dev/null || true; fi
   done
-  if alive "$DIR/postgres.pid"; then
+  if alive "$DIR/postgres.pid" with-postgres; then
     # The whole group: the sleep ends, and with-postgres.sh stops and removes the server.
     local pid; pid=$(cat "$DIR/postgres.pid")
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"

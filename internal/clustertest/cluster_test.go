@@ -472,15 +472,26 @@ func TestCluster(t *testing.T) {
 	t.Run("ReplicaKilledUnderWrites", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		w, wait := writeLoad(ctx, c.admin, "killed", 6, true)
-		time.Sleep(2 * time.Second)
-		if err := syscall.Kill(c.replicaPID(t, 2), syscall.SIGKILL); err != nil {
-			t.Fatal(err)
+		// A kill may fall between two of the replica's requests, and HAProxy then sends the
+		// next ones elsewhere without the client noticing: kill again (up to 5 times) until
+		// one takes requests down with it.
+		kills := 0
+		for kills < 5 && w.retries.Load() == 0 {
+			time.Sleep(time.Second)
+			if err := syscall.Kill(c.replicaPID(t, 2), syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			kills++
+			time.Sleep(time.Second)
+			c.script(t, "up") // starts the dead replica again; HAProxy takes it back
 		}
-		time.Sleep(2 * time.Second)
-		c.script(t, "up") // starts the dead replica again; HAProxy takes it back
 		time.Sleep(time.Second)
 		cancel()
 		wait()
+		if w.retries.Load() == 0 {
+			t.Errorf("%d kills of a replica under load failed no request: the retries were not exercised", kills)
+		}
+		t.Logf("%d kills", kills)
 		if len(w.failures) > 0 {
 			t.Errorf("%d requests failed for good, first: %s", len(w.failures), strings.Join(w.failures[:min(5, len(w.failures))], "\n"))
 		}
