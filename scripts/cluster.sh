@@ -173,7 +173,7 @@ cmd_up() {
   echo "$n" >"$DIR/replicas"
   [ -f "$DIR/haproxy.port" ] || free_port >"$DIR/haproxy.port"
   [ -f "$DIR/stats.port" ] || free_port >"$DIR/stats.port"
-  local i
+  local i f
   for i in $(seq "$n"); do start_replica "$i"; done
   haproxy_config "$n" >"$DIR/haproxy.cfg.new"
   if alive "$DIR/haproxy.pid" haproxy && ! cmp -s "$DIR/haproxy.cfg.new" "$DIR/haproxy.cfg"; then
@@ -182,6 +182,12 @@ cmd_up() {
   fi
   mv "$DIR/haproxy.cfg.new" "$DIR/haproxy.cfg"
   start_haproxy
+  # Fewer replicas than before: the others stop once HAProxy no longer sends them anything.
+  for f in "$DIR"/replica-*.pid; do
+    [ -e "$f" ] || continue
+    i=${f##*/replica-}; i=${i%.pid}
+    if [ "$i" -gt "$n" ]; then stop_replica "$i"; rm -f "$f" "$DIR/replica-$i.port"; fi
+  done
   for i in $(seq "$n"); do wait_for backend_up "$i" || die "HAProxy does not see replica $i up"; done
   log "$n replicas on one PostgreSQL; state in $DIR; env in $DIR/env"
   echo "http://127.0.0.1:$(cat "$DIR/haproxy.port")"
