@@ -239,7 +239,9 @@ func (w *writes) fail(format string, args ...any) {
 // writeLoad creates connectors named prefix-W-N from workers goroutines and reads from one
 // more, until ctx ends. With retry, a write that failed is sent again with the same
 // Idempotency-Key until it is answered (for at most a minute); without, every failure counts.
-func writeLoad(ctx context.Context, c *client, prefix string, workers int, retry bool) (*writes, func()) {
+// Each of the direct clients sends the first attempts of one more writer past the balancer,
+// to one replica (its retries go through c).
+func writeLoad(ctx context.Context, c *client, prefix string, workers int, retry bool, direct ...*client) (*writes, func()) {
 	w := &writes{acked: map[string]bool{}, unknown: map[string]bool{}}
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -248,7 +250,16 @@ func writeLoad(ctx context.Context, c *client, prefix string, workers int, retry
 			defer wg.Done()
 			for n := 0; ctx.Err() == nil; n++ {
 				name := fmt.Sprintf("%s-%d-%d", prefix, i, n)
-				w.write(c, name, retry)
+				w.write(c, c, name, retry)
+			}
+		}()
+	}
+	for i, d := range direct {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ctx.Err() == nil; n++ {
+				w.write(d, c, fmt.Sprintf("%s-d%d-%d", prefix, i, n), retry)
 			}
 		}()
 	}
@@ -271,13 +282,17 @@ func writeLoad(ctx context.Context, c *client, prefix string, workers int, retry
 	return w, wg.Wait
 }
 
-func (w *writes) write(c *client, name string, retry bool) {
+func (w *writes) write(first, c *client, name string, retry bool) {
 	deadline := time.Now().Add(time.Minute)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			w.retries.Add(1)
 		}
-		a := c.do(createConnector, map[string]any{"name": name}, "w:"+name)
+		to := c
+		if attempt == 0 {
+			to = first
+		}
+		a := to.do(createConnector, map[string]any{"name": name}, "w:"+name)
 		switch {
 		case a.ok():
 			if got := a.data["createConnector"].(map[string]any)["name"]; got != name {
@@ -471,9 +486,12 @@ func TestCluster(t *testing.T) {
 	// the same Idempotency-Key; every acknowledged write is stored once.
 	t.Run("ReplicaKilledUnderWrites", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		w, wait := writeLoad(ctx, c.admin, "killed", 6, true)
-		// A kill may fall between two of the replica's requests, and HAProxy then sends the
-		// next ones elsewhere without the client noticing: kill again (up to 5 times) until
+		// Two more writers send their first attempts to the replica to be killed, so that it
+		// has writes in flight when it dies; their retries go through HAProxy.
+		victim := newClient(c.replicaURLs(t)[1], c.admin.key)
+		w, wait := writeLoad(ctx, c.admin, "killed", 6, true, victim, victim)
+		// A kill may still fall between two of the replica's requests (HAProxy then sends the
+		// next ones elsewhere without the client noticing): kill again (up to 5 times) until
 		// one takes requests down with it.
 		kills := 0
 		for kills < 5 && w.retries.Load() == 0 {
