@@ -3,7 +3,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(shell $(GO) env GOPATH 2>/dev/null)/bin
 
-.PHONY: run build test test-short fuzz diff bench bench-hooks generate vet fmt check
+.PHONY: run build test test-short test-cluster cluster fuzz diff bench bench-hooks generate vet fmt check
 
 run:
 	$(GO) run ./cmd/plugboard serve
@@ -15,6 +15,18 @@ build:
 # PLUGBOARD_TEST_POSTGRES_URL is set).
 test:
 	PLUGBOARD_TEST_REQUIRE_POSTGRES=1 ./scripts/with-postgres.sh $(GO) test -count=1 ./...
+
+# Several replicas (internal/clustertest, build tag "cluster"): scripts/cluster.sh starts
+# PostgreSQL, 3 replicas and HAProxy; a revoked key, a rolling restart and a killed replica
+# under a write load are checked through HAProxy. A few minutes; not part of `make test`.
+test-cluster:
+	$(GO) test -count=1 -tags cluster -timeout 10m -v -run '^TestCluster$$' ./internal/clustertest
+
+# A cluster to try by hand: PostgreSQL, N replicas (default 3) and HAProxy on loopback; the
+# last line is HAProxy's URL. `scripts/cluster.sh status|restart|down` for the rest.
+N ?= 3
+cluster:
+	./scripts/cluster.sh up $(N)
 
 # SQLite only: PostgreSQL subtests are skipped.
 test-short:
@@ -61,6 +73,7 @@ generate:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags cluster ./internal/clustertest
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
 check: vet test

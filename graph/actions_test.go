@@ -405,10 +405,18 @@ func TestOAuth2Tokens(t *testing.T) {
 	})
 }
 
-// TestTokenFetchAcrossReplicas runs two executors (two replicas) on one PostgreSQL database:
-// the row lock lets only one of them fetch the token.
+// TestTokenFetchAcrossReplicas runs two servers' executors, each on its own connection pool,
+// on one PostgreSQL database: when both need a token at the same moment, the credential's row
+// lock lets one of them ask the token URL and the other use what it stored, for the first
+// token and again when it has expired and is refreshed.
 func TestTokenFetchAcrossReplicas(t *testing.T) {
 	st := testdb.Open(t, store.Postgres)
+	other, err := store.Open(testdb.PostgresURL(t), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.Secrets = st.Secrets
 	h := apitest.New(t, st)
 	c := h.NewOrg(t)
 	api, ts := newAPIServer(t, false, nil), newTokenServer(t)
@@ -416,22 +424,42 @@ func TestTokenFetchAcrossReplicas(t *testing.T) {
 	conn := oauthFixture(t, c, api, ts, "CLIENT_CREDENTIALS", vars("clientId", "cid", "clientSecret", "csecret"), nil)
 	replicas := []*outbound.Executor{
 		outbound.NewExecutor(st, h.Actions.Logger, outbound.Limits{Allow: apitest.Loopback}),
-		outbound.NewExecutor(st, h.Actions.Logger, outbound.Limits{Allow: apitest.Loopback}),
+		outbound.NewExecutor(other, h.Actions.Logger, outbound.Limits{Allow: apitest.Loopback}),
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
-		go func(r *outbound.Executor) {
-			defer wg.Done()
-			res, err := r.Execute(context.Background(), c.OrgID, conn, "me", nil, nil)
-			if err != nil || !res.OK {
-				t.Errorf("replica call: %v %+v", err, res)
-			}
-		}(replicas[i%2])
+	callAll := func() {
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func(r *outbound.Executor) {
+				defer wg.Done()
+				res, err := r.Execute(context.Background(), c.OrgID, conn, "me", nil, nil)
+				if err != nil || !res.OK {
+					t.Errorf("replica call: %v %+v", err, res)
+				}
+			}(replicas[i%2])
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	callAll()
 	if ts.fetches.Load() != 1 {
 		t.Errorf("two replicas fetched %d tokens for one credential, want 1", ts.fetches.Load())
+	}
+	// Two hours on, the token (an hour's) has expired for both; the next one lasts three.
+	ts.mu.Lock()
+	ts.lifetime = 3 * 3600
+	ts.mu.Unlock()
+	for _, r := range replicas {
+		r.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	}
+	callAll()
+	if ts.fetches.Load() != 2 {
+		t.Errorf("two replicas refreshing an expired token asked the token URL %d times, want once", ts.fetches.Load()-1)
+	}
+	if form := ts.lastForm(); !strings.Contains(form, "grant_type=refresh_token") || !strings.Contains(form, "refresh_token=rt-1") {
+		t.Errorf("the expired token must be refreshed with its refresh token: %q", form)
+	}
+	if got := api.last().Header.Get("Authorization"); got != "Bearer at-2" {
+		t.Errorf("after the refresh both replicas send the new token: %q", got)
 	}
 }
 

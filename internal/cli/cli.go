@@ -73,7 +73,7 @@ func openStore(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, nee
 	if err != nil {
 		return nil, cfg, err
 	}
-	applied, err := st.Migrate(ctx)
+	applied, err := migrate(ctx, st, cfg)
 	if err != nil {
 		st.Close()
 		return nil, cfg, err
@@ -88,6 +88,22 @@ func openStore(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, nee
 		}
 	}
 	return st, cfg, nil
+}
+
+// migrate applies pending migrations through PLUGBOARD_DATABASE_DIRECT_URL when it differs
+// from the database URL: they hold a session-level advisory lock, which a pooler in
+// transaction mode would take on one server session and release on another, and they may
+// need a role with more rights than the one serving requests.
+func migrate(ctx context.Context, st *store.Store, cfg config.Config) ([]string, error) {
+	if st.Dialect() != store.Postgres || cfg.DirectURL() == cfg.DatabaseURL {
+		return st.Migrate(ctx)
+	}
+	direct, err := store.Open(cfg.DirectURL(), store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return nil, fmt.Errorf("direct database URL: %w", err)
+	}
+	defer direct.Close()
+	return direct.Migrate(ctx)
 }
 
 // keyring loads the credential encryption keys: PLUGBOARD_SECRET_KEY, or for the embedded

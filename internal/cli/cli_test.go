@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -213,6 +214,10 @@ func TestServe(t *testing.T) {
 		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "draining") {
 			t.Errorf("/readyz while draining: %d %s", res.StatusCode, body)
 		}
+		// Each answer ends its connection, so that the next request opens one elsewhere.
+		if !res.Close {
+			t.Error("an answer while draining must say Connection: close")
+		}
 		if scopes := gql(`{ viewer { scopes } }`, nil)["viewer"]; scopes == nil {
 			t.Error("a draining server must still answer /graphql")
 		}
@@ -356,4 +361,59 @@ func (s *served) wait(t *testing.T) string {
 		t.Fatal("serve did not shut down")
 	}
 	return s.logs.String()
+}
+
+// TestMigrateThroughDirectURL: with the database URL going through pgbouncer in transaction
+// mode as a role that may not create tables, migrations take PLUGBOARD_DATABASE_DIRECT_URL
+// (the owner, straight to PostgreSQL), and the other commands work through the pooler.
+// Without the direct URL the same migration is refused: it did go the other way.
+func TestMigrateThroughDirectURL(t *testing.T) {
+	direct := testdb.NewPostgresDatabase(t)
+	admin, err := store.Open(direct, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	db, err := admin.SQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := "app_" + strings.TrimPrefix(strings.TrimPrefix(u.Path, "/"), "plugboard_test_")
+	for _, stmt := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"GRANT USAGE ON SCHEMA public TO " + role,
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + role,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = db.Exec("DROP OWNED BY " + role)
+		_, _ = db.Exec("DROP ROLE " + role)
+	})
+	u.User = url.User(role)
+	pooled := testdb.StartPgBouncer(t, u.String(), 2)
+	t.Setenv("PLUGBOARD_DATABASE_URL", pooled)
+	t.Setenv("PLUGBOARD_DB_STATEMENT_CACHE", "describe")
+	t.Setenv("PLUGBOARD_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+
+	if _, stderr, code := run(t, "migrate"); code == 0 || !strings.Contains(stderr, "permission denied") {
+		t.Fatalf("migrations through the pooler as the serving role: want permission denied, got %d %s", code, stderr)
+	}
+	t.Setenv("PLUGBOARD_DATABASE_DIRECT_URL", direct)
+	if _, stderr, code := run(t, "migrate"); code != 0 {
+		t.Fatalf("migrate through the direct URL: %s", stderr)
+	}
+	for i := range 3 {
+		out, stderr, code := run(t, "org", "create", fmt.Sprintf("Pooled %d", i))
+		if code != 0 || !idLine.MatchString(out) {
+			t.Fatalf("org create through pgbouncer: %d %q %s", code, out, stderr)
+		}
+	}
 }

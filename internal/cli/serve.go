@@ -160,8 +160,12 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			// Draining: /readyz fails first while everything is still served, so that the load
 			// balancer's health check takes this server out before it stops accepting; stopping
 			// at once would refuse the requests the balancer still sends until its check fails.
-			// Keep-alives end with each answer meanwhile, so that clients and the balancer open
-			// their next connection elsewhere instead of reusing one the shutdown closes.
+			// Keep-alives end with each answer meanwhile (the handler answers Connection: close),
+			// so that clients and the balancer open their next connection elsewhere instead of
+			// reusing one the shutdown closes. Idle connections are not closed here: the balancer
+			// may be sending its next request on one at that very moment, and a request lost that
+			// way is a failure it cannot retry (it was sent); they are closed by the shutdown,
+			// once the balancer has stopped sending.
 			// A second signal ends the delay (someone at a terminal pressing Ctrl-C again); the
 			// channel is registered before the line that announces the drain, and NotifyContext's
 			// handler is stopped only after it, so that no signal falls back to the default
@@ -171,7 +175,6 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			defer signal.Stop(again)
 			stop()
 			draining.Store(true)
-			srv.SetKeepAlivesEnabled(false)
 			logger.Info("draining", "delay", cfg.DrainDelay.String())
 			if cfg.DrainDelay > 0 {
 				delay := time.NewTimer(cfg.DrainDelay)

@@ -22,7 +22,8 @@ type Config struct {
 	// DatabaseURL selects the database: postgres://… for PostgreSQL, otherwise a SQLite file.
 	DatabaseURL string
 	// DatabaseDirectURL reaches PostgreSQL without a pooler, for what needs a session of its
-	// own: the cross-server bus's LISTEN. Empty: DatabaseURL (see DirectURL).
+	// own: migrations (an advisory lock) and the cross-server bus's LISTEN. Empty: DatabaseURL
+	// (see DirectURL).
 	DatabaseDirectURL string
 	// MaxOpenConns bounds the database pool; 0 picks a default.
 	MaxOpenConns int
@@ -221,7 +222,7 @@ func duration(dst func(c *Config) *time.Duration) func(*Config, string) error {
 var settings = []setting{
 	{"PLUGBOARD_ADDR", "addr", DefaultAddr, "listen address of serve", str(func(c *Config) *string { return &c.Addr })},
 	{"PLUGBOARD_DATABASE_URL", "database-url", DefaultDatabaseURL, "postgres://… for PostgreSQL, otherwise a SQLite file", str(func(c *Config) *string { return &c.DatabaseURL })},
-	{"PLUGBOARD_DATABASE_DIRECT_URL", "database-direct-url", "", "PostgreSQL URL bypassing any pooler, for the cross-server bus's LISTEN connection (default: the database URL)", str(func(c *Config) *string { return &c.DatabaseDirectURL })},
+	{"PLUGBOARD_DATABASE_DIRECT_URL", "database-direct-url", "", "PostgreSQL URL bypassing any pooler, for migrations and the cross-server bus's LISTEN connection (default: the database URL)", str(func(c *Config) *string { return &c.DatabaseDirectURL })},
 	{"PLUGBOARD_DB_MAX_CONNS", "db-max-conns", "0", "database pool size (0: 16 on PostgreSQL, 4 on SQLite)", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -458,8 +459,8 @@ func parseBytes(v string) (int64, error) {
 // FromEnv reads the configuration from the environment alone.
 func FromEnv() (Config, error) { return Load(nil) }
 
-// DirectURL is the URL of the sessions a pooler in transaction mode would break (LISTEN):
-// DatabaseDirectURL, or DatabaseURL when it is not set.
+// DirectURL is the URL of the sessions a pooler in transaction mode would break (LISTEN,
+// migrations' advisory lock): DatabaseDirectURL, or DatabaseURL when it is not set.
 func (c Config) DirectURL() string {
 	if c.DatabaseDirectURL != "" {
 		return c.DatabaseDirectURL

@@ -238,7 +238,21 @@ func NewHandler(d Deps) http.Handler {
 		mux.Handle("/oauth/callback", d.Connect)
 		mux.Handle("/connect/", d.Connect)
 	}
-	return requestID(observe(d.Logger, d.Metrics, recoverPanics(d.Logger, cors(d.CORSOrigins, mux))))
+	return closeWhenDraining(d.Draining, requestID(observe(d.Logger, d.Metrics, recoverPanics(d.Logger, cors(d.CORSOrigins, mux)))))
+}
+
+// closeWhenDraining ends each connection after its answer once the server drains, so that the
+// next request of a client or a load balancer goes to a new connection, elsewhere.
+func closeWhenDraining(draining *atomic.Bool, next http.Handler) http.Handler {
+	if draining == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // graphQLMethods refuses the methods /graphql does not serve with 405 and a GraphQL error,

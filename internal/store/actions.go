@@ -155,7 +155,7 @@ func (s *Store) explainActionContext(ctx context.Context, orgID, connectionID st
 		return nil, err
 	}
 	var rows []credentialRow
-	if err := s.db.WithContext(ctx).Where("connection_id = ? AND kind = ?", conn.ID, string(domain.CredentialAction)).Order("position").Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("organisation_id = ? AND connection_id = ? AND kind = ?", orgID, conn.ID, string(domain.CredentialAction)).Order("position").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load credentials: %w", err)
 	}
 	return s.withCredentials(&domain.ActionContext{Connector: connector, Connection: conn, Version: version}, rows)
@@ -221,9 +221,8 @@ func (s *Store) saveToken(tx *gorm.DB, id string, t *domain.OAuthToken) error {
 func (s *Store) LockCredentialToken(ctx context.Context, orgID, credentialID string, fetch func(current *domain.OAuthToken) (*domain.OAuthToken, error)) (*domain.OAuthToken, error) {
 	load := func(tx *gorm.DB) (*credentialRow, error) {
 		var row credentialRow
-		err := s.forUpdateOf(tx, "credentials").Model(&credentialRow{}).
-			Joins("JOIN connections c ON c.id = credentials.connection_id").
-			Where("credentials.id = ? AND c.organisation_id = ?", credentialID, orgID).Take(&row).Error
+		err := s.forUpdate(tx).Model(&credentialRow{}).
+			Where("organisation_id = ? AND id = ?", orgID, credentialID).Take(&row).Error
 		if err != nil {
 			return nil, notFoundOr(err, "credential", credentialID)
 		}

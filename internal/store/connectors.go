@@ -647,7 +647,7 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 			return err
 		}
 		if in.SchemeType != current.SchemeType {
-			if err := refuseIfUsed(tx, connectorID, current.Key, "change the scheme type of"); err != nil {
+			if err := refuseIfUsed(tx, orgID, connectorID, current.Key, "change the scheme type of"); err != nil {
 				return err
 			}
 			if err := refuseIfTriggered(tx, connectorID, current, "change the scheme type of"); err != nil {
@@ -657,7 +657,7 @@ func (s *Store) UpdateAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 		if in.Key != current.Key {
 			// Credentials follow their config to its new key.
 			err := tx.Model(&credentialRow{}).
-				Where("auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", current.Key, connectorID).
+				Where("organisation_id = ? AND auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", orgID, current.Key, connectorID).
 				Update("auth_scheme_config_id", in.Key).Error
 			if err != nil {
 				return err
@@ -681,7 +681,7 @@ func (s *Store) DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 			return domain.NotFound("auth scheme config", id)
 		}
 		key := c.AuthSchemeConfigs[i].Key
-		if err := refuseIfUsed(tx, connectorID, key, "delete"); err != nil {
+		if err := refuseIfUsed(tx, orgID, connectorID, key, "delete"); err != nil {
 			return err
 		}
 		if err := refuseIfTriggered(tx, connectorID, c.AuthSchemeConfigs[i], "delete"); err != nil {
@@ -698,10 +698,10 @@ func (s *Store) DeleteAuthSchemeConfig(ctx context.Context, orgID, connectorID, 
 
 // refuseIfUsed answers CONFLICT when credentials fill the config: they hold values for its
 // scheme type and would be left meaningless.
-func refuseIfUsed(tx *gorm.DB, connectorID, configID, action string) error {
+func refuseIfUsed(tx *gorm.DB, orgID, connectorID, configID, action string) error {
 	var n int64
 	err := tx.Model(&credentialRow{}).
-		Where("auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", configID, connectorID).
+		Where("organisation_id = ? AND auth_scheme_config_id = ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)", orgID, configID, connectorID).
 		Count(&n).Error
 	if err != nil {
 		return err

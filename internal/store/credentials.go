@@ -18,8 +18,7 @@ var errNoKeyring = errors.New("store: no secret keyring configured")
 // narrows to one list.
 func (s *Store) ListCredentials(ctx context.Context, orgID, connectionID string, kind *domain.CredentialKind) ([]domain.Credential, error) {
 	q := s.db.WithContext(ctx).Model(&credentialRow{}).
-		Joins("JOIN connections c ON c.id = credentials.connection_id").
-		Where("credentials.connection_id = ? AND c.organisation_id = ?", connectionID, orgID)
+		Where("credentials.organisation_id = ? AND credentials.connection_id = ?", orgID, connectionID)
 	if kind != nil {
 		q = q.Where("credentials.kind = ?", string(*kind))
 	}
@@ -71,13 +70,13 @@ func (s *Store) SetCredential(ctx context.Context, orgID, connectionID string, i
 		if err := domain.ValidateCredentialValues("values", *config, values); err != nil {
 			return err
 		}
-		list, err := credentialList(tx, connectionID, in.Kind)
+		list, err := credentialList(tx, orgID, connectionID, in.Kind)
 		if err != nil {
 			return err
 		}
 		now := s.now()
 		// The row holds the config's key, whichever way the input named it.
-		row := credentialRow{ID: newID(), ConnectionID: connectionID, AuthSchemeConfigID: config.Key, Kind: string(in.Kind), CreatedAt: now}
+		row := credentialRow{ID: newID(), OrganisationID: orgID, ConnectionID: connectionID, AuthSchemeConfigID: config.Key, Kind: string(in.Kind), CreatedAt: now}
 		at, existing := len(list), false
 		if i := slices.IndexFunc(list, func(r credentialRow) bool { return r.AuthSchemeConfigID == config.Key }); i >= 0 {
 			row, at, existing = list[i], i, true
@@ -135,7 +134,7 @@ func (s *Store) PatchCredential(ctx context.Context, orgID, id string, propertie
 	var result *domain.Credential
 	_, err = s.mutateConnection(ctx, orgID, connectionID, func(tx *gorm.DB, c *domain.Connection) error {
 		var row credentialRow
-		if err := tx.Where("id = ? AND connection_id = ?", id, connectionID).Take(&row).Error; err != nil {
+		if err := tx.Where("organisation_id = ? AND id = ? AND connection_id = ?", orgID, id, connectionID).Take(&row).Error; err != nil {
 			return notFoundOr(err, "credential", id)
 		}
 		config, err := s.findConfigOf(tx, c.ConnectorID, row.AuthSchemeConfigID)
@@ -183,13 +182,13 @@ func (s *Store) DeleteCredential(ctx context.Context, orgID, id string) error {
 	}
 	_, err = s.mutateConnection(ctx, orgID, connectionID, func(tx *gorm.DB, _ *domain.Connection) error {
 		var row credentialRow
-		if err := tx.Where("id = ? AND connection_id = ?", id, connectionID).Take(&row).Error; err != nil {
+		if err := tx.Where("organisation_id = ? AND id = ? AND connection_id = ?", orgID, id, connectionID).Take(&row).Error; err != nil {
 			return notFoundOr(err, "credential", id)
 		}
 		if err := tx.Delete(&credentialRow{}, "id = ?", id).Error; err != nil {
 			return err
 		}
-		list, err := credentialList(tx, connectionID, domain.CredentialKind(row.Kind))
+		list, err := credentialList(tx, orgID, connectionID, domain.CredentialKind(row.Kind))
 		if err != nil {
 			return err
 		}
@@ -214,12 +213,11 @@ func (s *Store) CredentialValues(ctx context.Context, orgID, id string) ([]domai
 	return s.open(row)
 }
 
-// credentialRowOf reads one credential row of orgID (through its connection's organisation).
+// credentialRowOf reads one credential row of orgID.
 func (s *Store) credentialRowOf(ctx context.Context, orgID, id string) (*credentialRow, error) {
 	var row credentialRow
 	err := s.db.WithContext(ctx).Model(&credentialRow{}).
-		Joins("JOIN connections c ON c.id = credentials.connection_id").
-		Where("credentials.id = ? AND c.organisation_id = ?", id, orgID).Take(&row).Error
+		Where("organisation_id = ? AND id = ?", orgID, id).Take(&row).Error
 	if err != nil {
 		return nil, notFoundOr(err, "credential", id)
 	}
@@ -229,9 +227,8 @@ func (s *Store) credentialRowOf(ctx context.Context, orgID, id string) (*credent
 // credentialConnection finds the connection of a credential of orgID.
 func (s *Store) credentialConnection(ctx context.Context, orgID, id string) (string, error) {
 	var connectionID string
-	err := s.db.WithContext(ctx).Model(&credentialRow{}).Select("credentials.connection_id").
-		Joins("JOIN connections c ON c.id = credentials.connection_id").
-		Where("credentials.id = ? AND c.organisation_id = ?", id, orgID).Take(&connectionID).Error
+	err := s.db.WithContext(ctx).Model(&credentialRow{}).Select("connection_id").
+		Where("organisation_id = ? AND id = ?", orgID, id).Take(&connectionID).Error
 	if err != nil {
 		return "", notFoundOr(err, "credential", id)
 	}
@@ -272,9 +269,9 @@ func configsOf(tx *gorm.DB, connectorID string) ([]domain.AuthSchemeConfig, erro
 	return configs, nil
 }
 
-func credentialList(tx *gorm.DB, connectionID string, kind domain.CredentialKind) ([]credentialRow, error) {
+func credentialList(tx *gorm.DB, orgID, connectionID string, kind domain.CredentialKind) ([]credentialRow, error) {
 	var rows []credentialRow
-	err := tx.Where("connection_id = ? AND kind = ?", connectionID, string(kind)).Order("position ASC, created_at ASC").Find(&rows).Error
+	err := tx.Where("organisation_id = ? AND connection_id = ? AND kind = ?", orgID, connectionID, string(kind)).Order("position ASC, created_at ASC").Find(&rows).Error
 	return rows, err
 }
 

@@ -242,7 +242,10 @@ func (s *Store) applyToConnector(tx *gorm.DB, orgID, id string, nc domain.NewCon
 		for _, have := range c.AuthSchemeConfigs {
 			if have.Key == want.Key {
 				if have.SchemeType != want.SchemeType {
-					if err := refuseIfUsed(tx, id, have.Key, "change the scheme type of"); err != nil {
+					if err := refuseIfUsed(tx, orgID, id, have.Key, "change the scheme type of"); err != nil {
+						return err
+					}
+					if err := refuseIfTriggered(tx, id, have, "change the scheme type of"); err != nil {
 						return err
 					}
 				}
@@ -258,8 +261,11 @@ func (s *Store) applyToConnector(tx *gorm.DB, orgID, id string, nc domain.NewCon
 		if domain.FindAuthSchemeConfig(nc.AuthSchemeConfigs, have.Key) >= 0 {
 			continue
 		}
-		if err := refuseIfUsed(tx, id, have.Key, "remove"); err != nil {
+		if err := refuseIfUsed(tx, orgID, id, have.Key, "remove"); err != nil {
 			result.Warnings = append(result.Warnings, fmt.Sprintf("auth scheme config %q is not in the document but credentials fill it: kept", have.Key))
+			updated.AuthSchemeConfigs = append(updated.AuthSchemeConfigs, have)
+		} else if err := refuseIfTriggered(tx, id, have, "remove"); err != nil {
+			result.Warnings = append(result.Warnings, fmt.Sprintf("auth scheme config %q is not in the document but a version's trigger names it: kept", have.Key))
 			updated.AuthSchemeConfigs = append(updated.AuthSchemeConfigs, have)
 		}
 	}

@@ -16,7 +16,7 @@ var _ domain.NodeService = (*Store)(nil)
 const nodeTypes = `SELECT 'connector' FROM connectors WHERE id = ? AND organisation_id = ?
 	UNION ALL SELECT 'connection' FROM connections WHERE id = ? AND organisation_id = ?
 	UNION ALL SELECT 'version' FROM connector_versions WHERE id = ? AND organisation_id = ?
-	UNION ALL SELECT 'credential' FROM credentials cr JOIN connections c ON c.id = cr.connection_id WHERE cr.id = ? AND c.organisation_id = ?
+	UNION ALL SELECT 'credential' FROM credentials WHERE id = ? AND organisation_id = ?
 	UNION ALL SELECT 'apiKey' FROM api_keys WHERE id = ? AND organisation_id = ?
 	UNION ALL SELECT 'auditEvent' FROM audit_events WHERE id = ? AND organisation_id = ?
 	UNION ALL SELECT 'event' FROM events WHERE id = ? AND organisation_id = ?

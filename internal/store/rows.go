@@ -251,6 +251,7 @@ func (r *versionRow) domain() (*domain.ConnectorVersion, error) {
 
 type credentialRow struct {
 	ID                 string
+	OrganisationID     string
 	ConnectionID       string
 	AuthSchemeConfigID string
 	Kind               string
