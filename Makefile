@@ -49,7 +49,7 @@ bench:
 	./bench/run.sh
 
 generate:
-	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) run ./cmd/generate
 
 vet:
 	$(GO) vet ./...

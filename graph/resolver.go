@@ -10,7 +10,7 @@ import (
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
-//go:generate go run github.com/99designs/gqlgen generate
+//go:generate go run ../cmd/generate
 
 // Resolver is the dependency root of the GraphQL layer.
 type Resolver struct {
