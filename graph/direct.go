@@ -14,6 +14,7 @@ import (
 	"github.com/plugboard/plugboard/internal/directexec"
 	"github.com/plugboard/plugboard/internal/domain"
 	"github.com/plugboard/plugboard/internal/opcache"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // Reads of connectors, their versions and connections are answered by a direct executor: the
@@ -22,7 +23,7 @@ import (
 // which were most of the cost of a page of connectors. The fields it writes and how are
 // generated from the schema and gqlgen.yml (graph/generated/direct, `make generate`); this
 // package adds the hooks of the resolver fields it reads itself (direct_hooks.go) and what a
-// selection needs read (fieldParts). An operation with any other field, directive or
+// selection needs read (readmodel.FieldParts). An operation with any other field, directive or
 // argument, and any read that fails, is answered by gqlgen, so errors, nulls and partial
 // results keep one implementation. TestDirectMatchesGqlgen and TestDifferential check that
 // both give the same bytes.
@@ -68,7 +69,7 @@ func (s DirectSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 // cannot answer it.
 type directPlan struct {
 	roots []*directexec.Node
-	need  domain.Parts
+	need  readmodel.Parts
 	nodes int
 	ok    bool
 }
@@ -128,40 +129,15 @@ func logGaveUp(ctx context.Context, logger *slog.Logger, stage string, cause any
 	}
 }
 
-// fieldParts maps the fields whose data a read may leave out when nobody selects them to
-// their part (domain.Parts).
-var fieldParts = map[string]map[string]domain.Parts{
-	"Connector": {
-		"description": domain.PartConnectorDescription, "categories": domain.PartConnectorCategories,
-		"authSchemeConfigs": domain.PartConnectorAuthSchemes, "connectionVariables": domain.PartConnectorVariables,
-	},
-	"ConnectorVersion": {
-		"description": domain.PartVersionDescription, "actions": domain.PartVersionActions,
-		"id": domain.PartVersionMeta, "createdAt": domain.PartVersionMeta, "updatedAt": domain.PartVersionMeta,
-		"publishedAt": domain.PartVersionMeta, "isPublished": domain.PartVersionMeta,
-	},
-	"Connection": {
-		"variables": domain.PartConnectionVariables, "versionName": domain.PartConnectionVersionName,
-		"id": domain.PartConnectionMeta, "revision": domain.PartConnectionMeta, "createdAt": domain.PartConnectionMeta,
-		"updatedAt": domain.PartConnectionMeta,
-	},
-	"ConnectorEdge":        {"cursor": domain.PartCursors},
-	"ConnectorVersionEdge": {"cursor": domain.PartCursors},
-	"ConnectionEdge":       {"cursor": domain.PartCursors},
-	"PageInfo": {
-		"startCursor": domain.PartCursors, "endCursor": domain.PartCursors, "hasNextPage": domain.PartNextPage,
-	},
-}
-
 // accept refuses what the hooks and the generated table leave to gqlgen, and gathers in need
 // the parts selected anywhere in the operation: every read of the run uses the same parts, so
 // batched loads shared by several selections cannot miss one.
-func accept(need *domain.Parts) directexec.Accept {
+func accept(need *readmodel.Parts) directexec.Accept {
 	return func(typ string, f *directexec.Field, n *directexec.Node) bool {
 		if !directivesKnown(typ, f.Directives) || backward(n.Def.Arguments) {
 			return false
 		}
-		*need |= fieldParts[typ][f.Name]
+		*need |= readmodel.FieldParts[typ][f.Name]
 		return true
 	}
 }
@@ -240,7 +216,7 @@ func (r *Resolver) answerDirectly(ctx context.Context, oc *graphql.OperationCont
 		}
 		if x.Failed {
 			ReleaseResponse(x.B)
-			forgetBatches(ctx)
+			readmodel.ForgetBatches(ctx)
 			data, ok = nil, false
 		}
 	}()
@@ -277,7 +253,7 @@ type directRun struct {
 	ctx   context.Context
 	oc    *graphql.OperationContext
 	org   string
-	need  domain.Parts // the parts of records the operation selects
+	need  readmodel.Parts // the parts of records the operation selects
 	nodes int
 	// pages holds the first/after of list nodes, by node index, read once: a nested list is
 	// read once per parent.

@@ -5,6 +5,7 @@ import (
 	"github.com/plugboard/plugboard/graph/scalars"
 	"github.com/plugboard/plugboard/internal/directexec"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // directHooks are the resolver fields the direct executor reads itself; the generated writers
@@ -105,19 +106,19 @@ func (x *directRun) connectors(n *directexec.Node) {
 	if x.Failed {
 		return
 	}
-	result, err := x.r.ConnectorService.FindConnectorsWithLists(x.ctx, x.org, filter, order, page, x.need, nested)
+	result, lists, err := x.r.Reader.ConnectorsWithLists(x.ctx, x.org, filter, order, page, x.need, nested)
 	if !x.Check(err) {
 		return
 	}
-	registerGroup(x.ctx, x.org, result, x.need, nested)
+	readmodel.RegisterGroup(x.ctx, x.org, result, lists, x.need, nested)
 	direct.WriteConnectorConnection(&x.Run, result, n.Children)
 }
 
 // nestedFirst finds the first pages of versions and connections that a connector page's
 // connectors select, so that the page read includes them. When several selections ask for
 // different pages, the first is read with the page and the others are batched after it.
-func (x *directRun) nestedFirst(page *directexec.Node) domain.NestedFirst {
-	nested := domain.NoNested
+func (x *directRun) nestedFirst(page *directexec.Node) readmodel.NestedFirst {
+	nested := readmodel.NoNested
 	for _, c := range page.Children {
 		var fields []*directexec.Node
 		switch c.Name {
@@ -214,12 +215,13 @@ func (x *directRun) oneConnector(id string, n *directexec.Node) {
 		if !ok || !req.Plain() {
 			break
 		}
-		c, versions, err := x.r.VersionService.FindConnectorWithVersions(x.ctx, x.org, id, req.First, x.need)
+		c, versions, err := x.r.Reader.ConnectorWithVersions(x.ctx, x.org, id, req.First, x.need)
 		if !x.Check(err) {
 			return
 		}
-		page := &domain.ConnectorPage{Edges: []domain.ConnectorEdge{{Node: c}}, Versions: map[string]*domain.VersionPage{c.ID: versions}}
-		registerGroup(x.ctx, x.org, page, x.need, domain.NestedFirst{Versions: req.First, Connections: -1})
+		page := &domain.ConnectorPage{Edges: []domain.ConnectorEdge{{Node: c}}}
+		lists := readmodel.Lists{Versions: map[string]*domain.VersionPage{c.ID: versions}}
+		readmodel.RegisterGroup(x.ctx, x.org, page, lists, x.need, readmodel.NestedFirst{Versions: req.First, Connections: -1})
 		direct.WriteConnector(&x.Run, c, n.Children)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/plugboard/plugboard/graph/generated"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // TestDirectTableAgreesWithGqlgen checks the direct executor's table against what gqlgen
@@ -71,10 +72,10 @@ func TestDirectTableAgreesWithGqlgen(t *testing.T) {
 // TestFieldPartsNameFields: every field whose part a read may leave out exists in the table,
 // so a renamed field cannot silently lose its data.
 func TestFieldPartsNameFields(t *testing.T) {
-	for typ, fields := range fieldParts {
+	for typ, fields := range readmodel.FieldParts {
 		for name := range fields {
 			if ty := directTable[typ]; ty == nil || ty.Fields[name] == nil {
-				t.Errorf("fieldParts names %s.%s, which the schema does not have", typ, name)
+				t.Errorf("FieldParts names %s.%s, which the schema does not have", typ, name)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 //go:generate go run ../cmd/generate
@@ -20,9 +21,11 @@ type Resolver struct {
 	VersionService      domain.VersionService
 	AuditService        domain.AuditService
 	NodeService         domain.NodeService
-	Actions             ActionRunner
-	Keys                *auth.Keys
-	Logger              *slog.Logger
+	// Reader reads what a selection needs (the direct executor, nested lists in batches).
+	Reader  readmodel.Reader
+	Actions ActionRunner
+	Keys    *auth.Keys
+	Logger  *slog.Logger
 }
 
 // ActionRunner performs HTTP actions of connections.
@@ -39,12 +42,13 @@ type Services interface {
 	domain.VersionService
 	domain.AuditService
 	domain.NodeService
+	readmodel.Reader
 }
 
 // NewResolver wires the resolvers to one implementation of every service.
 func NewResolver(s Services, actions ActionRunner, keys *auth.Keys, logger *slog.Logger) *Resolver {
 	return &Resolver{
-		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s,
+		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s, Reader: s,
 		Actions: actions, Keys: keys, Logger: logger,
 	}
 }

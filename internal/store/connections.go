@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // connections selects connection rows with the name of their pinned version.
@@ -64,7 +65,7 @@ func (s *Store) FindConnections(ctx context.Context, orgID, connectorID string, 
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
-	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*connectionRow).domain,
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, readmodel.AllParts, (*connectionRow).domain,
 		func(_ *connectionRow, c *domain.Connection) cursor { return connectionCursor(c) }, connectionEdge)
 	if err != nil {
 		return nil, err
@@ -294,9 +295,9 @@ func (s *Store) failPoint(ctx context.Context, name string) error {
 
 var _ domain.ConnectionService = (*Store)(nil)
 
-// FindConnectionsOfConnectors returns the first page (oldest first) of connections of each of
+// ConnectionsOfConnectors returns the first page (oldest first) of connections of each of
 // many connectors in one query. Parts outside need may be left empty.
-func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.ConnectionPage, error) {
+func (s *Store) ConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need readmodel.Parts) (map[string]*domain.ConnectionPage, error) {
 	pages := make(map[string]*domain.ConnectionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
 		pages[id] = newConnectionPage(id, first)

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 var _ domain.ConnectorService = (*Store)(nil)
@@ -145,14 +146,21 @@ var orderKeysets = map[domain.ConnectorOrder]keyset{
 }
 
 // FindConnectors returns one page in keyset order: pages stay consistent while rows are added.
-// Parts outside need may be left empty.
-func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need domain.Parts) (*domain.ConnectorPage, error) {
-	return s.FindConnectorsWithLists(ctx, orgID, filter, order, page, need, domain.NoNested)
+func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest) (*domain.ConnectorPage, error) {
+	result, _, err := s.ConnectorsWithLists(ctx, orgID, filter, order, page, readmodel.AllParts, readmodel.NoNested)
+	return result, err
 }
 
-// FindConnectorsWithLists is FindConnectors with the first pages of nested lists: on
-// PostgreSQL in the page's own statement (nested.go), elsewhere batched after it.
-func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need domain.Parts, nested domain.NestedFirst) (*domain.ConnectorPage, error) {
+// ConnectorsWithLists is FindConnectors with the first pages of nested lists: on PostgreSQL
+// in the page's own statement (nested.go), elsewhere batched after it. Parts outside need may
+// be left empty.
+func (s *Store) ConnectorsWithLists(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need readmodel.Parts, nested readmodel.NestedFirst) (*domain.ConnectorPage, readmodel.Lists, error) {
+	var lists readmodel.Lists
+	result, err := s.connectorsWithLists(ctx, orgID, filter, order, page, need, nested, &lists)
+	return result, lists, err
+}
+
+func (s *Store) connectorsWithLists(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need readmodel.Parts, nested readmodel.NestedFirst, lists *readmodel.Lists) (*domain.ConnectorPage, error) {
 	if order == "" {
 		order = domain.OrderNameAsc
 	}
@@ -220,16 +228,16 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	if len(rows) > page.First {
 		inline.drop(rows[page.First].ID)
 	}
-	result.Versions, result.Connections = inline.pages()
-	if err := s.batchNested(ctx, result, need, nested); err != nil {
+	lists.Versions, lists.Connections = inline.pages()
+	if err := s.batchNested(ctx, result, lists, need, nested); err != nil {
 		return nil, err
 	}
 	return result, nil
 }
 
 // batchNested reads the nested lists a page read did not include.
-func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, need domain.Parts, nested domain.NestedFirst) error {
-	if (nested.Versions < 0 || result.Versions != nil) && (nested.Connections < 0 || result.Connections != nil) {
+func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, lists *readmodel.Lists, need readmodel.Parts, nested readmodel.NestedFirst) error {
+	if (nested.Versions < 0 || lists.Versions != nil) && (nested.Connections < 0 || lists.Connections != nil) {
 		return nil
 	}
 	ids := make([]string, len(result.Edges))
@@ -237,13 +245,13 @@ func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, n
 		ids[i] = e.Node.ID
 	}
 	var err error
-	if nested.Versions >= 0 && result.Versions == nil {
-		if result.Versions, err = s.FindVersionsOfConnectors(ctx, result.OrganisationID, ids, nested.Versions, need); err != nil {
+	if nested.Versions >= 0 && lists.Versions == nil {
+		if lists.Versions, err = s.VersionsOfConnectors(ctx, result.OrganisationID, ids, nested.Versions, need); err != nil {
 			return err
 		}
 	}
-	if nested.Connections >= 0 && result.Connections == nil {
-		result.Connections, err = s.FindConnectionsOfConnectors(ctx, result.OrganisationID, ids, nested.Connections, need)
+	if nested.Connections >= 0 && lists.Connections == nil {
+		lists.Connections, err = s.ConnectionsOfConnectors(ctx, result.OrganisationID, ids, nested.Connections, need)
 	}
 	return err
 }

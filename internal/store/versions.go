@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // FindVersion returns NOT_FOUND for a missing version and for one of another organisation.
@@ -77,7 +78,7 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
-	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*versionRow).domain,
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, readmodel.AllParts, (*versionRow).domain,
 		func(_ *versionRow, v *domain.ConnectorVersion) cursor { return versionCursor(v) }, versionEdge)
 	if err != nil {
 		return nil, err
@@ -89,11 +90,11 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 // versionKeyset is the order of a connector's versions: newest first.
 var versionKeyset = keyset{[]string{"created_at", "id"}, true}
 
-// FindConnectorWithVersions is FindConnector and the first page of its versions; on
+// ConnectorWithVersions is FindConnector and the first page of its versions; on
 // PostgreSQL in one statement (nested.go), which was a third of reading one connector.
 // Parts outside need may be left empty.
-func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string, first int, need domain.Parts) (*domain.Connector, *domain.VersionPage, error) {
-	nested := s.nestedIn(orgID, domain.NestedFirst{Versions: first, Connections: -1}, need)
+func (s *Store) ConnectorWithVersions(ctx context.Context, orgID, id string, first int, need readmodel.Parts) (*domain.Connector, *domain.VersionPage, error) {
+	nested := s.nestedIn(orgID, readmodel.NestedFirst{Versions: first, Connections: -1}, need)
 	if nested == nil {
 		c, err := s.FindConnector(ctx, orgID, id)
 		if err != nil {
@@ -344,10 +345,10 @@ type versionView struct {
 	OutboundPolicy *domain.OutboundPolicy `json:"outboundPolicy"`
 }
 
-// FindVersionsOfConnectors returns the first page (newest first) of versions of each of many
+// VersionsOfConnectors returns the first page (newest first) of versions of each of many
 // connectors in one query: the nested versions of a connector list cost one round trip, not
 // one per connector. Parts outside need may be left empty.
-func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.VersionPage, error) {
+func (s *Store) VersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need readmodel.Parts) (map[string]*domain.VersionPage, error) {
 	pages := make(map[string]*domain.VersionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
 		pages[id] = newVersionPage(id, first)
