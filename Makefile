@@ -48,6 +48,8 @@ diff:
 bench:
 	./bench/run.sh
 
+# gqlgen, plus the direct executor's field table and writers (internal/directgen) in
+# graph/generated/direct: nothing else copies the schema.
 generate:
 	$(GO) run ./cmd/generate
 
