@@ -2,7 +2,8 @@
 // (Parts, from the fields it selects: FieldParts), the first pages of nested lists a connector
 // page is read with (NestedFirst), and the batching of nested lists across a page's
 // connectors (batch.go). The domain's services read whole records; the store implements
-// Reader, whose reads may leave out what a selection does not need.
+// Reader, whose reads may leave out what a selection does not need, with statement texts chosen
+// for its database once when it opens (internal/store/readqueries.go).
 package readmodel
 
 import (

@@ -306,12 +306,8 @@ func (s *Store) ConnectionsOfConnectors(ctx context.Context, orgID string, conne
 		return pages, nil
 	}
 	var rn int
-	err := readRows(ctx, s, `SELECT * FROM (
-		SELECT `+connectionColumns.For(need)+`,
-		       ROW_NUMBER() OVER (PARTITION BY connections.connector_id ORDER BY connections.created_at, connections.id) AS rn
-		FROM connections LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id
-		WHERE `+s.oneOf("connections.connector_id")+` AND connections.organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY 2, rn`, []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *connectionRow) error {
+	q := s.reads.connectionsOfConnectors
+	err := readRows(ctx, s, q[0]+connectionColumns.For(need)+q[1], []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *connectionRow) error {
 		page := pages[row.ConnectorID]
 		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, connectionCursor, connectionEdge)
 	})

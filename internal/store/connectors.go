@@ -286,11 +286,7 @@ func (s *Store) connectorFilter(orgID string, f domain.ConnectorFilter) (string,
 		for i, c := range f.Categories {
 			wanted[i] = strings.ToLower(strings.TrimSpace(c))
 		}
-		if s.dialect == Postgres {
-			where += " AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(connectors.categories) AS c(v) WHERE " + s.oneOf("lower(c.v)") + ")"
-		} else {
-			where += " AND EXISTS (SELECT 1 FROM json_each(connectors.categories) AS c WHERE " + s.oneOf("lower(c.value)") + ")"
-		}
+		where += s.reads.categoryMatch
 		args = append(args, wanted)
 	}
 	return where, args

@@ -27,7 +27,7 @@ type nestedLists struct {
 // nestedIn returns the reader of the nested lists a PostgreSQL page read can include, or nil;
 // a nil reader adds nothing to the statement.
 func (s *Store) nestedIn(orgID string, first readmodel.NestedFirst, need readmodel.Parts) *nestedLists {
-	if s.dialect != Postgres || (first.Versions < 0 && first.Connections < 0) {
+	if !s.reads.inlineNested || (first.Versions < 0 && first.Connections < 0) {
 		return nil
 	}
 	if need.Has(readmodel.PartCursors) {

@@ -357,10 +357,8 @@ func (s *Store) VersionsOfConnectors(ctx context.Context, orgID string, connecto
 		return pages, nil
 	}
 	var rn int
-	err := readRows(ctx, s, `SELECT * FROM (
-		SELECT `+versionColumns.For(need)+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
-		FROM connector_versions WHERE `+s.oneOf("connector_id")+` AND organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *versionRow) error {
+	q := s.reads.versionsOfConnectors
+	err := readRows(ctx, s, q[0]+versionColumns.For(need)+q[1], []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
 		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, versionCursor, versionEdge)
 	})
