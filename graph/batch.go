@@ -2,146 +2,25 @@ package graph
 
 import (
 	"context"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
-// Nested lists of a connector list (each connector's versions and connections) are loaded for
-// the whole page at once: the list resolver registers its connectors as a group, and the first
-// nested resolver of a group runs one query for all of them while the others wait for it.
-// Unlike a timer-based dataloader this adds no latency, and a single connector (no group) is
-// loaded directly.
-
-type batchKey struct{}
-
-// batches is request-scoped: connector id -> the group it was listed in.
-type batches struct {
-	mu     sync.Mutex
-	groups map[string]*group
-}
-
-type group struct {
-	orgID       string
-	ids         []string
-	mu          sync.Mutex
-	versions    map[loadKey]*groupLoad[*domain.VersionPage]
-	connections map[loadKey]*groupLoad[*domain.ConnectionPage]
-}
-
-// loadKey tells loads of a group apart: page size and the parts read.
-type loadKey struct {
-	first int
-	need  domain.Parts
-}
-
-// groupLoad is one batched query, run once, awaited by every member of the group.
-type groupLoad[T any] struct {
-	once  sync.Once
-	pages map[string]T
-	err   error
-}
-
-// WithBatches gives each operation its own batching scope.
+// WithBatches gives each operation its own batching scope (readmodel's batch.go).
 func WithBatches(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	return next(context.WithValue(ctx, batchKey{}, &batches{groups: map[string]*group{}}))
+	return next(readmodel.WithBatches(ctx))
 }
 
-// registerGroup records the connectors of a page, so that their nested lists load together.
-// Nested pages the page read included (domain.NestedFirst) are recorded as loads already done,
-// under the parts they were read with.
-func registerGroup(ctx context.Context, orgID string, page *domain.ConnectorPage, need domain.Parts, nested domain.NestedFirst) {
-	b, _ := ctx.Value(batchKey{}).(*batches)
-	preloaded := page.Versions != nil || page.Connections != nil
-	if b == nil || len(page.Edges) == 0 || (len(page.Edges) < 2 && !preloaded) {
-		return
-	}
-	g := &group{orgID: orgID, versions: map[loadKey]*groupLoad[*domain.VersionPage]{}, connections: map[loadKey]*groupLoad[*domain.ConnectionPage]{}}
-	for _, e := range page.Edges {
-		g.ids = append(g.ids, e.Node.ID)
-	}
-	if page.Versions != nil {
-		g.versions[loadKey{nested.Versions, need}] = doneLoad(page.Versions)
-	}
-	if page.Connections != nil {
-		g.connections[loadKey{nested.Connections, need}] = doneLoad(page.Connections)
-	}
-	b.mu.Lock()
-	for _, id := range g.ids {
-		b.groups[id] = g
-	}
-	b.mu.Unlock()
-}
-
-// forgetBatches drops every group registered so far in the operation: the direct executor's
-// run that gave up registered them, and gqlgen, which answers instead, must start afresh.
-func forgetBatches(ctx context.Context) {
-	if b, _ := ctx.Value(batchKey{}).(*batches); b != nil {
-		b.mu.Lock()
-		b.groups = map[string]*group{}
-		b.mu.Unlock()
-	}
-}
-
-// doneLoad is a load whose pages were read already.
-func doneLoad[T any](pages map[string]T) *groupLoad[T] {
-	l := &groupLoad[T]{pages: pages}
-	l.once.Do(func() {})
-	return l
-}
-
-func groupOf(ctx context.Context, connectorID string) *group {
-	b, _ := ctx.Value(batchKey{}).(*batches)
-	if b == nil {
-		return nil
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.groups[connectorID]
-}
-
-func load[T any](g *group, loads map[loadKey]*groupLoad[T], key loadKey, fetch func(ids []string) (map[string]T, error)) (map[string]T, error) {
-	g.mu.Lock()
-	l, ok := loads[key]
-	if !ok {
-		l = &groupLoad[T]{}
-		loads[key] = l
-	}
-	g.mu.Unlock()
-	l.once.Do(func() { l.pages, l.err = fetch(g.ids) })
-	return l.pages, l.err
-}
-
-// versionsPage loads a connector's versions, batched with its group when it has one. Parts
-// outside need may be left empty.
-func (r *Resolver) versionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts) (*domain.VersionPage, error) {
-	return groupedPage(ctx, c, page, need, func(g *group) map[loadKey]*groupLoad[*domain.VersionPage] { return g.versions },
-		r.VersionService.FindVersionsOfConnectors, r.VersionService.FindVersions)
+// versionsPage loads a connector's versions, batched with its page's connectors when it was
+// listed. Parts outside need may be left empty.
+func (r *Resolver) versionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need readmodel.Parts) (*domain.VersionPage, error) {
+	return readmodel.Versions(ctx, r.Reader, r.VersionService, c, page, need)
 }
 
 // connectionsPage is versionsPage for connections.
-func (r *Resolver) connectionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts) (*domain.ConnectionPage, error) {
-	return groupedPage(ctx, c, page, need, func(g *group) map[loadKey]*groupLoad[*domain.ConnectionPage] { return g.connections },
-		r.ConnectionService.FindConnectionsOfConnectors, r.ConnectionService.FindConnections)
-}
-
-// groupedPage reads the first page of a nested list for the connector's whole group at once
-// (batch), or for this connector alone when it has no group or the page starts after a cursor.
-func groupedPage[T any](ctx context.Context, c *domain.Connector, page domain.PageRequest, need domain.Parts,
-	loads func(*group) map[loadKey]*groupLoad[T],
-	batch func(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]T, error),
-	alone func(ctx context.Context, orgID, connectorID string, page domain.PageRequest) (T, error)) (T, error) {
-	if g := groupOf(ctx, c.ID); g != nil && page.Plain() {
-		pages, err := load(g, loads(g), loadKey{page.First, need}, func(ids []string) (map[string]T, error) {
-			return batch(ctx, g.orgID, ids, page.First, need)
-		})
-		if err != nil {
-			var none T
-			return none, err
-		}
-		return pages[c.ID], nil
-	}
-	return alone(ctx, c.OrganisationID, c.ID, page)
+func (r *Resolver) connectionsPage(ctx context.Context, c *domain.Connector, page domain.PageRequest, need readmodel.Parts) (*domain.ConnectionPage, error) {
+	return readmodel.Connections(ctx, r.Reader, r.ConnectionService, c, page, need)
 }

@@ -10,21 +10,22 @@ import (
 	"github.com/plugboard/plugboard/graph/generated"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // panickyConnectors lists two connectors on its first read and panics on the next: a bug in
 // the middle of a direct run, after it registered a batch.
 type panickyConnectors struct {
-	domain.ConnectorService
+	readmodel.Reader
 	reads int
 }
 
-func (p *panickyConnectors) FindConnectorsWithLists(context.Context, string, domain.ConnectorFilter, domain.ConnectorOrder, domain.PageRequest, domain.Parts, domain.NestedFirst) (*domain.ConnectorPage, error) {
+func (p *panickyConnectors) ConnectorsWithLists(context.Context, string, domain.ConnectorFilter, domain.ConnectorOrder, domain.PageRequest, readmodel.Parts, readmodel.NestedFirst) (*domain.ConnectorPage, readmodel.Lists, error) {
 	p.reads++
 	if p.reads > 1 {
 		panic("bug")
 	}
-	return &domain.ConnectorPage{Edges: []domain.ConnectorEdge{{Node: &domain.Connector{ID: "c1"}}, {Node: &domain.Connector{ID: "c2"}}}}, nil
+	return &domain.ConnectorPage{Edges: []domain.ConnectorEdge{{Node: &domain.Connector{ID: "c1"}}, {Node: &domain.Connector{ID: "c2"}}}}, readmodel.Lists{}, nil
 }
 
 // TestDirectRunPanicLeavesNothing: a panic while the direct executor runs is recovered, the
@@ -38,10 +39,9 @@ func TestDirectRunPanicLeavesNothing(t *testing.T) {
 	}
 	oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0], Variables: map[string]any{}}
 	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{OrganisationID: "org", Scopes: []domain.Scope{domain.ScopeConnectorsRead}})
-	b := &batches{groups: map[string]*group{}}
-	ctx = context.WithValue(ctx, batchKey{}, b)
+	ctx = readmodel.WithBatches(ctx)
 	service := &panickyConnectors{}
-	r := &Resolver{ConnectorService: service}
+	r := &Resolver{Reader: service}
 
 	if data, ok := r.answerDirectly(ctx, oc); ok || data != nil {
 		t.Fatalf("answered %q after a panic", data)
@@ -49,7 +49,7 @@ func TestDirectRunPanicLeavesNothing(t *testing.T) {
 	if service.reads != 2 {
 		t.Fatalf("%d reads, want the run to have reached the second list", service.reads)
 	}
-	if len(b.groups) != 0 {
-		t.Fatalf("the run's batches are still registered: %v", b.groups)
+	if n := readmodel.Registered(ctx); n != 0 {
+		t.Fatalf("the run's batches are still registered: %d connectors", n)
 	}
 }

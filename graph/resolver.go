@@ -9,9 +9,10 @@ import (
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
 	"github.com/plugboard/plugboard/internal/importer"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
-//go:generate go run github.com/99designs/gqlgen generate
+//go:generate go run ../cmd/generate
 
 // Resolver is the dependency root of the GraphQL layer.
 type Resolver struct {
@@ -30,6 +31,8 @@ type Resolver struct {
 	Connect AccountConnector
 	Keys    *auth.Keys
 	Logger  *slog.Logger
+	// Reader reads what a selection needs (the direct executor, nested lists in batches).
+	Reader readmodel.Reader
 	// Events streams stored events to subscriptions (nil: subscriptions fail).
 	Events EventStream
 	// PublicURL starts the URLs handed out (webhook URLs).
@@ -58,13 +61,14 @@ type Services interface {
 	domain.NodeService
 	domain.DocumentService
 	domain.TriggerService
+	readmodel.Reader
 }
 
 // NewResolver wires the resolvers to one implementation of every service.
 func NewResolver(s Services, actions ActionRunner, keys *auth.Keys, logger *slog.Logger) *Resolver {
 	return &Resolver{
-		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s, TriggerService: s,
-		DocumentService: s, Imports: importer.NewService(s),
+		OrganisationService: s, ConnectorService: s, ConnectionService: s, VersionService: s, AuditService: s, NodeService: s, Reader: s,
+		TriggerService: s, DocumentService: s, Imports: importer.NewService(s),
 		Actions: actions, Keys: keys, Logger: logger,
 	}
 }

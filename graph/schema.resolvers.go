@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/internal/document"
 	"github.com/plugboard/plugboard/internal/domain"
 	"github.com/plugboard/plugboard/internal/importer"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // TotalCount is the resolver for the totalCount field.
@@ -79,7 +80,7 @@ func (r *connectorResolver) Connections(ctx context.Context, obj *domain.Connect
 	if status != nil {
 		return r.ConnectionService.FindConnectionsByStatus(ctx, obj.OrganisationID, obj.ID, status, page)
 	}
-	return r.connectionsPage(ctx, obj, page, domain.AllParts)
+	return r.connectionsPage(ctx, obj, page, readmodel.AllParts)
 }
 
 // Versions is the resolver for the versions field.
@@ -88,7 +89,7 @@ func (r *connectorResolver) Versions(ctx context.Context, obj *domain.Connector,
 	if err != nil {
 		return nil, err
 	}
-	return r.versionsPage(ctx, obj, page, domain.AllParts)
+	return r.versionsPage(ctx, obj, page, readmodel.AllParts)
 }
 
 // Version is the resolver for the version field.
@@ -333,9 +334,9 @@ func (r *queryResolver) Connectors(ctx context.Context, first *int, after *strin
 	if orderBy != nil {
 		order = *orderBy
 	}
-	result, err := r.ConnectorService.FindConnectors(ctx, orgID(ctx), connectorFilter(filter), order, page, domain.AllParts)
+	result, err := r.ConnectorService.FindConnectors(ctx, orgID(ctx), connectorFilter(filter), order, page)
 	if err == nil {
-		registerGroup(ctx, orgID(ctx), result, domain.AllParts, domain.NoNested)
+		readmodel.RegisterGroup(ctx, orgID(ctx), result, readmodel.Lists{}, readmodel.AllParts, readmodel.NoNested)
 	}
 	return result, err
 }

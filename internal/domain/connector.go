@@ -350,21 +350,7 @@ type ConnectorPage struct {
 	PageInfo       PageInfo
 	OrganisationID string
 	Filter         ConnectorFilter
-	// Versions and Connections hold the first page of each listed connector's versions and
-	// connections, by connector id, when the read was asked for them (NestedFirst).
-	Versions    map[string]*VersionPage
-	Connections map[string]*ConnectionPage
 }
-
-// NestedFirst asks a connector list for the first page of each connector's versions and
-// connections as well, of these sizes; a size below zero leaves that list out. One read of
-// all three costs the database less than a read of the page followed by one of each list.
-type NestedFirst struct {
-	Versions, Connections int
-}
-
-// NoNested asks for no nested lists.
-var NoNested = NestedFirst{Versions: -1, Connections: -1}
 
 // Nodes returns the page's connectors without their cursors.
 func (p *ConnectorPage) Nodes() []*Connector {

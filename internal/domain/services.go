@@ -18,11 +18,7 @@ type OrganisationService interface {
 type ConnectorService interface {
 	FindConnector(ctx context.Context, orgID, id string) (*Connector, error)
 	// FindConnectors returns BAD_USER_INPUT for a cursor it did not issue for this order.
-	// Parts outside need may be left empty (as may those of the other reads taking need).
-	FindConnectors(ctx context.Context, orgID string, filter ConnectorFilter, order ConnectorOrder, page PageRequest, need Parts) (*ConnectorPage, error)
-	// FindConnectorsWithLists is FindConnectors that also reads the first pages of nested lists
-	// the way FindVersionsOfConnectors and FindConnectionsOfConnectors do.
-	FindConnectorsWithLists(ctx context.Context, orgID string, filter ConnectorFilter, order ConnectorOrder, page PageRequest, need Parts, nested NestedFirst) (*ConnectorPage, error)
+	FindConnectors(ctx context.Context, orgID string, filter ConnectorFilter, order ConnectorOrder, page PageRequest) (*ConnectorPage, error)
 	CountConnectors(ctx context.Context, orgID string, filter ConnectorFilter) (int, error)
 	// CreateConnector returns BAD_USER_INPUT for invalid input or a name already in use.
 	CreateConnector(ctx context.Context, orgID string, in NewConnector) (*Connector, error)
@@ -57,8 +53,6 @@ type APIKeyStore interface {
 type ConnectionService interface {
 	FindConnection(ctx context.Context, orgID, id string) (*Connection, error)
 	FindConnections(ctx context.Context, orgID, connectorID string, page PageRequest) (*ConnectionPage, error)
-	// FindConnectionsOfConnectors returns the first page of each connector's connections at once.
-	FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need Parts) (map[string]*ConnectionPage, error)
 	CountConnections(ctx context.Context, orgID, connectorID string) (int, error)
 	// FindConnectionsByStatus and CountConnectionsByStatus keep the connections with that
 	// status (nil: all).
@@ -86,10 +80,6 @@ type VersionService interface {
 	// FindVersionByName resolves "latest" and "default"; NOT_FOUND when there is no such version.
 	FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*ConnectorVersion, error)
 	FindVersions(ctx context.Context, orgID, connectorID string, page PageRequest) (*VersionPage, error)
-	// FindVersionsOfConnectors returns the first page of each connector's versions at once.
-	FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need Parts) (map[string]*VersionPage, error)
-	// FindConnectorWithVersions reads a connector and the first page of its versions together.
-	FindConnectorWithVersions(ctx context.Context, orgID, id string, first int, need Parts) (*Connector, *VersionPage, error)
 	CountVersions(ctx context.Context, orgID, connectorID string) (int, error)
 	CreateVersion(ctx context.Context, orgID, connectorID string, in VersionInput) (*ConnectorVersion, error)
 	// UpdateVersion returns CONFLICT for a published version: published versions are immutable.

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 var _ domain.AuditService = (*Store)(nil)
@@ -77,7 +78,7 @@ func (s *Store) FindAuditEvents(ctx context.Context, orgID string, filter domain
 	if err := q.Order(auditKeyset.orderBy(page.Backward)).Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
-	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*auditRow).domain,
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, readmodel.AllParts, (*auditRow).domain,
 		func(_ *auditRow, e *domain.AuditEvent) cursor {
 			return cursor{Order: auditOrder, Time: e.CreatedAt, ID: e.ID}
 		},

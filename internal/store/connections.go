@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // connections selects connection rows with the name of their pinned version.
@@ -73,7 +74,7 @@ func (s *Store) FindConnectionsByStatus(ctx context.Context, orgID, connectorID 
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
-	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*connectionRow).domain,
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, readmodel.AllParts, (*connectionRow).domain,
 		func(_ *connectionRow, c *domain.Connection) cursor { return connectionCursor(c) }, connectionEdge)
 	if err != nil {
 		return nil, err
@@ -313,9 +314,9 @@ func (s *Store) failPoint(ctx context.Context, name string) error {
 
 var _ domain.ConnectionService = (*Store)(nil)
 
-// FindConnectionsOfConnectors returns the first page (oldest first) of connections of each of
+// ConnectionsOfConnectors returns the first page (oldest first) of connections of each of
 // many connectors in one query. Parts outside need may be left empty.
-func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.ConnectionPage, error) {
+func (s *Store) ConnectionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need readmodel.Parts) (map[string]*domain.ConnectionPage, error) {
 	pages := make(map[string]*domain.ConnectionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
 		pages[id] = newConnectionPage(id, first)
@@ -324,12 +325,8 @@ func (s *Store) FindConnectionsOfConnectors(ctx context.Context, orgID string, c
 		return pages, nil
 	}
 	var rn int
-	err := readRows(ctx, s, `SELECT * FROM (
-		SELECT `+connectionColumns.For(need)+`,
-		       ROW_NUMBER() OVER (PARTITION BY connections.connector_id ORDER BY connections.created_at, connections.id) AS rn
-		FROM connections LEFT JOIN connector_versions pv ON pv.id = connections.pinned_version_id
-		WHERE `+s.oneOf("connections.connector_id")+` AND connections.organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY 2, rn`, []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *connectionRow) error {
+	q := s.reads.connectionsOfConnectors
+	err := readRows(ctx, s, q[0]+connectionColumns.For(need)+q[1], []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *connectionRow) error {
 		page := pages[row.ConnectorID]
 		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, connectionCursor, connectionEdge)
 	})

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 var _ domain.ConnectorService = (*Store)(nil)
@@ -75,9 +76,9 @@ func connectorSetArgs(c *domain.Connector) []any {
 		r.BaseURL, r.Categories, r.AuthSchemeConfigs, r.ConnectionVariables, r.Revision, r.UpdatedAt}
 }
 
-// connectorFieldColumns are the columns of domain.ConnectorFields, in the order of its fields
-// (the order ChangedFields names them in), with their values in a row. name_key and sort_key
-// are derived from name: written with it, never compared.
+// connectorFieldColumns are the columns of domain.ConnectorFields' fields, by the names
+// ChangedFields gives them, with their values in a row. name_key and sort_key are derived from
+// name: written with it.
 var connectorFieldColumns = []struct {
 	field, column string
 	derived       bool
@@ -145,14 +146,21 @@ var orderKeysets = map[domain.ConnectorOrder]keyset{
 }
 
 // FindConnectors returns one page in keyset order: pages stay consistent while rows are added.
-// Parts outside need may be left empty.
-func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need domain.Parts) (*domain.ConnectorPage, error) {
-	return s.FindConnectorsWithLists(ctx, orgID, filter, order, page, need, domain.NoNested)
+func (s *Store) FindConnectors(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest) (*domain.ConnectorPage, error) {
+	result, _, err := s.ConnectorsWithLists(ctx, orgID, filter, order, page, readmodel.AllParts, readmodel.NoNested)
+	return result, err
 }
 
-// FindConnectorsWithLists is FindConnectors with the first pages of nested lists: on
-// PostgreSQL in the page's own statement (nested.go), elsewhere batched after it.
-func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need domain.Parts, nested domain.NestedFirst) (*domain.ConnectorPage, error) {
+// ConnectorsWithLists is FindConnectors with the first pages of nested lists: on PostgreSQL
+// in the page's own statement (nested.go), elsewhere batched after it. Parts outside need may
+// be left empty.
+func (s *Store) ConnectorsWithLists(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need readmodel.Parts, nested readmodel.NestedFirst) (*domain.ConnectorPage, readmodel.Lists, error) {
+	var lists readmodel.Lists
+	result, err := s.connectorsWithLists(ctx, orgID, filter, order, page, need, nested, &lists)
+	return result, lists, err
+}
+
+func (s *Store) connectorsWithLists(ctx context.Context, orgID string, filter domain.ConnectorFilter, order domain.ConnectorOrder, page domain.PageRequest, need readmodel.Parts, nested readmodel.NestedFirst, lists *readmodel.Lists) (*domain.ConnectorPage, error) {
 	if order == "" {
 		order = domain.OrderNameAsc
 	}
@@ -220,16 +228,16 @@ func (s *Store) FindConnectorsWithLists(ctx context.Context, orgID string, filte
 	if len(rows) > page.First {
 		inline.drop(rows[page.First].ID)
 	}
-	result.Versions, result.Connections = inline.pages()
-	if err := s.batchNested(ctx, result, need, nested); err != nil {
+	lists.Versions, lists.Connections = inline.pages()
+	if err := s.batchNested(ctx, result, lists, need, nested); err != nil {
 		return nil, err
 	}
 	return result, nil
 }
 
 // batchNested reads the nested lists a page read did not include.
-func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, need domain.Parts, nested domain.NestedFirst) error {
-	if (nested.Versions < 0 || result.Versions != nil) && (nested.Connections < 0 || result.Connections != nil) {
+func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, lists *readmodel.Lists, need readmodel.Parts, nested readmodel.NestedFirst) error {
+	if (nested.Versions < 0 || lists.Versions != nil) && (nested.Connections < 0 || lists.Connections != nil) {
 		return nil
 	}
 	ids := make([]string, len(result.Edges))
@@ -237,13 +245,13 @@ func (s *Store) batchNested(ctx context.Context, result *domain.ConnectorPage, n
 		ids[i] = e.Node.ID
 	}
 	var err error
-	if nested.Versions >= 0 && result.Versions == nil {
-		if result.Versions, err = s.FindVersionsOfConnectors(ctx, result.OrganisationID, ids, nested.Versions, need); err != nil {
+	if nested.Versions >= 0 && lists.Versions == nil {
+		if lists.Versions, err = s.VersionsOfConnectors(ctx, result.OrganisationID, ids, nested.Versions, need); err != nil {
 			return err
 		}
 	}
-	if nested.Connections >= 0 && result.Connections == nil {
-		result.Connections, err = s.FindConnectionsOfConnectors(ctx, result.OrganisationID, ids, nested.Connections, need)
+	if nested.Connections >= 0 && lists.Connections == nil {
+		lists.Connections, err = s.ConnectionsOfConnectors(ctx, result.OrganisationID, ids, nested.Connections, need)
 	}
 	return err
 }
@@ -278,11 +286,7 @@ func (s *Store) connectorFilter(orgID string, f domain.ConnectorFilter) (string,
 		for i, c := range f.Categories {
 			wanted[i] = strings.ToLower(strings.TrimSpace(c))
 		}
-		if s.dialect == Postgres {
-			where += " AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(connectors.categories) AS c(v) WHERE " + s.oneOf("lower(c.v)") + ")"
-		} else {
-			where += " AND EXISTS (SELECT 1 FROM json_each(connectors.categories) AS c WHERE " + s.oneOf("lower(c.value)") + ")"
-		}
+		where += s.reads.categoryMatch
 		args = append(args, wanted)
 	}
 	return where, args
@@ -354,55 +358,73 @@ func normalizedConnector(c *domain.Connector) *domain.Connector {
 	return c
 }
 
-// UpdateConnector applies the update-and-unset rule in one transaction.
+// UpdateConnector applies the update-and-unset rule. Each database has one write path: on
+// PostgreSQL a compare-and-set of the row on its revision (updateConnectorRow), on SQLite a
+// transaction (its transactions are immediate: writers run one at a time). The fields the
+// audit event names come from connectorChanges alone.
 func (s *Store) UpdateConnector(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (*domain.Connector, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	// The one-statement paths write outside a transaction, where an Idempotency-Key claim
-	// could not be marked applied with the change.
-	if s.dialect == Postgres && in.ConnectionVariables == nil && domain.IdempotencyClaimOf(ctx) == nil {
-		if in.AuthSchemeConfigIDs == nil {
-			if fields, ok := fieldsFromInput(in); ok {
-				c, err := s.replaceConnectorFields(ctx, orgID, id, in, fields)
-				if c != nil || err != nil {
-					return c, err
-				}
-			}
-			// Nothing written: the connector is missing, at another revision than the
-			// expected one, or was changed in between (or the rule needs the stored row).
-			// The path below tells which.
-		}
-		// Only this connector's row changes: compare-and-set it in one statement, and read
-		// again when another writer got there first.
-		for range 3 {
-			c, done, err := s.updateConnectorRow(ctx, orgID, id, in)
+	var c *domain.Connector
+	var err error
+	if s.dialect == Postgres {
+		c, err = s.updateConnectorPostgres(ctx, orgID, id, in)
+	} else {
+		c, err = s.mutateConnector(ctx, orgID, id, func(tx *gorm.DB, c *domain.Connector) error {
+			updated, err := applyConnectorUpdate(tx, orgID, in, c)
 			if err != nil {
-				return nil, fmt.Errorf("update connector %s: %w", id, err)
-			}
-			if done {
-				return c, nil
-			}
-		}
-	}
-	c, err := s.mutateConnector(ctx, orgID, id, func(tx *gorm.DB, c *domain.Connector) error {
-		updated, err := applyConnectorUpdate(tx, orgID, in, c)
-		if err != nil {
-			return err
-		}
-		if in.ConnectionVariables != nil {
-			if err := s.propagateVariables(tx, id, *in.ConnectionVariables); err != nil {
 				return err
 			}
-		}
-		fields := connectorChanges(c, &updated)
-		*c = updated
-		return s.audit(tx, orgID, "connector.update", "connector", id, fields)
-	})
+			if in.ConnectionVariables != nil {
+				if err := s.propagateVariables(tx, id, *in.ConnectionVariables); err != nil {
+					return err
+				}
+			}
+			fields := connectorChanges(c, &updated)
+			*c = updated
+			return s.audit(tx, orgID, "connector.update", "connector", id, fields)
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update connector %s: %w", id, err)
 	}
 	return c, nil
+}
+
+// updateConnectorPostgres reads the row without a lock and writes the update only if no other
+// writer changed it in between (updateConnectorRow), reading again when one did: two round
+// trips where a transaction took five. An update that also writes the connector's connections
+// (connectionVariables propagate), or must commit with an Idempotency-Key claim, and the
+// fourth try of a contended row run the same steps in a transaction that holds the row.
+func (s *Store) updateConnectorPostgres(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (*domain.Connector, error) {
+	inTransaction := in.ConnectionVariables != nil || domain.IdempotencyClaimOf(ctx) != nil
+	for try := 0; !inTransaction && try < 3; try++ {
+		row, current, err := s.readConnectorRow(ctx, orgID, id)
+		if err != nil {
+			return nil, err
+		}
+		c, done, err := s.updateConnectorRow(ctx, nil, orgID, in, row, current)
+		if err != nil || done {
+			return c, err
+		}
+	}
+	var c *domain.Connector
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		row, current, err := readConnector(s.forUpdate(tx), orgID, id)
+		if err != nil {
+			return err
+		}
+		c, _, err = s.updateConnectorRow(ctx, tx, orgID, in, row, current)
+		if err == nil && c == nil {
+			err = fmt.Errorf("connector %s changed while locked", id)
+		}
+		if err == nil && in.ConnectionVariables != nil {
+			err = s.propagateVariables(tx, id, *in.ConnectionVariables)
+		}
+		return err
+	})
+	return c, err
 }
 
 // applyConnectorUpdate applies the update-and-unset rule to current and checks a new name
@@ -430,16 +452,16 @@ func connectorChanges(before, after *domain.Connector) []string {
 	return fields
 }
 
-// updateConnectorRow is an update that touches no other row, on PostgreSQL: read without a
-// lock, apply, then one statement that writes the row only if its revision is still the one
-// read and inserts the audit event with it: two round trips instead of a transaction's five.
-// done is false when another writer changed the row in between.
-func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in domain.ConnectorUpdate) (c *domain.Connector, done bool, err error) {
-	row, current, err := s.readConnectorRow(ctx, orgID, id)
-	if err != nil {
-		return nil, true, err
+// updateConnectorRow applies in to current, read at row's revision, and writes the result in
+// one statement that changes the row only if its revision is still row's and inserts the
+// audit event with it. done is false when another writer changed the row in between. tx is
+// the transaction it runs in, or nil.
+func (s *Store) updateConnectorRow(ctx context.Context, tx *gorm.DB, orgID string, in domain.ConnectorUpdate, row *connectorRow, current *domain.Connector) (c *domain.Connector, done bool, err error) {
+	db := tx
+	if db == nil {
+		db = s.db.WithContext(ctx)
 	}
-	updated, err := applyConnectorUpdate(s.db.WithContext(ctx), orgID, in, current)
+	updated, err := applyConnectorUpdate(db, orgID, in, current)
 	if err != nil {
 		return nil, true, err
 	}
@@ -447,10 +469,17 @@ func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in dom
 	updated.UpdatedAt = s.now()
 	changed := nonNil(connectorChanges(current, &updated))
 	set, args := connectorSetOf(&updated, changed)
-	args = append(args, id, orgID, row.Revision,
+	args = append(args, current.ID, orgID, row.Revision,
 		newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", encodeList(changed), updated.UpdatedAt)
-	written, err := s.exec(ctx, `WITH changed AS (UPDATE connectors `+set+` WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
-		INSERT INTO audit_events (`+auditColumns+`) SELECT ?, ?, ?, ?, ?, id, ?, ? FROM changed`, args...)
+	statement := `WITH changed AS (UPDATE connectors ` + set + ` WHERE id = ? AND organisation_id = ? AND revision = ? RETURNING id)
+		INSERT INTO audit_events (` + auditColumns + `) SELECT ?, ?, ?, ?, ?, id, ?, ? FROM changed`
+	var written int64
+	if tx != nil {
+		res := tx.Exec(statement, args...)
+		written, err = res.RowsAffected, res.Error
+	} else {
+		written, err = s.exec(ctx, statement, args...)
+	}
 	if err := connectorNames.translate(err, updated.Name); err != nil {
 		return nil, true, err
 	}
@@ -458,91 +487,6 @@ func (s *Store) updateConnectorRow(ctx context.Context, orgID, id string, in dom
 		return nil, false, nil
 	}
 	return normalizedConnector(&updated), true, nil
-}
-
-// replaceFieldsStatements are replaceConnectorFields' statement without and with the
-// condition on the expected revision. Its arguments: id, organisation, the values of
-// connectorFieldColumns, updatedAt, [expected revision,] then the audit event's.
-var replaceFieldsStatements = func() [2]string {
-	var old, set, diff []string
-	for _, f := range connectorFieldColumns {
-		set = append(set, f.column+" = ?")
-		if f.derived {
-			continue
-		}
-		old = append(old, f.column)
-		// The names of the fields whose stored value differs, as ChangedFields would give them.
-		diff = append(diff, fmt.Sprintf("CASE WHEN old.%[1]s IS DISTINCT FROM connectors.%[1]s THEN '%[2]s' END", f.column, f.field))
-	}
-	statement := `WITH old AS (SELECT id, revision, ` + strings.Join(old, ", ") + ` FROM connectors WHERE id = ? AND organisation_id = ?),
-	written AS (UPDATE connectors SET ` + strings.Join(set, ", ") + `, revision = old.revision + 1, updated_at = ?
-		FROM old WHERE connectors.id = old.id AND connectors.revision = old.revision%s
-		RETURNING ` + connectorColumns.all + `, to_jsonb(array_remove(ARRAY[` + strings.Join(diff, ", ") + `], NULL)) AS changed_fields),
-	audit AS (INSERT INTO audit_events (` + auditColumns + `) SELECT ?, ?, ?, ?, ?, id, changed_fields, ? FROM written)
-	SELECT ` + strings.ReplaceAll(connectorColumns.all, "connectors.", "") + ` FROM written`
-	return [2]string{fmt.Sprintf(statement, ""), fmt.Sprintf(statement, " AND old.revision = ?")}
-}()
-
-// fieldsProbes are two stored connectors that differ in every field of domain.ConnectorFields
-// (TestFieldsProbesDifferInEveryField keeps it so).
-var fieldsProbes = [2]domain.Connector{{}, {ConnectorFields: domain.ConnectorFields{
-	Name: "probe", Description: ptrTo("probe"), ProtocolType: domain.ProtocolBigQuery,
-	DocumentationURL: ptrTo("https://probe.invalid/docs"), IconURL: ptrTo("https://probe.invalid/icon"),
-	BaseURL: ptrTo("https://probe.invalid/api"), Categories: []string{"probe"},
-}}}
-
-func ptrTo[T any](v T) *T { return &v }
-
-// fieldsFromInput returns a connector's own fields after the update, as the domain's
-// update-and-unset rule (ConnectorUpdate.Apply) gives them, and whether they follow from the
-// input alone: Apply gives the same fields over both probes. Only then may
-// replaceConnectorFields write them without reading the stored row first; the rule stays in
-// one place, and should it ever keep a stored value, updates take the path that applies it to
-// the stored row.
-func fieldsFromInput(in domain.ConnectorUpdate) (domain.ConnectorFields, bool) {
-	in.ExpectedRevision = nil // the statement checks it against the stored row
-	var got [2]domain.ConnectorFields
-	for i, stored := range fieldsProbes {
-		c, err := in.Apply(stored)
-		if err != nil {
-			return domain.ConnectorFields{}, false
-		}
-		got[i] = c.ConnectorFields
-	}
-	return got[0], len(domain.ChangedFields(got[0], got[1])) == 0
-}
-
-// replaceConnectorFields is an update of a connector's own fields on PostgreSQL. The new row
-// follows from the input alone (fields, from fieldsFromInput), so one statement reads the stored row, writes the new one if
-// no other writer changed it in between (same revision), records the audit event with the
-// fields whose values differ, and returns the new row: one round trip where read, compare and
-// write took two. It returns nil and no error when it wrote nothing.
-func (s *Store) replaceConnectorFields(ctx context.Context, orgID, id string, in domain.ConnectorUpdate, fields domain.ConnectorFields) (*domain.Connector, error) {
-	r := connectorToRow(&domain.Connector{ConnectorFields: fields})
-	now := s.now()
-	statement, expected := replaceFieldsStatements[0], []any(nil)
-	if in.ExpectedRevision != nil {
-		statement, expected = replaceFieldsStatements[1], []any{*in.ExpectedRevision}
-	}
-	args := make([]any, 0, len(connectorFieldColumns)+10)
-	args = append(args, id, orgID)
-	for _, f := range connectorFieldColumns {
-		args = append(args, f.value(&r))
-	}
-	args = append(append(args, now), expected...)
-	args = append(args, newID(), orgID, domain.ActorFrom(ctx), "connector.update", "connector", now)
-	written, err := oneConnectorRow(ctx, s, statement, args...)
-	if err := connectorNames.translate(err, fields.Name); err != nil {
-		return nil, fmt.Errorf("update connector %s: %w", id, err)
-	}
-	if written == nil {
-		return nil, nil
-	}
-	c, err := written.domain()
-	if err != nil {
-		return nil, fmt.Errorf("update connector %s: %w", id, err)
-	}
-	return normalizedConnector(c), nil
 }
 
 // mutateConnector loads the connector locked for update, lets change modify it, then stores

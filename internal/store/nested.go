@@ -6,13 +6,14 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // nestedLists reads, in a connector page's own statement on PostgreSQL, the first pages of
 // each connector's versions and connections (record.go says why).
 type nestedLists struct {
-	first       domain.NestedFirst
-	need        domain.Parts
+	first       readmodel.NestedFirst
+	need        readmodel.Parts
 	orgID       string
 	versions    map[string]*domain.VersionPage
 	connections map[string]*domain.ConnectionPage
@@ -25,13 +26,13 @@ type nestedLists struct {
 
 // nestedIn returns the reader of the nested lists a PostgreSQL page read can include, or nil;
 // a nil reader adds nothing to the statement.
-func (s *Store) nestedIn(orgID string, first domain.NestedFirst, need domain.Parts) *nestedLists {
-	if s.dialect != Postgres || (first.Versions < 0 && first.Connections < 0) {
+func (s *Store) nestedIn(orgID string, first readmodel.NestedFirst, need readmodel.Parts) *nestedLists {
+	if !s.reads.inlineNested || (first.Versions < 0 && first.Connections < 0) {
 		return nil
 	}
-	if need.Has(domain.PartCursors) {
+	if need.Has(readmodel.PartCursors) {
 		// Cursors hold ids and times.
-		need |= domain.PartVersionMeta | domain.PartConnectionMeta
+		need |= readmodel.PartVersionMeta | readmodel.PartConnectionMeta
 	}
 	n := &nestedLists{first: first, need: need, orgID: orgID}
 	if first.Versions >= 0 {
@@ -62,7 +63,7 @@ func (n *nestedLists) columns() string {
 	}
 	if n.reads(n.first.Connections) {
 		join := ""
-		if n.need.Has(domain.PartConnectionVersionName) {
+		if n.need.Has(readmodel.PartConnectionVersionName) {
 			join = " LEFT JOIN connector_versions pv ON pv.id = c.pinned_version_id"
 		}
 		s += `, ARRAY(SELECT ROW(` + connectionRecordColumns.For(n.need) + `) FROM connections c` + join + `
@@ -129,3 +130,5 @@ func (n *nestedLists) pages() (map[string]*domain.VersionPage, map[string]*domai
 	}
 	return n.versions, n.connections
 }
+
+var _ readmodel.Reader = (*Store)(nil)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // keyset is a list's order: its columns, the last of them the id that breaks ties, all sorted
@@ -82,7 +83,7 @@ func (w window) conditions(k keyset, values func(*cursor) ([]any, error)) ([]str
 
 // lookahead is how many rows the window reads: backward, the extra row says whether items
 // precede the page, which is not a part anyone can leave out.
-func (w window) lookahead(need domain.Parts) int {
+func (w window) lookahead(need readmodel.Parts) int {
 	if w.page.Backward {
 		return w.page.First + 1
 	}
@@ -109,7 +110,7 @@ func finish[E any](w window, edges []E, info *domain.PageInfo) {
 
 // pageOf turns the up to first+1 rows of a keyset query into a page's edges: the extra row
 // only says that more follow. Cursors are left empty unless need has PartCursors.
-func pageOf[R, N, E any](rows []R, first int, need domain.Parts, node func(*R) (N, error), at func(*R, N) cursor,
+func pageOf[R, N, E any](rows []R, first int, need readmodel.Parts, node func(*R) (N, error), at func(*R, N) cursor,
 	edge func(cursor string, n N) E) ([]E, domain.PageInfo, error) {
 	edges := make([]E, 0, min(len(rows), first))
 	var info domain.PageInfo
@@ -125,8 +126,8 @@ func pageOf[R, N, E any](rows []R, first int, need domain.Parts, node func(*R) (
 
 // lookahead is how many rows a first page reads: one more than it holds tells whether another
 // page follows, unless nobody asks.
-func lookahead(first int, need domain.Parts) int {
-	if need.Has(domain.PartNextPage) {
+func lookahead(first int, need readmodel.Parts) int {
+	if need.Has(readmodel.PartNextPage) {
 		return first + 1
 	}
 	return first
@@ -134,7 +135,7 @@ func lookahead(first int, need domain.Parts) int {
 
 // addToPage adds a row to a page of at most first edges, or notes that the page has more:
 // the rule of every page, whether its rows come alone (pageOf) or in a batch of connectors.
-func addToPage[E any, N any](edges *[]E, info *domain.PageInfo, first int, need domain.Parts,
+func addToPage[E any, N any](edges *[]E, info *domain.PageInfo, first int, need readmodel.Parts,
 	node func() (N, error), at func(N) cursor, edge func(cursor string, n N) E) error {
 	if len(*edges) == first {
 		info.HasNextPage = true
@@ -144,7 +145,7 @@ func addToPage[E any, N any](edges *[]E, info *domain.PageInfo, first int, need 
 	if err != nil {
 		return err
 	}
-	if !need.Has(domain.PartCursors) {
+	if !need.Has(readmodel.PartCursors) {
 		*edges = append(*edges, edge("", n))
 		return nil
 	}

@@ -16,7 +16,7 @@ import (
 // into dest. On PostgreSQL it goes through pgx itself on a connection of the pool: pgx scans
 // wire values straight into the destinations, where database/sql boxed every value and
 // converted it a second time (a quarter of a connector list's server CPU). Slices are passed
-// as arrays there (see oneOf); elsewhere GORM expands them.
+// as arrays there (see readQueriesFor); elsewhere GORM expands them.
 func (s *Store) readEach(ctx context.Context, query string, args []any, dest []any, each func() error) error {
 	if s.dialect != Postgres {
 		rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
@@ -97,16 +97,6 @@ func readRows[T any, P row[T]](ctx context.Context, s *Store, query string, args
 	var r T
 	dest := append(P(&r).fields(nil), extra...)
 	return s.readEach(ctx, query, args, dest, func() error { return each(&r) })
-}
-
-// oneOf is the condition "expr is one of the values of a slice argument" for readEach: an
-// array parameter on PostgreSQL (one statement for any number of values), a list GORM expands
-// elsewhere.
-func (s *Store) oneOf(expr string) string {
-	if s.dialect == Postgres {
-		return expr + " = ANY(?)"
-	}
-	return expr + " IN ?"
 }
 
 // numberedQueries caches numbered: the queries are a few texts (per parts selected, filter

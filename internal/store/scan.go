@@ -6,7 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // Hot reads scan rows by hand: GORM's reflection per row and column was a top cost of lists
@@ -16,11 +16,11 @@ import (
 var connectorColumns = selectList("connectors.id, connectors.organisation_id, connectors.name, connectors.sort_key, connectors.description, "+
 	"connectors.protocol_type, connectors.documentation_url, connectors.icon_url, connectors.base_url, connectors.categories, "+
 	"connectors.auth_scheme_configs, connectors.connection_variables, connectors.revision, connectors.created_at, connectors.updated_at",
-	optionalColumn{domain.PartCursors, "connectors.sort_key", "NULL"},
-	optionalColumn{domain.PartConnectorDescription, "connectors.description", "NULL"},
-	optionalColumn{domain.PartConnectorCategories, "connectors.categories", "'[]'"},
-	optionalColumn{domain.PartConnectorAuthSchemes, "connectors.auth_scheme_configs", "'[]'"},
-	optionalColumn{domain.PartConnectorVariables, "connectors.connection_variables", "'[]'"})
+	optionalColumn{readmodel.PartCursors, "connectors.sort_key", "NULL"},
+	optionalColumn{readmodel.PartConnectorDescription, "connectors.description", "NULL"},
+	optionalColumn{readmodel.PartConnectorCategories, "connectors.categories", "'[]'"},
+	optionalColumn{readmodel.PartConnectorAuthSchemes, "connectors.auth_scheme_configs", "'[]'"},
+	optionalColumn{readmodel.PartConnectorVariables, "connectors.connection_variables", "'[]'"})
 
 func (r *connectorRow) fields(dst []any) []any {
 	return append(dst, &r.ID, &r.OrganisationID, &r.Name, &r.SortKey, &r.Description, &r.ProtocolType, &r.DocumentationURL,
@@ -31,8 +31,8 @@ var versionColumns = selectList("connector_versions.id, connector_versions.conne
 	"connector_versions.name_key, connector_versions.description, connector_versions.actions, connector_versions.is_latest, "+
 	"connector_versions.is_default, connector_versions.created_at, connector_versions.updated_at, connector_versions.published_at, "+
 	"connector_versions.outbound_policy",
-	optionalColumn{domain.PartVersionDescription, "connector_versions.description", "NULL"},
-	optionalColumn{domain.PartVersionActions, "connector_versions.actions", "'[]'"})
+	optionalColumn{readmodel.PartVersionDescription, "connector_versions.description", "NULL"},
+	optionalColumn{readmodel.PartVersionActions, "connector_versions.actions", "'[]'"})
 
 func (r *versionRow) fields(dst []any) []any {
 	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Description, &r.Actions, &r.IsLatest,
@@ -42,8 +42,8 @@ func (r *versionRow) fields(dst []any) []any {
 var connectionColumns = selectList("connections.id, connections.connector_id, connections.organisation_id, connections.name, connections.name_key, "+
 	"connections.variables, connections.pinned_version_id, pv.name, connections.revision, connections.created_at, connections.updated_at, "+
 	"connections.status, connections.status_message, connections.last_checked_at",
-	optionalColumn{domain.PartConnectionVariables, "connections.variables", "'[]'"},
-	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL"})
+	optionalColumn{readmodel.PartConnectionVariables, "connections.variables", "'[]'"},
+	optionalColumn{readmodel.PartConnectionVersionName, "pv.name", "NULL"})
 
 func (r *connectionRow) fields(dst []any) []any {
 	return append(dst, &r.ID, &r.ConnectorID, &r.OrganisationID, &r.Name, &r.NameKey, &r.Variables, &r.PinnedVersionID,
@@ -55,30 +55,30 @@ func (r *connectionRow) fields(dst []any) []any {
 // per record. Meta columns (PartVersionMeta, PartConnectionMeta) left out are NULL, and their
 // fields are skipped: they keep their zero values.
 var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at, v.outbound_policy",
-	optionalColumn{domain.PartVersionDescription, "v.description", "NULL::text"},
-	optionalColumn{domain.PartVersionActions, "v.actions", "'[]'::text"},
-	optionalColumn{domain.PartVersionMeta, "v.id", "NULL::text"},
-	optionalColumn{domain.PartVersionMeta, "v.created_at", "NULL::timestamptz"},
-	optionalColumn{domain.PartVersionMeta, "v.updated_at", "NULL::timestamptz"},
-	optionalColumn{domain.PartVersionMeta, "v.published_at", "NULL::timestamptz"})
+	optionalColumn{readmodel.PartVersionDescription, "v.description", "NULL::text"},
+	optionalColumn{readmodel.PartVersionActions, "v.actions", "'[]'::text"},
+	optionalColumn{readmodel.PartVersionMeta, "v.id", "NULL::text"},
+	optionalColumn{readmodel.PartVersionMeta, "v.created_at", "NULL::timestamptz"},
+	optionalColumn{readmodel.PartVersionMeta, "v.updated_at", "NULL::timestamptz"},
+	optionalColumn{readmodel.PartVersionMeta, "v.published_at", "NULL::timestamptz"})
 
-func (r *versionRow) recordFields(dst []any, need domain.Parts) []any {
-	meta := need.Has(domain.PartVersionMeta)
+func (r *versionRow) recordFields(dst []any, need readmodel.Parts) []any {
+	meta := need.Has(readmodel.PartVersionMeta)
 	return append(dst, unlessSkipped(&r.ID, meta), &r.Name, &r.Description, &r.Actions, &r.IsLatest, &r.IsDefault,
 		unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta), unlessSkipped(&r.PublishedAt, meta), &r.OutboundPolicy)
 }
 
 var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_version_id, pv.name, c.revision, c.created_at, c.updated_at",
-	optionalColumn{domain.PartConnectionVariables, "c.variables", "'[]'::text"},
-	optionalColumn{domain.PartConnectionVersionName, "pv.name", "NULL::text"},
-	optionalColumn{domain.PartConnectionMeta, "c.id", "NULL::text"},
-	optionalColumn{domain.PartConnectionMeta, "c.pinned_version_id", "NULL::text"},
-	optionalColumn{domain.PartConnectionMeta, "c.revision", "NULL::integer"},
-	optionalColumn{domain.PartConnectionMeta, "c.created_at", "NULL::timestamptz"},
-	optionalColumn{domain.PartConnectionMeta, "c.updated_at", "NULL::timestamptz"})
+	optionalColumn{readmodel.PartConnectionVariables, "c.variables", "'[]'::text"},
+	optionalColumn{readmodel.PartConnectionVersionName, "pv.name", "NULL::text"},
+	optionalColumn{readmodel.PartConnectionMeta, "c.id", "NULL::text"},
+	optionalColumn{readmodel.PartConnectionMeta, "c.pinned_version_id", "NULL::text"},
+	optionalColumn{readmodel.PartConnectionMeta, "c.revision", "NULL::integer"},
+	optionalColumn{readmodel.PartConnectionMeta, "c.created_at", "NULL::timestamptz"},
+	optionalColumn{readmodel.PartConnectionMeta, "c.updated_at", "NULL::timestamptz"})
 
-func (r *connectionRow) recordFields(dst []any, need domain.Parts) []any {
-	meta := need.Has(domain.PartConnectionMeta)
+func (r *connectionRow) recordFields(dst []any, need readmodel.Parts) []any {
+	meta := need.Has(readmodel.PartConnectionMeta)
 	return append(dst, unlessSkipped(&r.ID, meta), &r.Name, &r.Variables, unlessSkipped(&r.PinnedVersionID, meta), &r.PinnedVersionName,
 		unlessSkipped(&r.Revision, meta), unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta))
 }
@@ -90,12 +90,12 @@ type columnList struct {
 	all      string
 	optional []optionalColumn
 	unnamed  bool     // a list of values (ROW(…)), where empty values take no names
-	variants sync.Map // domain.Parts -> string
+	variants sync.Map // readmodel.Parts -> string
 }
 
 // optionalColumn is a column of a list (as written there) that holds part.
 type optionalColumn struct {
-	part   domain.Parts
+	part   readmodel.Parts
 	column string
 	empty  string
 }
@@ -110,7 +110,7 @@ func recordList(all string, optional ...optionalColumn) *columnList {
 
 // For is the list with the columns of the parts need leaves out replaced by empty values
 // (named like the column, for queries that select from it).
-func (l *columnList) For(need domain.Parts) string {
+func (l *columnList) For(need readmodel.Parts) string {
 	if v, ok := l.variants.Load(need); ok {
 		return v.(string)
 	}

@@ -43,6 +43,7 @@ const (
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
+	reads   readQueries
 	// Now is the clock; tests replace it. Times are kept in UTC at microsecond precision,
 	// the precision PostgreSQL stores, so that what is written reads back equal.
 	Now func() time.Time
@@ -134,7 +135,7 @@ func Open(databaseURL string, opts Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(maxOpen)
 	sqlDB.SetMaxIdleConns(maxOpen)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{db: db, dialect: dialect, Now: func() time.Time { return time.Now() }}, nil
+	return &Store{db: db, dialect: dialect, reads: readQueriesFor(dialect), Now: func() time.Time { return time.Now() }}, nil
 }
 
 // openPostgres opens a database/sql pool of pgx connections running statements in the

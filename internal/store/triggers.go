@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 	"github.com/plugboard/plugboard/internal/notify"
 )
 
@@ -384,7 +385,7 @@ func (s *Store) FindEvents(ctx context.Context, orgID, connectionID string, trig
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	result := &domain.EventPage{}
-	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*eventRow).domain,
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, readmodel.AllParts, (*eventRow).domain,
 		func(_ *eventRow, e *domain.Event) cursor {
 			return cursor{Order: eventsOrder, Time: e.ReceivedAt, ID: e.ID}
 		}, func(cur string, e *domain.Event) domain.EventEdge { return domain.EventEdge{Cursor: cur, Node: e} })

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // FindVersion returns NOT_FOUND for a missing version and for one of another organisation.
@@ -91,7 +92,7 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
-	result.Edges, result.PageInfo, err = pageOf(rows, page.First, domain.AllParts, (*versionRow).domain,
+	result.Edges, result.PageInfo, err = pageOf(rows, page.First, readmodel.AllParts, (*versionRow).domain,
 		func(_ *versionRow, v *domain.ConnectorVersion) cursor { return versionCursor(v) }, versionEdge)
 	if err != nil {
 		return nil, err
@@ -103,11 +104,11 @@ func (s *Store) FindVersions(ctx context.Context, orgID, connectorID string, pag
 // versionKeyset is the order of a connector's versions: newest first.
 var versionKeyset = keyset{[]string{"created_at", "id"}, true}
 
-// FindConnectorWithVersions is FindConnector and the first page of its versions; on
+// ConnectorWithVersions is FindConnector and the first page of its versions; on
 // PostgreSQL in one statement (nested.go), which was a third of reading one connector.
 // Parts outside need may be left empty.
-func (s *Store) FindConnectorWithVersions(ctx context.Context, orgID, id string, first int, need domain.Parts) (*domain.Connector, *domain.VersionPage, error) {
-	nested := s.nestedIn(orgID, domain.NestedFirst{Versions: first, Connections: -1}, need)
+func (s *Store) ConnectorWithVersions(ctx context.Context, orgID, id string, first int, need readmodel.Parts) (*domain.Connector, *domain.VersionPage, error) {
+	nested := s.nestedIn(orgID, readmodel.NestedFirst{Versions: first, Connections: -1}, need)
 	if nested == nil {
 		c, err := s.FindConnector(ctx, orgID, id)
 		if err != nil {
@@ -424,10 +425,10 @@ type versionView struct {
 	Triggers []domain.Trigger `json:"triggers"`
 }
 
-// FindVersionsOfConnectors returns the first page (newest first) of versions of each of many
+// VersionsOfConnectors returns the first page (newest first) of versions of each of many
 // connectors in one query: the nested versions of a connector list cost one round trip, not
 // one per connector. Parts outside need may be left empty.
-func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need domain.Parts) (map[string]*domain.VersionPage, error) {
+func (s *Store) VersionsOfConnectors(ctx context.Context, orgID string, connectorIDs []string, first int, need readmodel.Parts) (map[string]*domain.VersionPage, error) {
 	pages := make(map[string]*domain.VersionPage, len(connectorIDs))
 	for _, id := range connectorIDs {
 		pages[id] = newVersionPage(id, first)
@@ -436,10 +437,8 @@ func (s *Store) FindVersionsOfConnectors(ctx context.Context, orgID string, conn
 		return pages, nil
 	}
 	var rn int
-	err := readRows(ctx, s, `SELECT * FROM (
-		SELECT `+versionColumns.For(need)+`, ROW_NUMBER() OVER (PARTITION BY connector_id ORDER BY created_at DESC, id DESC) AS rn
-		FROM connector_versions WHERE `+s.oneOf("connector_id")+` AND organisation_id = ?) ranked
-		WHERE rn <= ? ORDER BY connector_id, rn`, []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *versionRow) error {
+	q := s.reads.versionsOfConnectors
+	err := readRows(ctx, s, q[0]+versionColumns.For(need)+q[1], []any{connectorIDs, orgID, lookahead(first, need)}, []any{&rn}, func(row *versionRow) error {
 		page := pages[row.ConnectorID]
 		return addToPage(&page.Edges, &page.PageInfo, first, need, row.domain, versionCursor, versionEdge)
 	})
