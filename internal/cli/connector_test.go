@@ -83,3 +83,24 @@ func TestConnectorApplyAndExport(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectorApplyOmittedMeansDefault: a field the document leaves out gets the default the
+// API gives it (verifySSL: true), not Go's zero value.
+func TestConnectorApplyOmittedMeansDefault(t *testing.T) {
+	eachDatabase(t, func(t *testing.T) {
+		doc := strings.Replace(appliedDocument, "      verifySSL: true\n", "", 1)
+		file := filepath.Join(t.TempDir(), "weather.yaml")
+		if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		org, _, _ := run(t, "org", "create", "One")
+		id, stderr, code := run(t, "connector", "apply", "--org", strings.TrimSpace(org), "-f", file)
+		if code != 0 {
+			t.Fatalf("apply: %d %q", code, stderr)
+		}
+		exported, stderr, code := run(t, "connector", "export", strings.TrimSpace(id))
+		if code != 0 || exported != appliedDocument {
+			t.Errorf("export after applying without verifySSL: %d %s\n%s", code, stderr, exported)
+		}
+	})
+}

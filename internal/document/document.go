@@ -58,7 +58,9 @@ type AuthSchemeConfig struct {
 	SchemeType  string                 `json:"schemeType"`
 	APIKey      *domain.APIKeySettings `json:"apiKey,omitempty"`
 	OAuth2      *domain.OAuth2Settings `json:"oauth2,omitempty"`
-	VerifySSL   bool                   `json:"verifySSL"`
+	// VerifySSL is a pointer so that a document leaving it out gets the default (true),
+	// as createAuthSchemeConfig does, instead of Go's zero value.
+	VerifySSL *bool `json:"verifySSL,omitempty"`
 }
 
 // Version is the version a document carries.
@@ -81,7 +83,7 @@ func Of(c *domain.Connector, v *domain.ConnectorVersion) *Document {
 	for _, cfg := range c.AuthSchemeConfigs {
 		d.Connector.AuthSchemeConfigs = append(d.Connector.AuthSchemeConfigs, AuthSchemeConfig{
 			Key: cfg.Key, Description: cfg.Description, SchemeType: string(cfg.SchemeType),
-			APIKey: cfg.APIKey, OAuth2: cfg.OAuth2, VerifySSL: cfg.VerifySSL,
+			APIKey: cfg.APIKey, OAuth2: cfg.OAuth2, VerifySSL: &cfg.VerifySSL,
 		})
 	}
 	d.Version = Version{Name: v.Name, Description: v.Description, Published: v.IsPublished(), OutboundPolicy: v.OutboundPolicy, Actions: v.Actions}
@@ -203,7 +205,7 @@ func (d *Document) Spec() domain.ConnectorSpec {
 	for _, c := range d.Connector.AuthSchemeConfigs {
 		s.AuthSchemeConfigs = append(s.AuthSchemeConfigs, domain.AuthSchemeConfig{
 			Key: c.Key, Description: c.Description, SchemeType: domain.AuthSchemeType(c.SchemeType),
-			APIKey: c.APIKey, OAuth2: c.OAuth2, VerifySSL: c.VerifySSL,
+			APIKey: c.APIKey, OAuth2: c.OAuth2, VerifySSL: c.VerifySSL == nil || *c.VerifySSL,
 		})
 	}
 	return s
