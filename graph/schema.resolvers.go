@@ -113,6 +113,10 @@ func (r *connectorVersionResolver) Document(ctx context.Context, obj *domain.Con
 	if err != nil {
 		return "", err
 	}
+	// Many documents in one request each render in full: stop once the request has ended.
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	b, err := document.Render(document.Of(c, obj), deref(format))
 	return string(b), err
 }

@@ -110,3 +110,31 @@ func doubling(levels int) string {
 	fmt.Fprintf(&b, " query { ...F%d }", levels)
 	return b.String()
 }
+
+// ConnectorVersion.document renders every action: 200 of them in one request are refused, one
+// is accepted under the default limit.
+func TestDocumentIsPriced(t *testing.T) {
+	var cfg generated.Config
+	priced := pageCost(&cfg)
+	es := generated.NewExecutableSchema(cfg)
+	limit := newComplexityLimit(50000, priced)
+	if err := limit.Validate(es); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query string
+		min   int
+		max   int
+	}{
+		{`query($id: ID!) { connector(id: $id) { versions(first: 200) { edges { node { document } } } } }`, 50001, 1 << 40},
+		{`query($id: ID!) { connector(id: $id) { versions(first: 1) { edges { node { document(format: JSON) } } } } }`, 2001, 50000},
+	} {
+		doc, errs := gqlparser.LoadQuery(es.Schema(), tc.query)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		if got := limit.calculate(context.Background(), doc.Operations[0], nil); got < tc.min || got > tc.max {
+			t.Errorf("%s: complexity %d, want %d..%d", tc.query, got, tc.min, tc.max)
+		}
+	}
+}
