@@ -277,3 +277,62 @@ func TestActionsPricedAsAFullVersion(t *testing.T) {
 		c.Do(t, `query($c: ID!) { connector(id: $c) { version(name: "1") { actions(first: -1) { name } } } }`, map[string]any{"c": connector}).ExpectError(t, "BAD_USER_INPUT", "first")
 	})
 }
+
+// TestImportTurnAndDeadline: an import that finds another one running is refused at once with
+// RATE_LIMITED and retryAfter (not failed late), and an import past the request's deadline
+// answers then and writes nothing.
+func TestImportTurnAndDeadline(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{RequestTimeout: 2 * time.Second}})
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Shop", "protocolType": "HTTP"}).String("createConnector.id")
+		entered, release := make(chan struct{}), make(chan struct{})
+		h.Store.FailPoint = func(ctx context.Context, point string) error {
+			if point != "importDocument.written" {
+				return nil
+			}
+			close(entered)
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+			}
+			return ctx.Err()
+		}
+		first := make(chan *apitest.Response, 1)
+		go func() {
+			first <- c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}})
+		}()
+		<-entered
+		r := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "2.0"}}).ExpectError(t, "RATE_LIMITED", "")
+		if !strings.Contains(r.Body, `"retryAfter":`) {
+			t.Errorf("a refused import says when to come back: %s", r.Body)
+		}
+		// The first import holds the write past its 2 s deadline: it answers with the
+		// timeout, and its transaction is rolled back.
+		select {
+		case r := <-first:
+			if r.Code() != "INTERNAL_SERVER_ERROR" || !strings.Contains(r.Body, "longer than the server allows") {
+				t.Errorf("an import past its deadline: %s", r.Body)
+			}
+		case <-time.After(8 * time.Second):
+			t.Fatal("an import past its deadline did not answer")
+		}
+		close(release)
+		h.Store.FailPoint = nil
+		if n := versionCount(t, c, connector); n != 0 {
+			t.Errorf("an import past its deadline wrote %d versions", n)
+		}
+		// The turn is free again once the first import's work has stopped.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			r := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}})
+			if r.Code() == "" {
+				break
+			}
+			if r.Code() != "RATE_LIMITED" || time.Now().After(deadline) {
+				t.Fatalf("import after the turn was freed: %s", r.Body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}

@@ -188,8 +188,8 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			}
 			// Then it stops accepting; in-flight requests finish (up to the shutdown timeout);
 			// then the deferred Close closes the database pool.
-			logger.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			logger.Info("shutting down", "grace", cfg.ShutdownGrace().String())
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace())
 			defer cancel()
 			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("shutdown: %w", err)

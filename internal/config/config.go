@@ -484,3 +484,14 @@ func (c Config) SecretKeyFile() string {
 	}
 	return u + ".secret-key"
 }
+
+// shutdownMargin is what a drain waits beyond the longest request deadline: the answer of a
+// request stopped at its deadline still has to be written.
+const shutdownMargin = 2 * time.Second
+
+// ShutdownGrace is how long a stopping server lets in-flight requests finish: the shutdown
+// timeout, but never less than the request timeout plus a margin, so that a rolling restart
+// does not cut a request that is still within its own deadline.
+func (c Config) ShutdownGrace() time.Duration {
+	return max(c.ShutdownTimeout, c.RequestTimeout+shutdownMargin)
+}

@@ -30,6 +30,12 @@ func TestLoadPrecedenceAndErrors(t *testing.T) {
 	if c.DrainDelay != 5*time.Second || c.ShutdownTimeout != 20*time.Second {
 		t.Errorf("a stopping server fails /readyz for 5 s by default, then drains for up to 20 s: %v %v", c.DrainDelay, c.ShutdownTimeout)
 	}
+	if c.ShutdownGrace() != 20*time.Second {
+		t.Errorf("a 5 s request timeout keeps the 20 s drain: %v", c.ShutdownGrace())
+	}
+	if c.RequestTimeout = 30 * time.Second; c.ShutdownGrace() != 32*time.Second {
+		t.Errorf("the drain waits out the longest request deadline: %v", c.ShutdownGrace())
+	}
 	if len(c.Outbound.Allow) != 2 || c.Outbound.Allow[1].String() != "192.168.1.5/32" {
 		t.Errorf("allow list: %v", c.Outbound.Allow)
 	}

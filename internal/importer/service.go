@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"time"
 
 	"github.com/plugboard/plugboard/internal/domain"
 )
@@ -43,12 +44,38 @@ func (s *Service) Import(ctx context.Context, orgID, connectorID string, format 
 	if err := domain.ValidateVersionName("versionName", versionName); err != nil {
 		return nil, err
 	}
+	// A second import is refused at once rather than queued: a queued one would spend its
+	// deadline waiting and then fail late with a timeout.
 	select {
 	case s.turn <- struct{}{}:
+	default:
+		return nil, domain.RateLimited(importRetryAfter, "another import is running on this server; try again shortly")
+	}
+	// The work runs apart from the request so that the request answers when its deadline
+	// ends even while the parser (which does not look at the context) is still busy; the
+	// turn is held until that work has stopped, so that two parses never overlap.
+	type outcome struct {
+		result *domain.ImportResult
+		err    error
+	}
+	done := make(chan outcome, 1)
+	go func() {
 		defer func() { <-s.turn }()
+		r, err := s.run(ctx, orgID, connectorID, format, document, versionName)
+		done <- outcome{r, err}
+	}()
+	select {
+	case o := <-done:
+		return o.result, o.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// importRetryAfter is how long a refused import is told to wait: a typical import's time.
+const importRetryAfter = 5 * time.Second
+
+func (s *Service) run(ctx context.Context, orgID, connectorID string, format Format, document, versionName string) (*domain.ImportResult, error) {
 	var (
 		doc *domain.ImportedDocument
 		err error
@@ -60,6 +87,10 @@ func (s *Service) Import(ctx context.Context, orgID, connectorID string, format 
 		doc, err = OpenAPI(ctx, []byte(document))
 	}
 	if err != nil {
+		return nil, err
+	}
+	// The deadline may have passed while parsing: write nothing then.
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return s.store.ImportDocument(ctx, orgID, connectorID, versionName, doc)
