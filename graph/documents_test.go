@@ -336,3 +336,29 @@ func TestImportTurnAndDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestImportNUL: a \u0000 escape inside a document is a NUL once parsed; both imports refuse
+// it with BAD_USER_INPUT on document, saying where, on both databases, and write nothing.
+func TestImportNUL(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Shop", "protocolType": "HTTP"}).String("createConnector.id")
+		before := snapshot(t, c, connector)
+		const postman = `{"info": {"name": "S", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}, %s}`
+		for _, tc := range []struct{ mutation, doc, where string }{
+			{importOpenAPI, `{"openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"get": {"operationId": "a\u0000b"}}}}`, "operationId"},
+			{importOpenAPI, `{"openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"get": {"operationId": "a", "description": "x\u0000"}}}}`, "description"},
+			{importOpenAPI, `{"openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "components": {"securitySchemes": {"t": {"type": "http", "scheme": "bearer", "description": "t\u0000"}}}, "paths": {}}`, "securitySchemes[0].description"},
+			{importPostman, fmt.Sprintf(postman, `"item": [{"name": "G\u0000", "request": {"method": "GET", "url": "https://x.example.com/a"}}]`), "name"},
+			{importPostman, fmt.Sprintf(postman, `"variable": [{"key": "v", "value": "a\u0000"}], "item": []`), "variables[0].value"},
+		} {
+			r := c.Do(t, tc.mutation, map[string]any{"c": connector, "input": map[string]any{"document": tc.doc, "versionName": "1.0"}}).ExpectError(t, "BAD_USER_INPUT", "document")
+			if !strings.Contains(r.Message(), tc.where) || !strings.Contains(r.Message(), "NUL") {
+				t.Errorf("%s: the error says where: %s", tc.doc, r.Message())
+			}
+		}
+		if after := snapshot(t, c, connector); after != before || versionCount(t, c, connector) != 0 {
+			t.Fatalf("a refused import changed the connector:\n%s\n%s", before, after)
+		}
+	})
+}

@@ -104,3 +104,20 @@ func TestConnectorApplyOmittedMeansDefault(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectorApplyNUL: a "\0" escape in a YAML document is refused on both databases (it
+// reached PostgreSQL as an internal error, and SQLite stored it), saying where.
+func TestConnectorApplyNUL(t *testing.T) {
+	eachDatabase(t, func(t *testing.T) {
+		doc := strings.Replace(appliedDocument, "name: Weather", `name: "Wea\0ther"`, 1)
+		file := filepath.Join(t.TempDir(), "weather.yaml")
+		if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		org, _, _ := run(t, "org", "create", "One")
+		out, stderr, code := run(t, "connector", "apply", "--org", strings.TrimSpace(org), "-f", file)
+		if code == 0 || out != "" || !strings.Contains(stderr, "connector.name") || !strings.Contains(stderr, "NUL") {
+			t.Errorf("apply with a NUL: %d %q %q", code, out, stderr)
+		}
+	})
+}

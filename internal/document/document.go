@@ -161,6 +161,9 @@ func Parse(data []byte) (*Document, error) {
 	if d.APIVersion != APIVersion || d.Kind != Kind {
 		return nil, domain.Invalid("document", "apiVersion must be %q and kind %q", APIVersion, Kind)
 	}
+	if err := domain.CheckTextIn("document", "", &d); err != nil {
+		return nil, err
+	}
 	return &d, nil
 }
 

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -54,4 +56,78 @@ func hex4(raw string, i int) (rune, bool) {
 	}
 	n, err := strconv.ParseUint(raw[i:i+4], 16, 32)
 	return rune(n), err == nil
+}
+
+// CheckTextIn applies CheckText to every string v holds (structs, pointers, slices, maps),
+// for values read out of a document (an import, an applied connector document) rather than
+// from the request's own strings: the JSON escape \u0000 inside a document is six harmless
+// characters to the request and a NUL once the document is parsed. The error is on field and
+// names where the string is: at, then the path of JSON field names ("actions[2].path").
+func CheckTextIn(field, at string, v any) error {
+	if where, ok := badText(reflect.ValueOf(v), ""); !ok {
+		if at != "" && where != "" {
+			where = at + ": " + where
+		} else if at != "" {
+			where = at
+		}
+		return Invalid(field, "%s must not contain NUL characters (U+0000) or invalid UTF-8", where)
+	}
+	return nil
+}
+
+// badText finds the first string in v that CheckText refuses and returns its path.
+func badText(v reflect.Value, path string) (string, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		if CheckText("", v.String()) != nil {
+			return path, false
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return badText(v.Elem(), path)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if where, ok := badText(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); !ok {
+				return where, false
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			key := fmt.Sprint(iter.Key().Interface())
+			if where, ok := badText(iter.Key(), path+" key"); !ok {
+				return where, false
+			}
+			if where, ok := badText(iter.Value(), joinPath(path, key)); !ok {
+				return where, false
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name[:1]) + f.Name[1:]
+			}
+			if where, ok := badText(v.Field(i), joinPath(path, name)); !ok {
+				return where, false
+			}
+		}
+	}
+	return "", true
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }

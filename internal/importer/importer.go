@@ -41,6 +41,20 @@ func (b *builder) result() (*domain.ImportedDocument, error) {
 	if len(b.doc.Actions) > domain.MaxActions {
 		return nil, domain.LimitExceeded("document", "the document has %d operations; a version holds at most %d actions", len(b.doc.Actions), domain.MaxActions)
 	}
+	// Every string the document gave passes here: a \u0000 escape in the document is a NUL
+	// once parsed, which PostgreSQL refuses and SQLite would store.
+	for _, a := range b.doc.Actions {
+		if err := domain.CheckTextIn("document", fmt.Sprintf("operation %q", a.Key), a); err != nil {
+			return nil, err
+		}
+	}
+	if err := domain.CheckTextIn("document", "", struct {
+		SecuritySchemes []domain.AuthSchemeConfig `json:"securitySchemes"`
+		BaseURL         *string                   `json:"server"`
+		Variables       []domain.Variable         `json:"variables"`
+	}{b.doc.Configs, b.doc.BaseURL, b.doc.Variables}); err != nil {
+		return nil, err
+	}
 	if b.dropped > 0 {
 		b.warnings = append(b.warnings, fmt.Sprintf("and %d more warnings", b.dropped))
 	}
