@@ -40,12 +40,16 @@ paths:
     delete: {operationId: deleteOrder, summary: Delete an order}
 `
 
+const shopJSON = `{"openapi": "3.0.3", "info": {"title": "Shop", "version": "1"}, "paths": {"/orders": {"get": {"operationId": "listOrders"}}}}`
+
 func TestImportOpenAPI(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
 		c := h.NewOrg(t)
 		connector := mustCreate(t, c, map[string]any{"name": "Shop", "protocolType": "HTTP"}).String("createConnector.id")
 		before := snapshot(t, c, connector)
-		for _, bad := range []string{"openapi: 3.0.0\npaths: [\n", `{"swagger": "2.0"}`, "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {/a: {get: {parameters: 7}}}"} {
+		for _, bad := range []string{"openapi: 3.0.0\npaths: [\n", `{"swagger": "2.0"}`, "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {/a: {get: {parameters: 7}}}",
+			// JSON is read as JSON only (as YAML, `"x": ,` was a null), and info is required.
+			strings.Replace(shopJSON, `"paths": {`, `"x": , "paths": {`, 1), "openapi: 3.0.3\npaths: {}\n"} {
 			c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": bad, "versionName": "1.0"}}).ExpectError(t, "BAD_USER_INPUT", "document")
 		}
 		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "latest"}}).ExpectError(t, "BAD_USER_INPUT", "versionName")

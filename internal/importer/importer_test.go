@@ -100,6 +100,11 @@ func TestInvalidDocuments(t *testing.T) {
 		{"NotYAML", "openapi: 3.0.0\npaths: [\n", "line"},
 		{"Swagger2", `{"swagger": "2.0", "paths": {}}`, "2.0"},
 		{"NoVersion", `{"paths": {}}`, "openapi"},
+		{"JSONSyntax", "{\"openapi\": \"3.0.3\", \"info\": {\"title\": \"x\", \"version\": \"1\"},\n  \"x\": ,\n \"paths\": {}}", "line 2, column 8"},
+		{"JSONNoInfo", `{"openapi": "3.0.3", "paths": {}}`, "info object is required"},
+		{"YAMLNoInfo", "openapi: 3.0.3\npaths: {}\n", "info object is required"},
+		{"NoTitle", "openapi: 3.1.0\ninfo: {version: '1'}\npaths: {}\n", "info.title"},
+		{"NoPaths", `{"openapi": "3.0.3", "info": {"title": "x", "version": "1"}}`, "paths"},
 		{"WrongType", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {/a: {get: {parameters: 7}}}\n", "parameters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,10 +3,13 @@ package importer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -65,17 +68,74 @@ func loadOpenAPI(loader *openapi3.Loader, data []byte) (doc *openapi3.T, err err
 		}
 	}()
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
-		// JSON straight into the types, then references: kin-openapi's LoadFromData parses
-		// everything as YAML first, several times slower and larger on big descriptions.
+		// A document that starts with { is JSON, and only JSON: read as YAML, a JSON syntax
+		// error could pass (`"x": ,` is a null in YAML). JSON straight into the types, then
+		// references: kin-openapi's LoadFromData parses everything as YAML first, several
+		// times slower and larger on big descriptions.
 		doc = &openapi3.T{}
-		if err := doc.UnmarshalJSON(trimmed); err == nil {
-			if err := loader.ResolveRefsIn(doc, nil); err != nil {
-				return nil, err
-			}
-			return doc, nil
+		if err := doc.UnmarshalJSON(trimmed); err != nil {
+			return nil, jsonError(trimmed, err)
+		}
+		if err := requiredFields(doc); err != nil {
+			return nil, err
+		}
+		if err := loader.ResolveRefsIn(doc, nil); err != nil {
+			return nil, err
+		}
+		return doc, nil
+	}
+	doc, err = loader.LoadFromData(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := requiredFields(doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// requiredFields checks the top-level fields OpenAPI requires, which the parser leaves to a
+// validation that is too strict for real descriptions.
+func requiredFields(doc *openapi3.T) error {
+	switch {
+	case doc.OpenAPI == "":
+		return errors.New("the openapi field is required")
+	case doc.Info == nil:
+		return errors.New("the info object is required")
+	case doc.Info.Title == "" || doc.Info.Version == "":
+		return errors.New("info.title and info.version are required")
+	case doc.Paths == nil && len(doc.Webhooks) == 0 && doc.Components == nil:
+		return errors.New("the paths object is required")
+	}
+	return nil
+}
+
+// jsonError says where a JSON document is wrong, by line and column: the parser's own error
+// gives at most a byte offset.
+func jsonError(data []byte, err error) error {
+	var offset int64 = -1
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case asError(err, &syntax):
+		offset = syntax.Offset
+	case asError(err, &typ):
+		offset = typ.Offset
+	default:
+		// The error may come from a value decoded apart from the whole: find a syntax error
+		// of the whole document, if there is one, for its position.
+		var raw json.RawMessage
+		if e := json.Unmarshal(data, &raw); e != nil && asError(e, &syntax) {
+			err, offset = e, syntax.Offset
 		}
 	}
-	return loader.LoadFromData(data)
+	if offset < 0 || offset > int64(len(data)) {
+		return fmt.Errorf("JSON: %w", err)
+	}
+	before := data[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	column := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return fmt.Errorf("JSON at line %d, column %d: %w", line, max(column, 1), err)
 }
 
 var openAPIVersion = regexp.MustCompile(`(?m)(?:^|[{,\s])["']?(openapi|swagger)["']?\s*:\s*["']?([0-9][0-9.]*)`)
