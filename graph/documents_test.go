@@ -366,3 +366,28 @@ func TestImportNUL(t *testing.T) {
 		}
 	})
 }
+
+// TestImportPostmanAuthAndQuery: a folder's auth makes a config like a collection's, disabled
+// query parameters are left out like disabled headers, and a collection variable that auth
+// uses as a credential never becomes a default variable (a document never holds a secret).
+func TestImportPostmanAuthAndQuery(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Postman", "protocolType": "HTTP"}).String("createConnector.id")
+		collection := `{"info": {"name": "S", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+		  "variable": [{"key": "base", "value": "https://s.example.com"}, {"key": "token", "value": "s3cr3t-token"}, {"key": "region", "value": "eu"}],
+		  "item": [{"name": "F", "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}]},
+		    "item": [{"name": "Get", "request": {"method": "GET", "url": {"raw": "{{base}}/things?a=1&b=2&r={{region}}",
+		      "query": [{"key": "a", "value": "1"}, {"key": "b", "value": "2", "disabled": true}, {"key": "r", "value": "{{region}}"}]}}}]}]}`
+		r := c.Do(t, importPostman, map[string]any{"c": connector, "input": map[string]any{"document": collection, "versionName": "p1"}}).OK(t)
+		warnings := r.JSON("importPostmanCollection.warnings")
+		if r.String("importPostmanCollection.version.actions.0.path") != "/things?a=1&r={{region}}" || !strings.Contains(warnings, `\"token\"`) || !strings.Contains(warnings, "credential") {
+			t.Errorf("postman import: %s", r.Body)
+		}
+		got := c.Do(t, `query($c: ID!, $v: String!) { connector(id: $c) { connectionVariables { name value } authSchemeConfigs { key schemeType } version(name: $v) { document } } }`, map[string]any{"c": connector, "v": "p1"}).OK(t)
+		if got.JSON("connector.connectionVariables") != `[{"name":"base","value":"https://s.example.com"},{"name":"region","value":"eu"}]` ||
+			got.JSON("connector.authSchemeConfigs") != `[{"key":"bearer","schemeType":"BEARER"}]` || strings.Contains(got.Body, "s3cr3t") {
+			t.Errorf("folder auth makes a config, and the token is no default variable: %s", got.Body)
+		}
+	})
+}

@@ -26,6 +26,8 @@ type postmanItem struct {
 	Name    string          `json:"name"`
 	Item    []postmanItem   `json:"item"`
 	Request json.RawMessage `json:"request"`
+	// Auth of a folder applies to the requests inside it, like a collection's.
+	Auth *postmanAuth `json:"auth"`
 }
 
 type postmanRequest struct {
@@ -72,9 +74,37 @@ func (kv postmanKeyValue) text() string {
 }
 
 type postmanAuth struct {
-	Type   string            `json:"type"`
-	APIKey []postmanKeyValue `json:"apikey"`
-	OAuth2 []postmanKeyValue `json:"oauth2"`
+	Type   string
+	APIKey []postmanKeyValue
+	OAuth2 []postmanKeyValue
+	// Params are the settings of every type the auth holds (basic, bearer, digest...), for
+	// finding the variables that carry a credential.
+	Params map[string][]postmanKeyValue
+}
+
+func (a *postmanAuth) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	_ = json.Unmarshal(fields["type"], &a.Type)
+	a.Params = map[string][]postmanKeyValue{}
+	for name, raw := range fields {
+		var list []postmanKeyValue
+		if name != "type" && json.Unmarshal(raw, &list) == nil {
+			a.Params[name] = list
+		}
+	}
+	a.APIKey, a.OAuth2 = a.Params["apikey"], a.Params["oauth2"]
+	return nil
+}
+
+// notCredentials are the auth settings that say how to authenticate, not with what: a
+// variable they use may be a default variable; one any other setting uses carries a secret.
+var notCredentials = map[string]bool{
+	"in": true, "key": true, "grant_type": true, "scope": true, "accessTokenUrl": true, "authUrl": true,
+	"redirect_uri": true, "addTokenTo": true, "headerPrefix": true, "tokenName": true, "client_authentication": true,
+	"tokenType": true, "challengeAlgorithm": true, "useBrowser": true, "audience": true, "resource": true, "state": true,
 }
 
 func authValue(list []postmanKeyValue, key string) string {
@@ -102,17 +132,25 @@ func Postman(data []byte) (*domain.ImportedDocument, error) {
 		return nil, domain.Invalid("document", "not a Postman collection v2.1: info.schema is %q", c.Info.Schema)
 	}
 	b := newBuilder()
-	p := postmanImport{b: b, vars: map[string]string{}}
+	p := postmanImport{b: b, vars: map[string]string{}, credentials: map[string]bool{}}
 	for _, v := range c.Variable {
 		p.vars[v.Key] = v.text()
+	}
+	p.auth(c.Auth)
+	p.items(nil, c.Item)
+	for _, v := range c.Variable {
+		if p.credentials[v.Key] {
+			// A document never holds a secret, and default variables are copied into every
+			// connection and shown in documents.
+			b.warn("collection variable %q was skipped: auth settings use it as a credential; set the credential on each connection instead", v.Key)
+			continue
+		}
 		if err := domain.ValidateVariableName("name", v.Key); err != nil {
 			b.warn("collection variable %q was skipped: a variable name is letters, digits and '_', not starting with a digit", v.Key)
 			continue
 		}
 		b.doc.Variables = append(b.doc.Variables, domain.Variable{Name: v.Key, Value: v.text()})
 	}
-	p.auth(c.Auth)
-	p.items(nil, c.Item)
 	if b.doc.BaseURL == nil {
 		b.warn("no request URL gave an absolute base URL: set the connector's baseURL by hand")
 	}
@@ -143,12 +181,15 @@ type postmanImport struct {
 	vars map[string]string
 	// base is the scheme and host every request is relative to, once the first gave it.
 	base string
+	// credentials are the variables auth settings use for a secret.
+	credentials map[string]bool
 }
 
 func (p *postmanImport) items(folders []string, items []postmanItem) {
 	for _, it := range items {
 		path := append(append([]string(nil), folders...), strings.TrimSpace(it.Name))
 		if len(it.Item) > 0 || len(it.Request) == 0 {
+			p.auth(it.Auth)
 			p.items(path, it.Item)
 			continue
 		}
@@ -224,7 +265,27 @@ func (p *postmanImport) rawURL(raw json.RawMessage) string {
 	}
 	var u postmanURL
 	_ = json.Unmarshal(raw, &u)
-	return u.Raw
+	if len(u.Query) == 0 {
+		return u.Raw
+	}
+	// The query list says which parameters are disabled; raw may still hold them. Left
+	// out like disabled headers.
+	base, _, _ := strings.Cut(u.Raw, "?")
+	var parts []string
+	for _, q := range u.Query {
+		if q.Disabled {
+			continue
+		}
+		part := q.Key
+		if q.Value != nil {
+			part += "=" + q.text()
+		}
+		parts = append(parts, part)
+	}
+	if len(parts) == 0 {
+		return base
+	}
+	return base + "?" + strings.Join(parts, "&")
 }
 
 var (
@@ -332,7 +393,20 @@ func (p *postmanImport) body(name string, a *domain.HTTPAction, body *postmanBod
 // auth makes a config of a collection's or request's auth settings; the values (passwords,
 // tokens, keys) are secrets of a connection, and are never imported.
 func (p *postmanImport) auth(a *postmanAuth) {
-	if a == nil || a.Type == "" || a.Type == "noauth" || a.Type == "inherit" {
+	if a == nil {
+		return
+	}
+	for _, list := range a.Params {
+		for _, kv := range list {
+			if notCredentials[kv.Key] {
+				continue
+			}
+			for _, m := range postmanVariable.FindAllStringSubmatch(kv.text(), -1) {
+				p.credentials[m[1]] = true
+			}
+		}
+	}
+	if a.Type == "" || a.Type == "noauth" || a.Type == "inherit" {
 		return
 	}
 	c := domain.AuthSchemeConfig{Key: configKey(a.Type)}
