@@ -391,3 +391,20 @@ func TestImportPostmanAuthAndQuery(t *testing.T) {
 		}
 	})
 }
+
+// TestReimportIdenticalWritesNothing: importing the same document again changes nothing, so
+// it writes nothing: the draft's updatedAt and the connector's revision stay.
+func TestReimportIdenticalWritesNothing(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Shop", "protocolType": "HTTP"}).String("createConnector.id")
+		const read = `query($c: ID!) { connector(id: $c) { revision updatedAt version(name: "1.0") { updatedAt actions { name path } } } }`
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).OK(t)
+		before := c.Do(t, read, map[string]any{"c": connector}).OK(t).Body
+		time.Sleep(20 * time.Millisecond) // so that a write would show in the timestamps
+		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).OK(t)
+		if after := c.Do(t, read, map[string]any{"c": connector}).OK(t).Body; after != before {
+			t.Errorf("an identical re-import wrote:\n%s\n%s", before, after)
+		}
+	})
+}

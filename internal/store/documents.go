@@ -116,8 +116,9 @@ func (s *Store) importIntoDraft(tx *gorm.DB, orgID, connectorID, name string, ac
 		return nil, nil, domain.Errorf(domain.CodeConflict, "version %q is published and cannot change; import into a new version name", row.Name)
 	}
 	var (
-		current []domain.HTTPAction
-		last    domain.ImportSnapshot
+		current  []domain.HTTPAction
+		last     domain.ImportSnapshot
+		oldState *string
 	)
 	if !created {
 		v, err := row.domain()
@@ -125,11 +126,10 @@ func (s *Store) importIntoDraft(tx *gorm.DB, orgID, connectorID, name string, ac
 			return nil, nil, err
 		}
 		current = v.Actions
-		var state *string
-		if err := tx.Raw(`SELECT import_state FROM connector_versions WHERE id = ?`, row.ID).Scan(&state).Error; err != nil {
+		if err := tx.Raw(`SELECT import_state FROM connector_versions WHERE id = ?`, row.ID).Scan(&oldState).Error; err != nil {
 			return nil, nil, err
 		}
-		if state != nil {
+		if state := oldState; state != nil {
 			if err := json.Unmarshal([]byte(*state), &last); err != nil {
 				return nil, nil, fmt.Errorf("version %s import state: %w", row.ID, err)
 			}
@@ -159,6 +159,11 @@ func (s *Store) importIntoDraft(tx *gorm.DB, orgID, connectorID, name string, ac
 		if err := tx.Create(&row).Error; err != nil {
 			return nil, nil, versionNames.translate(err, in.Name)
 		}
+	} else if oldState != nil && encodeList(in.Actions) == encodeList(current) && sameJSON(last, state) {
+		// Nothing changed: write nothing, so that updatedAt and the audit log stay as they are.
+		// (Compared decoded: PostgreSQL's jsonb gives back other bytes than were written.)
+		v, err := row.domain()
+		return v, warnings, err
 	} else {
 		row.Actions, row.UpdatedAt = encodeList(in.Actions), now
 		if err := tx.Model(&versionRow{}).Where("id = ?", row.ID).Updates(map[string]any{"actions": row.Actions, "updated_at": now}).Error; err != nil {
@@ -173,6 +178,12 @@ func (s *Store) importIntoDraft(tx *gorm.DB, orgID, connectorID, name string, ac
 	}
 	v, err := row.domain()
 	return v, warnings, err
+}
+
+// sameJSON tells whether v encodes to encoded.
+func sameJSON(v any, encoded []byte) bool {
+	b, err := json.Marshal(v)
+	return err == nil && string(b) == string(encoded)
 }
 
 // ApplyConnector makes the organisation's connector named in spec (created when missing) and
