@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -406,5 +409,41 @@ func TestReimportIdenticalWritesNothing(t *testing.T) {
 		if after := c.Do(t, read, map[string]any{"c": connector}).OK(t).Body; after != before {
 			t.Errorf("an identical re-import wrote:\n%s\n%s", before, after)
 		}
+	})
+}
+
+// TestOptionalPlaceholderEdges: a null input value is no value (its optional parameter is
+// left out), a query whose parameters are all optional and unset leaves no bare "?", and
+// {{name?}} in a body template is refused like in a path.
+func TestOptionalPlaceholderEdges(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		var (
+			mu   sync.Mutex
+			uris []string
+		)
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			uris = append(uris, r.RequestURI)
+			mu.Unlock()
+			fmt.Fprint(w, "{}")
+		}))
+		t.Cleanup(api.Close)
+		c := h.NewOrg(t)
+		_, conn := actionFixture(t, c, api.URL, nil, []any{
+			map[string]any{"name": "list", "method": "GET", "path": "/a?x=pre{{x?}}&y={{y?}}"},
+			map[string]any{"name": "expand", "method": "GET", "path": "/b?expand={{expand?}}&t={{tenant}}"},
+		}, nil)
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list"}).OK(t)
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "list", "in": map[string]any{"y": "2"}}).OK(t)
+		c.Do(t, executeAction, map[string]any{"c": conn, "a": "expand", "in": map[string]any{"expand": nil}}).OK(t)
+		mu.Lock()
+		got := strings.Join(uris, " ")
+		mu.Unlock()
+		if got != "/a /a?y=2 /b?t=acme" {
+			t.Errorf("requests sent: %s", got)
+		}
+		connector := mustCreate(t, c, map[string]any{"name": "Body", "protocolType": "HTTP"}).String("createConnector.id")
+		c.Do(t, createVersion, map[string]any{"c": connector, "input": map[string]any{"name": "1", "actions": []any{
+			map[string]any{"name": "post", "method": "POST", "path": "/p", "bodyTemplate": `{"a": "{{a?}}"}`}}}}).ExpectError(t, "BAD_USER_INPUT", "actions[0].bodyTemplate")
 	})
 }

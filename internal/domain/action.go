@@ -117,6 +117,16 @@ func OptionalUnset(tmpl string, lookup func(name string) (string, bool)) bool {
 	return false
 }
 
+// hasOptionalPlaceholder tells whether tmpl uses a {{name?}}.
+func hasOptionalPlaceholder(tmpl string) bool {
+	for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
+		if m[2] != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // ActionInput reads executeAction's input: a JSON object of strings, numbers and booleans
 // (numbers and booleans are used as their JSON text).
 func ActionInput(input map[string]any) (map[string]string, error) {
@@ -136,7 +146,9 @@ func ActionInput(input map[string]any) (map[string]string, error) {
 		case float64:
 			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
 		case nil:
-			return nil, Invalid("input", "the value of %q is null: give a string, number or boolean", k)
+			// null is no value: an optional placeholder's parameter is left out, a required
+			// placeholder is missing (unless a connection variable fills it).
+			continue
 		default:
 			return nil, Invalid("input", "the value of %q is nested: only strings, numbers and booleans are allowed", k)
 		}

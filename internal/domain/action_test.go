@@ -41,7 +41,11 @@ func TestActionInput(t *testing.T) {
 	if err != nil || got["s"] != "x" || got["n"] != "1.5" || got["b"] != "true" || got["i"] != "3" {
 		t.Fatalf("got %v %v", got, err)
 	}
-	for _, bad := range []map[string]any{{"x": nil}, {"x": map[string]any{}}, {"x": []any{1}}} {
+	// null is no value, like an omitted key (an optional placeholder's parameter is left out).
+	if got, err := domain.ActionInput(map[string]any{"x": nil, "s": "y"}); err != nil || len(got) != 1 || got["s"] != "y" {
+		t.Errorf("null input: %v %v", got, err)
+	}
+	for _, bad := range []map[string]any{{"x": map[string]any{}}, {"x": []any{1}}} {
 		if _, err := domain.ActionInput(bad); domain.ErrorCode(err) != domain.CodeBadUserInput {
 			t.Errorf("%v: want BAD_USER_INPUT, got %v", bad, err)
 		}

@@ -194,6 +194,10 @@ func (a *HTTPAction) normalize() error {
 	if a.BodyTemplate != nil && len(*a.BodyTemplate) > MaxTemplateBytes {
 		return Invalid("bodyTemplate", "must be at most %d bytes", MaxTemplateBytes)
 	}
+	if a.BodyTemplate != nil && hasOptionalPlaceholder(*a.BodyTemplate) {
+		// Left out, an optional value would leave a body with a hole in it ("name": "").
+		return Invalid("bodyTemplate", "optional placeholders ({{name?}}) are for query parameters and headers, not the body")
+	}
 	a.SampleRequestData = trimOptional(a.SampleRequestData)
 	if s := a.SampleRequestData; s != nil {
 		if len(*s) > MaxTemplateBytes {

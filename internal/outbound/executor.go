@@ -171,8 +171,9 @@ func (e *Executor) build(ac *domain.ActionContext, a *domain.HTTPAction, input m
 	if p := strings.Join(segments, "/"); p != "" {
 		target += "/" + strings.TrimPrefix(p, "/")
 	}
-	if hasQuery {
-		target += "?" + expand(withoutUnsetOptional(queryPart, lookup), url.QueryEscape)
+	// With every parameter optional and unset, the URL ends at the path: no bare "?".
+	if q := expand(withoutUnsetOptional(queryPart, lookup), url.QueryEscape); hasQuery && q != "" {
+		target += "?" + q
 	}
 	headers := http.Header{}
 	for _, h := range a.Headers {
