@@ -447,3 +447,23 @@ func TestOptionalPlaceholderEdges(t *testing.T) {
 			map[string]any{"name": "post", "method": "POST", "path": "/p", "bodyTemplate": `{"a": "{{a?}}"}`}}}}).ExpectError(t, "BAD_USER_INPUT", "actions[0].bodyTemplate")
 	})
 }
+
+// TestImportSilentChangesWarn: a name or description cut to its limit and a name given a
+// suffix because another compares equal are each a warning, not a silent change.
+func TestImportSilentChangesWarn(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, map[string]any{"name": "Shop", "protocolType": "HTTP"}).String("createConnector.id")
+		long, text := strings.Repeat("n", 140), strings.Repeat("d", 4100)
+		doc := fmt.Sprintf(`{"openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "paths": {
+		  "/a": {"get": {"operationId": %q}, "post": {"operationId": "getThing", "description": %q}},
+		  "/b": {"get": {"operationId": "GetThing"}}}}`, long, text)
+		r := c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": doc, "versionName": "1.0"}}).OK(t)
+		warnings := r.JSON("importOpenAPI.warnings")
+		for _, want := range []string{"name was cut to 128 characters (from 140)", "description was cut to 4000 characters (from 4100)", `was named \"GetThing (2)\"`} {
+			if !strings.Contains(warnings, want) {
+				t.Errorf("no warning %q: %s", want, warnings)
+			}
+		}
+	})
+}

@@ -68,21 +68,32 @@ func (b *builder) result() (*domain.ImportedDocument, error) {
 // addAction gives the action a name no other action of the document has (compared as the
 // version compares names) and keeps it.
 func (b *builder) addAction(key string, a domain.HTTPAction) {
-	a.Name = clip(oneLine(a.Name), domain.MaxActionNameLength)
-	if a.Name == "" {
-		a.Name = clip(string(a.Method)+" "+a.Path, domain.MaxActionNameLength)
+	full := oneLine(a.Name)
+	if full == "" {
+		full = string(a.Method) + " " + a.Path
+	}
+	a.Name = clip(full, domain.MaxActionNameLength)
+	if a.Name != full {
+		b.warn("%s: the name was cut to %d characters (from %d)", a.Name, domain.MaxActionNameLength, utf8.RuneCountInString(full))
 	}
 	name := a.Name
 	for n := 2; b.names[domain.NameKey(name)]; n++ {
 		suffix := fmt.Sprintf(" (%d)", n)
 		name = clip(a.Name, domain.MaxActionNameLength-utf8.RuneCountInString(suffix)) + suffix
 	}
+	if name != a.Name {
+		b.warn("%s (%s) was named %q: another operation has a name that compares equal to %q", a.Name, key, name, a.Name)
+	}
 	a.Name = name
 	if a.Headers == nil {
 		a.Headers = []domain.HTTPHeader{}
 	}
 	if a.Description != nil {
-		d := clip(strings.TrimSpace(*a.Description), domain.MaxDescriptionLength)
+		whole := strings.TrimSpace(*a.Description)
+		d := clip(whole, domain.MaxDescriptionLength)
+		if d != whole {
+			b.warn("%s: the description was cut to %d characters (from %d)", a.Name, domain.MaxDescriptionLength, utf8.RuneCountInString(whole))
+		}
 		a.Description = &d
 		if d == "" {
 			a.Description = nil
