@@ -6,7 +6,8 @@
 #   scripts/cluster.sh up [N]     start what is not running (N replicas, default 3 or the
 #                                 number of the running cluster); the last line printed is the
 #                                 load balancer's URL
-#   scripts/cluster.sh status     the replicas' URLs, one a line (running ones)
+#   scripts/cluster.sh status     the replicas' URLs, one a line (running ones); exits 1 when
+#                                 none runs
 #   scripts/cluster.sh restart    rolling restart: each replica in turn gets SIGTERM (/readyz
 #                                 fails, HAProxy takes it out, it drains), starts again, and is
 #                                 back in HAProxy before the next one stops
@@ -194,11 +195,14 @@ cmd_up() {
 }
 
 cmd_status() {
-  local i
+  local i running=0
   for i in $(seq "$(replicas)"); do
-    alive "$DIR/replica-$i.pid" "$DIR/plugboard" && echo "http://127.0.0.1:$(cat "$DIR/replica-$i.port")"
+    if alive "$DIR/replica-$i.pid" "$DIR/plugboard"; then
+      echo "http://127.0.0.1:$(cat "$DIR/replica-$i.port")"
+      running=$((running + 1))
+    fi
   done
-  return 0
+  [ "$running" -gt 0 ] || die "no cluster is running (state directory $DIR): start one with $0 up"
 }
 
 cmd_restart() {

@@ -121,3 +121,36 @@ func TestConnectorApplyNUL(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectorApplyMessages: errors name the document's path, an unknown field is worded
+// for a YAML author, and published: false against a published version is a conflict, not a
+// silent success.
+func TestConnectorApplyMessages(t *testing.T) {
+	eachDatabase(t, func(t *testing.T) {
+		org, _, _ := run(t, "org", "create", "One")
+		org = strings.TrimSpace(org)
+		apply := func(doc string) (string, string, int) {
+			file := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return run(t, "connector", "apply", "--org", org, "-f", file)
+		}
+		for _, tc := range []struct{ doc, want string }{
+			{strings.Replace(appliedDocument, "baseURL: https://weather.example.com", "baseURL: ftp://weather.example.com", 1), "connector.baseURL"},
+			{strings.Replace(appliedDocument, "name: Weather", `name: ""`, 1), "connector.name"},
+			{strings.Replace(appliedDocument, "  protocolType: HTTP\n", "  protocolType: HTTP\n  colour: blue\n", 1), `unknown field "colour" in the document`},
+		} {
+			if out, stderr, code := apply(tc.doc); code == 0 || out != "" || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "json:") {
+				t.Errorf("want %q: %d %q %q", tc.want, code, out, stderr)
+			}
+		}
+		if _, stderr, code := apply(appliedDocument); code != 0 {
+			t.Fatalf("apply: %d %q", code, stderr)
+		}
+		unpublished := strings.Replace(appliedDocument, "published: true", "published: false", 1)
+		if out, stderr, code := apply(unpublished); code == 0 || out != "" || !strings.Contains(stderr, "published") {
+			t.Errorf("published: false against a published version: %d %q %q", code, out, stderr)
+		}
+	})
+}

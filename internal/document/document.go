@@ -156,7 +156,7 @@ func Parse(data []byte) (*Document, error) {
 	dec.DisallowUnknownFields()
 	var d Document
 	if err := dec.Decode(&d); err != nil {
-		return nil, domain.Invalid("document", "not a connector document: %v", err)
+		return nil, domain.Invalid("document", "not a connector document: %s", decodeMessage(err))
 	}
 	if d.APIVersion != APIVersion || d.Kind != Kind {
 		return nil, domain.Invalid("document", "apiVersion must be %q and kind %q", APIVersion, Kind)
@@ -165,6 +165,16 @@ func Parse(data []byte) (*Document, error) {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// decodeMessage words a decoding error for a document's author, who wrote YAML as often as
+// JSON: "unknown field "x" in the document", not "json: unknown field "x"".
+func decodeMessage(err error) string {
+	msg := err.Error()
+	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return "unknown field " + field + " in the document"
+	}
+	return strings.TrimPrefix(msg, "json: ")
 }
 
 // jsonCompatible turns YAML's maps with any keys into JSON objects.

@@ -194,8 +194,9 @@ func sameJSON(v any, encoded []byte) bool {
 // version is published when spec says so.
 func (s *Store) ApplyConnector(ctx context.Context, orgID string, spec domain.ConnectorSpec) (*domain.ApplyResult, error) {
 	nc := domain.NewConnector{ConnectorFields: spec.Fields, AuthSchemeConfigs: spec.AuthSchemeConfigs, ConnectionVariables: spec.ConnectionVariables}
+	// Errors name the document's path (connector.baseURL), as the version's do.
 	if err := nc.Validate(); err != nil {
-		return nil, err
+		return nil, domain.WithFieldPrefix("connector", err)
 	}
 	if err := spec.Version.Validate(); err != nil {
 		return nil, domain.WithFieldPrefix("version", err)
@@ -325,6 +326,10 @@ func (s *Store) applyVersion(tx *gorm.DB, orgID, connectorID string, spec domain
 		same := have.Name == in.Name && encodeList([]*string{have.Description}) == encodeList([]*string{in.Description}) &&
 			encodeList(have.Actions) == encodeList(in.Actions) && ptrText(encodePolicy(have.OutboundPolicy)) == ptrText(encodePolicy(in.OutboundPolicy))
 		switch {
+		case row.PublishedAt != nil && !spec.Published:
+			// A published version is never unpublished: saying so is a difference, refused
+			// like any other rather than reported as applied.
+			return domain.Errorf(domain.CodeConflict, "version %q is published and the document says published: false; published versions never change: set published: true or give the document a new version name", row.Name)
 		case same:
 		case row.PublishedAt != nil:
 			return domain.Errorf(domain.CodeConflict, "version %q is published and differs from the document; published versions never change: give the document a new version name", row.Name)
