@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/plugboard/plugboard/internal/domain"
@@ -60,9 +61,17 @@ func (s *Service) Import(ctx context.Context, orgID, connectorID string, format 
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		defer func() { <-s.turn }()
-		r, err := s.run(ctx, orgID, connectorID, format, document, versionName)
-		done <- outcome{r, err}
+		var o outcome
+		defer func() {
+			// Off the request's goroutine, gqlgen's recovery does not reach a panic here.
+			if cause := recover(); cause != nil {
+				o = outcome{err: fmt.Errorf("import: %v", cause)}
+			}
+			// Given back before the answer, so that the caller's next import finds it free.
+			<-s.turn
+			done <- o
+		}()
+		o.result, o.err = s.run(ctx, orgID, connectorID, format, document, versionName)
 	}()
 	select {
 	case o := <-done:
