@@ -234,3 +234,12 @@ func TestUnusableOperationsAreLeftOut(t *testing.T) {
 		t.Errorf("an operation the version would refuse is left out with a warning: %+v %v", got.Actions, got.Warnings)
 	}
 }
+
+// An import whose request has ended stops after parsing instead of mapping and answering.
+func TestOpenAPIStopsWhenTheRequestEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := importer.OpenAPI(ctx, []byte(petstore)); err != context.Canceled {
+		t.Errorf("import after the request ended: %v", err)
+	}
+}

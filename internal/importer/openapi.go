@@ -46,6 +46,10 @@ func OpenAPI(ctx context.Context, data []byte) (*domain.ImportedDocument, error)
 	if err != nil {
 		return nil, domain.Invalid("document", "not a valid OpenAPI document: %s", clip(err.Error(), 1000))
 	}
+	// Parsing a large description takes seconds: once the request has ended, stop here.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if doc.Paths == nil || doc.Paths.Len() == 0 {
 		b.warn("the document has no paths: no action was imported")
 	}
