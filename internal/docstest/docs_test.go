@@ -402,3 +402,41 @@ func newKey(t *testing.T, root, dir string, env []string) string {
 	org := run("org", "create", "Docs")
 	return run("key", "create", "--org", org, "--name", "docs", "--scopes", "connectors:read,connectors:write,keys:manage")
 }
+
+// TestLayoutNamesEveryPackage keeps docs/layout.md whole: every directory of Go files under
+// cmd/, graph/ and internal/ appears there as "path/".
+func TestLayoutNamesEveryPackage(t *testing.T) {
+	root := repoRoot(t)
+	layout, err := os.ReadFile(filepath.Join(root, "docs", "layout.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, top := range []string{"cmd", "graph", "internal"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == "testdata" || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".go") {
+				return nil
+			}
+			dir, _ := filepath.Rel(root, filepath.Dir(path))
+			seen[filepath.ToSlash(dir)] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) < 10 {
+		t.Fatalf("found only %v: the walk is broken", seen)
+	}
+	for dir := range seen {
+		if !bytes.Contains(layout, []byte(dir+"/")) {
+			t.Errorf("docs/layout.md does not name %s/", dir)
+		}
+	}
+}
