@@ -2444,7 +2444,11 @@ type Mutation {
   createConnection("The connector to connect to." connectorId: ID!, "The connection's name, optional pinned version and variables." input: CreateConnectionInput!): Connection! @hasScope(scope: CONNECTORS_WRITE)
   """
   Replaces the connection's name, pinned version and variables: omitted or null unsets (an
-  omitted versionName follows the connector's default again; omitted variables empty the list).
+  omitted versionName follows the connector's default again).
+  CAUTION: omitted or null variables EMPTY the connection's variables (unlike updateConnector,
+  which keeps connectionVariables when omitted). To rename a connection, send its variables back
+  as read, or change variables alone with patchConnectionVariables. An update that drops variables
+  writes a connection.variables.remove audit event naming them.
   Credentials are not touched. With expectedRevision, CONFLICT when the stored revision differs.
   """
   updateConnection("The connection's id." id: ID!, "The connection's whole new state (name required)." input: UpdateConnectionInput!, "Optimistic locking: the revision last read. Omitted: no check." expectedRevision: Int): Connection!
@@ -3062,7 +3066,7 @@ input UpdateConnectionInput {
   name: String
   "A published version to pin; omitted or null: follow the connector's default."
   versionName: String
-  "The whole list; omitted or null: empty."
+  "The whole list. CAUTION: omitted or null empties the connection's variables; send the current list to keep them."
   variables: [ConnectionVariableInput!]
 }
 
@@ -3445,13 +3449,13 @@ type AuditEvent implements Node {
   id: ID!
   "key:<id> for an API key, jwt:<subject> for an identity-provider token, cli for the command line."
   actor: String!
-  "Such as connector.update, credential.set, version.publish, apiKey.revoke."
+  "Such as connector.update, credential.set, version.publish, apiKey.revoke; connection.variables.remove (beside connection.update) lists in changedFields the variables an updateConnection dropped."
   action: String!
   "connector, authSchemeConfig, connection, credential, version, apiKey or organisation."
   resourceType: String!
   "The changed resource's id (connectorId/configId for an auth scheme config)."
   resourceId: ID!
-  "The names of the fields that changed; never their values."
+  "The names of the fields that changed (for connection.variables.remove, the variables removed); never their values."
   changedFields: [String!]!
   "When the change was made."
   createdAt: Time!
