@@ -186,7 +186,7 @@ func (r *connectionRow) domain() (*domain.Connection, error) {
 		Status: domain.ConnectionStatus(r.Status), StatusMessage: r.StatusMessage, LastCheckedAt: utcPtr(r.LastCheckedAt),
 	}
 	if c.Status == "" {
-		c.Status = domain.StatusPending // the direct executor's records leave health out
+		c.Status = domain.StatusPending // the column is NOT NULL; an empty one is a select list that left it out
 	}
 	var err error
 	if c.Variables, err = decodeVariables(r.Variables); err != nil {

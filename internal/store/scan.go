@@ -68,7 +68,8 @@ func (r *versionRow) recordFields(dst []any, need readmodel.Parts) []any {
 		unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta), unlessSkipped(&r.PublishedAt, meta), &r.OutboundPolicy)
 }
 
-var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_version_id, pv.name, c.revision, c.created_at, c.updated_at",
+var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_version_id, pv.name, c.revision, c.created_at, c.updated_at, "+
+	"c.status, c.status_message, c.last_checked_at",
 	optionalColumn{readmodel.PartConnectionVariables, "c.variables", "'[]'::text"},
 	optionalColumn{readmodel.PartConnectionVersionName, "pv.name", "NULL::text"},
 	optionalColumn{readmodel.PartConnectionMeta, "c.id", "NULL::text"},
@@ -80,7 +81,8 @@ var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_ve
 func (r *connectionRow) recordFields(dst []any, need readmodel.Parts) []any {
 	meta := need.Has(readmodel.PartConnectionMeta)
 	return append(dst, unlessSkipped(&r.ID, meta), &r.Name, &r.Variables, unlessSkipped(&r.PinnedVersionID, meta), &r.PinnedVersionName,
-		unlessSkipped(&r.Revision, meta), unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta))
+		unlessSkipped(&r.Revision, meta), unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta),
+		&r.Status, &r.StatusMessage, &r.LastCheckedAt)
 }
 
 // columnList is a select list whose optional columns a read can replace by an empty value of

@@ -14,8 +14,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
-	"github.com/plugboard/plugboard/internal/readmodel"
 	"github.com/plugboard/plugboard/internal/notify"
+	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
 // Triggers live in connector_versions.triggers, read by their own query: the version reads of
