@@ -328,12 +328,8 @@ func waitHealthy(t *testing.T, addr string, done <-chan struct{}, out *bytes.Buf
 			t.Fatalf("the server stopped:\n%s", out.String())
 		default:
 		}
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if ok(addr) {
+			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -439,4 +435,14 @@ func TestLayoutNamesEveryPackage(t *testing.T) {
 			t.Errorf("docs/layout.md does not name %s/", dir)
 		}
 	}
+}
+
+// ok says whether the server at addr answers /healthz.
+func ok(addr string) bool {
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
