@@ -348,6 +348,7 @@ func runScript(t *testing.T, dir string, env []string, script string) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("the page's sh examples failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
+	t.Logf("stdout:\n%s", stdout.String())
 	var want []string
 	for _, m := range announced.FindAllStringSubmatch(script, -1) {
 		want = append(want, m[1])
