@@ -112,7 +112,11 @@ func (r *connectorVersionResolver) Document(ctx context.Context, obj *domain.Con
 	if err != nil {
 		return "", err
 	}
-	b, err := document.Render(document.Of(c, obj), deref(format))
+	triggers, err := r.TriggerService.FindVersionTriggers(ctx, orgID(ctx), obj.ID)
+	if err != nil {
+		return "", err
+	}
+	b, err := document.Render(document.Of(c, obj, triggers), deref(format))
 	return string(b), err
 }
 
