@@ -139,7 +139,7 @@ func webSockets(max int, open *Sockets, next http.Handler) http.Handler {
 		defer cancel()
 		if !open.add(sock, cancel) {
 			w.Header().Set("Retry-After", "1")
-			writeError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "SHUTTING_DOWN", "this server is stopping; retry")
+			writeError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "", "this server is stopping; retry (through a load balancer, another server answers)")
 			return
 		}
 		defer open.remove(sock)
