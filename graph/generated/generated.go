@@ -2366,8 +2366,9 @@ type Query {
   auditEvents("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, "Exact matches on the given fields; omitted: every event." filter: AuditEventFilter): AuditEventConnection! @hasScope(scope: CONNECTORS_READ)
   """
   What changes from version from to version to of a connector (names, or latest/default):
-  actions and their placeholders, and the outbound policy, each change flagged breaking when a
-  client of from could fail against to.
+  actions and their placeholders, triggers and the configs that verify them, and the outbound
+  policy, each change flagged breaking when a client of from (or a provider sending to a
+  webhook URL of its triggers) could fail against to.
   """
   compareVersions("The connector's id." connectorId: ID!, "The version compared from: a name, latest or default." from: String!, "The version compared to: a name, latest or default." to: String!): VersionDiff! @hasScope(scope: CONNECTORS_READ)
   "The organisation's API keys, newest first. Secrets are never returned."
@@ -3521,7 +3522,7 @@ enum DocumentFormat {
 type VersionDiff {
   "True when any change is breaking."
   breaking: Boolean!
-  "Every difference, actions first (in the order of the from version, then added ones), then the outbound policy."
+  "Every difference, actions first (in the order of the from version, then added ones), then triggers (likewise), then the outbound policy."
   changes: [VersionChange!]!
 }
 
@@ -3539,9 +3540,9 @@ enum VersionChangeKind {
 type VersionChange {
   "Added, removed or changed."
   kind: VersionChangeKind!
-  "Where, such as actions[\"List customers\"].method or actions[\"Get\"].placeholders[\"id\"]."
+  "Where, such as actions[\"List customers\"].method, actions[\"Get\"].placeholders[\"id\"] or triggers[\"push\"].authSchemeConfig."
   path: String!
-  "True when clients of the from version could fail: an action removed or renamed, its method or path changed, a new required placeholder."
+  "True when clients of the from version could fail: an action removed or renamed, its method or path changed, a new required placeholder, a trigger removed or verified by another config."
   breaking: Boolean!
   "The change in words."
   description: String!
