@@ -167,7 +167,10 @@ func TestExamplesRun(t *testing.T) {
 			continue
 		}
 		rel, _ := filepath.Rel(root, page)
-		t.Run(rel, func(t *testing.T) { runPage(t, root, blocks) })
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel() // each page has its own directory, database and port
+			runPage(t, root, blocks)
+		})
 	}
 }
 
