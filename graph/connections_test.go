@@ -279,3 +279,37 @@ func TestDeleteConnection(t *testing.T) {
 		c.Do(t, getConnection, map[string]any{"id": id2}).ExpectError(t, "NOT_FOUND", "")
 	})
 }
+
+// updateConnection is a full replace: a rename that omits variables empties them. That stays the
+// rule, and the audit trail names what the update dropped, beside connection.update.
+func TestUpdateConnectionNamesRemovedVariables(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		connector := mustCreate(t, c, fullConnector("Renamed")).String("createConnector.id")
+		conn := c.Do(t, createConnection, map[string]any{"c": connector, "input": map[string]any{"name": "Before"}}).OK(t).String("createConnection.id")
+
+		r := c.Do(t, updateConnection, map[string]any{"id": conn, "input": map[string]any{"name": "After"}}).OK(t)
+		if got := r.JSON("updateConnection.variables"); got != `[]` {
+			t.Fatalf("omitted variables must empty the list (full replace): %s", got)
+		}
+		events := auditActions(t, c, map[string]any{"resourceId": conn})
+		var removed []string
+		for _, e := range events {
+			if e["action"] == "connection.variables.remove" {
+				for _, f := range e["changedFields"].([]any) {
+					removed = append(removed, f.(string))
+				}
+			}
+		}
+		if strings.Join(removed, ",") != "Region,Timeout" {
+			t.Errorf("connection.variables.remove names %v, want Region,Timeout; events %v", removed, events)
+		}
+
+		// Sending the variables back (or changing none) writes no such event.
+		c.Do(t, updateConnection, map[string]any{"id": conn, "input": map[string]any{"name": "Again", "variables": vars("A", "1")}}).OK(t)
+		c.Do(t, updateConnection, map[string]any{"id": conn, "input": map[string]any{"name": "Again 2", "variables": vars("A", "2")}}).OK(t)
+		if n := len(auditActions(t, c, map[string]any{"resourceId": conn, "action": "connection.variables.remove"})); n != 1 {
+			t.Errorf("%d connection.variables.remove events, want 1", n)
+		}
+	})
+}

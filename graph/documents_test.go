@@ -13,6 +13,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/apitest"
 	"github.com/plugboard/plugboard/internal/document"
+	"github.com/plugboard/plugboard/internal/domain"
 	"github.com/plugboard/plugboard/internal/importer/testdocs"
 	"github.com/plugboard/plugboard/internal/server"
 	"github.com/plugboard/plugboard/internal/store"
@@ -134,7 +135,21 @@ func TestDocumentRoundTripAndDiff(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
 		c := h.NewOrg(t)
 		connector := mustCreate(t, c, fullConnector("Round trip")).String("createConnector.id")
+		// HMAC configs (a preset with overrides, one that clears a preset's header) and
+		// triggers travel with the document; the secrets of a connection never do.
+		c.Do(t, createHmacConfig, map[string]any{"c": connector, "in": map[string]any{"id": "gh", "schemeType": "HMAC", "hmac": map[string]any{"preset": "GITHUB", "algorithm": "SHA512", "signaturePrefix": "sha512="}}}).OK(t)
+		c.Do(t, createHmacConfig, map[string]any{"c": connector, "in": map[string]any{"id": "slack", "schemeType": "HMAC", "description": "Slack, no replay window", "hmac": map[string]any{"preset": "SLACK", "timestampHeader": "", "signedPayload": "v0:{body}"}}}).OK(t)
+		c.Do(t, createTriggered, map[string]any{"c": connector, "in": map[string]any{"name": "1.0", "triggers": []any{
+			map[string]any{"name": "push", "description": "GitHub pushes", "authSchemeConfigId": "gh"},
+			map[string]any{"name": "slack events", "authSchemeConfigId": "slack"},
+		}}}).OK(t)
+		conn := c.Do(t, `mutation($c: ID!) { createConnection(connectorId: $c, input: {name: "hooked"}) { id } }`, map[string]any{"c": connector}).OK(t).String("createConnection.id")
+		c.Do(t, setTriggerSecret, map[string]any{"conn": conn, "in": map[string]any{"authSchemeConfigId": "gh", "kind": "TRIGGER", "values": []any{map[string]any{"name": "secret", "value": "trigger-secret-in-no-document"}}}}).OK(t)
 		c.Do(t, importOpenAPI, map[string]any{"c": connector, "input": map[string]any{"document": shopV1, "versionName": "1.0"}}).OK(t)
+		configsOf := func(c *apitest.Client, id string) string {
+			return c.Do(t, `query($c: ID!) { connector(id: $c) { authSchemeConfigs { key schemeType description `+hmacFields+` } version(name: "1.0") { triggers { name description authSchemeConfig { key } } } } }`, map[string]any{"c": id}).OK(t).JSON("connector")
+		}
+		wantConfigs := configsOf(c, connector)
 		for _, f := range []string{"YAML", "JSON"} {
 			exported := c.Do(t, versionDocument, map[string]any{"c": connector, "v": "1.0", "f": f}).OK(t).String("connector.version.document")
 			doc, err := document.Parse([]byte(exported))
@@ -154,9 +169,54 @@ func TestDocumentRoundTripAndDiff(t *testing.T) {
 			if err != nil || second.Changed || second.Connector.Revision != applied.Connector.Revision {
 				t.Errorf("applying twice wrote again: %v %+v", err, second)
 			}
-			if strings.Contains(exported, applied.Connector.ID) || strings.Contains(exported, connector) {
-				t.Errorf("a document holds ids:\n%s", exported)
+			if strings.Contains(exported, applied.Connector.ID) || strings.Contains(exported, connector) || strings.Contains(exported, "trigger-secret") {
+				t.Errorf("a document holds ids or secrets:\n%s", exported)
 			}
+			for _, want := range []string{"push", "slack events", "sha512=", "SHA512", "v0:{body}"} {
+				if !strings.Contains(exported, want) {
+					t.Errorf("%s document misses %q:\n%s", f, want, exported)
+				}
+			}
+			if got := configsOf(other, applied.Connector.ID); got != wantConfigs {
+				t.Errorf("applied configs and triggers read back differently:\n%s\n%s", got, wantConfigs)
+			}
+		}
+
+		// A trigger changed in the document: the draft takes it, a published version refuses.
+		other := h.NewOrg(t)
+		exported := c.Do(t, versionDocument, map[string]any{"c": connector, "v": "1.0", "f": "YAML"}).OK(t).String("connector.version.document")
+		doc, err := document.Parse([]byte(exported))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := h.Store.ApplyConnector(t.Context(), other.OrgID, doc.Spec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Version.Triggers[0].AuthSchemeConfig = "slack"
+		if _, err := h.Store.ApplyConnector(t.Context(), other.OrgID, doc.Spec()); err != nil {
+			t.Fatalf("a draft's trigger changed by apply: %v", err)
+		}
+		if got := other.Do(t, `query($c: ID!) { connector(id: $c) { version(name: "1.0") { triggers { authSchemeConfig { key } } } } }`, map[string]any{"c": first.Connector.ID}).OK(t).String("connector.version.triggers.0.authSchemeConfig.key"); got != "slack" {
+			t.Errorf("apply rewrote the draft's trigger to %q", got)
+		}
+		doc.Version.Triggers[0].AuthSchemeConfig = "basic"
+		_, err = h.Store.ApplyConnector(t.Context(), other.OrgID, doc.Spec())
+		if domain.ErrorCode(err) != domain.CodeBadUserInput || !strings.Contains(err.Error(), "version.triggers[0].authSchemeConfigId:") {
+			t.Errorf("a trigger on a BASIC config: %v", err)
+		}
+		doc.Version.Triggers[0].AuthSchemeConfig = "gh"
+		doc.Version.Published = true
+		if _, err := h.Store.ApplyConnector(t.Context(), other.OrgID, doc.Spec()); err != nil {
+			t.Fatal(err)
+		}
+		doc.Version.Triggers = doc.Version.Triggers[1:]
+		before := other.Do(t, `query($c: ID!) { connector(id: $c) { revision version(name: "1.0") { updatedAt triggers { name } } } }`, map[string]any{"c": first.Connector.ID}).OK(t).Body
+		if _, err := h.Store.ApplyConnector(t.Context(), other.OrgID, doc.Spec()); domain.ErrorCode(err) != domain.CodeConflict || !strings.Contains(err.Error(), "triggers") {
+			t.Errorf("a published version's triggers changed by apply: %v", err)
+		}
+		if after := other.Do(t, `query($c: ID!) { connector(id: $c) { revision version(name: "1.0") { updatedAt triggers { name } } } }`, map[string]any{"c": first.Connector.ID}).OK(t).Body; after != before {
+			t.Errorf("a refused apply changed something:\n%s\n%s", before, after)
 		}
 
 		// Version 2 drops an action and changes a path: breaking for connections following the default.

@@ -28,10 +28,7 @@ func ErrorPresenter(logger *slog.Logger, requestID func(context.Context) string)
 		var domainErr *domain.Error
 		switch {
 		case errors.As(err, &domainErr):
-			gqlErr.Message = domainErr.Message
-			if domainErr.Field != "" {
-				gqlErr.Message = fmt.Sprintf("%s: %s", domainErr.Field, domainErr.Message)
-			}
+			gqlErr.Message = domainErr.Error()
 			gqlErr.Extensions = map[string]any{"code": string(domainErr.Code)}
 			if domainErr.Field != "" {
 				gqlErr.Extensions["field"] = domainErr.Field
@@ -220,5 +217,5 @@ func badInput(gqlErr *gqlerror.Error, path ast.Path) {
 		field = b.String()
 	}
 	gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput), "field": field}
-	gqlErr.Message = fmt.Sprintf("%s: %s", field, gqlErr.Message)
+	gqlErr.Message = domain.FieldMessage(field, gqlErr.Message)
 }

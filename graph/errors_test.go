@@ -34,6 +34,9 @@ func TestBadVariablesNameTheArgumentField(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := c.Do(t, tc.query, tc.vars).ExpectError(t, "BAD_USER_INPUT", tc.field)
+				if strings.HasPrefix(r.Message(), tc.field+": is ") || strings.HasPrefix(r.Message(), tc.field+": must ") {
+					t.Errorf("a predicate takes the field as its subject (\"name is required\"): %s", r.Message())
+				}
 				for _, goWord := range []string{"slice", "map", "interface {}", "float64", "int64", "value 0"} {
 					if strings.Contains(r.Message(), goWord) {
 						t.Errorf("the message speaks Go: %s", r.Message())
@@ -55,6 +58,17 @@ func TestDynamicPropertiesRefuseLoneSurrogates(t *testing.T) {
 		r := c.Do(t, `query($id: ID!) { connector(id: $id) { revision connectionVariables { name } } }`, map[string]any{"id": id}).OK(t)
 		if r.Int("connector.revision") != 1 || len(r.List("connector.connectionVariables")) != 0 {
 			t.Errorf("a refused patch changed the connector: %s", r.Body)
+		}
+	})
+}
+
+// A problem with a field reads as a sentence about it, not as "name: is required".
+func TestFieldErrorsReadAsSentences(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		r := c.Do(t, `mutation { createConnector(input: {name: " ", protocolType: HTTP}) { id } }`, nil).ExpectError(t, "BAD_USER_INPUT", "name")
+		if r.Message() != "name is required" {
+			t.Errorf("message %q, want %q", r.Message(), "name is required")
 		}
 	})
 }

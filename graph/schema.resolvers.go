@@ -113,11 +113,15 @@ func (r *connectorVersionResolver) Document(ctx context.Context, obj *domain.Con
 	if err != nil {
 		return "", err
 	}
+	triggers, err := r.TriggerService.FindVersionTriggers(ctx, orgID(ctx), obj.ID)
+	if err != nil {
+		return "", err
+	}
 	// Many documents in one request each render in full: stop once the request has ended.
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	b, err := document.Render(document.Of(c, obj), deref(format))
+	b, err := document.Render(document.Of(c, obj, triggers), deref(format))
 	return string(b), err
 }
 
@@ -365,16 +369,7 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 
 // CompareVersions is the resolver for the compareVersions field.
 func (r *queryResolver) CompareVersions(ctx context.Context, connectorID string, from string, to string) (*domain.VersionDiff, error) {
-	a, err := r.VersionService.FindVersionByName(ctx, orgID(ctx), connectorID, from)
-	if err != nil {
-		return nil, domain.WithFieldPrefix("from", err)
-	}
-	b, err := r.VersionService.FindVersionByName(ctx, orgID(ctx), connectorID, to)
-	if err != nil {
-		return nil, domain.WithFieldPrefix("to", err)
-	}
-	diff := domain.CompareVersions(a, b)
-	return &diff, nil
+	return r.VersionService.CompareVersions(ctx, orgID(ctx), connectorID, from, to)
 }
 
 // APIKeys is the resolver for the apiKeys field.

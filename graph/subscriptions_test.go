@@ -188,6 +188,27 @@ func TestWebSocketCap(t *testing.T) {
 	c.Do(t, viewerQuery, nil).OK(t)
 }
 
+// A stopping server closes its subscriptions with 1001 Going Away (clients reconnect, through a
+// balancer to another server), not by dropping the connection, and takes no new socket.
+func TestSocketsClosedOnShutdown(t *testing.T) {
+	h := apitest.New(t, testdb.Open(t, "sqlite"))
+	admin := h.NewOrg(t)
+	x := newHooked(t, admin)
+	conn := subscribe(t, h, admin.Token, x.connection, "push")
+	if err := h.Sockets.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, conn); code != websocket.CloseGoingAway {
+		t.Errorf("close code %d, want 1001", code)
+	}
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	_, res, err := d.Dial("ws"+strings.TrimPrefix(h.Server.URL, "http")+"/graphql", nil)
+	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a socket opened while the server stops: %v %v", res, err)
+	}
+	admin.Do(t, viewerQuery, nil).OK(t)
+}
+
 // A socket opened with a JWT closes with 4403 once the token expires (its exp, plus the
 // configured leeway).
 func TestSubscriptionJWTExpiry(t *testing.T) {

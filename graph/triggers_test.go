@@ -179,6 +179,57 @@ func TestVersionTriggers(t *testing.T) {
 	})
 }
 
+// TestCompareVersionTriggers: a trigger removed, or verified by another config, breaks the
+// providers pointed at its webhook URLs; one added breaks nothing. setDefaultVersion uses the
+// same comparison.
+func TestCompareVersionTriggers(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		x := newHooked(t, c) // version 1, the default, followed by connection "main"
+		trigger := func(name, config string) map[string]any {
+			return map[string]any{"name": name, "authSchemeConfigId": config}
+		}
+		v2 := c.Do(t, createTriggered, map[string]any{"c": x.connector, "in": map[string]any{"name": "2", "triggers": []any{
+			trigger("push", "sw"), trigger("stripe", "stripe"), map[string]any{"name": "slack", "description": "Slack events", "authSchemeConfigId": "slack"}, trigger("release", "gh"),
+		}}}).OK(t).String("createVersion.id")
+		c.Do(t, publishVersion, map[string]any{"id": v2}).OK(t)
+		d := c.Do(t, compareVersions, map[string]any{"c": x.connector, "from": "default", "to": "latest"}).OK(t)
+		got := map[string]bool{}
+		for _, ch := range d.List("compareVersions.changes") {
+			m := ch.(map[string]any)
+			got[m["kind"].(string)+" "+m["path"].(string)] = m["breaking"].(bool)
+		}
+		want := map[string]bool{
+			`CHANGED triggers["push"].authSchemeConfig`: true,
+			`CHANGED triggers["push"].description`:      false,
+			`REMOVED triggers["sw"]`:                    true,
+			`CHANGED triggers["slack"].description`:     false,
+			`ADDED triggers["release"]`:                 false,
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || d.Get("compareVersions.breaking") != true {
+			t.Errorf("changes %v, want %v", got, want)
+		}
+		if !strings.Contains(d.Body, `verified by auth scheme config \"sw\" instead of \"gh\"`) {
+			t.Errorf("the change names the configs by key: %s", d.Body)
+		}
+		r := c.Do(t, `mutation($id: ID!) { setDefaultVersion(id: $id) { isDefault } }`, map[string]any{"id": v2}).ExpectError(t, "CONFLICT", "")
+		if msg := r.Message(); !strings.Contains(msg, `triggers["sw"] removed`) || !strings.Contains(msg, `triggers["push"].authSchemeConfig changed`) {
+			t.Errorf("the CONFLICT names the triggers: %s", msg)
+		}
+		c.Do(t, `mutation($id: ID!) { setDefaultVersion(id: $id, force: true) { isDefault } }`, map[string]any{"id": v2}).OK(t)
+		// Only a trigger added: not breaking, the default moves without force.
+		v3 := c.Do(t, createTriggered, map[string]any{"c": x.connector, "in": map[string]any{"name": "3", "triggers": []any{
+			trigger("push", "sw"), trigger("stripe", "stripe"), map[string]any{"name": "slack", "description": "Slack events", "authSchemeConfigId": "slack"}, trigger("release", "gh"), trigger("ping", "gh"),
+		}}}).OK(t).String("createVersion.id")
+		c.Do(t, publishVersion, map[string]any{"id": v3}).OK(t)
+		if d := c.Do(t, compareVersions, map[string]any{"c": x.connector, "from": "2", "to": "3"}).OK(t); d.JSON("compareVersions.changes") != `[{"breaking":false,"description":"trigger \"ping\" is added, verified by auth scheme config \"gh\"","kind":"ADDED","path":"triggers[\"ping\"]"}]` {
+			t.Errorf("2 → 3: %s", d.Body)
+		}
+		c.Do(t, `mutation($id: ID!) { setDefaultVersion(id: $id) { isDefault } }`, map[string]any{"id": v3}).OK(t)
+		c.Do(t, compareVersions, map[string]any{"c": x.connector, "from": "2", "to": "9"}).ExpectError(t, "NOT_FOUND", "")
+	})
+}
+
 func TestTriggerCredentials(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
 		c := h.NewOrg(t)

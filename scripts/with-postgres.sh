@@ -38,8 +38,10 @@ fi
 
 RUNAS=""
 if [ "$(id -u)" = 0 ]; then RUNAS=postgres; fi
+# From / : the checkout may sit in a directory the postgres user cannot enter, and runuser
+# would then say "could not change directory" on every command.
 as_pg() {
-  if [ -n "$RUNAS" ]; then runuser -u "$RUNAS" -- "$@"; else "$@"; fi
+  if [ -n "$RUNAS" ]; then (cd / && runuser -u "$RUNAS" -- "$@"); else "$@"; fi
 }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/plugboard-pg.XXXXXX")

@@ -2366,8 +2366,9 @@ type Query {
   auditEvents("Page size, 0 to 200; default 20." first: Int, "The endCursor of the previous page." after: String, "The last items (0..200) before the cursor before, in list order; not with first." last: Int, "Items before this cursor (a startCursor or cursor of the same list and order)." before: String, "Exact matches on the given fields; omitted: every event." filter: AuditEventFilter): AuditEventConnection! @hasScope(scope: CONNECTORS_READ)
   """
   What changes from version from to version to of a connector (names, or latest/default):
-  actions and their placeholders, and the outbound policy, each change flagged breaking when a
-  client of from could fail against to.
+  actions and their placeholders, triggers and the configs that verify them, and the outbound
+  policy, each change flagged breaking when a client of from (or a provider sending to a
+  webhook URL of its triggers) could fail against to.
   """
   compareVersions("The connector's id." connectorId: ID!, "The version compared from: a name, latest or default." from: String!, "The version compared to: a name, latest or default." to: String!): VersionDiff! @hasScope(scope: CONNECTORS_READ)
   "The organisation's API keys, newest first. Secrets are never returned."
@@ -2444,7 +2445,11 @@ type Mutation {
   createConnection("The connector to connect to." connectorId: ID!, "The connection's name, optional pinned version and variables." input: CreateConnectionInput!): Connection! @hasScope(scope: CONNECTORS_WRITE)
   """
   Replaces the connection's name, pinned version and variables: omitted or null unsets (an
-  omitted versionName follows the connector's default again; omitted variables empty the list).
+  omitted versionName follows the connector's default again).
+  CAUTION: omitted or null variables EMPTY the connection's variables (unlike updateConnector,
+  which keeps connectionVariables when omitted). To rename a connection, send its variables back
+  as read, or change variables alone with patchConnectionVariables. An update that drops variables
+  writes a connection.variables.remove audit event naming them.
   Credentials are not touched. With expectedRevision, CONFLICT when the stored revision differs.
   """
   updateConnection("The connection's id." id: ID!, "The connection's whole new state (name required)." input: UpdateConnectionInput!, "Optimistic locking: the revision last read. Omitted: no check." expectedRevision: Int): Connection!
@@ -3062,7 +3067,7 @@ input UpdateConnectionInput {
   name: String
   "A published version to pin; omitted or null: follow the connector's default."
   versionName: String
-  "The whole list; omitted or null: empty."
+  "The whole list. CAUTION: omitted or null empties the connection's variables; send the current list to keep them."
   variables: [ConnectionVariableInput!]
 }
 
@@ -3445,13 +3450,13 @@ type AuditEvent implements Node {
   id: ID!
   "key:<id> for an API key, jwt:<subject> for an identity-provider token, cli for the command line."
   actor: String!
-  "Such as connector.update, credential.set, version.publish, apiKey.revoke."
+  "Such as connector.update, credential.set, version.publish, apiKey.revoke; connection.variables.remove (beside connection.update) lists in changedFields the variables an updateConnection dropped."
   action: String!
   "connector, authSchemeConfig, connection, credential, version, apiKey or organisation."
   resourceType: String!
   "The changed resource's id (connectorId/configId for an auth scheme config)."
   resourceId: ID!
-  "The names of the fields that changed; never their values."
+  "The names of the fields that changed (for connection.variables.remove, the variables removed); never their values."
   changedFields: [String!]!
   "When the change was made."
   createdAt: Time!
@@ -3517,7 +3522,7 @@ enum DocumentFormat {
 type VersionDiff {
   "True when any change is breaking."
   breaking: Boolean!
-  "Every difference, actions first (in the order of the from version, then added ones), then the outbound policy."
+  "Every difference, actions first (in the order of the from version, then added ones), then triggers (likewise), then the outbound policy."
   changes: [VersionChange!]!
 }
 
@@ -3535,9 +3540,9 @@ enum VersionChangeKind {
 type VersionChange {
   "Added, removed or changed."
   kind: VersionChangeKind!
-  "Where, such as actions[\"List customers\"].method or actions[\"Get\"].placeholders[\"id\"]."
+  "Where, such as actions[\"List customers\"].method, actions[\"Get\"].placeholders[\"id\"] or triggers[\"push\"].authSchemeConfig."
   path: String!
-  "True when clients of the from version could fail: an action removed or renamed, its method or path changed, a new required placeholder."
+  "True when clients of the from version could fail: an action removed or renamed, its method or path changed, a new required placeholder, a trigger removed or verified by another config."
   breaking: Boolean!
   "The change in words."
   description: String!

@@ -293,7 +293,7 @@ type UpdateConnectionInput struct {
 	Name *string `json:"name,omitempty"`
 	// A published version to pin; omitted or null: follow the connector's default.
 	VersionName *string `json:"versionName,omitempty"`
-	// The whole list; omitted or null: empty.
+	// The whole list. CAUTION: omitted or null empties the connection's variables; send the current list to keep them.
 	Variables []ConnectionVariableInput `json:"variables,omitempty"`
 }
 

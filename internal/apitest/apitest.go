@@ -47,6 +47,8 @@ type Harness struct {
 	Connect *connect.Service
 	// Live streams stored events to this server's subscriptions.
 	Live *hooks.Live
+	// Sockets are the server's open WebSockets, closed as a stopping server closes them.
+	Sockets *server.Sockets
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -233,6 +235,7 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 	hookOpts.Store, hookOpts.Logger = st, logger
 	connector := &connect.Service{Store: st, Exchanger: actions, RedirectOrigins: opts.ConnectRedirectOrigins, Logger: logger}
 	resolver.Connect = connector
+	sockets := server.NewSockets()
 	h := server.NewHandler(server.Deps{
 		Connect:       connector.Handler(),
 		Heartbeat:     heartbeat,
@@ -248,12 +251,13 @@ func NewWithOptions(t testing.TB, st *store.Store, opts Options) *Harness {
 		NoDirectReads: opts.NoDirectReads,
 		CORSOrigins:   opts.CORSOrigins,
 		Idempotency:   st,
+		Sockets:       sockets,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	resolver.PublicURL = srv.URL
 	connector.PublicURL = srv.URL
-	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: bus, Live: live, Connect: connector}
+	return &Harness{Store: st, Keys: keys, Actions: actions, Server: srv, Logs: logs, Heartbeat: heartbeat, Bus: bus, Live: live, Connect: connector, Sockets: sockets}
 }
 
 // Each runs fn once per dialect with a fresh harness.

@@ -77,6 +77,11 @@ func TestOrganisationAndKeyCommands(t *testing.T) {
 		if strings.Contains(stderr, secret) {
 			t.Error("the secret must be printed once, on standard output only")
 		}
+		// Standard output is captured here, as a script would: nothing may speak of the secret
+		// as being "above".
+		if strings.Contains(stderr, "above") || !strings.Contains(stderr, "standard output") {
+			t.Errorf("key create's message must suit a captured standard output: %q", stderr)
+		}
 
 		list, _, code := run(t, "key", "list", "--org", org)
 		if code != 0 || !strings.Contains(list, "connectors:read,keys:manage") || strings.Contains(list, secret) || !strings.Contains(list, secret[:11]) {

@@ -117,5 +117,9 @@ func exportDocument(cmd *cobra.Command, st *store.Store, id, version string, f d
 		}
 		return nil, err
 	}
-	return document.Render(document.Of(c, v), f)
+	triggers, err := st.FindVersionTriggers(cmd.Context(), orgID, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	return document.Render(document.Of(c, v, triggers), f)
 }

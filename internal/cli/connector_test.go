@@ -17,12 +17,29 @@ connector:
     - key: token
       schemeType: BEARER
       verifySSL: true
+    - key: alerts
+      schemeType: HMAC
+      hmac:
+        preset: STANDARD_WEBHOOKS
+        algorithm: SHA256
+        signatureHeader: webhook-signature
+        encoding: BASE64
+        signaturePrefix: v1,
+        signedPayload: '{id}.{timestamp}.{body}'
+        timestampHeader: webhook-timestamp
+        toleranceSeconds: 60
+        deliveryIdHeader: webhook-id
+      verifySSL: true
   connectionVariables:
     - name: units
       value: metric
 version:
   name: "1.0"
   published: true
+  triggers:
+    - name: storm warning
+      description: A storm is coming
+      authSchemeConfig: alerts
   actions:
     - name: forecast
       purpose: Read

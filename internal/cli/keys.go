@@ -42,7 +42,9 @@ func keyCommand(stdout, stderr io.Writer) *cobra.Command {
 					return err
 				}
 				fmt.Fprintln(stdout, secret)
-				fmt.Fprintf(stderr, "created API key %s (%s) with scopes %s; the secret above is shown only once\n", k.ID, k.Name, scopeList(k.Scopes))
+				// Worded for a terminal and for a script capturing standard output alike: the
+				// secret may not be "above" anything the reader sees.
+				fmt.Fprintf(stderr, "created API key %s (%s) with scopes %s; its secret went to standard output and cannot be shown again\n", k.ID, k.Name, scopeList(k.Scopes))
 				return nil
 			})
 		},

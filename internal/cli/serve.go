@@ -95,6 +95,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			heartbeat.Start(context.WithoutCancel(ctx))
 			defer heartbeat.Stop()
 			var draining atomic.Bool
+			sockets := server.NewSockets()
 			live, stopLive := hooks.NewLive(bus, st, logger)
 			defer stopLive()
 			resolver := graph.NewResolver(st, actions, keys, logger)
@@ -123,6 +124,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				NoDirectReads: cfg.DirectReads == "off",
 				Draining:      &draining,
 				Idempotency:   st,
+				Sockets:       sockets,
 			})
 			srv := &http.Server{
 				Handler:           handler,
@@ -193,6 +195,11 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 			defer cancel()
 			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("shutdown: %w", err)
+			}
+			// Subscriptions last as long as their clients want: once requests are done, each
+			// socket is closed with 1001 Going Away, and its client reconnects elsewhere.
+			if err := sockets.Close(shutdownCtx); err != nil {
+				logger.Warn("closing websockets", "error", err.Error())
 			}
 			logger.Info("stopped")
 			return nil

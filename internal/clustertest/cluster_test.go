@@ -6,8 +6,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for counting what was written
 )
 
@@ -454,6 +459,59 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	// A subscription opened through HAProxy receives the events delivered to every replica
+	// (the one holding the socket and the others, through LISTEN/NOTIFY) and through HAProxy;
+	// a rolling restart closes it with 1001 (its replica stops), and a new one receives again.
+	t.Run("SubscriptionThroughHAProxy", func(t *testing.T) {
+		h := newHookedConnection(t, c)
+		sub := h.subscribe(t, c)
+		h.waitLive(t, c, sub, "first")
+		want := map[string]bool{}
+		for i, u := range append(c.replicaURLs(t), c.lb) {
+			id := fmt.Sprintf("spread-%d", i)
+			want[id] = true
+			if status := h.deliver(t, u, id); status != http.StatusAccepted {
+				t.Fatalf("delivery to %s: HTTP %d", u, status)
+			}
+		}
+		for len(want) > 0 {
+			id := sub.next(t)
+			if !strings.HasPrefix(id, "probe-") && !want[id] {
+				t.Fatalf("unexpected delivery %q", id)
+			}
+			delete(want, id)
+		}
+
+		restarted := make(chan error, 1)
+		go func() {
+			cmd := exec.Command(filepath.Join(root(), "scripts", "cluster.sh"), "restart")
+			cmd.Env = c.env
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("%w\n%s", err, out)
+			}
+			restarted <- err
+		}()
+		began := time.Now()
+		// Its replica stops during the restart: the socket is closed then with 1001 Going
+		// Away (a client reconnects), neither dropped nor left hanging.
+		ended, err := sub.drain(2 * time.Minute)
+		var ce *websocket.CloseError
+		switch {
+		case !ended:
+			t.Errorf("the subscription was still open %v into the rolling restart", time.Since(began))
+		case !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway:
+			t.Errorf("the subscription ended without 1001 Going Away: %v", err)
+		default:
+			t.Logf("the subscription was closed %v into the rolling restart: %v", time.Since(began).Round(time.Millisecond), err)
+		}
+		if err := <-restarted; err != nil {
+			t.Fatalf("cluster.sh restart: %v", err)
+		}
+		again := h.subscribe(t, c)
+		h.waitLive(t, c, again, "after-restart")
+	})
+
 	// Every replica in turn drains and restarts while writes and reads keep coming through
 	// HAProxy: no request fails.
 	t.Run("RollingRestartUnderWrites", func(t *testing.T) {
@@ -515,4 +573,178 @@ func TestCluster(t *testing.T) {
 		}
 		c.checkWritten(t, "killed", w)
 	})
+}
+
+// hooked is a connection with a GitHub-verified trigger "push", made through HAProxy.
+type hooked struct {
+	connection, path, secret string
+}
+
+func newHookedConnection(t *testing.T, c *cluster) *hooked {
+	t.Helper()
+	must := func(query string, vars map[string]any, path ...string) string {
+		t.Helper()
+		a := c.admin.do(query, vars, "")
+		if !a.ok() {
+			t.Fatalf("%s: %s", query, a)
+		}
+		var v any = a.data
+		for _, p := range path {
+			v = v.(map[string]any)[p]
+		}
+		s, _ := v.(string)
+		return s
+	}
+	connector := must(`mutation { createConnector(input: {name: "Hooked", protocolType: HTTP, authSchemeConfigs: [{id: "gh", schemeType: HMAC, hmac: {preset: GITHUB}}]}) { id } }`, nil, "createConnector", "id")
+	version := must(`mutation($c: ID!) { createVersion(connectorId: $c, input: {name: "1", triggers: [{name: "push", authSchemeConfigId: "gh"}]}) { id } }`, map[string]any{"c": connector}, "createVersion", "id")
+	must(`mutation($id: ID!) { publishVersion(id: $id) { id } }`, map[string]any{"id": version})
+	h := &hooked{secret: "cluster-hook-secret"}
+	h.connection = must(`mutation($c: ID!) { createConnection(connectorId: $c, input: {name: "hooked"}) { id } }`, map[string]any{"c": connector}, "createConnection", "id")
+	must(`mutation($k: ID!, $s: String!) { setCredential(connectionId: $k, input: {authSchemeConfigId: "gh", kind: TRIGGER, values: [{name: "secret", value: $s}]}) { id } }`,
+		map[string]any{"k": h.connection, "s": h.secret})
+	url := must(`query($k: ID!) { connection(id: $k) { webhookURL(trigger: "push") } }`, map[string]any{"k": h.connection}, "connection", "webhookURL")
+	i := strings.Index(url, "/hooks/")
+	if i < 0 {
+		t.Fatalf("webhookURL %q", url)
+	}
+	h.path = url[i:]
+	return h
+}
+
+// deliver posts a GitHub-signed delivery with id to the hook on base (a replica or HAProxy).
+func (h *hooked) deliver(t *testing.T, base, id string) int {
+	t.Helper()
+	body := fmt.Sprintf(`{"delivery":%q}`, id)
+	mac := hmac.New(sha256.New, []byte(h.secret))
+	mac.Write([]byte(body))
+	req, _ := http.NewRequest(http.MethodPost, base+h.path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("X-GitHub-Delivery", id)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("deliver to %s: %v", base, err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// subscription is a graphql-transport-ws socket through HAProxy with subscription 1 on the
+// connection's events; a reader passes each event's delivery id on.
+type subscription struct {
+	conn *websocket.Conn
+	ids  chan string
+	end  chan error
+}
+
+func (h *hooked) subscribe(t *testing.T, c *cluster) *subscription {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second}
+	conn, res, err := d.Dial("ws"+strings.TrimPrefix(c.lb, "http")+"/graphql", nil)
+	if err != nil {
+		t.Fatalf("dial through HAProxy: %v (%v)", err, res)
+	}
+	t.Cleanup(func() { conn.Close() })
+	type message struct {
+		ID      string          `json:"id,omitempty"`
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload,omitempty"`
+	}
+	if err := conn.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + c.admin.key}}); err != nil {
+		t.Fatal(err)
+	}
+	var ack message
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.ReadJSON(&ack); err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("connection_init: %+v %v", ack, err)
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	err = conn.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($k: ID!) { connectionEvents(connectionId: $k, trigger: "push") { deliveryId } }`,
+		"variables": map[string]any{"k": h.connection}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &subscription{conn: conn, ids: make(chan string, 64), end: make(chan error, 1)}
+	go func() {
+		for {
+			var m message
+			if err := conn.ReadJSON(&m); err != nil {
+				s.end <- err
+				return
+			}
+			switch m.Type {
+			case "next":
+				var p struct {
+					Data struct{ ConnectionEvents struct{ DeliveryID string } }
+				}
+				if err := json.Unmarshal(m.Payload, &p); err != nil {
+					s.end <- err
+					return
+				}
+				s.ids <- p.Data.ConnectionEvents.DeliveryID
+			case "error":
+				s.end <- fmt.Errorf("%s %s", m.Type, m.Payload)
+				return
+			case "complete":
+				// A stopping server completes the subscription, then closes the socket:
+				// read on to the close frame.
+			}
+		}
+	}()
+	return s
+}
+
+// next is the delivery id of the next event, within 10 s.
+func (s *subscription) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case id := <-s.ids:
+		return id
+	case err := <-s.end:
+		t.Fatalf("the subscription ended: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10 s")
+	}
+	return ""
+}
+
+// waitLive delivers probes through HAProxy until one reaches s (a subscription is registered
+// a moment after its subscribe message, which nothing acknowledges).
+func (h *hooked) waitLive(t *testing.T, c *cluster, s *subscription, name string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for i := 0; ; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("no probe delivered through HAProxy reached the subscription within 15 s")
+		}
+		if status := h.deliver(t, c.lb, fmt.Sprintf("probe-%s-%d", name, i)); status != http.StatusAccepted {
+			t.Fatalf("probe: HTTP %d", status)
+		}
+		select {
+		case id := <-s.ids:
+			if !strings.HasPrefix(id, "probe-"+name+"-") {
+				t.Fatalf("unexpected delivery %q", id)
+			}
+			return
+		case err := <-s.end:
+			t.Fatalf("the subscription ended: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// drain reads events until the subscription ends, and returns why; false when it is still
+// open after timeout.
+func (s *subscription) drain(timeout time.Duration) (bool, error) {
+	limit := time.After(timeout)
+	for {
+		select {
+		case <-s.ids:
+		case err := <-s.end:
+			return true, err
+		case <-limit:
+			return false, nil
+		}
+	}
 }

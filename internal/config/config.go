@@ -218,7 +218,7 @@ func duration(dst func(c *Config) *time.Duration) func(*Config, string) error {
 	}
 }
 
-// Settings lists every setting, for flags, the environment and the README.
+// Settings lists every setting, for flags, the environment and docs/production.md's table.
 var settings = []setting{
 	{"PLUGBOARD_ADDR", "addr", DefaultAddr, "listen address of serve", str(func(c *Config) *string { return &c.Addr })},
 	{"PLUGBOARD_DATABASE_URL", "database-url", DefaultDatabaseURL, "postgres://… for PostgreSQL, otherwise a SQLite file", str(func(c *Config) *string { return &c.DatabaseURL })},

@@ -58,9 +58,49 @@ type AuthSchemeConfig struct {
 	SchemeType  string                 `json:"schemeType"`
 	APIKey      *domain.APIKeySettings `json:"apiKey,omitempty"`
 	OAuth2      *domain.OAuth2Settings `json:"oauth2,omitempty"`
+	HMAC        *Hmac                  `json:"hmac,omitempty"`
 	// VerifySSL is a pointer so that a document leaving it out gets the default (true),
 	// as createAuthSchemeConfig does, instead of Go's zero value.
 	VerifySSL *bool `json:"verifySSL,omitempty"`
+}
+
+// Hmac are an HMAC config's settings: the preset and, written out, every effective value (as
+// the API reads them back). A field left out of a hand-written document keeps the preset's
+// value; an empty timestampHeader or deliveryIdHeader clears the preset's.
+type Hmac struct {
+	Preset           domain.HmacPreset         `json:"preset"`
+	Algorithm        *domain.HmacAlgorithm     `json:"algorithm,omitempty"`
+	SignatureHeader  *string                   `json:"signatureHeader,omitempty"`
+	Encoding         *domain.SignatureEncoding `json:"encoding,omitempty"`
+	SignaturePrefix  *string                   `json:"signaturePrefix,omitempty"`
+	SignedPayload    *string                   `json:"signedPayload,omitempty"`
+	TimestampHeader  *string                   `json:"timestampHeader,omitempty"`
+	ToleranceSeconds *int                      `json:"toleranceSeconds,omitempty"`
+	DeliveryIDHeader *string                   `json:"deliveryIdHeader,omitempty"`
+}
+
+func hmacOf(s *domain.HmacSettings) *Hmac {
+	if s == nil {
+		return nil
+	}
+	o := s.Overrides()
+	return &Hmac{Preset: o.Preset, Algorithm: o.Algorithm, SignatureHeader: o.SignatureHeader, Encoding: o.Encoding, SignaturePrefix: o.SignaturePrefix,
+		SignedPayload: o.SignedPayload, TimestampHeader: o.TimestampHeader, ToleranceSeconds: o.ToleranceSeconds, DeliveryIDHeader: o.DeliveryIDHeader}
+}
+
+func (h *Hmac) overrides() *domain.HmacOverrides {
+	if h == nil {
+		return nil
+	}
+	return &domain.HmacOverrides{Preset: h.Preset, Algorithm: h.Algorithm, SignatureHeader: h.SignatureHeader, Encoding: h.Encoding, SignaturePrefix: h.SignaturePrefix,
+		SignedPayload: h.SignedPayload, TimestampHeader: h.TimestampHeader, ToleranceSeconds: h.ToleranceSeconds, DeliveryIDHeader: h.DeliveryIDHeader}
+}
+
+// Trigger is a version's trigger, naming its HMAC config by key.
+type Trigger struct {
+	Name             string  `json:"name"`
+	Description      *string `json:"description,omitempty"`
+	AuthSchemeConfig string  `json:"authSchemeConfig"`
 }
 
 // Version is the version a document carries.
@@ -69,11 +109,13 @@ type Version struct {
 	Description    *string                `json:"description,omitempty"`
 	Published      bool                   `json:"published"`
 	OutboundPolicy *domain.OutboundPolicy `json:"outboundPolicy,omitempty"`
+	Triggers       []Trigger              `json:"triggers,omitempty"`
 	Actions        []domain.HTTPAction    `json:"actions"`
 }
 
-// Of is the document of a connector and one of its versions.
-func Of(c *domain.Connector, v *domain.ConnectorVersion) *Document {
+// Of is the document of a connector and one of its versions, whose triggers are triggers
+// (read apart from the version: FindVersionTriggers).
+func Of(c *domain.Connector, v *domain.ConnectorVersion, triggers []domain.Trigger) *Document {
 	d := &Document{APIVersion: APIVersion, Kind: Kind}
 	d.Connector = Connector{
 		Name: c.Name, Description: c.Description, ProtocolType: string(c.ProtocolType),
@@ -83,10 +125,19 @@ func Of(c *domain.Connector, v *domain.ConnectorVersion) *Document {
 	for _, cfg := range c.AuthSchemeConfigs {
 		d.Connector.AuthSchemeConfigs = append(d.Connector.AuthSchemeConfigs, AuthSchemeConfig{
 			Key: cfg.Key, Description: cfg.Description, SchemeType: string(cfg.SchemeType),
-			APIKey: cfg.APIKey, OAuth2: cfg.OAuth2, VerifySSL: &cfg.VerifySSL,
+			APIKey: cfg.APIKey, OAuth2: cfg.OAuth2, HMAC: hmacOf(cfg.HMAC), VerifySSL: &cfg.VerifySSL,
 		})
 	}
 	d.Version = Version{Name: v.Name, Description: v.Description, Published: v.IsPublished(), OutboundPolicy: v.OutboundPolicy, Actions: v.Actions}
+	for _, t := range triggers {
+		// Triggers name their config by global id; the document by the key, which another
+		// organisation's connector shares.
+		key := t.AuthSchemeConfigID
+		if i := domain.FindAuthSchemeConfig(c.AuthSchemeConfigs, key); i >= 0 {
+			key = c.AuthSchemeConfigs[i].Key
+		}
+		d.Version.Triggers = append(d.Version.Triggers, Trigger{Name: t.Name, Description: t.Description, AuthSchemeConfig: key})
+	}
 	if d.Version.Actions == nil {
 		d.Version.Actions = []domain.HTTPAction{}
 	}
@@ -218,8 +269,11 @@ func (d *Document) Spec() domain.ConnectorSpec {
 	for _, c := range d.Connector.AuthSchemeConfigs {
 		s.AuthSchemeConfigs = append(s.AuthSchemeConfigs, domain.AuthSchemeConfig{
 			Key: c.Key, Description: c.Description, SchemeType: domain.AuthSchemeType(c.SchemeType),
-			APIKey: c.APIKey, OAuth2: c.OAuth2, VerifySSL: c.VerifySSL == nil || *c.VerifySSL,
+			APIKey: c.APIKey, OAuth2: c.OAuth2, HMACInput: c.HMAC.overrides(), VerifySSL: c.VerifySSL == nil || *c.VerifySSL,
 		})
+	}
+	for _, t := range d.Version.Triggers {
+		s.Version.Triggers = append(s.Version.Triggers, domain.TriggerInput{Name: t.Name, Description: t.Description, AuthSchemeConfigID: t.AuthSchemeConfig})
 	}
 	return s
 }

@@ -114,3 +114,23 @@ type ConnectionPage struct {
 func (p *ConnectionPage) Nodes() []*Connection {
 	return nodesOf(p.Edges, func(e ConnectionEdge) *Connection { return e.Node })
 }
+
+// ActionConnectionVariablesRemoved is the audit action written beside connection.update when
+// the update drops variables the connection had: updateConnection is a full replace, so a
+// client that omits variables (a rename form, say) empties them, and the trail names which.
+const ActionConnectionVariablesRemoved = "connection.variables.remove"
+
+// RemovedVariables returns the names in before that after no longer has, in before's order.
+func RemovedVariables(before, after []Variable) []string {
+	kept := make(map[string]bool, len(after))
+	for _, v := range after {
+		kept[v.Name] = true
+	}
+	var removed []string
+	for _, v := range before {
+		if !kept[v.Name] {
+			removed = append(removed, v.Name)
+		}
+	}
+	return removed
+}

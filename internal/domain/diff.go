@@ -33,18 +33,27 @@ type VersionDiff struct {
 	Changes  []VersionChange
 }
 
-// versionParts compare one part of what a version holds each. Triggers, once versions have
-// them, are one more function here.
-var versionParts = []func(from, to *ConnectorVersion) []VersionChange{
+// VersionContents is what a version holds, as compared: the version and its triggers, which
+// the store reads apart from the version (they are not on the hot path's reads).
+type VersionContents struct {
+	*ConnectorVersion
+	Triggers []Trigger
+}
+
+// versionParts compare one part of what a version holds each. configs are the connector's,
+// shared by both versions: they name the configs triggers point at by key.
+var versionParts = []func(from, to VersionContents, configs []AuthSchemeConfig) []VersionChange{
 	diffActions,
+	diffTriggers,
 	diffOutboundPolicy,
 }
 
-// CompareVersions lists what changes from version from to version to.
-func CompareVersions(from, to *ConnectorVersion) VersionDiff {
+// CompareVersions lists what changes from version from to version to, two versions of one
+// connector whose auth scheme configs are configs.
+func CompareVersions(from, to VersionContents, configs []AuthSchemeConfig) VersionDiff {
 	d := VersionDiff{Changes: []VersionChange{}}
 	for _, part := range versionParts {
-		for _, c := range part(from, to) {
+		for _, c := range part(from, to, configs) {
 			d.Breaking = d.Breaking || c.Breaking
 			d.Changes = append(d.Changes, c)
 		}
@@ -70,7 +79,7 @@ func actionPath(name string) string { return fmt.Sprintf("actions[%q]", name) }
 
 // diffActions matches actions by name. An action that disappears while another with the same
 // method and path appears was renamed: breaking, like a removal, for callers that name it.
-func diffActions(from, to *ConnectorVersion) []VersionChange {
+func diffActions(from, to VersionContents, _ []AuthSchemeConfig) []VersionChange {
 	var changes []VersionChange
 	old := map[string]*HTTPAction{}
 	for i := range from.Actions {
@@ -169,7 +178,50 @@ func placeholderWords(name string, required bool) string {
 	return fmt.Sprintf("optional placeholder {{%s?}}", name)
 }
 
-func diffOutboundPolicy(from, to *ConnectorVersion) []VersionChange {
+func triggerPath(name string) string { return fmt.Sprintf("triggers[%q]", name) }
+
+// diffTriggers matches triggers by name, as hooks are: a connection's webhook URL names its
+// trigger, and the provider pointed at it keeps sending there. A trigger removed (or renamed)
+// makes those deliveries answer 404, and another verifying config makes them fail the
+// signature check until the connection's TRIGGER credentials are set for it: both are
+// breaking. A trigger added breaks no one.
+func diffTriggers(from, to VersionContents, configs []AuthSchemeConfig) []VersionChange {
+	var changes []VersionChange
+	for _, a := range from.Triggers {
+		b := FindTrigger(to.Triggers, a.Name)
+		if b == nil {
+			changes = append(changes, VersionChange{ChangeRemoved, triggerPath(a.Name), true,
+				fmt.Sprintf("trigger %q is removed: deliveries to its webhook URLs are refused", a.Name)})
+			continue
+		}
+		if a.AuthSchemeConfigID != b.AuthSchemeConfigID {
+			changes = append(changes, VersionChange{ChangeChanged, triggerPath(a.Name) + ".authSchemeConfig", true,
+				fmt.Sprintf("trigger %q is verified by auth scheme config %q instead of %q: deliveries fail until its secrets are set",
+					a.Name, configKey(configs, b.AuthSchemeConfigID), configKey(configs, a.AuthSchemeConfigID))})
+		}
+		if !sameValue(a.Description, b.Description) {
+			changes = append(changes, VersionChange{ChangeChanged, triggerPath(a.Name) + ".description", false, "description changes"})
+		}
+	}
+	for _, b := range to.Triggers {
+		if FindTrigger(from.Triggers, b.Name) == nil {
+			changes = append(changes, VersionChange{ChangeAdded, triggerPath(b.Name), false,
+				fmt.Sprintf("trigger %q is added, verified by auth scheme config %q", b.Name, configKey(configs, b.AuthSchemeConfigID))})
+		}
+	}
+	return changes
+}
+
+// configKey is the key of the config with global id id, or the id when the connector no
+// longer has it.
+func configKey(configs []AuthSchemeConfig, id string) string {
+	if i := FindAuthSchemeConfig(configs, id); i >= 0 {
+		return configs[i].Key
+	}
+	return id
+}
+
+func diffOutboundPolicy(from, to VersionContents, _ []AuthSchemeConfig) []VersionChange {
 	if sameValue(from.OutboundPolicy, to.OutboundPolicy) {
 		return nil
 	}

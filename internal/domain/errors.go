@@ -5,6 +5,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -44,9 +45,26 @@ const ReasonLimitExceeded = "LIMIT_EXCEEDED"
 
 func (e *Error) Error() string {
 	if e.Field != "" {
-		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+		return FieldMessage(e.Field, e.Message)
 	}
 	return e.Message
+}
+
+// predicates start the messages that say what a field is or must be ("is required", "must be
+// HTTP or BIGQUERY"); such a message reads as a sentence with the field as its subject.
+var predicates = []string{"is ", "are ", "must ", "cannot ", "can ", "only ", "has ", "does "}
+
+// FieldMessage is the one wording of a problem with an input field, for people (clients act on
+// extensions.field): "name is required", "baseURL must be an absolute http(s) URL". A message
+// that is a sentence of its own follows the field's path as a label: "name: an organisation
+// named "Acme" already exists".
+func FieldMessage(field, message string) string {
+	for _, p := range predicates {
+		if strings.HasPrefix(message, p) {
+			return field + " " + message
+		}
+	}
+	return field + ": " + message
 }
 
 // Errorf returns an Error with a formatted message.

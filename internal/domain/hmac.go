@@ -153,6 +153,23 @@ func (o HmacOverrides) Settings() (*HmacSettings, error) {
 	return &s, nil
 }
 
+// Overrides are the overrides that give back s from its preset: every value given, and a
+// header the preset names but s does not given empty (which clears it). Documents carry
+// settings this way, so that applying one gives exactly the settings exported.
+func (s *HmacSettings) Overrides() HmacOverrides {
+	o := HmacOverrides{Preset: s.Preset, Algorithm: ptr(s.Algorithm), SignatureHeader: ptr(s.SignatureHeader), Encoding: ptr(s.Encoding),
+		SignaturePrefix: ptr(s.SignaturePrefix), SignedPayload: ptr(s.SignedPayload), TimestampHeader: s.TimestampHeader,
+		ToleranceSeconds: s.ToleranceSeconds, DeliveryIDHeader: s.DeliveryIDHeader}
+	preset := presets[s.Preset]
+	if s.TimestampHeader == nil && preset.TimestampHeader != nil {
+		o.TimestampHeader = ptr("")
+	}
+	if s.DeliveryIDHeader == nil && preset.DeliveryIDHeader != nil {
+		o.DeliveryIDHeader = ptr("")
+	}
+	return o
+}
+
 func (s *HmacSettings) validate() error {
 	switch s.Algorithm {
 	case HmacSHA256, HmacSHA1, HmacSHA512:

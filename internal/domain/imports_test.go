@@ -63,10 +63,17 @@ func TestCompareVersions(t *testing.T) {
 		renamed,
 		action("added", domain.MethodGet, "/x?q={{q?}}"),
 	}, OutboundPolicy: &domain.OutboundPolicy{}}
-	d := domain.CompareVersions(from, to)
+	configs := []domain.AuthSchemeConfig{{Key: "github", GlobalID: "g1", SchemeType: domain.SchemeHMAC}, {Key: "github-app", GlobalID: "g2", SchemeType: domain.SchemeHMAC}}
+	desc := "pushes"
+	fromTriggers := []domain.Trigger{{Name: "push", AuthSchemeConfigID: "g1"}, {Name: "issues", AuthSchemeConfigID: "g1"}, {Name: "star", AuthSchemeConfigID: "g1"}}
+	toTriggers := []domain.Trigger{{Name: "push", Description: &desc, AuthSchemeConfigID: "g2"}, {Name: "star", AuthSchemeConfigID: "g1"}, {Name: "release", AuthSchemeConfigID: "g2"}}
+	a, b := domain.VersionContents{ConnectorVersion: from, Triggers: fromTriggers}, domain.VersionContents{ConnectorVersion: to, Triggers: toTriggers}
+	d := domain.CompareVersions(a, b, configs)
 	got := map[string]bool{}
+	descriptions := map[string]string{}
 	for _, c := range d.Changes {
 		got[string(c.Kind)+" "+c.Path] = c.Breaking
+		descriptions[c.Path] = c.Description
 	}
 	for path, breaking := range map[string]bool{
 		`CHANGED actions["list"].placeholders["page"]`: true,
@@ -77,14 +84,29 @@ func TestCompareVersions(t *testing.T) {
 		`REMOVED actions["drop"]`:                      true,
 		`ADDED actions["added"]`:                       false,
 		`ADDED outboundPolicy`:                         false,
+		`REMOVED triggers["issues"]`:                   true,
+		`CHANGED triggers["push"].authSchemeConfig`:    true,
+		`CHANGED triggers["push"].description`:         false,
+		`ADDED triggers["release"]`:                    false,
 	} {
 		b, ok := got[path]
 		if !ok || b != breaking {
 			t.Errorf("%s: present %v breaking %v, want breaking %v (all: %v)", path, ok, b, breaking, got)
 		}
 	}
-	if !d.Breaking || domain.CompareVersions(from, from).Breaking || len(domain.CompareVersions(from, from).Changes) != 0 {
+	if len(d.Changes) != 13 {
+		t.Errorf("%d changes, want 13: %v", len(d.Changes), got)
+	}
+	if want := `trigger "push" is verified by auth scheme config "github-app" instead of "github"`; !strings.HasPrefix(descriptions[`triggers["push"].authSchemeConfig`], want) {
+		t.Errorf("the change names the configs by key: %q", descriptions[`triggers["push"].authSchemeConfig`])
+	}
+	if !d.Breaking || domain.CompareVersions(a, a, configs).Breaking || len(domain.CompareVersions(a, a, configs).Changes) != 0 {
 		t.Error("breaking flags")
+	}
+	// Only added triggers: nothing breaks.
+	added := domain.CompareVersions(domain.VersionContents{ConnectorVersion: to, Triggers: toTriggers[1:2]}, b, configs)
+	if added.Breaking || len(added.Changes) != 2 {
+		t.Errorf("adding triggers: %+v", added)
 	}
 }
 

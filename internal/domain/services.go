@@ -91,6 +91,9 @@ type VersionService interface {
 	SetDefaultVersion(ctx context.Context, orgID, id string, force bool) (*ConnectorVersion, error)
 	// DeleteVersion returns CONFLICT for the default version and for a pinned one.
 	DeleteVersion(ctx context.Context, orgID, id string) error
+	// CompareVersions compares two versions named as FindVersionByName names them, with
+	// their triggers (CompareVersions in diff.go).
+	CompareVersions(ctx context.Context, orgID, connectorID, from, to string) (*VersionDiff, error)
 }
 
 // DocumentService writes imported descriptions and applied documents, each in one

@@ -141,6 +141,9 @@ type Deps struct {
 	Connect http.Handler
 	// Hooks serves POST /hooks/{id}, webhook deliveries (nil: no such route).
 	Hooks http.Handler
+	// Sockets holds the open GraphQL WebSockets, for the stopping server to close (nil:
+	// they are not tracked).
+	Sockets *Sockets
 }
 
 // NewHandler returns the routes of the API contract.
@@ -201,7 +204,7 @@ func NewHandler(d Deps) http.Handler {
 	bodies := newFairShare(d.Limits.BodyBytesInFlight, share)
 	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
 	inbound := newInboundLimiter(d.Limits.InboundRate, d.Heartbeat, d.Metrics.inboundRefused)
-	sockets := webSockets(d.Limits.MaxWebSockets, gql)
+	sockets := webSockets(d.Limits.MaxWebSockets, d.Sockets, gql)
 	mux.Handle("/graphql", graphQLMethods(upgrades(sockets, authenticate(d.Authenticator, d.Logger, inbound.wrap(
 		readBody(d.Limits.MaxBodyBytes, d.Limits.MaxDocumentBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql))))))))
 	if d.Hooks != nil {

@@ -123,19 +123,86 @@ func originAllowed(r *http.Request, origins []string) bool {
 
 // webSockets serves upgrade requests with their own cap, outside the admission slots and the
 // request deadline (a subscription lasts as long as its client wants): over the cap, 503.
-func webSockets(max int, next http.Handler) http.Handler {
-	var open atomic.Int64
+// Each socket is registered in open (when not nil), which closes them when the server stops.
+func webSockets(max int, open *Sockets, next http.Handler) http.Handler {
+	var count atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if open.Add(1) > int64(max) {
-			open.Add(-1)
+		if count.Add(1) > int64(max) {
+			count.Add(-1)
 			w.Header().Set("Retry-After", "5")
 			writeError(w, r, http.StatusServiceUnavailable, domain.CodeBadUserInput, domain.ReasonLimitExceeded, "too many open WebSocket connections on this server; retry later")
 			return
 		}
-		defer open.Add(-1)
+		defer count.Add(-1)
 		sock := &socket{}
-		next.ServeHTTP(&hijackWriter{ResponseWriter: w, sock: sock}, r.WithContext(context.WithValue(r.Context(), socketKey{}, sock)))
+		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), socketKey{}, sock))
+		defer cancel()
+		if !open.add(sock, cancel) {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "", "this server is stopping; retry (through a load balancer, another server answers)")
+			return
+		}
+		defer open.remove(sock)
+		next.ServeHTTP(&hijackWriter{ResponseWriter: w, sock: sock}, r.WithContext(ctx))
 	})
+}
+
+// Sockets are a server's open GraphQL WebSockets. http.Server.Shutdown neither closes nor
+// waits for them (they are hijacked connections): without Close, a stopping server's
+// subscribers would see their TCP connection drop with no close frame (1006).
+type Sockets struct {
+	mu     sync.Mutex
+	open   map[*socket]context.CancelFunc
+	done   sync.WaitGroup
+	closed bool
+}
+
+// NewSockets returns an empty set.
+func NewSockets() *Sockets { return &Sockets{open: map[*socket]context.CancelFunc{}} }
+
+func (s *Sockets) add(sock *socket, cancel context.CancelFunc) bool {
+	if s == nil {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.open[sock] = cancel
+	s.done.Add(1)
+	return true
+}
+
+func (s *Sockets) remove(sock *socket) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.open, sock)
+	s.done.Done()
+}
+
+// Close ends every open socket with 1001 Going Away (a graphql-transport-ws client then
+// reconnects, through a balancer to another server) and refuses new ones; it returns once
+// they are closed, or when ctx ends.
+func (s *Sockets) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for sock, cancel := range s.open {
+		sock.goAway()
+		cancel() // gqlgen closes a socket whose context ends
+	}
+	s.mu.Unlock()
+	closed := make(chan struct{})
+	go func() { s.done.Wait(); close(closed) }()
+	select {
+	case <-closed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 type socketKey struct{}
@@ -147,15 +214,20 @@ func socketOf(ctx context.Context) *socket {
 
 // socket is the connection under gqlgen's transport. gqlgen closes a socket whose context ends
 // with code 1000; once forbid is called, the close frame it writes is given code 4403
-// instead, which graphql-transport-ws clients read as "credentials refused".
+// instead, which graphql-transport-ws clients read as "credentials refused", and once goAway
+// is, 1001 Going Away (the server stops).
 type socket struct {
-	forbidden atomic.Bool
+	closeCode atomic.Uint32 // 0: as gqlgen writes it
 }
 
 func (s *socket) forbid() {
 	if s != nil {
-		s.forbidden.Store(true)
+		s.closeCode.Store(CloseForbidden)
 	}
+}
+
+func (s *socket) goAway() {
+	s.closeCode.CompareAndSwap(0, websocket.CloseGoingAway)
 }
 
 type hijackWriter struct {
@@ -179,14 +251,14 @@ type socketConn struct {
 	mu   sync.Mutex
 }
 
-// Write rewrites the code of a close frame once the socket is forbidden. gorilla writes a
+// Write rewrites the code of a close frame once the socket is forbidden or going away. gorilla writes a
 // server's close frame whole in one call: FIN+close opcode, an unmasked length under 126, the
 // two-byte code.
 func (c *socketConn) Write(p []byte) (int, error) {
-	if c.sock.forbidden.Load() && len(p) >= 4 && p[0] == 0x88 && int(p[1]) == len(p)-2 &&
+	if code := c.sock.closeCode.Load(); code != 0 && len(p) >= 4 && p[0] == 0x88 && int(p[1]) == len(p)-2 &&
 		binary.BigEndian.Uint16(p[2:4]) == websocket.CloseNormalClosure {
 		q := slices.Clone(p)
-		binary.BigEndian.PutUint16(q[2:4], CloseForbidden)
+		binary.BigEndian.PutUint16(q[2:4], uint16(code))
 		p = q
 	}
 	c.mu.Lock()

@@ -201,8 +201,15 @@ func (s *Store) UpdateConnection(ctx context.Context, orgID, id string, in domai
 			}
 		}
 		fields := domain.ChangedFields(connectionView{c.Name, c.VersionName, c.Variables}, connectionView{in.Name, in.VersionName, in.Variables})
+		removed := domain.RemovedVariables(c.Variables, in.Variables)
 		c.Name, c.VersionName, c.Variables = in.Name, in.VersionName, in.Variables
-		return s.audit(tx, orgID, "connection.update", "connection", c.ID, fields)
+		if err := s.audit(tx, orgID, "connection.update", "connection", c.ID, fields); err != nil {
+			return err
+		}
+		if len(removed) == 0 {
+			return nil
+		}
+		return s.audit(tx, orgID, domain.ActionConnectionVariablesRemoved, "connection", c.ID, removed)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update connection %s: %w", id, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -300,8 +301,14 @@ func (s *Store) applyToConnector(tx *gorm.DB, orgID, id string, nc domain.NewCon
 
 func (s *Store) applyVersion(tx *gorm.DB, orgID, connectorID string, spec domain.ConnectorSpec, result *domain.ApplyResult) error {
 	in := spec.Version
+	// The connector's configs are already as the document says: its triggers are checked
+	// against them, their keys turned into the configs' global ids.
+	triggers, err := s.validateTriggers(tx, connectorID, in.Triggers)
+	if err != nil {
+		return domain.WithFieldPrefix("version", err)
+	}
 	var row versionRow
-	err := tx.Where("connector_id = ? AND organisation_id = ? AND name_key = ?", connectorID, orgID, domain.NameKey(in.Name)).Take(&row).Error
+	err = tx.Where("connector_id = ? AND organisation_id = ? AND name_key = ?", connectorID, orgID, domain.NameKey(in.Name)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		now := s.now()
 		row = versionRow{
@@ -311,6 +318,9 @@ func (s *Store) applyVersion(tx *gorm.DB, orgID, connectorID string, spec domain
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return versionNames.translate(err, in.Name)
+		}
+		if err := writeTriggers(tx, row.ID, triggers); err != nil {
+			return err
 		}
 		result.Changed = true
 		if err := s.audit(tx, orgID, "version.apply", "version", row.ID, nil); err != nil {
@@ -323,16 +333,25 @@ func (s *Store) applyVersion(tx *gorm.DB, orgID, connectorID string, spec domain
 		if err != nil {
 			return err
 		}
-		same := have.Name == in.Name && encodeList([]*string{have.Description}) == encodeList([]*string{in.Description}) &&
-			encodeList(have.Actions) == encodeList(in.Actions) && ptrText(encodePolicy(have.OutboundPolicy)) == ptrText(encodePolicy(in.OutboundPolicy))
+		haveTriggers, err := readTriggers(tx, row.ID)
+		if err != nil {
+			return err
+		}
+		before := versionView{have.Name, have.Description, have.Actions, have.OutboundPolicy, haveTriggers}
+		after := versionView{in.Name, in.Description, in.Actions, in.OutboundPolicy, triggers}
+		if after.Triggers == nil {
+			after.Triggers = []domain.Trigger{}
+		}
+		changed := domain.ChangedFields(before, after)
 		switch {
 		case row.PublishedAt != nil && !spec.Published:
 			// A published version is never unpublished: saying so is a difference, refused
 			// like any other rather than reported as applied.
 			return domain.Errorf(domain.CodeConflict, "version %q is published and the document says published: false; published versions never change: set published: true or give the document a new version name", row.Name)
-		case same:
+		case len(changed) == 0:
 		case row.PublishedAt != nil:
-			return domain.Errorf(domain.CodeConflict, "version %q is published and differs from the document; published versions never change: give the document a new version name", row.Name)
+			return domain.Errorf(domain.CodeConflict, "version %q is published and differs from the document (%s); published versions never change: give the document a new version name",
+				row.Name, strings.Join(changed, ", "))
 		default:
 			row.Name, row.NameKey, row.Description, row.Actions = in.Name, domain.NameKey(in.Name), in.Description, encodeList(in.Actions)
 			row.OutboundPolicy, row.UpdatedAt = encodePolicy(in.OutboundPolicy), s.now()
@@ -343,8 +362,11 @@ func (s *Store) applyVersion(tx *gorm.DB, orgID, connectorID string, spec domain
 			if err != nil {
 				return err
 			}
+			if err := writeTriggers(tx, row.ID, triggers); err != nil {
+				return err
+			}
 			result.Changed = true
-			if err := s.audit(tx, orgID, "version.apply", "version", row.ID, []string{"actions"}); err != nil {
+			if err := s.audit(tx, orgID, "version.apply", "version", row.ID, changed); err != nil {
 				return err
 			}
 		}

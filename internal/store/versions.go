@@ -25,8 +25,16 @@ func (s *Store) FindVersion(ctx context.Context, orgID, id string) (*domain.Conn
 // FindVersionByName resolves a version name of a connector; "latest" and "default" (in any
 // case) resolve the aliases. NOT_FOUND when there is no such version.
 func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name string) (*domain.ConnectorVersion, error) {
+	row, err := s.versionByName(s.db.WithContext(ctx), orgID, connectorID, name)
+	if err != nil {
+		return nil, err
+	}
+	return row.domain()
+}
+
+func (s *Store) versionByName(tx *gorm.DB, orgID, connectorID, name string) (*versionRow, error) {
 	cond, args := versionNamed(s.dialect, name)
-	q := s.db.WithContext(ctx).Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID).
+	q := tx.Table("connector_versions").Select(versionColumns.all).Where("connector_id = ? AND organisation_id = ?", connectorID, orgID).
 		Where(cond, args...)
 	row, err := scanOne[versionRow](q)
 	if err != nil {
@@ -35,7 +43,7 @@ func (s *Store) FindVersionByName(ctx context.Context, orgID, connectorID, name 
 		}
 		return nil, notFoundOr(err, "version", name)
 	}
-	return row.domain()
+	return row, nil
 }
 
 // versionNamed is the condition on connector_versions that picks the version called name, and
@@ -380,6 +388,48 @@ func (s *Store) DeleteVersion(ctx context.Context, orgID, id string) error {
 
 var _ domain.VersionService = (*Store)(nil)
 
+// CompareVersions compares two versions of a connector, named as FindVersionByName names
+// them, with their triggers; NOT_FOUND on from or to when there is no such version.
+func (s *Store) CompareVersions(ctx context.Context, orgID, connectorID, from, to string) (*domain.VersionDiff, error) {
+	var diff domain.VersionDiff
+	// One transaction: both versions and the configs read at one point in time.
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var contents [2]domain.VersionContents
+		for i, name := range []string{from, to} {
+			row, err := s.versionByName(tx, orgID, connectorID, name)
+			if err != nil {
+				return domain.WithFieldPrefix([2]string{"from", "to"}[i], err)
+			}
+			if contents[i], err = versionContents(tx, row); err != nil {
+				return err
+			}
+		}
+		configs, err := configsOf(tx, connectorID)
+		if err != nil {
+			return err
+		}
+		diff = domain.CompareVersions(contents[0], contents[1], configs)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("compare versions: %w", err)
+	}
+	return &diff, nil
+}
+
+// versionContents is a version row with its triggers, as versions are compared.
+func versionContents(tx *gorm.DB, row *versionRow) (domain.VersionContents, error) {
+	v, err := row.domain()
+	if err != nil {
+		return domain.VersionContents{}, err
+	}
+	triggers, err := readTriggers(tx, row.ID)
+	if err != nil {
+		return domain.VersionContents{}, err
+	}
+	return domain.VersionContents{ConnectorVersion: v, Triggers: triggers}, nil
+}
+
 // refuseBreakingDefault is CONFLICT, naming the breaking changes, when connections follow the
 // connector's default and making row the default would break them.
 func refuseBreakingDefault(tx *gorm.DB, row *versionRow) error {
@@ -398,15 +448,19 @@ func refuseBreakingDefault(tx *gorm.DB, row *versionRow) error {
 	if following == 0 {
 		return nil
 	}
-	from, err := current.domain()
+	from, err := versionContents(tx, &current)
 	if err != nil {
 		return err
 	}
-	to, err := row.domain()
+	to, err := versionContents(tx, row)
 	if err != nil {
 		return err
 	}
-	diff := domain.CompareVersions(from, to)
+	configs, err := configsOf(tx, row.ConnectorID)
+	if err != nil {
+		return err
+	}
+	diff := domain.CompareVersions(from, to, configs)
 	if !diff.Breaking {
 		return nil
 	}

@@ -1,4 +1,4 @@
-// Apollo Client 4 as a front end uses it: the README walk-through, Relay pagination in every
+// Apollo Client 4 as a front end uses it: the walk-through of docs/api.md, Relay pagination in every
 // order, automatic persisted queries over POST and GET.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +31,7 @@ const UPDATE = gql`mutation Update($id: ID!, $input: UpdateConnectorInput!, $rev
   updateConnector(id: $id, input: $input, expectedRevision: $rev) { id revision description baseURL categories connectionVariables { name value } }
 }`;
 
-test('README walk-through', async () => {
+test('walk-through (docs/api.md)', async () => {
   const client = apollo();
   const name = unique('Stripe');
   const { data } = await client.mutate({ mutation: CREATE, variables: { input: {
