@@ -442,3 +442,39 @@ func TestPruneEvents(t *testing.T) {
 		}
 	})
 }
+
+// One answer holds at most EventBytesPerAnswer bytes of events, whatever the page size and
+// however many lists the operation reads, and a page holds at most 100 events.
+func TestEventsAnswerIsBounded(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		x := newHooked(t, c)
+		url := hookURL(t, c, x.connection, "push")
+		big := strings.Repeat("x", 1<<20-64)
+		for i := range 10 {
+			b := fmt.Sprintf(`"%d%s"`, i, big)
+			if status, answer := deliver(t, url, b, githubHeaders(b, fmt.Sprintf("big-%d", i))); status != http.StatusAccepted {
+				t.Fatalf("delivery %d: %d %s", i, status, answer)
+			}
+		}
+		const q = `query($id: ID!, $first: Int, $last: Int) { connection(id: $id) { events(first: $first, last: $last) { nodes { id body bodyBase64 } pageInfo { hasNextPage } } } }`
+		r := c.Do(t, q, map[string]any{"id": x.connection, "first": 10}).ExpectError(t, "BAD_USER_INPUT", "first")
+		if !strings.Contains(r.Message(), "smaller first") || r.Get("connection") != nil || len(r.Body) > 64<<10 {
+			t.Errorf("10 MiB of events refused with a hint, nothing read: %.300s", r.Body)
+		}
+		r = c.Do(t, q, map[string]any{"id": x.connection, "first": 7}).OK(t)
+		if len(r.List("connection.events.nodes")) != 7 || r.Get("connection.events.pageInfo.hasNextPage") != true {
+			t.Errorf("7 MiB fit: %.300s", r.Body)
+		}
+		c.Do(t, q, map[string]any{"id": x.connection, "last": 9}).ExpectError(t, "BAD_USER_INPUT", "last")
+		// Aliases share the answer's budget.
+		const two = `query($id: ID!) { connection(id: $id) { a: events(first: 5) { nodes { body } } b: events(first: 5) { nodes { bodyBase64 } } } }`
+		c.Do(t, two, map[string]any{"id": x.connection}).ExpectError(t, "BAD_USER_INPUT", "first")
+		for _, n := range []int{101, 200} {
+			r := c.Do(t, eventsQuery, map[string]any{"id": x.connection, "first": n}).ExpectError(t, "BAD_USER_INPUT", "first")
+			if !strings.Contains(r.Message(), "between 0 and 100") {
+				t.Errorf("first: %d: %s", n, r.Message())
+			}
+		}
+	})
+}

@@ -3003,7 +3003,7 @@ type Connection implements Node {
   "The URL to give the external system for a trigger of the connection's version: PLUGBOARD_PUBLIC_URL + /hooks/<unguessable id>, the same for the connection and trigger name across versions. Null with NOT_FOUND when the version has no such trigger."
   webhookURL("The trigger's name." trigger: String!): String
   "The verified deliveries to the connection's triggers, newest first; kept for PLUGBOARD_EVENT_RETENTION."
-  events("Page size (default 20, at most 100)." first: Int, "A cursor: items after it." after: String, "Page size, counted back from before." last: Int, "A cursor: items before it." before: String, "Only this trigger's events." trigger: String): EventConnection!
+  events("Page size (default 20, at most 100). The events of one answer hold at most 8 MiB of stored bodies and headers: a page over what is left is refused (LIMIT_EXCEEDED on first); ask for fewer and page." first: Int, "A cursor: items after it." after: String, "Page size counted back from before (at most 100; the same byte bound)." last: Int, "A cursor: items before it." before: String, "Only this trigger's events." trigger: String): EventConnection!
   "Starts at 1 and goes up by one on every change, credentials included."
   revision: Int!
   "When it was created."
