@@ -478,3 +478,38 @@ func TestEventsAnswerIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// A verified delivery whose id could not be stored as text is refused with 400 and nothing
+// stored: PostgreSQL refused it (503 on every retry) and SQLite stored what no JSON answer
+// or subscriber could carry.
+func TestWebhookDeliveryIDs(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		x := newHooked(t, c)
+		url := hookURL(t, c, x.connection, "push")
+		body := `{"n":1}`
+		for name, id := range map[string]string{"latin-1 byte": "d-\xe9", "too long": strings.Repeat("d", 257)} {
+			if status, answer := deliver(t, url, body, githubHeaders(body, id)); status != http.StatusBadRequest || !strings.Contains(answer, "delivery id") {
+				t.Errorf("%s: %d %s", name, status, answer)
+			}
+		}
+		stripeURL := hookURL(t, c, x.connection, "stripe")
+		stripeSettings, _ := domain.HmacOverrides{Preset: domain.PresetStripe}.Settings()
+		now := strconv.FormatInt(time.Now().Unix(), 10)
+		stripeBody := `{"id":"evt_\u0000","type":"invoice.paid"}`
+		sig := "t=" + now + ",v1=" + hooks.Sign(stripeSettings, "whsec_stripe-text-secret", []byte(stripeBody), now, "")
+		if status, answer := deliver(t, stripeURL, stripeBody, map[string]string{"Stripe-Signature": sig}); status != http.StatusBadRequest {
+			t.Errorf("a NUL in the body's id: %d %s", status, answer)
+		}
+		// A header byte over 0x7F is kept as U+FFFD: every answer stays UTF-8.
+		headers := githubHeaders(body, "d-ok")
+		headers["X-GitHub-Event"] = "push\xe9"
+		if status, answer := deliver(t, url, body, headers); status != http.StatusAccepted {
+			t.Fatalf("a valid delivery: %d %s", status, answer)
+		}
+		r := c.Do(t, eventsQuery, map[string]any{"id": x.connection, "first": 10}).OK(t)
+		if n := len(r.List("connection.events.edges")); n != 1 || !strings.Contains(r.JSON("connection.events.edges.0.node.headers"), "push\uFFFD") {
+			t.Errorf("only the valid delivery is stored, its header as UTF-8: %s", r.Body)
+		}
+	})
+}

@@ -140,6 +140,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.targets.put(id, target, h.Now())
+	// Checked once the sender is known to hold the secret: a 400 tells it that retrying the
+	// same delivery is useless. Nothing is stored.
+	if err := CheckDeliveryID(deliveryID); err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	}
 	ev := &domain.Event{
 		OrganisationID: target.Hook.OrganisationID, ConnectionID: target.Hook.ConnectionID, Trigger: target.Hook.Trigger,
 		Headers: keptHeaders(r.Header, target.Settings), Body: body,
@@ -252,7 +258,8 @@ func keptHeaders(header http.Header, s *domain.HmacSettings) []domain.HTTPHeader
 		}
 		seen[canonical] = true
 		for _, v := range header.Values(canonical) {
-			out = append(out, domain.HTTPHeader{Name: canonical, Value: v})
+			// net/http lets bytes over 0x7F through: stored and answered as text, they must be UTF-8.
+			out = append(out, domain.HTTPHeader{Name: canonical, Value: strings.ToValidUTF8(v, "\uFFFD")})
 		}
 	}
 	return out

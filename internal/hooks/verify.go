@@ -11,11 +11,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/internal/domain"
 )
@@ -28,6 +31,21 @@ var (
 	ErrTimestamp    = errors.New("the timestamp is missing or outside the replay window")
 	ErrNoDeliveryID = errors.New("the delivery id header is missing")
 )
+
+// MaxDeliveryIDBytes bounds a delivery id: providers' ids are well under it.
+const MaxDeliveryIDBytes = 256
+
+// ErrDeliveryID refuses a verified delivery whose id could not be stored and read back as
+// text (PostgreSQL refuses invalid UTF-8 and NUL; JSON answers cannot carry invalid UTF-8).
+var ErrDeliveryID = fmt.Errorf("the delivery id must be valid UTF-8 without control characters and at most %d bytes", MaxDeliveryIDBytes)
+
+// CheckDeliveryID is the rule of a storable delivery id.
+func CheckDeliveryID(id string) error {
+	if len(id) > MaxDeliveryIDBytes || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
+		return ErrDeliveryID
+	}
+	return nil
+}
 
 // Delivery is a received request as verification sees it.
 type Delivery struct {
