@@ -371,3 +371,39 @@ func TestTokenURLBehindGuard(t *testing.T) {
 		}
 	})
 }
+
+// Revoking the key that started a flow or a connect session ends them: the page answers as for
+// an expired link and the callback redirects with access_denied, exchanging nothing.
+func TestRevokedKeyEndsFlows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		a, b := servers(t, st)
+		admin := a.NewOrg(t)
+		starter := a.NewKey(t, admin.OrgID)
+		_, conn := oidcConnection(t, starter, &provider{Issuer: "https://id.example.com"}, vars("clientId", "plugboard"))
+		start := starter.Do(t, startConnect, map[string]any{"c": conn, "cfg": "oidc", "r": appOrigin + "/done"}).OK(t)
+		authURL, err := url.Parse(start.String("startOAuthConnect.authorizationURL"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessionURL := starter.Do(t, `mutation($c: ID!) { createConnectSession(connectionId: $c) { url } }`, map[string]any{"c": conn}).OK(t).String("createConnectSession.url")
+		res, err := http.Get(sessionURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("the page before the revocation: %d", res.StatusCode)
+		}
+		admin.Do(t, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": starter.KeyID}).OK(t)
+		res, err = http.Get(strings.Replace(sessionURL, a.Server.URL, b.Server.URL, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("the page of a revoked key's session: %d, want 404", res.StatusCode)
+		}
+		callback, _ := url.Parse("/oauth/callback?code=c0de&state=" + url.QueryEscape(authURL.Query().Get("state")))
+		expectRedirect(t, deliver(t, b, callback), appOrigin+"/done?error=access_denied&status=error")
+	})
+}

@@ -73,6 +73,10 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, domain.ErrFlowExpired), errors.Is(err, domain.ErrFlowUsed):
 		s.finish(w, r, flow, "invalid_state")
 		return
+	case errors.Is(err, domain.ErrFlowRevoked):
+		// The key that started it was revoked: nothing is exchanged or stored.
+		s.finish(w, r, flow, "access_denied")
+		return
 	case err != nil:
 		s.internalError(w, r, "take oauth flow", err)
 		return
