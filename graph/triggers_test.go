@@ -411,7 +411,7 @@ func TestWebhookSlowBody(t *testing.T) {
 		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nX-Hub-Signature-256: %s\r\nX-GitHub-Delivery: slow-1\r\n\r\n{", path, len(body), hdr["X-Hub-Signature-256"])
 		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 		answer, _ := io.ReadAll(conn)
-		if !strings.HasPrefix(string(answer), "HTTP/1.1 400") {
+		if !strings.HasPrefix(string(answer), "HTTP/1.1 408") {
 			t.Errorf("a body not sent in time: %q", answer)
 		}
 		if n := eventCount(t, c, x.connection); n != 0 {
@@ -510,6 +510,44 @@ func TestWebhookDeliveryIDs(t *testing.T) {
 		r := c.Do(t, eventsQuery, map[string]any{"id": x.connection, "first": 10}).OK(t)
 		if n := len(r.List("connection.events.edges")); n != 1 || !strings.Contains(r.JSON("connection.events.edges.0.node.headers"), "push\uFFFD") {
 			t.Errorf("only the valid delivery is stored, its header as UTF-8: %s", r.Body)
+		}
+	})
+}
+
+// One organisation's slow senders hold at most half of the hook slots: another organisation's
+// deliveries go on. A malformed signature header is told apart from a missing one.
+func TestWebhookShares(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Hooks: hooks.Handler{MaxConcurrent: 4, ReadTimeout: 20 * time.Second}})
+		a, b := h.NewOrg(t), h.NewOrg(t)
+		xa, xb := newHooked(t, a), newHooked(t, b)
+		urlA, urlB := hookURL(t, a, xa.connection, "push"), hookURL(t, b, xb.connection, "push")
+		for range 4 {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(h.Server.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", strings.TrimPrefix(urlA, h.Server.URL))
+		}
+		body := `{"n":1}`
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			status, _ := deliver(t, urlA, body, map[string]string{"X-Hub-Signature-256": "sha256=00"})
+			if status == http.StatusServiceUnavailable {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("A's slow senders never filled its share: %d", status)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if status, answer := deliver(t, urlB, body, githubHeaders(body, "b-1")); status != http.StatusAccepted {
+			t.Errorf("B beside A's slow senders: %d %s", status, answer)
+		}
+		stripeURL := hookURL(t, b, xb.connection, "stripe")
+		status, answer := deliver(t, stripeURL, body, map[string]string{"Stripe-Signature": "t=,v1="})
+		if status != http.StatusUnauthorized || !strings.Contains(answer, "malformed") {
+			t.Errorf("t=,v1=: %d %s", status, answer)
 		}
 	})
 }

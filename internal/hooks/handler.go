@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +28,9 @@ type Handler struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps a delivery's body (default 1 MiB): over it, 413.
 	MaxBodyBytes int64
-	// MaxConcurrent bounds the deliveries handled at once (default 64): over it, 503 with
-	// Retry-After, which providers retry.
+	// MaxConcurrent bounds the deliveries handled at once (default 64), of which one
+	// organisation's hooks hold at most half: over either, 503 with Retry-After, which
+	// providers retry. A tenant's own slow senders thus leave the other half to the others.
 	MaxConcurrent int
 	// ReadTimeout bounds reading one body (default 10 s): a sender trickling bytes holds a
 	// slot that long at most.
@@ -44,6 +46,28 @@ type Handler struct {
 
 	slots   chan struct{}
 	targets *targetCache
+
+	mu     sync.Mutex
+	perOrg map[string]int
+}
+
+// takeOrgSlot takes one of an organisation's slots, false when it holds its share.
+func (h *Handler) takeOrgSlot(orgID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perOrg[orgID] >= max(1, h.MaxConcurrent/2) {
+		return false
+	}
+	h.perOrg[orgID]++
+	return true
+}
+
+func (h *Handler) giveOrgSlot(orgID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perOrg[orgID]--; h.perOrg[orgID] <= 0 {
+		delete(h.perOrg, orgID)
+	}
 }
 
 // NewHandler returns a handler with defaults filled in.
@@ -68,6 +92,7 @@ func NewHandler(h Handler) *Handler {
 	}
 	h.targets = &targetCache{ttl: h.TargetTTL, entries: map[string]cachedTarget{}}
 	h.slots = make(chan struct{}, h.MaxConcurrent)
+	h.perOrg = map[string]int{}
 	return &h
 }
 
@@ -112,6 +137,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The organisation's share is taken before the body is read, the slow part.
+	org := target.Hook.OrganisationID
+	if !h.takeOrgSlot(org) {
+		w.Header().Set("Retry-After", "1")
+		reply(w, http.StatusServiceUnavailable, map[string]any{"error": "too many deliveries to this organisation at once; retry"})
+		return
+	}
+	defer h.giveOrgSlot(org)
 	// A slow sender cannot hold the slot beyond the read timeout.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.ReadTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
@@ -120,8 +153,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &tooLarge):
 		reply(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "the body is larger than the limit", "limit": h.MaxBodyBytes})
 		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		reply(w, http.StatusRequestTimeout, map[string]any{"error": "the body was not received within the read timeout", "timeoutSeconds": h.ReadTimeout.Seconds()})
+		return
 	case err != nil:
-		reply(w, http.StatusBadRequest, map[string]any{"error": "the body could not be read in time"})
+		reply(w, http.StatusBadRequest, map[string]any{"error": "the body could not be read"})
 		return
 	}
 	delivery := Delivery{Header: r.Header, Body: body, Now: h.Now()}

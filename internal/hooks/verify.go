@@ -25,11 +25,14 @@ import (
 
 // Why a delivery is refused; all answer 401, and none says which secret was tried.
 var (
-	ErrNoSecret     = errors.New("no TRIGGER secret is set for this trigger")
-	ErrNoSignature  = errors.New("the signature header is missing")
-	ErrBadSignature = errors.New("the signature does not match")
-	ErrTimestamp    = errors.New("the timestamp is missing or outside the replay window")
-	ErrNoDeliveryID = errors.New("the delivery id header is missing")
+	ErrNoSecret    = errors.New("no TRIGGER secret is set for this trigger")
+	ErrNoSignature = errors.New("the signature header is missing")
+	// ErrMalformedSignature: the header is there, but holds no signature of the expected form
+	// (prefix and encoding), e.g. Stripe's "t=,v1=".
+	ErrMalformedSignature = errors.New("the signature header is malformed: no signature of the expected prefix and encoding")
+	ErrBadSignature       = errors.New("the signature does not match")
+	ErrTimestamp          = errors.New("the timestamp is missing or outside the replay window")
+	ErrNoDeliveryID       = errors.New("the delivery id header is missing")
 )
 
 // MaxDeliveryIDBytes bounds a delivery id: providers' ids are well under it.
@@ -61,8 +64,12 @@ func Verify(s *domain.HmacSettings, secrets []string, d Delivery) (deliveryID st
 	if s == nil || len(secrets) == 0 {
 		return "", ErrNoSecret
 	}
-	candidates := signatures(s, d.Header.Values(s.SignatureHeader))
+	values := d.Header.Values(s.SignatureHeader)
+	candidates := signatures(s, values)
 	if len(candidates) == 0 {
+		if strings.TrimSpace(strings.Join(values, "")) != "" {
+			return "", ErrMalformedSignature
+		}
 		return "", ErrNoSignature
 	}
 	var timestamp string
