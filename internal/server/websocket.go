@@ -33,6 +33,9 @@ const CloseInitTimeout = 4408
 // 1013 Try Again Later): unlike 4403, a client may come back.
 const closeTryAgainLater = 1013
 
+// socketWriteTimeout bounds one write to a socket.
+const socketWriteTimeout = 30 * time.Second
+
 // initTimeout is how long a socket may wait before its connection_init: until then it holds a
 // pending slot, not one of the authenticated ones.
 const initTimeout = 3 * time.Second
@@ -310,5 +313,8 @@ func (c *socketConn) Write(p []byte) (int, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A client that stops reading cannot hold the transport's writer (and its subscription's
+	// buffered events) forever: gqlgen sets no write deadline.
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(socketWriteTimeout))
 	return c.Conn.Write(p)
 }
