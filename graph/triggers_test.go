@@ -79,6 +79,10 @@ func TestHmacConfigs(t *testing.T) {
 			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "SLACK", "toleranceSeconds": 0}}, "hmac.toleranceSeconds"},
 			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "SLACK", "signatureHeader": "bad header"}}, "hmac.signatureHeader"},
 			{map[string]any{"id": "x", "schemeType": "BEARER", "hmac": map[string]any{"preset": "SLACK"}}, "hmac"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "CUSTOM", "signatureHeader": "Authorization", "signedPayload": "{body}"}}, "hmac.signatureHeader"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "GITHUB", "signatureHeader": "cookie"}}, "hmac.signatureHeader"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "SLACK", "timestampHeader": "Proxy-Authorization"}}, "hmac.timestampHeader"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "GITHUB", "deliveryIdHeader": "AUTHORIZATION"}}, "hmac.deliveryIdHeader"},
 		}
 		for _, b := range bad {
 			c.Do(t, createHmacConfig, map[string]any{"c": connector, "in": b.in}).ExpectError(t, "BAD_USER_INPUT", b.field)
