@@ -555,3 +555,19 @@ func TestWebhookShares(t *testing.T) {
 		}
 	})
 }
+
+// A delivery to a trigger whose HMAC config lost its settings (an update without hmac clears
+// them) says so, not that the secret is missing.
+func TestWebhookWithoutSettings(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		x := newHooked(t, c)
+		url := hookURL(t, c, x.connection, "push")
+		c.Do(t, updateHmacConfig, map[string]any{"c": x.connector, "id": "gh", "in": map[string]any{"id": "gh", "schemeType": "HMAC"}}).OK(t)
+		body := `{"n":1}`
+		status, answer := deliver(t, url, body, githubHeaders(body, "s-1"))
+		if status != http.StatusUnauthorized || !strings.Contains(answer, "no hmac settings") {
+			t.Errorf("a config without settings: %d %s", status, answer)
+		}
+	})
+}

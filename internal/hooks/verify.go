@@ -26,6 +26,7 @@ import (
 // Why a delivery is refused; all answer 401, and none says which secret was tried.
 var (
 	ErrNoSecret    = errors.New("no TRIGGER secret is set for this trigger")
+	ErrNoSettings  = errors.New("the trigger's HMAC config has no hmac settings: set them with updateAuthSchemeConfig")
 	ErrNoSignature = errors.New("the signature header is missing")
 	// ErrMalformedSignature: the header is there, but holds no signature of the expected form
 	// (prefix and encoding), e.g. Stripe's "t=,v1=".
@@ -61,7 +62,10 @@ type Delivery struct {
 // previous one during a rotation) and returns its delivery id ("" when it has none).
 // Signatures are compared in constant time.
 func Verify(s *domain.HmacSettings, secrets []string, d Delivery) (deliveryID string, err error) {
-	if s == nil || len(secrets) == 0 {
+	if s == nil {
+		return "", ErrNoSettings
+	}
+	if len(secrets) == 0 {
 		return "", ErrNoSecret
 	}
 	values := d.Header.Values(s.SignatureHeader)
