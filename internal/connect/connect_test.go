@@ -334,7 +334,10 @@ func TestStartOAuthConnectRefusals(t *testing.T) {
 			{"RedirectNotHTTP", conn, "oidc", "javascript:alert(1)", "BAD_USER_INPUT", "redirectURL", "http"},
 			{"NotAuthorizationCode", conn, "basic", nil, "BAD_USER_INPUT", "authSchemeConfigId", "AUTHORIZATION_CODE"},
 			{"NoClientID", bare, "oidc", nil, "BAD_USER_INPUT", "authSchemeConfigId", "clientId"},
-			{"UnknownConfig", conn, "nope", nil, "NOT_FOUND", "", "not found"},
+			{"UnknownConfig", conn, "nope", nil, "BAD_USER_INPUT", "authSchemeConfigId", "no auth scheme config"},
+			{"RedirectTrailingSpace", conn, "oidc", appOrigin + "/x ", "BAD_USER_INPUT", "redirectURL", "spaces"},
+			{"RedirectLeadingSpace", conn, "oidc", " " + appOrigin + "/x", "BAD_USER_INPUT", "redirectURL", "spaces"},
+			{"RedirectOtherPort", conn, "oidc", "https://app.example.com:8443/x", "BAD_USER_INPUT", "redirectURL", "not among"},
 			{"UnknownConnection", "01a00000-0000-7000-8000-000000000000", "oidc", nil, "NOT_FOUND", "", "not found"},
 		}
 		for _, tc := range cases {
@@ -348,6 +351,8 @@ func TestStartOAuthConnectRefusals(t *testing.T) {
 		if count(t, st, "oauth_flows") != flows {
 			t.Error("a refused start stored a flow")
 		}
+		// The default port is the same origin.
+		c.Do(t, startConnect, map[string]any{"c": conn, "cfg": "oidc", "r": "https://APP.example.com:443/x"}).OK(t)
 	})
 }
 

@@ -282,7 +282,7 @@ func (s *Service) startFromPage(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.PostFormValue("config")
 	target, err := s.Store.ConnectTarget(r.Context(), cs.OrganisationID, cs.ConnectionID, key)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
+	if code := domain.ErrorCode(err); code == domain.CodeNotFound || code == domain.CodeBadUserInput {
 		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Error: "That sign-in method does not exist."})
 		return
 	}

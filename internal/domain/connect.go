@@ -57,8 +57,9 @@ var (
 
 // ConnectStore keeps connect flows and sessions.
 type ConnectStore interface {
-	// ConnectTarget returns NOT_FOUND for a missing or foreign connection and for a config the
-	// connector does not have (named by key or global id).
+	// ConnectTarget returns NOT_FOUND for a missing or foreign connection and BAD_USER_INPUT
+	// on authSchemeConfigId for a config the connector does not have (named by key or global
+	// id), as setCredential does.
 	ConnectTarget(ctx context.Context, orgID, connectionID, configID string) (*ConnectTarget, error)
 	// CreateOAuthFlow stores a flow under the hash of its state.
 	CreateOAuthFlow(ctx context.Context, flow *OAuthFlow, stateHash string) error

@@ -65,7 +65,8 @@ func (s *Store) ConnectTarget(ctx context.Context, orgID, connectionID, configID
 	}
 	i := domain.FindAuthSchemeConfig(connector.AuthSchemeConfigs, configID)
 	if i < 0 {
-		return nil, domain.NotFound("auth scheme config", configID)
+		// As setCredential answers for a config the connector does not have.
+		return nil, domain.Invalid("authSchemeConfigId", "the connector has no auth scheme config %q", configID)
 	}
 	t := &domain.ConnectTarget{Connection: conn, Connector: connector, Config: connector.AuthSchemeConfigs[i]}
 	var row credentialRow
