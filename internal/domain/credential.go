@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -136,6 +137,12 @@ func ValidateCredentialValues(field string, config AuthSchemeConfig, values []Va
 		seen[v.Name] = true
 		if len(v.Value) > MaxSecretValueBytes || !utf8.ValidString(v.Value) {
 			return Invalid(item+".value", "must be valid UTF-8 of at most %d bytes", MaxSecretValueBytes)
+		}
+		// Every credential value is sent in a header, a form or a key: a NUL or a line break
+		// would be refused by PostgreSQL or split a request. Checked here, the one write path of
+		// both setCredential and the connect page.
+		if strings.ContainsAny(v.Value, "\x00\r\n") {
+			return Invalid(item+".value", "must not contain NUL characters or line breaks")
 		}
 	}
 	for _, req := range RequiredCredentialFields(config) {
