@@ -2389,7 +2389,7 @@ type Query {
 type Subscription {
   """
   The events stored for a connection from now on, whichever server received them. A subscriber
-  whose buffer of unsent events (256) fills is ended (complete): ingestion never waits for it,
+  whose buffer of unsent events (256, or 8 MiB) fills is ended (complete): ingestion never waits for it,
   and Connection.events holds every event to resume from.
   """
   connectionEvents("The connection's id." connectionId: ID!, "Only this trigger's events." trigger: String): Event! @hasScope(scope: CONNECTORS_READ)
