@@ -47,26 +47,34 @@ type Handler struct {
 	slots   chan struct{}
 	targets *targetCache
 
+	orgs *orgSlots
+}
+
+// orgSlots counts each organisation's deliveries being handled (a pointer: Handler is copied
+// by value when configured).
+type orgSlots struct {
 	mu     sync.Mutex
 	perOrg map[string]int
 }
 
 // takeOrgSlot takes one of an organisation's slots, false when it holds its share.
 func (h *Handler) takeOrgSlot(orgID string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.perOrg[orgID] >= max(1, h.MaxConcurrent/2) {
+	o := h.orgs
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.perOrg[orgID] >= max(1, h.MaxConcurrent/2) {
 		return false
 	}
-	h.perOrg[orgID]++
+	o.perOrg[orgID]++
 	return true
 }
 
 func (h *Handler) giveOrgSlot(orgID string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.perOrg[orgID]--; h.perOrg[orgID] <= 0 {
-		delete(h.perOrg, orgID)
+	o := h.orgs
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.perOrg[orgID]--; o.perOrg[orgID] <= 0 {
+		delete(o.perOrg, orgID)
 	}
 }
 
@@ -92,7 +100,7 @@ func NewHandler(h Handler) *Handler {
 	}
 	h.targets = &targetCache{ttl: h.TargetTTL, entries: map[string]cachedTarget{}}
 	h.slots = make(chan struct{}, h.MaxConcurrent)
-	h.perOrg = map[string]int{}
+	h.orgs = &orgSlots{perOrg: map[string]int{}}
 	return &h
 }
 
