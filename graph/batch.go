@@ -9,9 +9,10 @@ import (
 	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
-// WithBatches gives each operation its own batching scope (readmodel's batch.go).
+// WithBatches gives each operation its own batching scope (readmodel's batch.go) and one
+// budget for the bytes of the events it reads (domain.EventBudget).
 func WithBatches(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	return next(readmodel.WithBatches(ctx))
+	return next(domain.WithEventBudget(readmodel.WithBatches(ctx)))
 }
 
 // versionsPage loads a connector's versions, batched with its page's connectors when it was

@@ -59,7 +59,7 @@ func (r *connectionResolver) WebhookURL(ctx context.Context, obj *domain.Connect
 
 // Events is the resolver for the events field.
 func (r *connectionResolver) Events(ctx context.Context, obj *domain.Connection, first *int, after *string, last *int, before *string, trigger *string) (*domain.EventPage, error) {
-	page, err := domain.NormalizePageRequest(first, after, last, before)
+	page, err := domain.NormalizePageRequestUpTo(domain.MaxEventPageSize, first, after, last, before)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package graph_test
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +229,66 @@ func TestSubscriptionJWTExpiry(t *testing.T) {
 	}
 	if code := closeCode(t, conn); code != 4403 {
 		t.Errorf("expired JWT: close code %d, want 4403", code)
+	}
+}
+
+// dialFrom opens a graphql-transport-ws socket on h from the loopback address ip, without
+// connection_init; status is the upgrade's answer.
+func dialFrom(t *testing.T, h *apitest.Harness, ip string) (*websocket.Conn, int) {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second,
+		NetDial: func(network, addr string) (net.Conn, error) {
+			return (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}).Dial(network, addr)
+		}}
+	conn, res, err := d.Dial("ws"+strings.TrimPrefix(h.Server.URL, "http")+"/graphql", nil)
+	if err != nil {
+		if res == nil {
+			if os.Getenv("PLUGBOARD_TEST_REQUIRE_LOOPBACK_ALIASES") == "" {
+				t.Skipf("cannot dial from %s: %v", ip, err)
+			}
+			t.Fatalf("dial from %s: %v", ip, err)
+		}
+		return nil, res.StatusCode
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, http.StatusSwitchingProtocols
+}
+
+// Sockets that never send connection_init hold pending slots, a few per address, never the
+// authenticated ones, and close with 4408 after the init timeout; an organisation holds at
+// most half of the authenticated sockets.
+func TestWebSocketPendingAndShares(t *testing.T) {
+	st := testdb.Open(t, "sqlite")
+	h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{MaxWebSockets: 4}})
+	a, b := h.NewOrg(t), h.NewOrg(t)
+	var idle []*websocket.Conn
+	for range 8 {
+		conn, status := dialFrom(t, h, "127.0.0.3")
+		if status != http.StatusSwitchingProtocols {
+			t.Fatalf("pending socket %d: %d", len(idle)+1, status)
+		}
+		idle = append(idle, conn)
+	}
+	if _, status := dialFrom(t, h, "127.0.0.3"); status != http.StatusServiceUnavailable {
+		t.Errorf("a ninth pending socket from one address: %d, want 503", status)
+	}
+	for i, c := range []*apitest.Client{a, a} {
+		if _, ack, err := dialGraphQL(t, h, map[string]any{"Authorization": "Bearer " + c.Token}); err != nil || ack.Type != "connection_ack" {
+			t.Fatalf("subscriber %d of A beside the idle sockets: %+v %v", i+1, ack, err)
+		}
+	}
+	_, m, err := dialGraphQL(t, h, map[string]any{"Authorization": "Bearer " + a.Token})
+	if ce := (*websocket.CloseError)(nil); !errors.As(err, &ce) || ce.Code != 1013 {
+		t.Errorf("A over its share: %+v %v, want close 1013", m, err)
+	}
+	if _, ack, err := dialGraphQL(t, h, map[string]any{"Authorization": "Bearer " + b.Token}); err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("B has its share: %+v %v", ack, err)
+	}
+	start := time.Now()
+	if code := closeCode(t, idle[0]); code != server.CloseInitTimeout {
+		t.Errorf("no connection_init: close %d, want 4408", code)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("the init timeout took %v", waited)
 	}
 }

@@ -79,6 +79,10 @@ func TestHmacConfigs(t *testing.T) {
 			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "SLACK", "toleranceSeconds": 0}}, "hmac.toleranceSeconds"},
 			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "SLACK", "signatureHeader": "bad header"}}, "hmac.signatureHeader"},
 			{map[string]any{"id": "x", "schemeType": "BEARER", "hmac": map[string]any{"preset": "SLACK"}}, "hmac"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "CUSTOM", "signatureHeader": "Authorization", "signedPayload": "{body}"}}, "hmac.signatureHeader"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "GITHUB", "signatureHeader": "cookie"}}, "hmac.signatureHeader"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "SLACK", "timestampHeader": "Proxy-Authorization"}}, "hmac.timestampHeader"},
+			{map[string]any{"id": "x", "schemeType": "HMAC", "hmac": map[string]any{"preset": "GITHUB", "deliveryIdHeader": "AUTHORIZATION"}}, "hmac.deliveryIdHeader"},
 		}
 		for _, b := range bad {
 			c.Do(t, createHmacConfig, map[string]any{"c": connector, "in": b.in}).ExpectError(t, "BAD_USER_INPUT", b.field)
@@ -462,7 +466,7 @@ func TestWebhookSlowBody(t *testing.T) {
 		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nX-Hub-Signature-256: %s\r\nX-GitHub-Delivery: slow-1\r\n\r\n{", path, len(body), hdr["X-Hub-Signature-256"])
 		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 		answer, _ := io.ReadAll(conn)
-		if !strings.HasPrefix(string(answer), "HTTP/1.1 400") {
+		if !strings.HasPrefix(string(answer), "HTTP/1.1 408") {
 			t.Errorf("a body not sent in time: %q", answer)
 		}
 		if n := eventCount(t, c, x.connection); n != 0 {
@@ -490,6 +494,139 @@ func TestPruneEvents(t *testing.T) {
 		n, err := h.Store.PruneEvents(context.Background(), time.Now().Add(time.Hour), 2)
 		if err != nil || n < 5 || eventCount(t, c, x.connection) != 0 {
 			t.Fatalf("old events pruned in batches of 2: %d, %v", n, err)
+		}
+	})
+}
+
+// One answer holds at most EventBytesPerAnswer bytes of events, whatever the page size and
+// however many lists the operation reads, and a page holds at most 100 events.
+func TestEventsAnswerIsBounded(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		x := newHooked(t, c)
+		url := hookURL(t, c, x.connection, "push")
+		big := strings.Repeat("x", 1<<20-64)
+		for i := range 10 {
+			b := fmt.Sprintf(`"%d%s"`, i, big)
+			if status, answer := deliver(t, url, b, githubHeaders(b, fmt.Sprintf("big-%d", i))); status != http.StatusAccepted {
+				t.Fatalf("delivery %d: %d %s", i, status, answer)
+			}
+		}
+		const q = `query($id: ID!, $first: Int, $last: Int) { connection(id: $id) { events(first: $first, last: $last) { nodes { id body bodyBase64 } pageInfo { hasNextPage } } } }`
+		r := c.Do(t, q, map[string]any{"id": x.connection, "first": 10}).ExpectError(t, "BAD_USER_INPUT", "first")
+		if !strings.Contains(r.Message(), "smaller first") || r.Get("connection") != nil || len(r.Body) > 64<<10 {
+			t.Errorf("10 MiB of events refused with a hint, nothing read: %.300s", r.Body)
+		}
+		r = c.Do(t, q, map[string]any{"id": x.connection, "first": 7}).OK(t)
+		if len(r.List("connection.events.nodes")) != 7 || r.Get("connection.events.pageInfo.hasNextPage") != true {
+			t.Errorf("7 MiB fit: %.300s", r.Body)
+		}
+		c.Do(t, q, map[string]any{"id": x.connection, "last": 9}).ExpectError(t, "BAD_USER_INPUT", "last")
+		// Aliases share the answer's budget.
+		const two = `query($id: ID!) { connection(id: $id) { a: events(first: 5) { nodes { body } } b: events(first: 5) { nodes { bodyBase64 } } } }`
+		c.Do(t, two, map[string]any{"id": x.connection}).ExpectError(t, "BAD_USER_INPUT", "first")
+		for _, n := range []int{101, 200} {
+			r := c.Do(t, eventsQuery, map[string]any{"id": x.connection, "first": n}).ExpectError(t, "BAD_USER_INPUT", "first")
+			if !strings.Contains(r.Message(), "between 0 and 100") {
+				t.Errorf("first: %d: %s", n, r.Message())
+			}
+		}
+	})
+}
+
+// A verified delivery whose id could not be stored as text is refused with 400 and nothing
+// stored: PostgreSQL refused it (503 on every retry) and SQLite stored what no JSON answer
+// or subscriber could carry.
+func TestWebhookDeliveryIDs(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		x := newHooked(t, c)
+		url := hookURL(t, c, x.connection, "push")
+		body := `{"n":1}`
+		for name, id := range map[string]string{"latin-1 byte": "d-\xe9", "too long": strings.Repeat("d", 257)} {
+			if status, answer := deliver(t, url, body, githubHeaders(body, id)); status != http.StatusBadRequest || !strings.Contains(answer, "delivery id") {
+				t.Errorf("%s: %d %s", name, status, answer)
+			}
+		}
+		stripeURL := hookURL(t, c, x.connection, "stripe")
+		stripeSettings, _ := domain.HmacOverrides{Preset: domain.PresetStripe}.Settings()
+		now := strconv.FormatInt(time.Now().Unix(), 10)
+		stripeBody := `{"id":"evt_\u0000","type":"invoice.paid"}`
+		sig := "t=" + now + ",v1=" + hooks.Sign(stripeSettings, "whsec_stripe-text-secret", []byte(stripeBody), now, "")
+		if status, answer := deliver(t, stripeURL, stripeBody, map[string]string{"Stripe-Signature": sig}); status != http.StatusBadRequest {
+			t.Errorf("a NUL in the body's id: %d %s", status, answer)
+		}
+		// A header byte over 0x7F is kept as U+FFFD: every answer stays UTF-8.
+		headers := githubHeaders(body, "d-ok")
+		headers["X-GitHub-Event"] = "push\xe9"
+		if status, answer := deliver(t, url, body, headers); status != http.StatusAccepted {
+			t.Fatalf("a valid delivery: %d %s", status, answer)
+		}
+		r := c.Do(t, eventsQuery, map[string]any{"id": x.connection, "first": 10}).OK(t)
+		if n := len(r.List("connection.events.edges")); n != 1 || !strings.Contains(r.JSON("connection.events.edges.0.node.headers"), "push\uFFFD") {
+			t.Errorf("only the valid delivery is stored, its header as UTF-8: %s", r.Body)
+		}
+	})
+}
+
+// One organisation's slow senders hold at most half of the hook slots: another organisation's
+// deliveries go on. A malformed signature header is told apart from a missing one.
+func TestWebhookShares(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := apitest.NewWithOptions(t, st, apitest.Options{Hooks: hooks.Handler{MaxConcurrent: 4, ReadTimeout: 20 * time.Second}})
+		a, b := h.NewOrg(t), h.NewOrg(t)
+		xa, xb := newHooked(t, a), newHooked(t, b)
+		urlA, urlB := hookURL(t, a, xa.connection, "push"), hookURL(t, b, xb.connection, "push")
+		for range 4 {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(h.Server.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", strings.TrimPrefix(urlA, h.Server.URL))
+		}
+		body := `{"n":1}`
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			status, _ := deliver(t, urlA, body, map[string]string{"X-Hub-Signature-256": "sha256=00"})
+			if status == http.StatusServiceUnavailable {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("A's slow senders never filled its share: %d", status)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// A's senders over its share are refused as they arrive, holding a slot only meanwhile:
+		// B's delivery goes through once they have been (before shares, never within 20 s).
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			status, answer := deliver(t, urlB, body, githubHeaders(body, "b-1"))
+			if status == http.StatusAccepted {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("B beside A's slow senders: %d %s", status, answer)
+			}
+		}
+		stripeURL := hookURL(t, b, xb.connection, "stripe")
+		status, answer := deliver(t, stripeURL, body, map[string]string{"Stripe-Signature": "t=,v1="})
+		if status != http.StatusUnauthorized || !strings.Contains(answer, "malformed") {
+			t.Errorf("t=,v1=: %d %s", status, answer)
+		}
+	})
+}
+
+// A delivery to a trigger whose HMAC config lost its settings (an update without hmac clears
+// them) says so, not that the secret is missing.
+func TestWebhookWithoutSettings(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, h *apitest.Harness) {
+		c := h.NewOrg(t)
+		x := newHooked(t, c)
+		url := hookURL(t, c, x.connection, "push")
+		c.Do(t, updateHmacConfig, map[string]any{"c": x.connector, "id": "gh", "in": map[string]any{"id": "gh", "schemeType": "HMAC"}}).OK(t)
+		body := `{"n":1}`
+		status, answer := deliver(t, url, body, githubHeaders(body, "s-1"))
+		if status != http.StatusUnauthorized || !strings.Contains(answer, "no hmac settings") {
+			t.Errorf("a config without settings: %d %s", status, answer)
 		}
 	})
 }

@@ -2390,7 +2390,7 @@ type Query {
 type Subscription {
   """
   The events stored for a connection from now on, whichever server received them. A subscriber
-  whose buffer of unsent events (256) fills is ended (complete): ingestion never waits for it,
+  whose buffer of unsent events (256, or 8 MiB) fills is ended (complete): ingestion never waits for it,
   and Connection.events holds every event to resume from.
   """
   connectionEvents("The connection's id." connectionId: ID!, "Only this trigger's events." trigger: String): Event! @hasScope(scope: CONNECTORS_READ)
@@ -3008,7 +3008,7 @@ type Connection implements Node {
   "The URL to give the external system for a trigger of the connection's version: PLUGBOARD_PUBLIC_URL + /hooks/<unguessable id>, the same for the connection and trigger name across versions. Null with NOT_FOUND when the version has no such trigger."
   webhookURL("The trigger's name." trigger: String!): String
   "The verified deliveries to the connection's triggers, newest first; kept for PLUGBOARD_EVENT_RETENTION."
-  events("Page size (default 20, at most 100)." first: Int, "A cursor: items after it." after: String, "Page size, counted back from before." last: Int, "A cursor: items before it." before: String, "Only this trigger's events." trigger: String): EventConnection!
+  events("Page size (default 20, at most 100). The events of one answer hold at most 8 MiB of stored bodies and headers: a page over what is left is refused (LIMIT_EXCEEDED on first); ask for fewer and page." first: Int, "A cursor: items after it." after: String, "Page size counted back from before (at most 100; the same byte bound)." last: Int, "A cursor: items before it." before: String, "Only this trigger's events." trigger: String): EventConnection!
   "Starts at 1 and goes up by one on every change, credentials included."
   revision: Int!
   "When it was created."

@@ -66,17 +66,22 @@ func (s *Service) now() time.Time {
 func (s *Service) RedirectURI() string { return s.PublicURL + "/oauth/callback" }
 
 // CheckRedirectURL refuses a redirectURL outside the allowed origins (no open redirect).
+// Origins compare as browsers do: letter case aside and with the scheme's default port
+// implied; surrounding spaces are refused, not trimmed, whichever end they are at.
 func (s *Service) CheckRedirectURL(field string, raw *string) error {
 	if raw == nil {
 		return nil
+	}
+	if strings.TrimSpace(*raw) != *raw {
+		return domain.Invalid(field, "must not begin or end with spaces")
 	}
 	u, err := url.Parse(*raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return domain.Invalid(field, "must be an absolute http or https URL")
 	}
-	origin := strings.ToLower(u.Scheme + "://" + u.Host)
+	origin := originOf(u)
 	for _, o := range s.RedirectOrigins {
-		if strings.ToLower(strings.TrimSuffix(o, "/")) == origin {
+		if allowed, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(o), "/")); err == nil && originOf(allowed) == origin {
 			return nil
 		}
 	}
@@ -84,6 +89,21 @@ func (s *Service) CheckRedirectURL(field string, raw *string) error {
 		return domain.Invalid(field, "no redirect origins are allowed on this server (PLUGBOARD_CONNECT_REDIRECT_ORIGINS is empty); omit redirectURL")
 	}
 	return domain.Invalid(field, "origin %s is not among the allowed redirect origins (PLUGBOARD_CONNECT_REDIRECT_ORIGINS)", origin)
+}
+
+// originOf is u's origin in lower case, without the scheme's default port.
+func originOf(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if port == "" || scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host
 }
 
 // StartOAuth begins an authorization-code flow for one config of a connection.

@@ -334,7 +334,10 @@ func TestStartOAuthConnectRefusals(t *testing.T) {
 			{"RedirectNotHTTP", conn, "oidc", "javascript:alert(1)", "BAD_USER_INPUT", "redirectURL", "http"},
 			{"NotAuthorizationCode", conn, "basic", nil, "BAD_USER_INPUT", "authSchemeConfigId", "AUTHORIZATION_CODE"},
 			{"NoClientID", bare, "oidc", nil, "BAD_USER_INPUT", "authSchemeConfigId", "clientId"},
-			{"UnknownConfig", conn, "nope", nil, "NOT_FOUND", "", "not found"},
+			{"UnknownConfig", conn, "nope", nil, "BAD_USER_INPUT", "authSchemeConfigId", "no auth scheme config"},
+			{"RedirectTrailingSpace", conn, "oidc", appOrigin + "/x ", "BAD_USER_INPUT", "redirectURL", "spaces"},
+			{"RedirectLeadingSpace", conn, "oidc", " " + appOrigin + "/x", "BAD_USER_INPUT", "redirectURL", "spaces"},
+			{"RedirectOtherPort", conn, "oidc", "https://app.example.com:8443/x", "BAD_USER_INPUT", "redirectURL", "not among"},
 			{"UnknownConnection", "01a00000-0000-7000-8000-000000000000", "oidc", nil, "NOT_FOUND", "", "not found"},
 		}
 		for _, tc := range cases {
@@ -348,6 +351,8 @@ func TestStartOAuthConnectRefusals(t *testing.T) {
 		if count(t, st, "oauth_flows") != flows {
 			t.Error("a refused start stored a flow")
 		}
+		// The default port is the same origin.
+		c.Do(t, startConnect, map[string]any{"c": conn, "cfg": "oidc", "r": "https://APP.example.com:443/x"}).OK(t)
 	})
 }
 
@@ -369,5 +374,41 @@ func TestTokenURLBehindGuard(t *testing.T) {
 		if !strings.Contains(h.Logs.String(), "loopback") {
 			t.Error("the log does not say the guard refused the token URL")
 		}
+	})
+}
+
+// Revoking the key that started a flow or a connect session ends them: the page answers as for
+// an expired link and the callback redirects with access_denied, exchanging nothing.
+func TestRevokedKeyEndsFlows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		a, b := servers(t, st)
+		admin := a.NewOrg(t)
+		starter := a.NewKey(t, admin.OrgID)
+		_, conn := oidcConnection(t, starter, &provider{Issuer: "https://id.example.com"}, vars("clientId", "plugboard"))
+		start := starter.Do(t, startConnect, map[string]any{"c": conn, "cfg": "oidc", "r": appOrigin + "/done"}).OK(t)
+		authURL, err := url.Parse(start.String("startOAuthConnect.authorizationURL"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessionURL := starter.Do(t, `mutation($c: ID!) { createConnectSession(connectionId: $c) { url } }`, map[string]any{"c": conn}).OK(t).String("createConnectSession.url")
+		res, err := http.Get(sessionURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("the page before the revocation: %d", res.StatusCode)
+		}
+		admin.Do(t, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": starter.KeyID}).OK(t)
+		res, err = http.Get(strings.Replace(sessionURL, a.Server.URL, b.Server.URL, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("the page of a revoked key's session: %d, want 404", res.StatusCode)
+		}
+		callback, _ := url.Parse("/oauth/callback?code=c0de&state=" + url.QueryEscape(authURL.Query().Get("state")))
+		expectRedirect(t, deliver(t, b, callback), appOrigin+"/done?error=access_denied&status=error")
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -72,6 +73,10 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, domain.ErrFlowExpired), errors.Is(err, domain.ErrFlowUsed):
 		s.finish(w, r, flow, "invalid_state")
+		return
+	case errors.Is(err, domain.ErrFlowRevoked):
+		// The key that started it was revoked: nothing is exchanged or stored.
+		s.finish(w, r, flow, "access_denied")
 		return
 	case err != nil:
 		s.internalError(w, r, "take oauth flow", err)
@@ -245,7 +250,9 @@ func (s *Service) submitForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f, shown := formOf(*config)
 	if !shown || f.OAuth {
-		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Config: key, FormError: "This sign-in method has no form."})
+		// A page-level notice: such a config has no form to show a form error in.
+		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Error: "This sign-in method takes no values on this page: " +
+			"it needs none, is signed in through its provider, or is set by the application."})
 		return
 	}
 	var values []domain.Property
@@ -259,7 +266,7 @@ func (s *Service) submitForm(w http.ResponseWriter, r *http.Request) {
 	var derr *domain.Error
 	if errors.As(err, &derr) && derr.Code == domain.CodeBadUserInput {
 		// Messages name fields, never values; nothing typed is sent back into the page.
-		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Config: key, FormError: missingMessage(f, values)})
+		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Config: key, FormError: refusedMessage(f, values, derr)})
 		return
 	}
 	if err != nil {
@@ -278,7 +285,7 @@ func (s *Service) startFromPage(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.PostFormValue("config")
 	target, err := s.Store.ConnectTarget(r.Context(), cs.OrganisationID, cs.ConnectionID, key)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
+	if code := domain.ErrorCode(err); code == domain.CodeNotFound || code == domain.CodeBadUserInput {
 		s.page(w, r, http.StatusBadRequest, cs, token, pageNotice{Error: "That sign-in method does not exist."})
 		return
 	}
@@ -347,6 +354,22 @@ func (s *Service) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // missingMessage says which fields a refused form lacks.
+// refusedMessage says why setCredential refused a form: the rule's message on the field it
+// names (messages name rules, never values), else what is missing.
+func refusedMessage(f form, given []domain.Property, err *domain.Error) string {
+	var i int
+	if _, scanErr := fmt.Sscanf(err.Field, "values[%d].value", &i); scanErr == nil && i >= 0 && i < len(given) {
+		label := given[i].Name
+		for _, field := range f.Fields {
+			if field.Name == label {
+				label = field.Label
+			}
+		}
+		return label + ": " + err.Message + "."
+	}
+	return missingMessage(f, given)
+}
+
 func missingMessage(f form, given []domain.Property) string {
 	var missing []string
 	for _, field := range f.Fields {

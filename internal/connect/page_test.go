@@ -363,6 +363,23 @@ func TestConnectPageRefusals(t *testing.T) {
 				t.Errorf("HTTP %d: %s", res.StatusCode, body)
 			}
 		})
+		t.Run("RefusedValues", func(t *testing.T) {
+			for _, form := range []url.Values{
+				{"csrf": {csrf}, "config": {"basic"}, "username": {"mallory"}, "password": {"pw\x00value"}},
+			} {
+				res, body := post(t, browser, form, nil)
+				if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "NUL characters") || strings.Contains(body, "pw-value") || strings.Contains(body, "pw\x00value") {
+					t.Errorf("HTTP %d: %s", res.StatusCode, body)
+				}
+			}
+			if got := fieldsSet(t, c, conn); got["basic"] != "" {
+				t.Errorf("refused values were stored: %v", got)
+			}
+			res, body := post(t, browser, url.Values{"csrf": {csrf}, "config": {"open"}}, nil)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "takes no values on this page") {
+				t.Errorf("a config without a form: HTTP %d: %s", res.StatusCode, body)
+			}
+		})
 		t.Run("UnknownConfig", func(t *testing.T) {
 			for _, key := range []string{"nope", "open", "oidc"} {
 				if res, _ := post(t, browser, url.Values{"csrf": {csrf}, "config": {key}, "token": {"x"}}, nil); res.StatusCode != http.StatusBadRequest {

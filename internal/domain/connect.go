@@ -50,24 +50,30 @@ type ConnectTarget struct {
 var (
 	ErrFlowExpired = errors.New("the connect flow has expired")
 	ErrFlowUsed    = errors.New("the connect flow was already completed")
+	// ErrFlowRevoked: the API key that started the flow (or its connect session) was revoked
+	// or has expired since; the flow completes nothing.
+	ErrFlowRevoked = errors.New("the key that started the connect flow is no longer valid")
 )
 
 // ConnectStore keeps connect flows and sessions.
 type ConnectStore interface {
-	// ConnectTarget returns NOT_FOUND for a missing or foreign connection and for a config the
-	// connector does not have (named by key or global id).
+	// ConnectTarget returns NOT_FOUND for a missing or foreign connection and BAD_USER_INPUT
+	// on authSchemeConfigId for a config the connector does not have (named by key or global
+	// id), as setCredential does.
 	ConnectTarget(ctx context.Context, orgID, connectionID, configID string) (*ConnectTarget, error)
 	// CreateOAuthFlow stores a flow under the hash of its state.
 	CreateOAuthFlow(ctx context.Context, flow *OAuthFlow, stateHash string) error
 	// TakeOAuthFlow marks the flow of stateHash used and returns it: NOT_FOUND for an unknown
-	// state; with ErrFlowExpired or ErrFlowUsed (and the flow) when it can no longer complete.
+	// state; with ErrFlowExpired, ErrFlowUsed or ErrFlowRevoked (and the flow) when it can no
+	// longer complete.
 	TakeOAuthFlow(ctx context.Context, stateHash string, now time.Time) (*OAuthFlow, error)
 	// StoreOAuthTokens seals the tokens into the connection's ACTION credential for the
 	// config (which must exist) and makes the connection OK, audited with ctx's actor.
 	StoreOAuthTokens(ctx context.Context, orgID, connectionID, configKey string, token *OAuthToken) error
 	// CreateConnectSession stores a session under the hash of its token.
 	CreateConnectSession(ctx context.Context, s *ConnectSession, tokenHash string) error
-	// FindConnectSession returns NOT_FOUND for an unknown or expired token hash.
+	// FindConnectSession returns NOT_FOUND for an unknown or expired token hash, and for a
+	// session whose starting API key was revoked or has expired since.
 	FindConnectSession(ctx context.Context, tokenHash string, now time.Time) (*ConnectSession, error)
 }
 

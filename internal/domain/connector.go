@@ -297,19 +297,24 @@ const (
 // NormalizePageRequest applies the default size and rejects out-of-range sizes and first
 // with last (which Relay leaves undefined).
 func NormalizePageRequest(first *int, after *string, last *int, before *string) (PageRequest, error) {
+	return NormalizePageRequestUpTo(MaxPageSize, first, after, last, before)
+}
+
+// NormalizePageRequestUpTo is NormalizePageRequest for a list whose pages hold at most max items.
+func NormalizePageRequestUpTo(max int, first *int, after *string, last *int, before *string) (PageRequest, error) {
 	p := PageRequest{First: DefaultPageSize}
 	if first != nil && last != nil {
 		return p, Invalid("last", "cannot be combined with first: ask for first items after a cursor or last items before one")
 	}
 	if first != nil {
-		if *first < 0 || *first > MaxPageSize {
-			return p, Invalid("first", "must be between 0 and %d", MaxPageSize)
+		if *first < 0 || *first > max {
+			return p, Invalid("first", "must be between 0 and %d", max)
 		}
 		p.First = *first
 	}
 	if last != nil {
-		if *last < 0 || *last > MaxPageSize {
-			return p, Invalid("last", "must be between 0 and %d", MaxPageSize)
+		if *last < 0 || *last > max {
+			return p, Invalid("last", "must be between 0 and %d", max)
 		}
 		p.First, p.Backward = *last, true
 	}

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -136,6 +137,13 @@ func ValidateCredentialValues(field string, config AuthSchemeConfig, values []Va
 		seen[v.Name] = true
 		if len(v.Value) > MaxSecretValueBytes || !utf8.ValidString(v.Value) {
 			return Invalid(item+".value", "must be valid UTF-8 of at most %d bytes", MaxSecretValueBytes)
+		}
+		// NUL is refused in every input. Line breaks are allowed: PEM keys and service-account
+		// JSON hold them, and Go's HTTP client refuses a header value that contains one, so a
+		// value cannot split an outbound request. Checked here, the one write path of both
+		// setCredential and the connect page.
+		if strings.ContainsRune(v.Value, 0) {
+			return Invalid(item+".value", "must not contain NUL characters")
 		}
 	}
 	for _, req := range RequiredCredentialFields(config) {

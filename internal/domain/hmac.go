@@ -184,8 +184,8 @@ func (s *HmacSettings) validate() error {
 	if s.SignatureHeader == "" {
 		return Invalid("signatureHeader", "is required with the %s preset", s.Preset)
 	}
-	if !tokenPattern.MatchString(s.SignatureHeader) {
-		return Invalid("signatureHeader", "must be a valid header name")
+	if err := checkHookHeader("signatureHeader", s.SignatureHeader); err != nil {
+		return err
 	}
 	if len(s.SignaturePrefix) > MaxSignaturePrefix || strings.ContainsAny(s.SignaturePrefix, " \t\r\n") {
 		return Invalid("signaturePrefix", "must be at most %d characters without spaces", MaxSignaturePrefix)
@@ -207,8 +207,10 @@ func (s *HmacSettings) validate() error {
 		field string
 		value *string
 	}{{"timestampHeader", s.TimestampHeader}, {"deliveryIdHeader", s.DeliveryIDHeader}} {
-		if h.value != nil && !tokenPattern.MatchString(*h.value) {
-			return Invalid(h.field, "must be a valid header name")
+		if h.value != nil {
+			if err := checkHookHeader(h.field, *h.value); err != nil {
+				return err
+			}
 		}
 	}
 	if strings.Contains(s.SignedPayload, PlaceholderTimestamp) && s.TimestampHeader == nil {
@@ -272,4 +274,19 @@ func (s *HmacSettings) Key(secret string) ([]byte, error) {
 // decodeBase64 accepts padded and unpadded standard base64.
 func decodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+// checkHookHeader is the rule of a header an HMAC config reads: a valid name, and none of the
+// credentials headers, which /hooks ignores and never stores (a config reading them would
+// never verify, or would keep a caller's credentials with the event).
+func checkHookHeader(field, name string) error {
+	if !tokenPattern.MatchString(name) {
+		return Invalid(field, "must be a valid header name")
+	}
+	for _, refused := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
+		if strings.EqualFold(name, refused) {
+			return Invalid(field, "cannot be %s: /hooks ignores credentials headers and never stores them", refused)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -128,4 +129,55 @@ type TriggerService interface {
 	// connection's version has no such trigger).
 	HookFor(ctx context.Context, orgID, connectionID, trigger string) (string, error)
 	FindEvents(ctx context.Context, orgID, connectionID string, trigger *string, page PageRequest) (*EventPage, error)
+}
+
+// Reading events: a page holds at most MaxEventPageSize events, and the events of one answer
+// at most EventBytesPerAnswer bytes of stored bodies and headers, whatever the operation asks
+// (aliases, nested connections): a body is up to 1 MiB and is sent twice (body, bodyBase64),
+// so without a byte bound a page of 100 would build an answer of hundreds of MB.
+const (
+	MaxEventPageSize    = 100
+	EventBytesPerAnswer = 8 << 20
+)
+
+// EventBudget is what the events of one answer may still hold, in bytes. Fields resolve
+// concurrently, so it is taken atomically.
+type EventBudget struct{ left atomic.Int64 }
+
+// NewEventBudget returns the budget of one answer.
+func NewEventBudget() *EventBudget {
+	b := &EventBudget{}
+	b.left.Store(EventBytesPerAnswer)
+	return b
+}
+
+// Take takes n bytes, or nothing and false when fewer are left.
+func (b *EventBudget) Take(n int64) bool {
+	for {
+		left := b.left.Load()
+		if n > left {
+			return false
+		}
+		if b.left.CompareAndSwap(left, left-n) {
+			return true
+		}
+	}
+}
+
+// Left is what is still left.
+func (b *EventBudget) Left() int64 { return b.left.Load() }
+
+type eventBudgetKey struct{}
+
+// WithEventBudget gives the operation run under ctx one budget for all its event lists.
+func WithEventBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, eventBudgetKey{}, NewEventBudget())
+}
+
+// EventBudgetOf returns the operation's budget; a read outside an operation gets one of its own.
+func EventBudgetOf(ctx context.Context) *EventBudget {
+	if b, ok := ctx.Value(eventBudgetKey{}).(*EventBudget); ok {
+		return b
+	}
+	return NewEventBudget()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +28,9 @@ type Handler struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps a delivery's body (default 1 MiB): over it, 413.
 	MaxBodyBytes int64
-	// MaxConcurrent bounds the deliveries handled at once (default 64): over it, 503 with
-	// Retry-After, which providers retry.
+	// MaxConcurrent bounds the deliveries handled at once (default 64), of which one
+	// organisation's hooks hold at most half: over either, 503 with Retry-After, which
+	// providers retry. A tenant's own slow senders thus leave the other half to the others.
 	MaxConcurrent int
 	// ReadTimeout bounds reading one body (default 10 s): a sender trickling bytes holds a
 	// slot that long at most.
@@ -44,6 +46,36 @@ type Handler struct {
 
 	slots   chan struct{}
 	targets *targetCache
+
+	orgs *orgSlots
+}
+
+// orgSlots counts each organisation's deliveries being handled (a pointer: Handler is copied
+// by value when configured).
+type orgSlots struct {
+	mu     sync.Mutex
+	perOrg map[string]int
+}
+
+// takeOrgSlot takes one of an organisation's slots, false when it holds its share.
+func (h *Handler) takeOrgSlot(orgID string) bool {
+	o := h.orgs
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.perOrg[orgID] >= max(1, h.MaxConcurrent/2) {
+		return false
+	}
+	o.perOrg[orgID]++
+	return true
+}
+
+func (h *Handler) giveOrgSlot(orgID string) {
+	o := h.orgs
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.perOrg[orgID]--; o.perOrg[orgID] <= 0 {
+		delete(o.perOrg, orgID)
+	}
 }
 
 // NewHandler returns a handler with defaults filled in.
@@ -68,6 +100,7 @@ func NewHandler(h Handler) *Handler {
 	}
 	h.targets = &targetCache{ttl: h.TargetTTL, entries: map[string]cachedTarget{}}
 	h.slots = make(chan struct{}, h.MaxConcurrent)
+	h.orgs = &orgSlots{perOrg: map[string]int{}}
 	return &h
 }
 
@@ -112,6 +145,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The organisation's share is taken before the body is read, the slow part.
+	org := target.Hook.OrganisationID
+	if !h.takeOrgSlot(org) {
+		w.Header().Set("Retry-After", "1")
+		reply(w, http.StatusServiceUnavailable, map[string]any{"error": "too many deliveries to this organisation at once; retry"})
+		return
+	}
+	defer h.giveOrgSlot(org)
 	// A slow sender cannot hold the slot beyond the read timeout.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.ReadTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
@@ -120,8 +161,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &tooLarge):
 		reply(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "the body is larger than the limit", "limit": h.MaxBodyBytes})
 		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		reply(w, http.StatusRequestTimeout, map[string]any{"error": "the body was not received within the read timeout", "timeoutSeconds": h.ReadTimeout.Seconds()})
+		return
 	case err != nil:
-		reply(w, http.StatusBadRequest, map[string]any{"error": "the body could not be read in time"})
+		reply(w, http.StatusBadRequest, map[string]any{"error": "the body could not be read"})
 		return
 	}
 	delivery := Delivery{Header: r.Header, Body: body, Now: h.Now()}
@@ -140,6 +184,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.targets.put(id, target, h.Now())
+	// Checked once the sender is known to hold the secret: a 400 tells it that retrying the
+	// same delivery is useless. Nothing is stored.
+	if err := CheckDeliveryID(deliveryID); err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	}
 	ev := &domain.Event{
 		OrganisationID: target.Hook.OrganisationID, ConnectionID: target.Hook.ConnectionID, Trigger: target.Hook.Trigger,
 		Headers: keptHeaders(r.Header, target.Settings), Body: body,
@@ -252,7 +302,8 @@ func keptHeaders(header http.Header, s *domain.HmacSettings) []domain.HTTPHeader
 		}
 		seen[canonical] = true
 		for _, v := range header.Values(canonical) {
-			out = append(out, domain.HTTPHeader{Name: canonical, Value: v})
+			// net/http lets bytes over 0x7F through: stored and answered as text, they must be UTF-8.
+			out = append(out, domain.HTTPHeader{Name: canonical, Value: strings.ToValidUTF8(v, "\uFFFD")})
 		}
 	}
 	return out

@@ -3,6 +3,8 @@ package hooks
 import (
 	"context"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,3 +80,52 @@ func TestSlowSubscriberIsEnded(t *testing.T) {
 	default:
 	}
 }
+
+// Large events fill a buffer by bytes before its count: the subscription is ended (its
+// channel closes after what it holds, so the client sees complete) and a line is logged.
+func TestLargeEventsEndASlowSubscriber(t *testing.T) {
+	bus := notify.NewLocal()
+	events := eventsByID{}
+	var logged strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	}), nil))
+	live, stop := NewLive(bus, events, logger)
+	defer stop()
+	live.BufferBytes = 3 << 20
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	slow := live.Subscribe(ctx, "org", "conn", nil)
+	big := make([]byte, 1<<20)
+	ids := []string{"e1", "e2", "e3", "e4", "e5"}
+	for _, id := range ids {
+		events[id] = &domain.Event{ID: id, OrganisationID: "org", ConnectionID: "conn", Trigger: "push", Body: big}
+	}
+	for _, id := range ids {
+		bus.Publish(notify.Event{Topic: notify.TopicEvents, ID: id, OrganisationID: "org"})
+	}
+	for deadline := time.Now().Add(10 * time.Second); live.Subscribers() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a subscriber holding 3 MiB was not ended")
+		}
+	}
+	var got int
+	for range slow {
+		got++
+	}
+	if got != 2 {
+		t.Errorf("the events that fit are sent before the end: %d", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "subscriber too slow") {
+		t.Errorf("no log line: %q", logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

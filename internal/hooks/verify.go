@@ -11,23 +11,45 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/internal/domain"
 )
 
 // Why a delivery is refused; all answer 401, and none says which secret was tried.
 var (
-	ErrNoSecret     = errors.New("no TRIGGER secret is set for this trigger")
-	ErrNoSignature  = errors.New("the signature header is missing")
-	ErrBadSignature = errors.New("the signature does not match")
-	ErrTimestamp    = errors.New("the timestamp is missing or outside the replay window")
-	ErrNoDeliveryID = errors.New("the delivery id header is missing")
+	ErrNoSecret    = errors.New("no TRIGGER secret is set for this trigger")
+	ErrNoSettings  = errors.New("the trigger's HMAC config has no hmac settings: set them with updateAuthSchemeConfig")
+	ErrNoSignature = errors.New("the signature header is missing")
+	// ErrMalformedSignature: the header is there, but holds no signature of the expected form
+	// (prefix and encoding), e.g. Stripe's "t=,v1=".
+	ErrMalformedSignature = errors.New("the signature header is malformed: no signature of the expected prefix and encoding")
+	ErrBadSignature       = errors.New("the signature does not match")
+	ErrTimestamp          = errors.New("the timestamp is missing or outside the replay window")
+	ErrNoDeliveryID       = errors.New("the delivery id header is missing")
 )
+
+// MaxDeliveryIDBytes bounds a delivery id: providers' ids are well under it.
+const MaxDeliveryIDBytes = 256
+
+// ErrDeliveryID refuses a verified delivery whose id could not be stored and read back as
+// text (PostgreSQL refuses invalid UTF-8 and NUL; JSON answers cannot carry invalid UTF-8).
+var ErrDeliveryID = fmt.Errorf("the delivery id must be valid UTF-8 without control characters and at most %d bytes", MaxDeliveryIDBytes)
+
+// CheckDeliveryID is the rule of a storable delivery id.
+func CheckDeliveryID(id string) error {
+	if len(id) > MaxDeliveryIDBytes || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
+		return ErrDeliveryID
+	}
+	return nil
+}
 
 // Delivery is a received request as verification sees it.
 type Delivery struct {
@@ -40,11 +62,18 @@ type Delivery struct {
 // previous one during a rotation) and returns its delivery id ("" when it has none).
 // Signatures are compared in constant time.
 func Verify(s *domain.HmacSettings, secrets []string, d Delivery) (deliveryID string, err error) {
-	if s == nil || len(secrets) == 0 {
+	if s == nil {
+		return "", ErrNoSettings
+	}
+	if len(secrets) == 0 {
 		return "", ErrNoSecret
 	}
-	candidates := signatures(s, d.Header.Values(s.SignatureHeader))
+	values := d.Header.Values(s.SignatureHeader)
+	candidates := signatures(s, values)
 	if len(candidates) == 0 {
+		if strings.TrimSpace(strings.Join(values, "")) != "" {
+			return "", ErrMalformedSignature
+		}
 		return "", ErrNoSignature
 	}
 	var timestamp string

@@ -83,6 +83,40 @@ func (f *fairShare) acquire(ctx context.Context, user string, n int64, waitForOw
 	}, nil
 }
 
+// tryAcquire takes one of the capacity for user without waiting: errOverShare when the user's
+// part or the whole is taken.
+func (f *fairShare) tryAcquire(user string) (release func(), err error) {
+	f.mu.Lock()
+	u := f.users[user]
+	if u == nil {
+		u = &userShare{sem: semaphore.NewWeighted(f.perUser)}
+		f.users[user] = u
+	}
+	u.holders++
+	f.mu.Unlock()
+	done := func() {
+		f.mu.Lock()
+		if u.holders--; u.holders == 0 {
+			delete(f.users, user)
+		}
+		f.mu.Unlock()
+	}
+	if !u.sem.TryAcquire(1) {
+		done()
+		return nil, errOverShare
+	}
+	if !f.total.TryAcquire(1) {
+		u.sem.Release(1)
+		done()
+		return nil, errOverShare
+	}
+	return func() {
+		f.total.Release(1)
+		u.sem.Release(1)
+		done()
+	}, nil
+}
+
 // tenantOf names whose share a request uses: its organisation, or for a principal without one
 // (a platform token) its subject.
 func tenantOf(ctx context.Context) string {

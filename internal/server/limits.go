@@ -264,6 +264,10 @@ func pageCost(cfg *generated.Config) map[string]bool {
 		return page(first, last, child)
 	}
 	c.Connector.Versions = func(child int, first *int, _ *string, last *int, _ *string) int { return page(first, last, child) }
+	// A connection's events: a page of up to 100, whose bytes domain.EventBudget bounds.
+	c.Connection.Events = func(child int, first *int, _ *string, last *int, _ *string, _ *string) int {
+		return page(first, last, child)
+	}
 	// Each id of nodes is a lookup of its own and an object of the selection.
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + max(len(ids), 1)*child }
 	// Unpaginated lists are bounded by the domain's own limits; count a typical size.
@@ -283,5 +287,6 @@ func pageCost(cfg *generated.Config) map[string]bool {
 		return 1 + domain.MaxActions*documentFieldsPerAction
 	}
 	return map[string]bool{"ConnectorVersion.document": true, "Query.connectors": true, "Query.auditEvents": true, "Query.nodes": true,
-		"Connector.connections": true, "Connector.versions": true, "Connection.credentials": true, "ConnectorVersion.actions": true}
+		"Connector.connections": true, "Connector.versions": true, "Connection.credentials": true, "ConnectorVersion.actions": true,
+		"Connection.events": true}
 }

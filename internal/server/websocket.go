@@ -25,6 +25,21 @@ import (
 // (graphql-transport-ws's 4403 Forbidden).
 const CloseForbidden = 4403
 
+// CloseInitTimeout closes a socket that sent no connection_init in time (graphql-transport-ws's
+// 4408 Connection initialisation timeout).
+const CloseInitTimeout = 4408
+
+// closeTryAgainLater closes a socket refused for its organisation's share of the cap (RFC 6455's
+// 1013 Try Again Later): unlike 4403, a client may come back.
+const closeTryAgainLater = 1013
+
+// socketWriteTimeout bounds one write to a socket.
+const socketWriteTimeout = 30 * time.Second
+
+// initTimeout is how long a socket may wait before its connection_init: until then it holds a
+// pending slot, not one of the authenticated ones.
+const initTimeout = 3 * time.Second
+
 // recheckInterval is how often an open socket re-authenticates its token: a revoked key (the
 // key cache is dropped over the cross-server bus) or an expired JWT closes it within this.
 const recheckInterval = 250 * time.Millisecond
@@ -41,7 +56,7 @@ func webSocketTransport(a Authenticator, logger *slog.Logger, origins []string) 
 		Upgrader: websocket.Upgrader{
 			CheckOrigin: func(r *http.Request) bool { return originAllowed(r, origins) },
 		},
-		InitTimeout:           10 * time.Second,
+		InitTimeout:           initTimeout,
 		KeepAlivePingInterval: 15 * time.Second,
 		PingPongInterval:      20 * time.Second,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
@@ -62,6 +77,10 @@ func webSocketTransport(a Authenticator, logger *slog.Logger, origins []string) 
 			}
 			if info := infoOf(ctx); info != nil {
 				info.orgID = p.OrganisationID
+			}
+			if !sock.admit(tenantOf(auth.WithPrincipal(ctx, p))) {
+				sock.closeWith(closeTryAgainLater)
+				return ctx, nil, errors.New("too many open WebSocket connections for this organisation on this server; retry later")
 			}
 			ctx, cancel := context.WithCancel(domain.WithActor(auth.WithPrincipal(ctx, p), p.Subject))
 			go watchCredentials(ctx, cancel, a, token, sock, logger)
@@ -121,20 +140,30 @@ func originAllowed(r *http.Request, origins []string) bool {
 	return strings.EqualFold(host, r.Host)
 }
 
-// webSockets serves upgrade requests with their own cap, outside the admission slots and the
-// request deadline (a subscription lasts as long as its client wants): over the cap, 503.
+// webSockets serves upgrade requests with their own caps, outside the admission slots and the
+// request deadline (a subscription lasts as long as its client wants). A socket that has not
+// completed connection_init holds one of few pending slots (pendingPerAddress per remote
+// address), for initTimeout at most, so that keyless clients cannot hold the authenticated
+// ones; once authenticated it holds one of limit, of which one organisation holds at most half.
+// Over a cap at the upgrade, 503; over the organisation's share at connection_init, close 1013.
 // Each socket is registered in open (when not nil), which closes them when the server stops.
-func webSockets(max int, open *Sockets, next http.Handler) http.Handler {
-	var count atomic.Int64
+func webSockets(limit int, open *Sockets, next http.Handler) http.Handler {
+	caps := &socketCaps{
+		pendingMax: max(16, limit/8), pendingByAddr: map[string]int{}, max: int64(limit),
+		open: newFairShare(int64(limit), int64(max(1, limit/2))),
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if count.Add(1) > int64(max) {
-			count.Add(-1)
+		addr, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			addr = r.RemoteAddr
+		}
+		if caps.full() || !caps.takePending(addr) {
 			w.Header().Set("Retry-After", "5")
 			writeError(w, r, http.StatusServiceUnavailable, domain.CodeBadUserInput, domain.ReasonLimitExceeded, "too many open WebSocket connections on this server; retry later")
 			return
 		}
-		defer count.Add(-1)
-		sock := &socket{}
+		sock := &socket{caps: caps, addr: addr, pending: true}
+		defer sock.release()
 		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), socketKey{}, sock))
 		defer cancel()
 		if !open.add(sock, cancel) {
@@ -145,6 +174,43 @@ func webSockets(max int, open *Sockets, next http.Handler) http.Handler {
 		defer open.remove(sock)
 		next.ServeHTTP(&hijackWriter{ResponseWriter: w, sock: sock}, r.WithContext(ctx))
 	})
+}
+
+// pendingPerAddress bounds the sockets one remote address has waiting for connection_init.
+const pendingPerAddress = 8
+
+type socketCaps struct {
+	mu            sync.Mutex
+	pending       int
+	pendingMax    int
+	pendingByAddr map[string]int
+	open          *fairShare
+	opened        atomic.Int64
+	max           int64
+}
+
+func (c *socketCaps) full() bool {
+	return c.max > 0 && c.opened.Load() >= c.max
+}
+
+func (c *socketCaps) takePending(addr string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending >= c.pendingMax || c.pendingByAddr[addr] >= pendingPerAddress {
+		return false
+	}
+	c.pending++
+	c.pendingByAddr[addr]++
+	return true
+}
+
+func (c *socketCaps) givePending(addr string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending--
+	if c.pendingByAddr[addr]--; c.pendingByAddr[addr] <= 0 {
+		delete(c.pendingByAddr, addr)
+	}
 }
 
 // Sockets are a server's open GraphQL WebSockets. http.Server.Shutdown neither closes nor
@@ -217,17 +283,63 @@ func socketOf(ctx context.Context) *socket {
 // instead, which graphql-transport-ws clients read as "credentials refused", and once goAway
 // is, 1001 Going Away (the server stops).
 type socket struct {
-	closeCode atomic.Uint32 // 0: as gqlgen writes it
+	code atomic.Int32 // the code given to gqlgen's 1000 close frame instead; 0: kept
+	caps *socketCaps
+	addr string
+
+	mu       sync.Mutex
+	pending  bool
+	giveOpen func()
 }
 
 func (s *socket) forbid() {
 	if s != nil {
-		s.closeCode.Store(CloseForbidden)
+		s.code.Store(CloseForbidden)
+	}
+}
+
+func (s *socket) closeWith(code int) {
+	if s != nil {
+		s.code.Store(int32(code))
+	}
+}
+
+// admit moves an authenticated socket from its pending slot to one of tenant's open ones.
+func (s *socket) admit(tenant string) bool {
+	if s == nil || s.caps == nil {
+		return true
+	}
+	give, err := s.caps.open.tryAcquire(tenant)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending {
+		s.pending = false
+		s.caps.givePending(s.addr)
+	}
+	if err != nil {
+		return false
+	}
+	s.caps.opened.Add(1)
+	s.giveOpen = give
+	return true
+}
+
+func (s *socket) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending {
+		s.pending = false
+		s.caps.givePending(s.addr)
+	}
+	if s.giveOpen != nil {
+		s.giveOpen()
+		s.giveOpen = nil
+		s.caps.opened.Add(-1)
 	}
 }
 
 func (s *socket) goAway() {
-	s.closeCode.CompareAndSwap(0, websocket.CloseGoingAway)
+	s.code.CompareAndSwap(0, websocket.CloseGoingAway)
 }
 
 type hijackWriter struct {
@@ -251,17 +363,30 @@ type socketConn struct {
 	mu   sync.Mutex
 }
 
-// Write rewrites the code of a close frame once the socket is forbidden or going away. gorilla writes a
-// server's close frame whole in one call: FIN+close opcode, an unmasked length under 126, the
-// two-byte code.
+// Write rewrites the code of gqlgen's close frames: 1000 once the socket is forbidden or
+// refused (closeWith), and the 1002 of a missing connection_init to the 4408
+// graphql-transport-ws requires. gorilla writes a server's close frame whole in one call:
+// FIN+close opcode, an unmasked length under 126, the two-byte code, the reason.
 func (c *socketConn) Write(p []byte) (int, error) {
-	if code := c.sock.closeCode.Load(); code != 0 && len(p) >= 4 && p[0] == 0x88 && int(p[1]) == len(p)-2 &&
-		binary.BigEndian.Uint16(p[2:4]) == websocket.CloseNormalClosure {
-		q := slices.Clone(p)
-		binary.BigEndian.PutUint16(q[2:4], uint16(code))
-		p = q
+	if len(p) >= 4 && p[0] == 0x88 && int(p[1]) == len(p)-2 {
+		code := binary.BigEndian.Uint16(p[2:4])
+		to := uint16(0)
+		switch {
+		case code == websocket.CloseNormalClosure && c.sock.code.Load() != 0:
+			to = uint16(c.sock.code.Load())
+		case code == websocket.CloseProtocolError && string(p[4:]) == "connection initialisation timeout":
+			to = CloseInitTimeout
+		}
+		if to != 0 {
+			q := slices.Clone(p)
+			binary.BigEndian.PutUint16(q[2:4], to)
+			p = q
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A client that stops reading cannot hold the transport's writer (and its subscription's
+	// buffered events) forever: gqlgen sets no write deadline.
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(socketWriteTimeout))
 	return c.Conn.Write(p)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -64,7 +65,8 @@ func (s *Store) ConnectTarget(ctx context.Context, orgID, connectionID, configID
 	}
 	i := domain.FindAuthSchemeConfig(connector.AuthSchemeConfigs, configID)
 	if i < 0 {
-		return nil, domain.NotFound("auth scheme config", configID)
+		// As setCredential answers for a config the connector does not have.
+		return nil, domain.Invalid("authSchemeConfigId", "the connector has no auth scheme config %q", configID)
 	}
 	t := &domain.ConnectTarget{Connection: conn, Connector: connector, Config: connector.AuthSchemeConfigs[i]}
 	var row credentialRow
@@ -127,6 +129,12 @@ func (s *Store) TakeOAuthFlow(ctx context.Context, stateHash string, now time.Ti
 	}
 	if !now.Before(row.ExpiresAt) {
 		return flow, domain.ErrFlowExpired
+	}
+	if ok, err := s.actorValid(ctx, row.OrganisationID, row.Actor, now); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return flow, domain.ErrFlowRevoked
 	}
 	res := s.db.WithContext(ctx).Model(&oauthFlowRow{}).Where("id = ? AND used_at IS NULL", row.ID).Update("used_at", now)
 	if res.Error != nil {
@@ -233,8 +241,32 @@ func (s *Store) FindConnectSession(ctx context.Context, tokenHash string, now ti
 	if err != nil {
 		return nil, notFoundOr(err, "connect session", "token")
 	}
+	if ok, err := s.actorValid(ctx, row.OrganisationID, row.Actor, now.UTC()); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return nil, domain.NotFound("connect session", "token")
+	}
 	return &domain.ConnectSession{
 		ID: row.ID, OrganisationID: row.OrganisationID, ConnectionID: row.ConnectionID, RedirectURL: row.RedirectURL,
 		Actor: row.Actor, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC(),
 	}, nil
+}
+
+// actorValid tells whether the actor that started a flow or session may still act: an API key
+// ("key:<id>") must be of orgID, unrevoked and unexpired, so that revoking a key also ends what
+// it started. A JWT's subject is not known to the database: its flows live their TTL.
+func (s *Store) actorValid(ctx context.Context, orgID, actor string, now time.Time) (bool, error) {
+	id, ok := strings.CutPrefix(actor, "key:")
+	if !ok {
+		return true, nil
+	}
+	var n int64
+	err := s.db.WithContext(ctx).Model(&apiKeyRow{}).
+		Where("id = ? AND organisation_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", id, orgID, now.UTC()).
+		Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("check the key of a connect flow: %w", err)
+	}
+	return n > 0, nil
 }

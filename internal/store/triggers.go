@@ -360,7 +360,10 @@ const eventsOrder domain.ConnectorOrder = "EVENTS"
 var eventKeyset = keyset{[]string{"received_at", "id"}, true}
 
 // FindEvents returns a page of a connection's events, newest first, of one trigger when
-// trigger is set.
+// trigger is set. The page's stored bytes (bodies and headers) are taken from the operation's
+// domain.EventBudget before any body is read: sizes first, then the rows of the page, so that
+// one request never holds more than the budget however large the events are; a page over what
+// is left is refused (LIMIT_EXCEEDED on first or last) with a hint to ask for fewer.
 func (s *Store) FindEvents(ctx context.Context, orgID, connectionID string, trigger *string, page domain.PageRequest) (*domain.EventPage, error) {
 	if _, err := s.FindConnection(ctx, orgID, connectionID); err != nil {
 		return nil, err
@@ -380,9 +383,36 @@ func (s *Store) FindEvents(ctx context.Context, orgID, connectionID string, trig
 	for i, cond := range where {
 		q = q.Where(cond, args[2*i:2*i+2]...)
 	}
-	var rows []eventRow
-	if err := q.Order(eventKeyset.orderBy(page.Backward)).Limit(page.First + 1).Find(&rows).Error; err != nil {
+	var sizes []struct {
+		ID   string
+		Size int64
+	}
+	if err := q.Select("id, length(body) + length(CAST(headers AS text)) AS size").Order(eventKeyset.orderBy(page.Backward)).
+		Limit(page.First + 1).Find(&sizes).Error; err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
+	}
+	more := len(sizes) > page.First
+	sizes = sizes[:min(len(sizes), page.First)]
+	ids := make([]string, len(sizes))
+	var total int64
+	for i, e := range sizes {
+		ids[i] = e.ID
+		total += e.Size
+	}
+	if budget := domain.EventBudgetOf(ctx); !budget.Take(total) {
+		field := "first"
+		if page.Backward {
+			field = "last"
+		}
+		return nil, domain.LimitExceeded(field, "these %d events hold %d bytes, over the %d bytes left of the %d one answer may hold: ask for fewer (a smaller %s) and page with the cursors",
+			len(ids), total, budget.Left(), domain.EventBytesPerAnswer, field)
+	}
+	var rows []eventRow
+	if len(ids) > 0 {
+		if err := s.db.WithContext(ctx).Where("organisation_id = ? AND id IN ?", orgID, ids).
+			Order(eventKeyset.orderBy(page.Backward)).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
 	}
 	result := &domain.EventPage{}
 	result.Edges, result.PageInfo, err = pageOf(rows, page.First, readmodel.AllParts, (*eventRow).domain,
@@ -392,6 +422,7 @@ func (s *Store) FindEvents(ctx context.Context, orgID, connectionID string, trig
 	if err != nil {
 		return nil, err
 	}
+	result.PageInfo.HasNextPage = more
 	finish(w, result.Edges, &result.PageInfo)
 	return result, nil
 }
