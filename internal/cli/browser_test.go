@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,23 +14,10 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
-)
 
-// chromium finds the system browser (Debian's chromium package). Without it the test is
-// skipped, unless PLUGBOARD_TEST_REQUIRE_BROWSER is set (as CI does after installing it).
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("PLUGBOARD_TEST_REQUIRE_BROWSER") != "" {
-		t.Fatal("no Chromium found; install Debian's chromium package")
-	}
-	t.Skip("no Chromium found; install Debian's chromium package to run the browser test")
-	return ""
-}
+	"github.com/chromedp/chromedp/kb"
+	"github.com/plugboard/plugboard/internal/testdb"
+)
 
 // pageProbe runs in the playground before its own scripts: it counts the requests the page
 // sends to /graphql and collects Content-Security-Policy violations, for the assertions below.
@@ -53,7 +39,7 @@ document.addEventListener('securitypolicyviolation', e => window.__cspViolations
 // right key, typed over it, loads the schema; the Docs pane finds the Connector type and its
 // fields; a query runs. The screenshot goes to $PLUGBOARD_TEST_ARTIFACTS (or the temp dir).
 func TestPlaygroundInBrowser(t *testing.T) {
-	browser := chromium(t)
+	browser := testdb.Chromium(t)
 	t.Setenv("PLUGBOARD_DATABASE_URL", filepath.Join(t.TempDir(), "plugboard.db"))
 	orgName := "Browser Org " + time.Now().Format("150405")
 	orgOut, _, code := run(t, "org", "create", orgName)
@@ -64,18 +50,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	secret := strings.TrimSpace(secretOut)
 	srv := startServe(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
+	opts := testdb.BrowserOptions(t, browser, 1280, 800)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(allocCtx)

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -30,21 +29,6 @@ const (
 	credentialState = `query($id: ID!) { connection(id: $id) { status credentials { authSchemeConfig { key } fieldsSet } } }`
 	setIcon         = `mutation($id: ID!, $in: UpdateConnectorInput!) { updateConnector(id: $id, input: $in) { id } }`
 )
-
-// chromium finds the system browser (Debian's chromium package); without it the test is
-// skipped, unless PLUGBOARD_TEST_REQUIRE_BROWSER is set (as CI does after installing it).
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("PLUGBOARD_TEST_REQUIRE_BROWSER") != "" {
-		t.Fatal("no Chromium found; install Debian's chromium package")
-	}
-	t.Skip("no Chromium found; install Debian's chromium package to run the browser test")
-	return ""
-}
 
 // frontEnd stands for the application that sends its user to the connect page: it records
 // the visits the page's redirect makes, and serves the connector's icon.
@@ -113,7 +97,7 @@ func fieldsSet(t *testing.T, c *apitest.Client, conn string) map[string]string {
 // fieldsSet over GraphQL shows what was stored. The screenshot goes to
 // $PLUGBOARD_TEST_ARTIFACTS/connect-page.png (docs/connect-page.png is one).
 func TestConnectPageInBrowser(t *testing.T) {
-	browser := chromium(t)
+	browser := testdb.Chromium(t)
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		app := newFrontEnd(t)
 		h := apitest.NewWithOptions(t, st, apitest.Options{Outbound: outbound.Limits{Allow: apitest.Loopback}, ConnectRedirectOrigins: []string{app.URL}})
@@ -122,17 +106,7 @@ func TestConnectPageInBrowser(t *testing.T) {
 		_, conn, sessionURL := pageFixture(t, c, p, app)
 		token := sessionURL[strings.LastIndex(sessionURL, "/")+1:]
 
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(browser),
-			chromedp.Flag("no-sandbox", true),
-			chromedp.Flag("disable-gpu", true),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("no-first-run", true),
-			chromedp.UserDataDir(t.TempDir()),
-			chromedp.WindowSize(800, 1100),
-		)
+		opts := testdb.BrowserOptions(t, browser, 800, 1100)
 		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		defer cancelAlloc()
 		ctx, cancel := chromedp.NewContext(allocCtx)

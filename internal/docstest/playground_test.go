@@ -14,22 +14,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds the system browser (Debian's chromium package). Without it the test is
-// skipped, unless PLUGBOARD_TEST_REQUIRE_BROWSER is set (as CI does after installing it).
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("PLUGBOARD_TEST_REQUIRE_BROWSER") != "" {
-		t.Fatal("no Chromium found; install Debian's chromium package")
-	}
-	t.Skip("no Chromium found; install Debian's chromium package to run the README's playground steps")
-	return ""
-}
+	"github.com/plugboard/plugboard/internal/testdb"
+)
 
 // TestReadmeThroughThePlayground does the README's five minutes as its reader does, in
 // headless Chromium: a server on its own SQLite file, an organisation and a key from the
@@ -37,7 +24,7 @@ func chromium(t *testing.T) string {
 // README's first graphql block run with the page's run button; the connector it creates
 // must then be stored.
 func TestReadmeThroughThePlayground(t *testing.T) {
-	browser := chromium(t)
+	browser := testdb.Chromium(t)
 	root := repoRoot(t)
 	text, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
@@ -80,17 +67,7 @@ func TestReadmeThroughThePlayground(t *testing.T) {
 	waitHealthyString(t, addr, done, &serverOut)
 	key := newKey(t, root, dir, env)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
+	opts := testdb.BrowserOptions(t, browser, 1280, 800)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(allocCtx)
