@@ -6,7 +6,6 @@ package clienttest
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/plugboard/plugboard/internal/apitest"
@@ -17,25 +16,7 @@ import (
 // installed makes sure js/node_modules matches js/package-lock.json, with npm from the
 // registry when it does not.
 func installed(t *testing.T) string {
-	t.Helper()
-	dir, _ := filepath.Abs("js")
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("PLUGBOARD_TEST_REQUIRE_NODE") != "" {
-			t.Fatal("node is not installed")
-		}
-		t.Skip("node is not installed (set PLUGBOARD_TEST_REQUIRE_NODE=1 to fail instead)")
-	}
-	lock, errLock := os.Stat(filepath.Join(dir, "package-lock.json"))
-	marker, errMarker := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
-	if errLock == nil && errMarker == nil && !marker.ModTime().Before(lock.ModTime()) {
-		return dir
-	}
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci: %v\n%s", err, out)
-	}
-	return dir
+	return testdb.NodePackages(t, "js", false)
 }
 
 func TestRealClients(t *testing.T) {

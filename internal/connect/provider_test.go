@@ -8,10 +8,11 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plugboard/plugboard/internal/testdb"
 )
 
 // provider is the npm oidc-provider authorization server of oidc/server.cjs, run under Node.
@@ -22,25 +23,7 @@ type provider struct {
 // installed makes sure oidc/node_modules matches oidc/package-lock.json (npm ci from the
 // registry when it does not), as internal/clienttest does.
 func installed(t *testing.T) string {
-	t.Helper()
-	dir, _ := filepath.Abs("oidc")
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("PLUGBOARD_TEST_REQUIRE_NODE") != "" {
-			t.Fatal("node is not installed")
-		}
-		t.Skip("node is not installed (set PLUGBOARD_TEST_REQUIRE_NODE=1 to fail instead)")
-	}
-	lock, errLock := os.Stat(filepath.Join(dir, "package-lock.json"))
-	marker, errMarker := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
-	if errLock == nil && errMarker == nil && !marker.ModTime().Before(lock.ModTime()) {
-		return dir
-	}
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci: %v\n%s", err, out)
-	}
-	return dir
+	return testdb.NodePackages(t, "oidc", false)
 }
 
 // startProvider runs the authorization server with redirectURIs registered for its clients

@@ -5,14 +5,12 @@ package testdocs
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
-)
 
-var install sync.Mutex
+	"github.com/plugboard/plugboard/internal/testdb"
+)
 
 // Dir returns the node_modules folder with the descriptions, installing them when they are
 // missing or older than the lock file. Without npm the test is skipped, or fails when
@@ -21,24 +19,7 @@ func Dir(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "testdata", "npm")
-	if _, err := exec.LookPath("npm"); err != nil {
-		if os.Getenv("PLUGBOARD_TEST_REQUIRE_NODE") != "" {
-			t.Fatal("npm is not installed")
-		}
-		t.Skip("npm is not installed (set PLUGBOARD_TEST_REQUIRE_NODE=1 to fail instead)")
-	}
-	install.Lock()
-	defer install.Unlock()
-	lock, errLock := os.Stat(filepath.Join(dir, "package-lock.json"))
-	marker, errMarker := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
-	if errLock != nil || errMarker != nil || marker.ModTime().Before(lock.ModTime()) {
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
-	return filepath.Join(dir, "node_modules")
+	return filepath.Join(testdb.NodePackages(t, dir, true), "node_modules")
 }
 
 // GitHub is GitHub's REST description (api.github.com, about 13 MB of JSON).
