@@ -46,21 +46,7 @@ var errOverShare = errors.New("over its share")
 // user whose own part is taken gets errOverShare at once. The release function gives it back.
 func (f *fairShare) acquire(ctx context.Context, user string, n int64, waitForOwn bool) (release func(), err error) {
 	n = min(n, f.perUser)
-	f.mu.Lock()
-	u := f.users[user]
-	if u == nil {
-		u = &userShare{sem: semaphore.NewWeighted(f.perUser)}
-		f.users[user] = u
-	}
-	u.holders++
-	f.mu.Unlock()
-	done := func() {
-		f.mu.Lock()
-		if u.holders--; u.holders == 0 {
-			delete(f.users, user)
-		}
-		f.mu.Unlock()
-	}
+	u, done := f.join(user)
 	if !waitForOwn && !u.sem.TryAcquire(n) {
 		done()
 		return nil, errOverShare
@@ -83,24 +69,30 @@ func (f *fairShare) acquire(ctx context.Context, user string, n int64, waitForOw
 	}, nil
 }
 
-// tryAcquire takes one of the capacity for user without waiting: errOverShare when the user's
-// part or the whole is taken.
-func (f *fairShare) tryAcquire(user string) (release func(), err error) {
+// join registers a holder of user's share (made on first use) and returns it with the function
+// that drops the holder, and the share with its last holder.
+func (f *fairShare) join(user string) (*userShare, func()) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	u := f.users[user]
 	if u == nil {
 		u = &userShare{sem: semaphore.NewWeighted(f.perUser)}
 		f.users[user] = u
 	}
 	u.holders++
-	f.mu.Unlock()
-	done := func() {
+	return u, func() {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		if u.holders--; u.holders == 0 {
 			delete(f.users, user)
 		}
-		f.mu.Unlock()
 	}
+}
+
+// tryAcquire takes one of the capacity for user without waiting: errOverShare when the user's
+// part or the whole is taken.
+func (f *fairShare) tryAcquire(user string) (release func(), err error) {
+	u, done := f.join(user)
 	if !u.sem.TryAcquire(1) {
 		done()
 		return nil, errOverShare
