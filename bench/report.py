@@ -65,6 +65,8 @@ def fmt(x, spec=",.0f", none="–"):
 def label(target):
     if target == "plugboard":
         return "Plugboard"
+    if target == "plugboard-base":
+        return "Plugboard base"
     if target.startswith("pgl"):
         w = target[3:].replace("+writes", "")
         return f"PostGraphile {w}w" + (" +writes" if target.endswith("+writes") else "")
@@ -151,7 +153,7 @@ def main():
     for q in QUERIES:
         for conns in sorted(k[1] for k in closed if k[0] == q):
             ts = closed[(q, conns)]
-            order = ["plugboard"] + sorted(t for t in ts if t.startswith("pgl") and not t.endswith("+writes")) + \
+            order = ["plugboard"] + [t for t in ("plugboard-base",) if t in ts] + sorted(t for t in ts if t.startswith("pgl") and not t.endswith("+writes")) + \
                 sorted(t for t in ts if t.endswith("+writes"))
             plain = med(list(best_ratio(q, conns, False).values()))
             same = med(list(best_ratio(q, conns, True).values()))

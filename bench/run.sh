@@ -41,7 +41,7 @@
 # Env: LEGS="q_one q_list m_update pages exec" RUNS=3 SECS=15 WARMUP=5 CONNS="16 64" QUERIES="q_one q_list m_update" PAGES="10 50 200"
 #      WORKERS="1 2" (PostGraphile worker counts) OPEN_SECS=$SECS OPEN_WORKERS=256 FLOOR_SECS=$SECS
 #      (QUERIES= or PAGES= set empty skip those parts) ACTION_CONNS=16 ACTION=1 (0 skips step 7) SMOKE=0 (1: raw files under docs/bench/smoke/)
-#      BASE=<git revision> (exec: that revision's server measured beside this one, same runs)
+#      BASE=<git revision> (that revision's server measured beside this one in the closed-loop and exec cells, same runs)
 #      OUT (default docs/bench/<UTC stamp>, or docs/bench/smoke/<stamp>)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -131,15 +131,15 @@ rss_mb() { local kb=0 p v
 cores() { awk -v a="$1" -v b="$2" -v t="$3" -v hz="$HZ" 'BEGIN{printf "%.2f", t/hz/(b-a)}'; }
 
 # target: plugboard, pgl<W> or pgl<W>+writes (PostGraphile with W workers, + the same writes).
-server_pid() { case $1 in plugboard*) echo "$PB_PID";; haproxy) echo "$HA_PID";; *) local w=${1#pgl}; echo "${PGL_PID[${w%+writes}]}";; esac; }
-server_url() { case $1 in plugboard*) echo "http://127.0.0.1:$PB_PORT/graphql";; *) local w=${1#pgl}; echo "http://127.0.0.1:$(pgl_port "${w%+writes}")/graphql";; esac; }
+server_pid() { case $1 in plugboard-base) echo "$BASE_PID";; plugboard*) echo "$PB_PID";; haproxy) echo "$HA_PID";; *) local w=${1#pgl}; echo "${PGL_PID[${w%+writes}]}";; esac; }
+server_url() { case $1 in plugboard-base) echo "http://127.0.0.1:$((PB_PORT + 1))/graphql";; plugboard*) echo "http://127.0.0.1:$PB_PORT/graphql";; *) local w=${1#pgl}; echo "http://127.0.0.1:$(pgl_port "${w%+writes}")/graphql";; esac; }
 # body TARGET QUERY [PAGE]: the request body, with the page size set for q_list scaling.
 body() { local server=plugboard; [ "${1#pgl}" != "$1" ] && server=postgraphile
   local f="$HERE/queries/$server/$2.json"
   if [ -n "${3:-}" ]; then sed "s/first: 50/first: $3/" "$f" >"$CACHE/body-$server-$2-$3.json"; f="$CACHE/body-$server-$2-$3.json"; fi
   echo "$f"; }
 # load_args TARGET QUERY: the wrk script's / openloop's id source for the target.
-id_env() { if [ "$1" = plugboard ]; then [ "$2" = q_list ] && echo "PAIRS_FILE=$CACHE/pairs-list.txt" || echo "PAIRS_FILE=$CACHE/pairs-one.txt"
+id_env() { if [ "${1#plugboard}" != "$1" ]; then [ "$2" = q_list ] && echo "PAIRS_FILE=$CACHE/pairs-list.txt" || echo "PAIRS_FILE=$CACHE/pairs-one.txt"
   else [ "$2" = q_list ] && echo "IDS_FILE=$CACHE/organisations.txt" || echo "IDS_FILE=$CACHE/connectors.txt"; fi; }
 check() { # URL BODY [TOKEN]: the answer must be HTTP 200 with data and no errors; prints its size
   local out; out=$(curl -sS -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} --data-binary @"$2" "$1")
@@ -148,7 +148,7 @@ check() { # URL BODY [TOKEN]: the answer must be HTTP 200 with data and no error
   echo "${#out}"; }
 first_request() { # TARGET QUERY BODY: the body of the id list's first line, and its key
   local f=$3
-  if [ "$1" = plugboard ]; then
+  if [ "${1#plugboard}" != "$1" ]; then
     local pairs=$CACHE/pairs-one.txt; [ "$2" = q_list ] && pairs=$CACHE/pairs-list.txt
     read -r k id name < <(head -1 "$pairs")
     sed "s/9cec3a1b-68a4-8f1c-fde7-419180d8afa5/${id:-none}/; s/__NAME__/$name/" "$f" >"$CACHE/check.json"; KEY=$k
@@ -230,11 +230,26 @@ best_peer() { local best="" rps=0 f r t
 cat "$OUT/machine.txt" >&2
 
 PEERS=""; for w in $WORKERS; do PEERS="$PEERS pgl$w"; done
+BASE_TARGET=""
+if [ -n "${BASE:-}" ]; then
+  # BASE=<git revision>: that revision's server runs beside this one (same database, same
+  # settings, port PB_PORT+1) and is measured in the same runs of every leg, for before/after
+  # ratios. Idle while the others are measured, it uses no CPU.
+  rm -rf "$CACHE/base-src"; mkdir -p "$CACHE/base-src"
+  git -C "$ROOT" archive "$BASE" | tar -x -C "$CACHE/base-src"
+  (cd "$CACHE/base-src" && go build -o "$CACHE/plugboard-base" ./cmd/plugboard)
+  env PLUGBOARD_DATABASE_URL="$DATABASE_URL" PLUGBOARD_SECRET_KEY="$SECRET_KEY" PLUGBOARD_ADDR="127.0.0.1:$((PB_PORT + 1))" PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8 \
+    "$CACHE/plugboard-base" serve 2>>"$CACHE/plugboard-base.log" &
+  BASE_PID=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((PB_PORT + 1))/readyz" >/dev/null && break; sleep 0.1; done
+  BASE_TARGET=" plugboard-base"
+  echo "base: plugboard-base is $(git -C "$ROOT" rev-parse --short "$BASE") (BASE=$BASE)" >>"$OUT/machine.txt"
+fi
 for run in $(seq 1 "$RUNS"); do
   for q in $QUERIES; do
     # Updates leave dead rows behind, so an update measured later in a run meets more of them:
     # the order alternates run by run, the +writes peers first or last.
-    order="plugboard$PEERS"; [ "$q" = m_update ] && for w in $WORKERS; do order="$order pgl$w+writes"; done
+    order="plugboard$BASE_TARGET$PEERS"; [ "$q" = m_update ] && for w in $WORKERS; do order="$order pgl$w+writes"; done
     [ $((run % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$order" | tac | tr '\n' ' ')
     for c in $CONNS; do
       for target in $order; do
@@ -344,20 +359,10 @@ CFG
   jq -e '.data.executeAction.ok == true' >/dev/null <<<"$out" || { echo "executeAction check failed: $out" >&2; exit 1; }
   curl -fsS "http://127.0.0.1:$HA_PORT/v1/items/42" | grep -q '"price":42' || { echo "HAProxy check failed" >&2; exit 1; }
   ACTION_TARGETS="plugboard haproxy"
-  if [ -n "${BASE:-}" ]; then
-    # BASE=<git revision>: that revision's server runs beside this one (same database, same
-    # settings, port PB_PORT+1) and is measured in the same runs, for before/after ratios.
-    rm -rf "$CACHE/base-src"; mkdir -p "$CACHE/base-src"
-    git -C "$ROOT" archive "$BASE" | tar -x -C "$CACHE/base-src"
-    (cd "$CACHE/base-src" && go build -o "$CACHE/plugboard-base" ./cmd/plugboard)
-    env PLUGBOARD_DATABASE_URL="$DATABASE_URL" PLUGBOARD_SECRET_KEY="$SECRET_KEY" PLUGBOARD_ADDR="127.0.0.1:$((PB_PORT + 1))" PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8 \
-      "$CACHE/plugboard-base" serve 2>>"$CACHE/plugboard-base.log" &
-    BASE_PID=$!
-    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((PB_PORT + 1))/readyz" >/dev/null && break; sleep 0.1; done
+  if [ -n "$BASE_TARGET" ]; then
     out=$(curl -sS -H 'Content-Type: application/json' -H "Authorization: Bearer $AKEY" --data-binary @"$CACHE/action.json" "http://127.0.0.1:$((PB_PORT + 1))/graphql")
     jq -e '.data.executeAction.ok == true' >/dev/null <<<"$out" || { echo "executeAction check of BASE failed: $out" >&2; exit 1; }
     ACTION_TARGETS="plugboard plugboard-base haproxy"
-    echo "base: plugboard-base is $(git -C "$ROOT" rev-parse --short "$BASE") (BASE=$BASE)" >>"$OUT/machine.txt"
   fi
   action_cell() { # TARGET CONNS RUN
     local target=$1 c=$2 run=$3 name file pid url envs

@@ -1,13 +1,17 @@
--- Floor for m_update: the one statement of Plugboard's updateConnector (read the stored row,
--- write the new one if its revision is unchanged, insert the audit event with the changed
--- fields, return the row), captured with log_min_duration_statement=0. pgbench -M prepared.
--- Differences from the captured parameters: the sort key (a collation key computed in Go from
--- the name, which the bench does not change) is kept as stored, and the audit event's id
--- (a UUIDv7 made in Go) is gen_random_uuid().
+-- Floor for m_update: the two statements of Plugboard's updateConnector on PostgreSQL, captured
+-- with log_min_duration_statement=0: read the stored row (no lock), then write the new one only
+-- if its revision is still the one read, inserting the audit event with the changed fields
+-- that Go computed from the two (domain.ChangedFields). Run by bench/tools/pgxfloor, one
+-- statement after the other on the connection, as Plugboard sends them (no transaction).
+-- Differences from the captured parameters: the bench's update repeats the stored name and
+-- base URL, so after a connector's first update nothing but revision and updated_at changes
+-- and the audit event names no field (as here); the audit event's id (a UUIDv7 made in Go) is
+-- gen_random_uuid().
 \set k random(1, 10000)
-WITH old AS (SELECT id, revision, name, description, protocol_type, documentation_url, icon_url, base_url, categories FROM connectors WHERE id = md5('connector:' || :k)::uuid::text AND organisation_id = md5('org:' || (1 + (:k - 1) / 1000))::uuid::text),
-written AS (UPDATE connectors SET name = 'Connector-' || lpad((1 + (:k - 1) % 1000)::text, 4, '0'), name_key = 'connector-' || lpad((1 + (:k - 1) % 1000)::text, 4, '0'), sort_key = connectors.sort_key, description = NULL, protocol_type = 'HTTP', documentation_url = NULL, icon_url = NULL, base_url = 'https://api1.example.com/v2', categories = '[]', revision = old.revision + 1, updated_at = now()
-  FROM old WHERE connectors.id = old.id AND connectors.revision = old.revision
-  RETURNING connectors.id, connectors.organisation_id, connectors.name, connectors.sort_key, connectors.description, connectors.protocol_type, connectors.documentation_url, connectors.icon_url, connectors.base_url, connectors.categories, connectors.auth_scheme_configs, connectors.connection_variables, connectors.revision, connectors.created_at, connectors.updated_at, to_jsonb(array_remove(ARRAY[CASE WHEN old.name IS DISTINCT FROM connectors.name THEN 'name' END, CASE WHEN old.description IS DISTINCT FROM connectors.description THEN 'description' END, CASE WHEN old.protocol_type IS DISTINCT FROM connectors.protocol_type THEN 'protocolType' END, CASE WHEN old.documentation_url IS DISTINCT FROM connectors.documentation_url THEN 'documentationURL' END, CASE WHEN old.icon_url IS DISTINCT FROM connectors.icon_url THEN 'iconURL' END, CASE WHEN old.base_url IS DISTINCT FROM connectors.base_url THEN 'baseURL' END, CASE WHEN old.categories IS DISTINCT FROM connectors.categories THEN 'categories' END], NULL)) AS changed_fields),
-audit AS (INSERT INTO audit_events (id, organisation_id, actor, action, resource_type, resource_id, changed_fields, created_at) SELECT gen_random_uuid()::text, organisation_id, 'pgbench', 'connector.update', 'connector', id, changed_fields, now() FROM written)
-SELECT id, organisation_id, name, sort_key, description, protocol_type, documentation_url, icon_url, base_url, categories, auth_scheme_configs, connection_variables, revision, created_at, updated_at FROM written;
+SELECT connectors.id, connectors.organisation_id, connectors.name, connectors.sort_key, connectors.description, connectors.protocol_type, connectors.documentation_url, connectors.icon_url, connectors.base_url, connectors.categories, connectors.auth_scheme_configs, connectors.connection_variables, connectors.revision, connectors.created_at, connectors.updated_at
+  FROM connectors WHERE id = md5('connector:' || :k)::uuid::text AND organisation_id = md5('org:' || (1 + (:k - 1) / 1000))::uuid::text;
+\gset
+WITH changed AS (UPDATE connectors SET revision = :revision::bigint + 1, updated_at = now()
+  WHERE id = :id AND organisation_id = :organisation_id AND revision = :revision::bigint RETURNING id)
+INSERT INTO audit_events (id, organisation_id, actor, action, resource_type, resource_id, changed_fields, created_at)
+  SELECT gen_random_uuid()::text, :organisation_id, 'pgbench', 'connector.update', 'connector', id, '[]', now() FROM changed;

@@ -9,9 +9,12 @@
 // connection, binary results), and reads each row's raw bytes without decoding them: the
 // floor is what the database can do for this client, not what a client can decode.
 //
-// Script syntax understood: "-- comments", `\set name random(lo, hi)` lines, and one SQL
-// statement whose :name references become parameters (one per occurrence, sent as text, as
-// pgbench -M prepared sends them).
+// Script syntax understood: "-- comments", `\set name random(lo, hi)` lines, and SQL statements,
+// each ending with a line that ends in ";", run one after another on the connection (not in a
+// transaction, as Plugboard sends them). :name references become parameters (one per
+// occurrence, sent as text, as pgbench -M prepared sends them). A `\gset` line after a
+// statement stores its first row's columns as variables of the names of its columns, for the
+// statements after it (pgbench's \gset); a statement that gives no row fails the transaction.
 package main
 
 import (
@@ -52,11 +55,17 @@ func main() {
 	src, err := os.ReadFile(*file)
 	check(err)
 	vars := map[string]variable{}
+	var steps []step
 	var sql strings.Builder
 	for _, line := range strings.Split(string(src), "\n") {
 		t := strings.TrimSpace(line)
 		switch {
 		case t == "" || strings.HasPrefix(t, "--"):
+		case t == `\gset`:
+			if len(steps) == 0 || sql.Len() > 0 {
+				fail(`\gset must follow a statement's last line`)
+			}
+			steps[len(steps)-1].gset = true
 		case strings.HasPrefix(t, `\`):
 			m := setLine.FindStringSubmatch(t)
 			if m == nil {
@@ -67,19 +76,39 @@ func main() {
 			vars[m[1]] = variable{m[1], lo, hi}
 		default:
 			sql.WriteString(line + "\n")
+			if strings.HasSuffix(t, ";") {
+				steps = append(steps, step{text: sql.String()})
+				sql.Reset()
+			}
 		}
 	}
-	// Each :name of a \set variable becomes $n (::type casts name no variable).
-	var order []string
-	text := strings.TrimSuffix(strings.TrimSpace(sql.String()), ";")
-	text = ref.ReplaceAllStringFunc(text, func(m string) string {
-		v, ok := vars[m[1:]]
-		if !ok {
-			return m
+	if sql.Len() > 0 {
+		steps = append(steps, step{text: sql.String()})
+	}
+	if len(steps) == 0 {
+		fail("no statement in " + *file)
+	}
+	// Each :name of a \set or \gset variable becomes $n (::type casts name no variable).
+	known := map[string]bool{}
+	for name := range vars {
+		known[name] = true
+	}
+	for i := range steps {
+		st := &steps[i]
+		st.text = strings.TrimSuffix(strings.TrimSpace(st.text), ";")
+		st.text = ref.ReplaceAllStringFunc(st.text, func(m string) string {
+			if !known[m[1:]] {
+				return m
+			}
+			st.order = append(st.order, m[1:])
+			return "$" + strconv.Itoa(len(st.order))
+		})
+		if st.gset {
+			for _, name := range outputNames(st.text) {
+				known[name] = true
+			}
 		}
-		order = append(order, v.name)
-		return "$" + strconv.Itoa(len(order))
-	})
+	}
 	ctx := context.Background()
 	var done, failed atomic.Int64
 	var first atomic.Value
@@ -98,25 +127,13 @@ func main() {
 		go func() {
 			defer wg.Done()
 			defer c.Close(ctx)
-			args := make([]any, len(order))
-			drawn := map[string]string{}
+			drawn := map[string]any{}
 			for time.Now().Before(deadline) {
 				// One draw per variable and transaction, as pgbench's \set.
 				for name, v := range vars {
 					drawn[name] = strconv.FormatInt(v.lo+rand.Int64N(v.hi-v.lo+1), 10)
 				}
-				for i, name := range order {
-					args[i] = drawn[name]
-				}
-				rows, err := c.Query(ctx, text, args...)
-				if err == nil {
-					for rows.Next() {
-						_ = rows.RawValues()
-					}
-					rows.Close()
-					err = rows.Err()
-				}
-				if err != nil {
+				if err := run(ctx, c, steps, drawn); err != nil {
 					if failed.Add(1) == 1 {
 						first.Store(err.Error())
 					}
@@ -136,6 +153,71 @@ func main() {
 		fmt.Printf("first failure: %s\n", f)
 	}
 	fmt.Printf("tps = %f (without initial connection time)\n", float64(done.Load())/secs)
+}
+
+type step struct {
+	text  string
+	order []string // the variable of each parameter
+	gset  bool
+}
+
+// run is one transaction of the script: its statements in turn, each row's raw bytes read
+// without decoding them but for a \gset statement's first row.
+func run(ctx context.Context, c *pgx.Conn, steps []step, drawn map[string]any) error {
+	for _, st := range steps {
+		args := make([]any, len(st.order))
+		for i, name := range st.order {
+			args[i] = drawn[name]
+		}
+		rows, err := c.Query(ctx, st.text, args...)
+		if err != nil {
+			return err
+		}
+		got := false
+		for rows.Next() {
+			if st.gset && !got {
+				values, err := rows.Values()
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				for i, f := range rows.FieldDescriptions() {
+					drawn[f.Name] = fmt.Sprint(values[i])
+				}
+			} else {
+				_ = rows.RawValues()
+			}
+			got = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if st.gset && !got {
+			return fmt.Errorf("no row for \\gset from %.60s", st.text)
+		}
+	}
+	return nil
+}
+
+// outputNames are the names a \gset statement's columns give its variables: the last word of
+// each item of its SELECT list (pgbench's rule for plain column names and aliases).
+func outputNames(text string) []string {
+	lower := strings.ToLower(text)
+	from := strings.Index(lower, " from ")
+	start := strings.Index(lower, "select ")
+	if start < 0 || from < start {
+		return nil
+	}
+	var names []string
+	for _, item := range strings.Split(text[start+len("select "):from], ",") {
+		words := strings.Fields(strings.TrimSpace(item))
+		if len(words) > 0 {
+			name := words[len(words)-1]
+			names = append(names, name[strings.LastIndex(name, ".")+1:])
+		}
+	}
+	return names
 }
 
 func check(err error) {
