@@ -33,16 +33,13 @@ test-short:
 	$(GO) test -count=1 ./...
 
 # Each fuzz target for FUZZTIME, a duration (10s) or a number of inputs (50000x, what CI uses:
-# no wall-clock deadline to miss). The seed corpora in testdata/fuzz also run in `make test`.
+# no wall-clock deadline to miss); one instrumented build per package (scripts/fuzz.sh). The
+# seed corpora in testdata/fuzz also run in `make test`.
 FUZZTIME ?= 10s
-FUZZ_TARGETS = internal/store:FuzzJSONListReaders internal/domain:FuzzParseDynamicProperties internal/domain:FuzzMergeProperties \
-	internal/domain:FuzzValidateVersionName internal/domain:FuzzValidateURL graph:FuzzUpdateInputMapping
+FUZZ_TARGETS = internal/jsonlist:FuzzJSONListReaders internal/domain:FuzzParseDynamicProperties internal/domain:FuzzMergeProperties \
+	internal/domain:FuzzValidateVersionName internal/domain:FuzzValidateURL graph/parse:FuzzUpdateInputMapping
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$name ($(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ_CPUS=$(FUZZ_CPUS) ./scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # A long run of the differential test (graph/differential_test.go: generated reads answered by
 # the direct executor and by gqlgen must be the same bytes), on both databases; `make test` runs

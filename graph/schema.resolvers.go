@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/graph/generated"
+	"github.com/plugboard/plugboard/graph/parse"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/document"
 	"github.com/plugboard/plugboard/internal/domain"
@@ -156,12 +157,12 @@ func (r *mutationResolver) CreateOrganisation(ctx context.Context, input generat
 
 // CreateConnector is the resolver for the createConnector field.
 func (r *mutationResolver) CreateConnector(ctx context.Context, input generated.CreateConnectorInput) (*domain.Connector, error) {
-	return r.ConnectorService.CreateConnector(ctx, orgID(ctx), newConnector(input))
+	return r.ConnectorService.CreateConnector(ctx, orgID(ctx), parse.NewConnector(input))
 }
 
 // UpdateConnector is the resolver for the updateConnector field.
 func (r *mutationResolver) UpdateConnector(ctx context.Context, id string, input generated.UpdateConnectorInput, expectedRevision *int) (*domain.Connector, error) {
-	return r.ConnectorService.UpdateConnector(ctx, orgID(ctx), id, connectorUpdate(input, expectedRevision))
+	return r.ConnectorService.UpdateConnector(ctx, orgID(ctx), id, parse.ConnectorUpdate(input, expectedRevision))
 }
 
 // DeleteConnector is the resolver for the deleteConnector field.
@@ -171,12 +172,12 @@ func (r *mutationResolver) DeleteConnector(ctx context.Context, id string) (stri
 
 // CreateAuthSchemeConfig is the resolver for the createAuthSchemeConfig field.
 func (r *mutationResolver) CreateAuthSchemeConfig(ctx context.Context, connectorID string, input generated.AuthSchemeConfigInput) (*domain.AuthSchemeConfig, error) {
-	return r.ConnectorService.CreateAuthSchemeConfig(ctx, orgID(ctx), connectorID, authSchemeConfig(input))
+	return r.ConnectorService.CreateAuthSchemeConfig(ctx, orgID(ctx), connectorID, parse.AuthSchemeConfig(input))
 }
 
 // UpdateAuthSchemeConfig is the resolver for the updateAuthSchemeConfig field.
 func (r *mutationResolver) UpdateAuthSchemeConfig(ctx context.Context, connectorID string, id string, input generated.AuthSchemeConfigInput) (*domain.AuthSchemeConfig, error) {
-	return r.ConnectorService.UpdateAuthSchemeConfig(ctx, orgID(ctx), connectorID, id, authSchemeConfig(input))
+	return r.ConnectorService.UpdateAuthSchemeConfig(ctx, orgID(ctx), connectorID, id, parse.AuthSchemeConfig(input))
 }
 
 // DeleteAuthSchemeConfig is the resolver for the deleteAuthSchemeConfig field.
@@ -186,17 +187,17 @@ func (r *mutationResolver) DeleteAuthSchemeConfig(ctx context.Context, connector
 
 // PatchConnectorVariables is the resolver for the patchConnectorVariables field.
 func (r *mutationResolver) PatchConnectorVariables(ctx context.Context, connectorID string, properties []generated.PropertyInput, dynamicProperties *string) (*domain.Connector, error) {
-	return r.ConnectorService.PatchConnectorVariables(ctx, orgID(ctx), connectorID, propertyList(properties), dynamicProperties)
+	return r.ConnectorService.PatchConnectorVariables(ctx, orgID(ctx), connectorID, parse.Properties(properties), dynamicProperties)
 }
 
 // CreateConnection is the resolver for the createConnection field.
 func (r *mutationResolver) CreateConnection(ctx context.Context, connectorID string, input generated.CreateConnectionInput) (*domain.Connection, error) {
-	return r.ConnectionService.CreateConnection(ctx, orgID(ctx), connectorID, domain.NewConnection{Name: input.Name, VersionName: input.VersionName, Variables: variables(input.Variables)})
+	return r.ConnectionService.CreateConnection(ctx, orgID(ctx), connectorID, domain.NewConnection{Name: input.Name, VersionName: input.VersionName, Variables: parse.Variables(input.Variables)})
 }
 
 // UpdateConnection is the resolver for the updateConnection field.
 func (r *mutationResolver) UpdateConnection(ctx context.Context, id string, input generated.UpdateConnectionInput, expectedRevision *int) (*domain.Connection, error) {
-	return r.ConnectionService.UpdateConnection(ctx, orgID(ctx), id, connectionUpdate(input, expectedRevision))
+	return r.ConnectionService.UpdateConnection(ctx, orgID(ctx), id, parse.ConnectionUpdate(input, expectedRevision))
 }
 
 // DeleteConnection is the resolver for the deleteConnection field.
@@ -206,17 +207,17 @@ func (r *mutationResolver) DeleteConnection(ctx context.Context, id string) (str
 
 // PatchConnectionVariables is the resolver for the patchConnectionVariables field.
 func (r *mutationResolver) PatchConnectionVariables(ctx context.Context, connectionID string, properties []generated.PropertyInput, dynamicProperties *string) (*domain.Connection, error) {
-	return r.ConnectionService.PatchConnectionVariables(ctx, orgID(ctx), connectionID, propertyList(properties), dynamicProperties)
+	return r.ConnectionService.PatchConnectionVariables(ctx, orgID(ctx), connectionID, parse.Properties(properties), dynamicProperties)
 }
 
 // SetCredential is the resolver for the setCredential field.
 func (r *mutationResolver) SetCredential(ctx context.Context, connectionID string, input generated.CredentialInput) (*domain.Credential, error) {
-	return r.ConnectionService.SetCredential(ctx, orgID(ctx), connectionID, credentialInput(input))
+	return r.ConnectionService.SetCredential(ctx, orgID(ctx), connectionID, parse.Credential(input))
 }
 
 // PatchCredential is the resolver for the patchCredential field.
 func (r *mutationResolver) PatchCredential(ctx context.Context, id string, properties []generated.PropertyInput, dynamicProperties *string) (*domain.Credential, error) {
-	return r.ConnectionService.PatchCredential(ctx, orgID(ctx), id, propertyList(properties), dynamicProperties)
+	return r.ConnectionService.PatchCredential(ctx, orgID(ctx), id, parse.Properties(properties), dynamicProperties)
 }
 
 // DeleteCredential is the resolver for the deleteCredential field.
@@ -226,12 +227,12 @@ func (r *mutationResolver) DeleteCredential(ctx context.Context, id string) (str
 
 // CreateVersion is the resolver for the createVersion field.
 func (r *mutationResolver) CreateVersion(ctx context.Context, connectorID string, input generated.CreateVersionInput) (*domain.ConnectorVersion, error) {
-	return r.VersionService.CreateVersion(ctx, orgID(ctx), connectorID, versionInput(&input.Name, input.Description, input.Actions, input.OutboundPolicy, input.Triggers))
+	return r.VersionService.CreateVersion(ctx, orgID(ctx), connectorID, parse.Version(&input.Name, input.Description, input.Actions, input.OutboundPolicy, input.Triggers))
 }
 
 // UpdateVersion is the resolver for the updateVersion field.
 func (r *mutationResolver) UpdateVersion(ctx context.Context, id string, input generated.UpdateVersionInput) (*domain.ConnectorVersion, error) {
-	return r.VersionService.UpdateVersion(ctx, orgID(ctx), id, versionInput(input.Name, input.Description, input.Actions, input.OutboundPolicy, input.Triggers))
+	return r.VersionService.UpdateVersion(ctx, orgID(ctx), id, parse.Version(input.Name, input.Description, input.Actions, input.OutboundPolicy, input.Triggers))
 }
 
 // PublishVersion is the resolver for the publishVersion field.
@@ -342,7 +343,7 @@ func (r *queryResolver) Connectors(ctx context.Context, first *int, after *strin
 	if orderBy != nil {
 		order = *orderBy
 	}
-	result, err := r.ConnectorService.FindConnectors(ctx, orgID(ctx), connectorFilter(filter), order, page)
+	result, err := r.ConnectorService.FindConnectors(ctx, orgID(ctx), parse.ConnectorFilter(filter), order, page)
 	if err == nil {
 		readmodel.RegisterGroup(ctx, orgID(ctx), result, readmodel.Lists{}, readmodel.AllParts, readmodel.NoNested)
 	}

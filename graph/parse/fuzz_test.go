@@ -1,4 +1,4 @@
-package graph
+package parse
 
 import (
 	"encoding/json"
@@ -47,7 +47,7 @@ func FuzzUpdateInputMapping(f *testing.F) {
 		if rev >= 0 {
 			expected = &rev
 		}
-		update := connectorUpdate(in, expected)
+		update := ConnectorUpdate(in, expected)
 		if err := update.Validate(); err != nil {
 			if domain.ErrorCode(err) != domain.CodeBadUserInput {
 				t.Fatalf("validation: want BAD_USER_INPUT, got %v", err)
@@ -102,6 +102,14 @@ func FuzzUpdateInputMapping(f *testing.F) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func deref[T any](s *T) T {
+	var zero T
+	if s == nil {
+		return zero
+	}
+	return *s
+}
 
 // trimmed is an optional string as the update-and-unset rule stores it: trimmed, blank unset.
 func trimmed(s *string) *string {

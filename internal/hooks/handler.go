@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/fairshare"
 )
 
 // Store is what the endpoint needs of the database.
@@ -47,35 +48,9 @@ type Handler struct {
 	slots   chan struct{}
 	targets *targetCache
 
-	orgs *orgSlots
-}
-
-// orgSlots counts each organisation's deliveries being handled (a pointer: Handler is copied
-// by value when configured).
-type orgSlots struct {
-	mu     sync.Mutex
-	perOrg map[string]int
-}
-
-// takeOrgSlot takes one of an organisation's slots, false when it holds its share.
-func (h *Handler) takeOrgSlot(orgID string) bool {
-	o := h.orgs
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.perOrg[orgID] >= max(1, h.MaxConcurrent/2) {
-		return false
-	}
-	o.perOrg[orgID]++
-	return true
-}
-
-func (h *Handler) giveOrgSlot(orgID string) {
-	o := h.orgs
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.perOrg[orgID]--; o.perOrg[orgID] <= 0 {
-		delete(o.perOrg, orgID)
-	}
+	// orgs holds each organisation's part of the slots: at most half (a pointer: Handler is
+	// copied by value when configured).
+	orgs *fairshare.Share
 }
 
 // NewHandler returns a handler with defaults filled in.
@@ -100,7 +75,7 @@ func NewHandler(h Handler) *Handler {
 	}
 	h.targets = &targetCache{ttl: h.TargetTTL, entries: map[string]cachedTarget{}}
 	h.slots = make(chan struct{}, h.MaxConcurrent)
-	h.orgs = &orgSlots{perOrg: map[string]int{}}
+	h.orgs = fairshare.New(int64(h.MaxConcurrent), int64(h.MaxConcurrent/2))
 	return &h
 }
 
@@ -147,12 +122,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The organisation's share is taken before the body is read, the slow part.
 	org := target.Hook.OrganisationID
-	if !h.takeOrgSlot(org) {
+	release, err := h.orgs.TryAcquire(org)
+	if err != nil {
 		w.Header().Set("Retry-After", "1")
 		reply(w, http.StatusServiceUnavailable, map[string]any{"error": "too many deliveries to this organisation at once; retry"})
 		return
 	}
-	defer h.giveOrgSlot(org)
+	defer release()
 	// A slow sender cannot hold the slot beyond the read timeout.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.ReadTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))

@@ -1,6 +1,9 @@
-package store
+// Package jsonlist reads the JSON lists stored in columns (variables, categories, auth scheme
+// configs) as encoding/json would, faster for the shapes the columns hold.
+package jsonlist
 
 import (
+	"encoding/json"
 	"strings"
 	"unicode/utf8"
 
@@ -99,7 +102,8 @@ func (p *jsonScanner) finish() {
 // from a count of separators: a closure and the appends' regrowth were most of a list's
 // allocations.
 
-func decodeStrings(s string) ([]string, error) {
+// Strings reads a list of strings.
+func Strings(s string) ([]string, error) {
 	p := jsonScanner{s: s, ok: true}
 	out := make([]string, 0, strings.Count(s, ",")+1)
 	for item := p.start(); item; item = p.more() {
@@ -108,10 +112,11 @@ func decodeStrings(s string) ([]string, error) {
 	if p.ok {
 		return out, nil
 	}
-	return out, decodeList(s, &out)
+	return out, Decode(s, &out)
 }
 
-func decodeVariables(s string) ([]domain.Variable, error) {
+// Variables reads a list of name-value pairs.
+func Variables(s string) ([]domain.Variable, error) {
 	p := jsonScanner{s: s, ok: true}
 	out := make([]domain.Variable, 0, strings.Count(s, "{"))
 	for item := p.start(); item; item = p.more() {
@@ -139,5 +144,14 @@ func decodeVariables(s string) ([]domain.Variable, error) {
 	if p.ok {
 		return out, nil
 	}
-	return out, decodeList(s, &out)
+	return out, Decode(s, &out)
+}
+
+// Decode reads any list with encoding/json; an empty column is an empty list.
+func Decode[T any](s string, out *[]T) error {
+	*out = []T{}
+	if s == "" || s == "[]" {
+		return nil // most lists are empty: skip the decoder
+	}
+	return json.Unmarshal([]byte(s), out)
 }

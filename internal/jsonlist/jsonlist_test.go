@@ -1,4 +1,4 @@
-package store
+package jsonlist
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ func checkSameAsEncodingJSON[T any](t *testing.T, s string, fast func(string) ([
 	want := []T{}
 	wantErr := json.Unmarshal([]byte(s), &want)
 	if s == "" {
-		wantErr = nil // decodeList reads an empty column as an empty list
+		wantErr = nil // Decode reads an empty column as an empty list
 	}
 	if (gotErr != nil) != (wantErr != nil) {
 		t.Fatalf("%q: error %v, encoding/json: %v", s, gotErr, wantErr)
@@ -34,8 +34,8 @@ func checkSameAsEncodingJSON[T any](t *testing.T, s string, fast func(string) ([
 
 func TestJSONListReaders(t *testing.T) {
 	for _, s := range jsonListSeeds {
-		checkSameAsEncodingJSON(t, s, decodeVariables)
-		checkSameAsEncodingJSON(t, s, decodeStrings)
+		checkSameAsEncodingJSON(t, s, Variables)
+		checkSameAsEncodingJSON(t, s, Strings)
 	}
 }
 
@@ -44,7 +44,7 @@ func FuzzJSONListReaders(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		checkSameAsEncodingJSON[domain.Variable](t, s, decodeVariables)
-		checkSameAsEncodingJSON(t, s, decodeStrings)
+		checkSameAsEncodingJSON[domain.Variable](t, s, Variables)
+		checkSameAsEncodingJSON(t, s, Strings)
 	})
 }

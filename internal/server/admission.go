@@ -13,101 +13,11 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/fairshare"
 )
-
-// fairShare is a capacity (executing requests, bytes of request bodies) shared by every caller,
-// of which one tenant may hold at most a part: a tenant over its part waits for its own
-// requests to finish, and the rest stays free for the others.
-type fairShare struct {
-	total   *semaphore.Weighted
-	perUser int64
-
-	mu    sync.Mutex
-	users map[string]*userShare
-}
-
-type userShare struct {
-	sem     *semaphore.Weighted
-	holders int // acquiring or holding; the entry goes when it drops to zero
-}
-
-func newFairShare(total, perUser int64) *fairShare {
-	return &fairShare{total: semaphore.NewWeighted(total), perUser: max(1, min(perUser, total)), users: map[string]*userShare{}}
-}
-
-// errOverShare is acquire's answer to a user over its part when it may not wait.
-var errOverShare = errors.New("over its share")
-
-// acquire takes n of the capacity for user, waiting until ctx is done; with waitForOwn false, a
-// user whose own part is taken gets errOverShare at once. The release function gives it back.
-func (f *fairShare) acquire(ctx context.Context, user string, n int64, waitForOwn bool) (release func(), err error) {
-	n = min(n, f.perUser)
-	u, done := f.join(user)
-	if !waitForOwn && !u.sem.TryAcquire(n) {
-		done()
-		return nil, errOverShare
-	}
-	if waitForOwn {
-		if err := u.sem.Acquire(ctx, n); err != nil {
-			done()
-			return nil, err
-		}
-	}
-	if err := f.total.Acquire(ctx, n); err != nil {
-		u.sem.Release(n)
-		done()
-		return nil, err
-	}
-	return func() {
-		f.total.Release(n)
-		u.sem.Release(n)
-		done()
-	}, nil
-}
-
-// join registers a holder of user's share (made on first use) and returns it with the function
-// that drops the holder, and the share with its last holder.
-func (f *fairShare) join(user string) (*userShare, func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u := f.users[user]
-	if u == nil {
-		u = &userShare{sem: semaphore.NewWeighted(f.perUser)}
-		f.users[user] = u
-	}
-	u.holders++
-	return u, func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if u.holders--; u.holders == 0 {
-			delete(f.users, user)
-		}
-	}
-}
-
-// tryAcquire takes one of the capacity for user without waiting: errOverShare when the user's
-// part or the whole is taken.
-func (f *fairShare) tryAcquire(user string) (release func(), err error) {
-	u, done := f.join(user)
-	if !u.sem.TryAcquire(1) {
-		done()
-		return nil, errOverShare
-	}
-	if !f.total.TryAcquire(1) {
-		u.sem.Release(1)
-		done()
-		return nil, errOverShare
-	}
-	return func() {
-		f.total.Release(1)
-		u.sem.Release(1)
-		done()
-	}, nil
-}
 
 // tenantOf names whose share a request uses: its organisation, or for a principal without one
 // (a platform token) its subject.
@@ -134,7 +44,7 @@ const bodyChunk = 64 << 10
 //
 // A body over small up to large is read too, and then kept only when its operation is one of the
 // document mutations (largeBodyFields); any other is refused as over small.
-func readBody(small, large int64, bytesShare *fairShare, next http.Handler) http.Handler {
+func readBody(small, large int64, bytesShare *fairshare.Share, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
@@ -164,8 +74,8 @@ func readBody(small, large int64, bytesShare *fairShare, next http.Handler) http
 				if reserved == 0 && r.ContentLength > 0 {
 					step = min(r.ContentLength+1, bodyChunk) // one more byte to see the end
 				}
-				release, err := bytesShare.acquire(r.Context(), tenant, step, false)
-				if errors.Is(err, errOverShare) {
+				release, err := bytesShare.Acquire(r.Context(), tenant, step, false)
+				if errors.Is(err, fairshare.ErrOverShare) {
 					writeRateLimited(w, r, time.Second,
 						"too many request bodies of this organisation are still arriving; retry when they have")
 					return
@@ -255,9 +165,9 @@ func writeLimitError(w http.ResponseWriter, r *http.Request, max int64) {
 // them for one tenant; the others queue until a slot frees or their deadline passes. Queued
 // requests hold no database connection and little memory. The answer is written after the
 // slot is given back, so a client reading it slowly holds no slot either.
-func admit(slots *fairShare, next http.Handler) http.Handler {
+func admit(slots *fairshare.Share, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		release, err := slots.acquire(r.Context(), tenantOf(r.Context()), 1, true)
+		release, err := slots.Acquire(r.Context(), tenantOf(r.Context()), 1, true)
 		if err != nil {
 			if r.Context().Err() == context.DeadlineExceeded {
 				writeGraphQLError(w, r, http.StatusServiceUnavailable, domain.CodeInternal, "the server is busy: the request waited its whole time limit for a turn")

@@ -24,6 +24,7 @@ import (
 	"github.com/plugboard/plugboard/graph/generated"
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/fairshare"
 	"github.com/plugboard/plugboard/internal/server/playground"
 )
 
@@ -201,8 +202,8 @@ func NewHandler(d Deps) http.Handler {
 	if doc := d.Limits.MaxDocumentBodyBytes + bodyChunk; share < doc && 2*doc <= d.Limits.BodyBytesInFlight {
 		share = doc
 	}
-	bodies := newFairShare(d.Limits.BodyBytesInFlight, share)
-	slots := newFairShare(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
+	bodies := fairshare.New(d.Limits.BodyBytesInFlight, share)
+	slots := fairshare.New(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
 	inbound := newInboundLimiter(d.Limits.InboundRate, d.Heartbeat, d.Metrics.inboundRefused)
 	sockets := webSockets(d.Limits.MaxWebSockets, d.Sockets, gql)
 	mux.Handle("/graphql", graphQLMethods(upgrades(sockets, authenticate(d.Authenticator, d.Logger, inbound.wrap(

@@ -19,6 +19,7 @@ import (
 
 	"github.com/plugboard/plugboard/internal/auth"
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/fairshare"
 )
 
 // CloseForbidden is the close code of a socket whose credentials are refused or end
@@ -150,7 +151,7 @@ func originAllowed(r *http.Request, origins []string) bool {
 func webSockets(limit int, open *Sockets, next http.Handler) http.Handler {
 	caps := &socketCaps{
 		pendingMax: max(16, limit/8), pendingByAddr: map[string]int{}, max: int64(limit),
-		open: newFairShare(int64(limit), int64(max(1, limit/2))),
+		open: fairshare.New(int64(limit), int64(max(1, limit/2))),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -184,7 +185,7 @@ type socketCaps struct {
 	pending       int
 	pendingMax    int
 	pendingByAddr map[string]int
-	open          *fairShare
+	open          *fairshare.Share
 	opened        atomic.Int64
 	max           int64
 }
@@ -292,11 +293,7 @@ type socket struct {
 	giveOpen func()
 }
 
-func (s *socket) forbid() {
-	if s != nil {
-		s.code.Store(CloseForbidden)
-	}
-}
+func (s *socket) forbid() { s.closeWith(CloseForbidden) }
 
 func (s *socket) closeWith(code int) {
 	if s != nil {
@@ -309,7 +306,7 @@ func (s *socket) admit(tenant string) bool {
 	if s == nil || s.caps == nil {
 		return true
 	}
-	give, err := s.caps.open.tryAcquire(tenant)
+	give, err := s.caps.open.TryAcquire(tenant)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pending {

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/jsonlist"
 	"github.com/plugboard/plugboard/internal/readmodel"
 )
 
@@ -29,7 +30,7 @@ func (auditRow) TableName() string { return "audit_events" }
 func (r *auditRow) domain() (*domain.AuditEvent, error) {
 	e := &domain.AuditEvent{ID: r.ID, OrganisationID: r.OrganisationID, Actor: r.Actor, Action: r.Action,
 		ResourceType: r.ResourceType, ResourceID: r.ResourceID, CreatedAt: r.CreatedAt.UTC()}
-	if err := decodeList(r.ChangedFields, &e.ChangedFields); err != nil {
+	if err := jsonlist.Decode(r.ChangedFields, &e.ChangedFields); err != nil {
 		return nil, fmt.Errorf("audit event %s: %w", r.ID, err)
 	}
 	return e, nil

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/jsonlist"
 )
 
 var errNoKeyring = errors.New("store: no secret keyring configured")
@@ -262,7 +263,7 @@ func configsOf(tx *gorm.DB, connectorID string) ([]domain.AuthSchemeConfig, erro
 		return nil, err
 	}
 	var configs []domain.AuthSchemeConfig
-	if err := decodeList(row.AuthSchemeConfigs, &configs); err != nil {
+	if err := jsonlist.Decode(row.AuthSchemeConfigs, &configs); err != nil {
 		return nil, err
 	}
 	domain.FillConfigGlobalIDs(connectorID, configs)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/internal/domain"
+	"github.com/plugboard/plugboard/internal/jsonlist"
 )
 
 type organisationRow struct {
@@ -62,14 +63,14 @@ func (r *connectorRow) domain() (*domain.Connector, error) {
 		UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	var err error
-	if c.Categories, err = decodeStrings(r.Categories); err != nil {
+	if c.Categories, err = jsonlist.Strings(r.Categories); err != nil {
 		return nil, fmt.Errorf("connector %s categories: %w", r.ID, err)
 	}
-	if err := decodeList(r.AuthSchemeConfigs, &c.AuthSchemeConfigs); err != nil {
+	if err := jsonlist.Decode(r.AuthSchemeConfigs, &c.AuthSchemeConfigs); err != nil {
 		return nil, fmt.Errorf("connector %s auth scheme configs: %w", r.ID, err)
 	}
 	domain.FillConfigGlobalIDs(r.ID, c.AuthSchemeConfigs)
-	if c.ConnectionVariables, err = decodeVariables(r.ConnectionVariables); err != nil {
+	if c.ConnectionVariables, err = jsonlist.Variables(r.ConnectionVariables); err != nil {
 		return nil, fmt.Errorf("connector %s connection variables: %w", r.ID, err)
 	}
 	return c, nil
@@ -108,14 +109,6 @@ func encodeList[T any](list []T) string {
 		panic(fmt.Sprintf("encode list: %v", err))
 	}
 	return string(b)
-}
-
-func decodeList[T any](s string, out *[]T) error {
-	*out = []T{}
-	if s == "" || s == "[]" {
-		return nil // most lists are empty: skip the decoder
-	}
-	return json.Unmarshal([]byte(s), out)
 }
 
 type apiKeyRow struct {
@@ -189,7 +182,7 @@ func (r *connectionRow) domain() (*domain.Connection, error) {
 		c.Status = domain.StatusPending // the column is NOT NULL; an empty one is a select list that left it out
 	}
 	var err error
-	if c.Variables, err = decodeVariables(r.Variables); err != nil {
+	if c.Variables, err = jsonlist.Variables(r.Variables); err != nil {
 		return nil, fmt.Errorf("connection %s variables: %w", r.ID, err)
 	}
 	return c, nil
@@ -233,7 +226,7 @@ func (r *versionRow) domain() (*domain.ConnectorVersion, error) {
 		IsLatest: r.IsLatest, IsDefault: r.IsDefault,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishedAt: utcPtr(r.PublishedAt),
 	}
-	if err := decodeList(r.Actions, &v.Actions); err != nil {
+	if err := jsonlist.Decode(r.Actions, &v.Actions); err != nil {
 		return nil, fmt.Errorf("version %s actions: %w", r.ID, err)
 	}
 	if r.OutboundPolicy != nil {
@@ -279,10 +272,10 @@ func (r *credentialRow) domain() (*domain.Credential, error) {
 		Kind: domain.CredentialKind(r.Kind), Position: r.Position, ExpiresAt: utcPtr(r.ExpiresAt),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
-	if err := decodeList(r.FieldsSet, &c.FieldsSet); err != nil {
+	if err := jsonlist.Decode(r.FieldsSet, &c.FieldsSet); err != nil {
 		return nil, fmt.Errorf("credential %s fields: %w", r.ID, err)
 	}
-	if err := decodeList(r.Hints, &c.Hints); err != nil {
+	if err := jsonlist.Decode(r.Hints, &c.Hints); err != nil {
 		return nil, fmt.Errorf("credential %s hints: %w", r.ID, err)
 	}
 	return c, nil
