@@ -3,8 +3,10 @@ package graph_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -236,11 +238,17 @@ func TestSubscriptionJWTExpiry(t *testing.T) {
 // connection_init; status is the upgrade's answer.
 func dialFrom(t *testing.T, h *apitest.Harness, ip string) (*websocket.Conn, int) {
 	t.Helper()
+	return dialFromWith(t, h, ip, nil)
+}
+
+// dialFromWith is dialFrom with request headers (X-Forwarded-For of a proxy).
+func dialFromWith(t *testing.T, h *apitest.Harness, ip string, header http.Header) (*websocket.Conn, int) {
+	t.Helper()
 	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second,
 		NetDial: func(network, addr string) (net.Conn, error) {
 			return (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}).Dial(network, addr)
 		}}
-	conn, res, err := d.Dial("ws"+strings.TrimPrefix(h.Server.URL, "http")+"/graphql", nil)
+	conn, res, err := d.Dial("ws"+strings.TrimPrefix(h.Server.URL, "http")+"/graphql", header)
 	if err != nil {
 		if res == nil {
 			if os.Getenv("PLUGBOARD_TEST_REQUIRE_LOOPBACK_ALIASES") == "" {
@@ -290,5 +298,37 @@ func TestWebSocketPendingAndShares(t *testing.T) {
 	}
 	if waited := time.Since(start); waited > 5*time.Second {
 		t.Errorf("the init timeout took %v", waited)
+	}
+}
+
+// Behind a trusted proxy every client shares the proxy's address: the per-address pending cap
+// counts the client X-Forwarded-For names instead, and from any other peer the header is ignored.
+func TestWebSocketPendingCapBehindAProxy(t *testing.T) {
+	st := testdb.Open(t, "sqlite")
+	h := apitest.NewWithOptions(t, st, apitest.Options{Limits: server.Limits{
+		MaxWebSockets: 400, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")},
+	}})
+	forwarded := func(client string) http.Header { return http.Header{"X-Forwarded-For": {client}} }
+	for i := range 12 {
+		if _, status := dialFromWith(t, h, "127.0.0.4", forwarded(fmt.Sprintf("203.0.113.%d", i+1))); status != http.StatusSwitchingProtocols {
+			t.Fatalf("pending socket of client %d through the proxy: %d", i+1, status)
+		}
+	}
+	for i := range 8 {
+		if _, status := dialFromWith(t, h, "127.0.0.4", forwarded("198.51.100.1")); status != http.StatusSwitchingProtocols {
+			t.Fatalf("pending socket %d of one client through the proxy: %d", i+1, status)
+		}
+	}
+	if _, status := dialFromWith(t, h, "127.0.0.4", forwarded("198.51.100.1")); status != http.StatusServiceUnavailable {
+		t.Errorf("a ninth pending socket of one client through the proxy: %d, want 503", status)
+	}
+	// An untrusted peer cannot spread itself over made-up clients.
+	for i := range 8 {
+		if _, status := dialFromWith(t, h, "127.0.0.5", forwarded(fmt.Sprintf("192.0.2.%d", i+1))); status != http.StatusSwitchingProtocols {
+			t.Fatalf("pending socket %d of an untrusted peer: %d", i+1, status)
+		}
+	}
+	if _, status := dialFromWith(t, h, "127.0.0.5", forwarded("192.0.2.99")); status != http.StatusServiceUnavailable {
+		t.Errorf("a ninth pending socket of an untrusted peer naming another client: %d, want 503", status)
 	}
 }

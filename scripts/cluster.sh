@@ -116,6 +116,8 @@ frontend plugboard
   # so that its own log and the replica's share the id.
   unique-id-format %[uuid]
   http-request set-header X-Request-ID %[unique-id] unless { req.hdr(x-request-id) -m found }
+  # The client's address for the replicas' per-client caps (PLUGBOARD_TRUSTED_PROXIES).
+  option forwardfor
   default_backend replicas
 backend replicas
   balance roundrobin
@@ -166,6 +168,7 @@ cmd_up() {
       echo "export PLUGBOARD_DATABASE_URL='$(cat "$DIR/database_url")'"
       echo "export PLUGBOARD_SECRET_KEY='$key'"
       echo "export PLUGBOARD_DRAIN_DELAY='${PLUGBOARD_DRAIN_DELAY:-2s}'"
+      echo "export PLUGBOARD_TRUSTED_PROXIES='127.0.0.1'"
     } >"$DIR/env"
     chmod 600 "$DIR/env"
     # Once, before the replicas (each would also migrate, one at a time, under a lock).

@@ -115,7 +115,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 				Limits: server.Limits{
 					MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, MaxDepth: cfg.MaxDepth,
 					MaxComplexity: cfg.MaxComplexity, MaxAliases: cfg.MaxAliases, MaxRootFields: cfg.MaxRootFields,
-					MaxTokens: cfg.MaxTokens, MaxFields: cfg.MaxFields, MaxConcurrent: cfg.MaxConcurrent, MaxWebSockets: cfg.MaxWebSockets,
+					MaxTokens: cfg.MaxTokens, MaxFields: cfg.MaxFields, MaxConcurrent: cfg.MaxConcurrent, MaxWebSockets: cfg.MaxWebSockets, TrustedProxies: cfg.TrustedProxies,
 					InboundRate: server.InboundRate{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window, Burst: cfg.RateBurst},
 				},
 				Introspection: cfg.Enabled(cfg.Introspection),

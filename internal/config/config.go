@@ -75,6 +75,9 @@ type Config struct {
 	HookMaxBodyBytes int64
 	// MaxWebSockets bounds the open GraphQL WebSocket connections of a server.
 	MaxWebSockets int
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the client (for the
+	// per-client caps); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	// RateLimit is each caller's request budget (PLUGBOARD_RATE_LIMIT); zero Requests: off.
 	RateLimit RateLimit
 	// RateBurst is the requests a caller may send at once (0: RateLimit.Requests).
@@ -372,24 +375,8 @@ var settings = []setting{
 		}
 		return nil
 	}},
-	{"PLUGBOARD_OUTBOUND_ALLOW", "outbound-allow", "", "comma-separated CIDRs the SSRF guard lets outbound calls reach (e.g. 10.1.0.0/16)", func(c *Config, v string) error {
-		c.Outbound.Allow = nil
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
-			}
-			prefix, err := netip.ParsePrefix(p)
-			if err != nil {
-				addr, aerr := netip.ParseAddr(p)
-				if aerr != nil {
-					return fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", p)
-				}
-				prefix = netip.PrefixFrom(addr, addr.BitLen())
-			}
-			c.Outbound.Allow = append(c.Outbound.Allow, prefix)
-		}
-		return nil
-	}},
+	{"PLUGBOARD_OUTBOUND_ALLOW", "outbound-allow", "", "comma-separated CIDRs the SSRF guard lets outbound calls reach (e.g. 10.1.0.0/16)", prefixes(func(c *Config) *[]netip.Prefix { return &c.Outbound.Allow })},
+	{"PLUGBOARD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of the load balancers in front of the server: from them, X-Forwarded-For names the client (e.g. 10.0.0.0/8)", prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 	{"PLUGBOARD_EVENT_RETENTION", "event-retention", "168h", "how long webhook events are kept (a Go duration)", duration(func(c *Config) *time.Duration { return &c.EventRetention })},
 	{"PLUGBOARD_HOOK_MAX_BODY_BYTES", "hook-max-body-bytes", "1048576", "largest webhook delivery body accepted (413 over it)", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -494,4 +481,27 @@ const shutdownMargin = 2 * time.Second
 // does not cut a request that is still within its own deadline.
 func (c Config) ShutdownGrace() time.Duration {
 	return max(c.ShutdownTimeout, c.RequestTimeout+shutdownMargin)
+}
+
+// prefixes reads a comma-separated list of CIDRs (a bare address is its own /32 or /128).
+func prefixes(field func(*Config) *[]netip.Prefix) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		list := field(c)
+		*list = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				addr, aerr := netip.ParseAddr(p)
+				if aerr != nil {
+					return fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", p)
+				}
+				prefix = netip.PrefixFrom(addr, addr.BitLen())
+			}
+			*list = append(*list, prefix)
+		}
+		return nil
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -73,6 +74,9 @@ type Limits struct {
 	InboundRate InboundRate
 	// MaxWebSockets bounds the open GraphQL WebSocket connections (default 1,000).
 	MaxWebSockets int
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the client, for the
+	// caps counted per client address (WebSockets waiting for connection_init).
+	TrustedProxies []netip.Prefix
 }
 
 func (l Limits) withDefaults() Limits {
@@ -205,7 +209,7 @@ func NewHandler(d Deps) http.Handler {
 	bodies := fairshare.New(d.Limits.BodyBytesInFlight, share)
 	slots := fairshare.New(int64(d.Limits.MaxConcurrent), int64(d.Limits.MaxConcurrent/2))
 	inbound := newInboundLimiter(d.Limits.InboundRate, d.Heartbeat, d.Metrics.inboundRefused)
-	sockets := webSockets(d.Limits.MaxWebSockets, d.Sockets, gql)
+	sockets := webSockets(d.Limits.MaxWebSockets, d.Limits.TrustedProxies, d.Sockets, gql)
 	mux.Handle("/graphql", graphQLMethods(upgrades(sockets, authenticate(d.Authenticator, d.Logger, inbound.wrap(
 		readBody(d.Limits.MaxBodyBytes, d.Limits.MaxDocumentBodyBytes, bodies, withTimeout(d.Limits.RequestTimeout, admit(slots, gql))))))))
 	if d.Hooks != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -148,16 +149,14 @@ func originAllowed(r *http.Request, origins []string) bool {
 // ones; once authenticated it holds one of limit, of which one organisation holds at most half.
 // Over a cap at the upgrade, 503; over the organisation's share at connection_init, close 1013.
 // Each socket is registered in open (when not nil), which closes them when the server stops.
-func webSockets(limit int, open *Sockets, next http.Handler) http.Handler {
+// The address is the client's as clientAddr finds it behind the trusted proxies.
+func webSockets(limit int, trusted []netip.Prefix, open *Sockets, next http.Handler) http.Handler {
 	caps := &socketCaps{
 		pendingMax: max(16, limit/8), pendingByAddr: map[string]int{}, max: int64(limit),
 		open: fairshare.New(int64(limit), int64(max(1, limit/2))),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			addr = r.RemoteAddr
-		}
+		addr := clientAddr(r, trusted)
 		if caps.full() || !caps.takePending(addr) {
 			w.Header().Set("Retry-After", "5")
 			writeError(w, r, http.StatusServiceUnavailable, domain.CodeBadUserInput, domain.ReasonLimitExceeded, "too many open WebSocket connections on this server; retry later")
@@ -175,6 +174,47 @@ func webSockets(limit int, open *Sockets, next http.Handler) http.Handler {
 		defer open.remove(sock)
 		next.ServeHTTP(&hijackWriter{ResponseWriter: w, sock: sock}, r.WithContext(ctx))
 	})
+}
+
+// clientAddr is the address a request came from: its peer's, or, when the peer is one of the
+// trusted proxies, the nearest address in X-Forwarded-For that is not (each proxy appends the
+// address it received from, so the entries left of it are the client's own claims). Behind a
+// load balancer every client would otherwise share its address, and one per-address cap.
+func clientAddr(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(host) {
+		return host
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			return host // a malformed entry: nothing left of it can be trusted
+		}
+		if !isTrusted(hop) {
+			return hop
+		}
+	}
+	return host
 }
 
 // pendingPerAddress bounds the sockets one remote address has waiting for connection_init.
