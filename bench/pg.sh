@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 for the benchmark (adapted from the shared harness's pg-up.sh):
 # loopback only, trust auth, bench settings (durability off: the data is thrown away).
-# Usage: bench/pg.sh start|stop   env: BENCH_PGDATA (/tmp/plugboard-bench-pg), BENCH_PGPORT (55433)
+# Usage: bench/pg.sh start|stop   env: BENCH_PGDATA (/tmp/plugboard-bench-pg-<checkout>: one per
+# checkout, so that a bench in another worktree never re-seeds this one's), BENCH_PGPORT (55433)
 set -euo pipefail
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | tail -1)}
-DATADIR=${BENCH_PGDATA:-/tmp/plugboard-bench-pg}
+DATADIR=${BENCH_PGDATA:-/tmp/plugboard-bench-pg-$(cd "$(dirname "$0")/.." && pwd | md5sum | cut -c1-8)}
 PORT=${BENCH_PGPORT:-55433}
 DB=plugboard_bench
 SOCK="$DATADIR.sock"

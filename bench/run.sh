@@ -89,11 +89,15 @@ cleanup() {
   same_writes off >/dev/null 2>&1 || true
   for p in $PB_PID $UP_PID $HA_PID $BASE_PID; do kill "$p" 2>/dev/null || true; done
   [ "$PEER_NEEDED" = 1 ] && for w in $WORKERS; do PGL_NAME=pgl$w PGL_PORT=$(pgl_port "$w") "$HERE/peer-postgraphile.sh" stop 2>/dev/null || true; done
+  # The database is thrown away with the run: the next one starts its server and seeds afresh.
+  "$HERE/pg.sh" stop
 }
 trap cleanup EXIT
 SECRET_KEY=$("$CACHE/plugboard" secrets new-key)
+# Only the settings named reach a server: the caller's own PLUGBOARD_* variables are dropped.
+INHERITED=(); for v in $(compgen -e | grep '^PLUGBOARD_' || true); do INHERITED+=(-u "$v"); done
 start_plugboard() { # [extra env...]: the defaults of `plugboard serve`, plus what the caller adds
-  env PLUGBOARD_DATABASE_URL="$DATABASE_URL" PLUGBOARD_SECRET_KEY="$SECRET_KEY" PLUGBOARD_ADDR="127.0.0.1:$PB_PORT" "$@" \
+  env "${INHERITED[@]}" PLUGBOARD_DATABASE_URL="$DATABASE_URL" PLUGBOARD_SECRET_KEY="$SECRET_KEY" PLUGBOARD_ADDR="127.0.0.1:$PB_PORT" "$@" \
     "$CACHE/plugboard" serve 2>>"$CACHE/plugboard.log" &
   PB_PID=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PB_PORT/readyz" >/dev/null && return 0; sleep 0.1; done
@@ -160,7 +164,7 @@ first_request() { # TARGET QUERY BODY: the body of the id list's first line, and
 FAILS=()
 # verdict FILE: records FILE when its RESULT line counts a bad answer.
 verdict() { local r; r=$(grep '^RESULT' "$1" || true)
-  if [ -z "$r" ] || grep -Eq ' (bad_answers|errors|non2xx)=[1-9]' <<<"$r"; then FAILS+=("$1"); echo "FAILED: $1" >&2; fi; }
+  if [ -z "$r" ] || grep -Eq ' (bad_answers|errors|non2xx|socket_errors|timeouts)=[1-9]' <<<"$r"; then FAILS+=("$1"); echo "FAILED: $1" >&2; fi; }
 # window PID CMD...: runs CMD with the CPU of PID's tree and PostgreSQL's measured around it;
 # prints the META fields cpu_server, cpu_postgres, rss_mb, then CMD's output.
 window() { local pid=$1; shift; local t0 s0 p0 t1 s1 p1 out
@@ -230,6 +234,13 @@ best_peer() { local best="" rps=0 f r t
 cat "$OUT/machine.txt" >&2
 
 PEERS=""; for w in $WORKERS; do PEERS="$PEERS pgl$w"; done
+start_base() { # [extra env...]: BASE's server, as start_plugboard's, on PB_PORT+1
+  env "${INHERITED[@]}" PLUGBOARD_DATABASE_URL="$DATABASE_URL" PLUGBOARD_SECRET_KEY="$SECRET_KEY" PLUGBOARD_ADDR="127.0.0.1:$((PB_PORT + 1))" "$@" \
+    "$CACHE/plugboard-base" serve 2>>"$CACHE/plugboard-base.log" &
+  BASE_PID=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((PB_PORT + 1))/readyz" >/dev/null && return 0; sleep 0.1; done
+  echo "the BASE server did not start; see $CACHE/plugboard-base.log" >&2; exit 1
+}
 BASE_TARGET=""
 if [ -n "${BASE:-}" ]; then
   # BASE=<git revision>: that revision's server runs beside this one (same database, same
@@ -238,10 +249,7 @@ if [ -n "${BASE:-}" ]; then
   rm -rf "$CACHE/base-src"; mkdir -p "$CACHE/base-src"
   git -C "$ROOT" archive "$BASE" | tar -x -C "$CACHE/base-src"
   (cd "$CACHE/base-src" && go build -o "$CACHE/plugboard-base" ./cmd/plugboard)
-  env PLUGBOARD_DATABASE_URL="$DATABASE_URL" PLUGBOARD_SECRET_KEY="$SECRET_KEY" PLUGBOARD_ADDR="127.0.0.1:$((PB_PORT + 1))" PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8 \
-    "$CACHE/plugboard-base" serve 2>>"$CACHE/plugboard-base.log" &
-  BASE_PID=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((PB_PORT + 1))/readyz" >/dev/null && break; sleep 0.1; done
+  start_base
   BASE_TARGET=" plugboard-base"
   echo "base: plugboard-base is $(git -C "$ROOT" rev-parse --short "$BASE") (BASE=$BASE)" >>"$OUT/machine.txt"
 fi
@@ -338,6 +346,7 @@ CFG
   HA_PID=$!
   for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$HA_PORT/v1/items/42" && break; sleep 0.1; done
   stop_plugboard; start_plugboard PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8
+  if [ -n "$BASE_TARGET" ]; then kill "$BASE_PID"; wait "$BASE_PID" 2>/dev/null || true; start_base PLUGBOARD_OUTBOUND_ALLOW=127.0.0.0/8; fi
   export PLUGBOARD_DATABASE_URL=$DATABASE_URL
   ORG=$("$CACHE/plugboard" org create "Upstream bench" 2>/dev/null)
   AKEY=$("$CACHE/plugboard" key create --org "$ORG" --name bench --scopes connectors:read,connectors:write 2>/dev/null)
@@ -370,7 +379,8 @@ CFG
     if [ "$target" = plugboard ]; then pid=$PB_PID; url="http://127.0.0.1:$PB_PORT/graphql"; envs=(BODY_FILE="$CACHE/action.json" TOKEN="$AKEY" EXPECT='"ok":true')
     elif [ "$target" = plugboard-base ]; then pid=$BASE_PID; url="http://127.0.0.1:$((PB_PORT + 1))/graphql"; envs=(BODY_FILE="$CACHE/action.json" TOKEN="$AKEY" EXPECT='"ok":true')
     else pid=$HA_PID; url="http://127.0.0.1:$HA_PORT/v1/items/42"; envs=(EXPECT='"price":42'); fi
-    env "${envs[@]}" wrk -t1 -c "$c" -d "${WARMUP}s" -s "$HERE/wrk/graphql.lua" "$url" >/dev/null
+    env "${envs[@]}" wrk -t1 -c "$c" -d "${WARMUP}s" -s "$HERE/wrk/graphql.lua" "$url" >"$CACHE/warmup.txt"
+    grep -q 'bad_answers=0' "$CACHE/warmup.txt" || { echo "bad answers during the warm-up of $name:" >&2; cat "$CACHE/warmup.txt" >&2; FAILS+=("$name (warm-up)"); }
     { echo "# $name: wrk -t1 -c $c -d ${SECS}s, after ${WARMUP}s of warm-up; upstream 127.0.0.1:$UP_PORT; $(date -u +%FT%TZ)"
       local u0 u1 w; u0=$(tree_ticks "$UP_PID")
       w=$(window "$pid" env "${envs[@]}" wrk -t1 -c "$c" -d "${SECS}s" --timeout 10s -s "$HERE/wrk/graphql.lua" "$url")

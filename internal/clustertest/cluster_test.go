@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -405,6 +406,43 @@ func TestCluster(t *testing.T) {
 		res.Body.Close()
 		if got := res.Header.Get("X-Request-ID"); got != "cluster-test-0001" {
 			t.Errorf("X-Request-ID through HAProxy = %q", got)
+		}
+	})
+
+	// HAProxy adds X-Forwarded-For and the replicas trust it (PLUGBOARD_TRUSTED_PROXIES): 36
+	// sockets waiting for connection_init, 12 per replica from 4 client addresses, are all
+	// accepted. Counted per HAProxy's address, a replica would refuse 4 of its 12 (8 per address).
+	t.Run("PendingSocketsCountedPerClientBehindHAProxy", func(t *testing.T) {
+		var refused, failed atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 36 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ip := net.ParseIP(fmt.Sprintf("127.0.0.%d", 3+i%4))
+				d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second,
+					NetDial: func(network, addr string) (net.Conn, error) {
+						return (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).Dial(network, addr)
+					}}
+				conn, res, err := d.Dial("ws"+strings.TrimPrefix(c.lb, "http")+"/graphql", nil)
+				switch {
+				case err == nil:
+					time.Sleep(time.Second) // hold the pending slot while the others arrive
+					conn.Close()
+				case res != nil && res.StatusCode == http.StatusServiceUnavailable:
+					refused.Add(1)
+				default:
+					failed.Add(1)
+					t.Logf("socket from %s: %v", ip, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if failed.Load() > 0 && os.Getenv("PLUGBOARD_TEST_REQUIRE_LOOPBACK_ALIASES") == "" {
+			t.Skip("cannot dial from 127.0.0.3-6 on this machine")
+		}
+		if refused.Load() != 0 || failed.Load() != 0 {
+			t.Errorf("of 36 pending sockets from 4 clients through HAProxy, %d refused and %d failed, want none", refused.Load(), failed.Load())
 		}
 	})
 
