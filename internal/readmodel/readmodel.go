@@ -33,6 +33,10 @@ const (
 	// conversion per record.
 	PartVersionMeta
 	PartConnectionMeta
+	// PartVersionPolicy is a version's outbound policy (JSON); PartConnectionHealth a
+	// connection's status, statusMessage and lastCheckedAt.
+	PartVersionPolicy
+	PartConnectionHealth
 	// PartCursors are the cursors of edges and pages.
 	PartCursors
 	// PartNextPage is whether another page follows (pageInfo.hasNextPage): learning it costs
@@ -56,12 +60,13 @@ var FieldParts = map[string]map[string]Parts{
 	"ConnectorVersion": {
 		"description": PartVersionDescription, "actions": PartVersionActions,
 		"id": PartVersionMeta, "createdAt": PartVersionMeta, "updatedAt": PartVersionMeta,
-		"publishedAt": PartVersionMeta, "isPublished": PartVersionMeta,
+		"publishedAt": PartVersionMeta, "isPublished": PartVersionMeta, "outboundPolicy": PartVersionPolicy,
 	},
 	"Connection": {
 		"variables": PartConnectionVariables, "versionName": PartConnectionVersionName,
 		"id": PartConnectionMeta, "revision": PartConnectionMeta, "createdAt": PartConnectionMeta,
-		"updatedAt": PartConnectionMeta,
+		"updatedAt": PartConnectionMeta, "status": PartConnectionHealth, "statusMessage": PartConnectionHealth,
+		"lastCheckedAt": PartConnectionHealth,
 	},
 	"ConnectorEdge":        {"cursor": PartCursors},
 	"ConnectorVersionEdge": {"cursor": PartCursors},

@@ -52,15 +52,17 @@ func (r *connectionRow) fields(dst []any) []any {
 
 // The records of a connector's versions and connections read with it (record.go) leave out
 // the columns the connector row already holds: every column costs the database a conversion
-// per record. Meta columns (PartVersionMeta, PartConnectionMeta) left out are NULL, and their
-// fields are skipped: they keep their zero values.
+// per record. Meta and health columns (PartVersionMeta, PartConnectionMeta,
+// PartConnectionHealth) left out are NULL, and their fields are skipped: they keep their zero
+// values (a status left out reads as PENDING, unseen).
 var versionRecordColumns = recordList("v.id, v.name, v.description, v.actions, v.is_latest, v.is_default, v.created_at, v.updated_at, v.published_at, v.outbound_policy",
 	optionalColumn{readmodel.PartVersionDescription, "v.description", "NULL::text"},
 	optionalColumn{readmodel.PartVersionActions, "v.actions", "'[]'::text"},
 	optionalColumn{readmodel.PartVersionMeta, "v.id", "NULL::text"},
 	optionalColumn{readmodel.PartVersionMeta, "v.created_at", "NULL::timestamptz"},
 	optionalColumn{readmodel.PartVersionMeta, "v.updated_at", "NULL::timestamptz"},
-	optionalColumn{readmodel.PartVersionMeta, "v.published_at", "NULL::timestamptz"})
+	optionalColumn{readmodel.PartVersionMeta, "v.published_at", "NULL::timestamptz"},
+	optionalColumn{readmodel.PartVersionPolicy, "v.outbound_policy", "NULL::jsonb"})
 
 func (r *versionRow) recordFields(dst []any, need readmodel.Parts) []any {
 	meta := need.Has(readmodel.PartVersionMeta)
@@ -76,13 +78,16 @@ var connectionRecordColumns = recordList("c.id, c.name, c.variables, c.pinned_ve
 	optionalColumn{readmodel.PartConnectionMeta, "c.pinned_version_id", "NULL::text"},
 	optionalColumn{readmodel.PartConnectionMeta, "c.revision", "NULL::integer"},
 	optionalColumn{readmodel.PartConnectionMeta, "c.created_at", "NULL::timestamptz"},
-	optionalColumn{readmodel.PartConnectionMeta, "c.updated_at", "NULL::timestamptz"})
+	optionalColumn{readmodel.PartConnectionMeta, "c.updated_at", "NULL::timestamptz"},
+	optionalColumn{readmodel.PartConnectionHealth, "c.status", "NULL::text"},
+	optionalColumn{readmodel.PartConnectionHealth, "c.status_message", "NULL::text"},
+	optionalColumn{readmodel.PartConnectionHealth, "c.last_checked_at", "NULL::timestamptz"})
 
 func (r *connectionRow) recordFields(dst []any, need readmodel.Parts) []any {
-	meta := need.Has(readmodel.PartConnectionMeta)
+	meta, health := need.Has(readmodel.PartConnectionMeta), need.Has(readmodel.PartConnectionHealth)
 	return append(dst, unlessSkipped(&r.ID, meta), &r.Name, &r.Variables, unlessSkipped(&r.PinnedVersionID, meta), &r.PinnedVersionName,
 		unlessSkipped(&r.Revision, meta), unlessSkipped(&r.CreatedAt, meta), unlessSkipped(&r.UpdatedAt, meta),
-		&r.Status, &r.StatusMessage, &r.LastCheckedAt)
+		unlessSkipped(&r.Status, health), unlessSkipped(&r.StatusMessage, health), unlessSkipped(&r.LastCheckedAt, health))
 }
 
 // columnList is a select list whose optional columns a read can replace by an empty value of
