@@ -51,12 +51,12 @@ diff:
 		./scripts/with-postgres.sh $(GO) test -count=1 -timeout=0 -v -run='^TestDifferential$$' ./graph
 
 # Plugboard vs PostGraphile 5 (1 and 2 workers) on a throwaway PostgreSQL: closed loop (wrk, every
-# answer checked), open-loop p99 (vegeta), the pgbench floor of Plugboard's own statements, and
+# answer checked), open-loop p99 (vegeta), the floor of Plugboard's own statements (pgx), and
 # executeAction beside HAProxy. Raw files in docs/bench/<stamp>/, then docs/benchmarks.md
 # (bench/run.sh, bench/report.py; SMOKE=1 RUNS=1 SECS=3 ... for a quick check of the harness).
 # `make bench RUNS=3 LEGS="q_one q_list m_update exec"`: the number of runs and the legs (q_one
-# q_list m_update pages exec; default all); BASE=<revision> measures that revision's
-# executeAction in the same runs.
+# q_list m_update pages exec; default all); BASE=<revision> measures that revision's server in
+# the same runs (closed loop and executeAction).
 bench:
 	$(if $(RUNS),RUNS='$(RUNS)') $(if $(LEGS),LEGS='$(LEGS)') $(if $(BASE),BASE='$(BASE)') ./bench/run.sh
 

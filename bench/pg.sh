@@ -44,7 +44,7 @@ CONF
   ;;
 stop)
   as_pg "$PGBIN/pg_ctl" -D "$DATADIR" -m fast -w stop >/dev/null 2>&1 || true
-  [ "${2:-}" = --rm ] && rm -rf "$DATADIR" "$SOCK" "$LOG"
+  if [ "${2:-}" = --rm ]; then rm -rf "$DATADIR" "$SOCK" "$LOG"; fi
   ;;
 pid) head -1 "$DATADIR/postmaster.pid" ;;
 *) echo "usage: $0 start|stop [--rm]|pid" >&2; exit 2 ;;

@@ -90,7 +90,7 @@ cleanup() {
   for p in $PB_PID $UP_PID $HA_PID $BASE_PID; do kill "$p" 2>/dev/null || true; done
   [ "$PEER_NEEDED" = 1 ] && for w in $WORKERS; do PGL_NAME=pgl$w PGL_PORT=$(pgl_port "$w") "$HERE/peer-postgraphile.sh" stop 2>/dev/null || true; done
   # The database is thrown away with the run: the next one starts its server and seeds afresh.
-  "$HERE/pg.sh" stop
+  "$HERE/pg.sh" stop || true
 }
 trap cleanup EXIT
 SECRET_KEY=$("$CACHE/plugboard" secrets new-key)
