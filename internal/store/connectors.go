@@ -99,7 +99,12 @@ var connectorFieldColumns = []struct {
 // them), then the revision and updatedAt: PostgreSQL then neither parses the JSON columns
 // nor logs what did not change. A field it does not know writes every column.
 func connectorSetOf(c *domain.Connector, changed []string) (string, []any) {
-	r := connectorToRow(c)
+	// The row's name and sort keys and JSON lists are computed only when some field changed:
+	// an update that changes nothing writes the revision and updatedAt alone.
+	r := connectorRow{Revision: c.Revision, UpdatedAt: c.UpdatedAt}
+	if len(changed) > 0 {
+		r = connectorToRow(c)
+	}
 	var set strings.Builder
 	args := make([]any, 0, len(changed)+3)
 	add := func(column string, v any) {
@@ -434,7 +439,7 @@ func applyConnectorUpdate(db *gorm.DB, orgID string, in domain.ConnectorUpdate, 
 	if err != nil {
 		return updated, err
 	}
-	if domain.NameKey(updated.Name) != domain.NameKey(current.Name) {
+	if updated.Name != current.Name && domain.NameKey(updated.Name) != domain.NameKey(current.Name) {
 		err = connectorNames.check(db, orgID, current.ID, updated.Name)
 	}
 	return updated, err
