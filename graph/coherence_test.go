@@ -46,29 +46,9 @@ func waitEvent(t *testing.T, events <-chan notify.Event, what string, match func
 	}
 }
 
-// twoServers starts servers A and B as two processes would: on PostgreSQL each has its store
-// (pool) and its bus (listener); on SQLite, where one server owns the file, they share both.
+// twoServers starts servers A and B with the key cache of these tests (apitest.TwoServers).
 func twoServers(t *testing.T, d store.Dialect) (a, b *apitest.Harness) {
-	opts := func(bus *notify.Bus) apitest.Options {
-		return apitest.Options{Bus: bus, KeyCacheTTL: keyCacheTTL}
-	}
-	if d == store.SQLite {
-		st := testdb.Open(t, store.SQLite)
-		bus := apitest.NewBus(t, st, "")
-		return apitest.NewWithOptions(t, st, opts(bus)), apitest.NewWithOptions(t, st, opts(bus))
-	}
-	url := testdb.PostgresURL(t)
-	open := func() *store.Store {
-		st, err := store.Open(url, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		st.Secrets = testdb.Keyring
-		return st
-	}
-	stA, stB := open(), open()
-	return apitest.NewWithOptions(t, stA, opts(apitest.NewBus(t, stA, url))), apitest.NewWithOptions(t, stB, opts(apitest.NewBus(t, stB, url)))
+	return apitest.TwoServers(t, d, apitest.Options{KeyCacheTTL: keyCacheTTL})
 }
 
 // A key revoked through server A is refused by server B, which had it cached, as soon as B

@@ -419,15 +419,10 @@ func TestInboundRateLimitAcrossServers(t *testing.T) {
 		// A database of its own: heartbeats are global, and other tests must not count.
 		url := testdb.NewPostgresDatabase(t)
 		open := func() *store.Store {
-			st, err := store.Open(url, store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
+			st := testdb.OpenURL(t, url)
 			if _, err := st.Migrate(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			st.Secrets = testdb.Keyring
 			return st
 		}
 		h1 := apitest.NewWithOptions(t, open(), opts)

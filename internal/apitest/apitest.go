@@ -129,6 +129,22 @@ func NewBus(t testing.TB, st *store.Store, url string) *notify.Bus {
 	return bus
 }
 
+// TwoServers starts servers A and B with opts as two processes would: on PostgreSQL each has
+// its store (pool) and its bus (listener) on the test database; on SQLite, where one server
+// owns the file, they share both. opts.Bus is set per server.
+func TwoServers(t testing.TB, d store.Dialect, opts Options) (a, b *Harness) {
+	if d == store.SQLite {
+		st := testdb.Open(t, store.SQLite)
+		opts.Bus = NewBus(t, st, "")
+		return NewWithOptions(t, st, opts), NewWithOptions(t, st, opts)
+	}
+	url := testdb.PostgresURL(t)
+	stA, stB := testdb.OpenURL(t, url), testdb.OpenURL(t, url)
+	optsA, optsB := opts, opts
+	optsA.Bus, optsB.Bus = NewBus(t, stA, url), NewBus(t, stB, url)
+	return NewWithOptions(t, stA, optsA), NewWithOptions(t, stB, optsB)
+}
+
 // Loopback opens the SSRF guard to the tests' own local servers.
 var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 

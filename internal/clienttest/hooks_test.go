@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/plugboard/plugboard/internal/apitest"
-	"github.com/plugboard/plugboard/internal/store"
 	"github.com/plugboard/plugboard/internal/testdb"
 )
 
@@ -17,27 +16,7 @@ func TestWebhookClients(t *testing.T) {
 	dir := installed(t)
 	for _, d := range testdb.Dialects {
 		t.Run(string(d), func(t *testing.T) {
-			var a, b *apitest.Harness
-			if d == store.SQLite {
-				st := testdb.Open(t, d)
-				bus := apitest.NewBus(t, st, "")
-				a = apitest.NewWithOptions(t, st, apitest.Options{Bus: bus})
-				b = apitest.NewWithOptions(t, st, apitest.Options{Bus: bus})
-			} else {
-				url := testdb.PostgresURL(t)
-				open := func() *store.Store {
-					st, err := store.Open(url, store.Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { st.Close() })
-					st.Secrets = testdb.Keyring
-					return st
-				}
-				stA, stB := open(), open()
-				a = apitest.NewWithOptions(t, stA, apitest.Options{Bus: apitest.NewBus(t, stA, url)})
-				b = apitest.NewWithOptions(t, stB, apitest.Options{Bus: apitest.NewBus(t, stB, url)})
-			}
+			a, b := apitest.TwoServers(t, d, apitest.Options{})
 			c := a.NewOrg(t)
 			cmd := exec.CommandContext(t.Context(), "node", "--test", "--test-reporter=spec", "webhooks.mjs")
 			cmd.Dir = dir

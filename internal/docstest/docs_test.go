@@ -262,24 +262,7 @@ func runPage(t *testing.T, root string, blocks []block) {
 	} else {
 		server = exec.Command(binary(t, root), "serve")
 	}
-	var serverOut bytes.Buffer
-	server.Dir, server.Env, server.Stdout, server.Stderr = dir, env, &serverOut, &serverOut
-	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = server.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	waitHealthy(t, addr, done, &serverOut)
+	startServer(t, server, dir, env, addr)
 
 	var script strings.Builder
 	script.WriteString("set -eo pipefail\n")
@@ -323,9 +306,28 @@ func runPage(t *testing.T, root string, blocks []block) {
 	}
 }
 
-func waitHealthy(t *testing.T, addr string, done <-chan struct{}, out *bytes.Buffer) {
-	deadline := time.Now().Add(3 * time.Minute) // `make run` compiles first
-	for time.Now().Before(deadline) {
+// startServer runs server (a process group of its own, stopped when the test ends) in dir with
+// env, and waits until it answers /healthz on addr: `make run` compiles first.
+func startServer(t *testing.T, server *exec.Cmd, dir string, env []string, addr string) {
+	t.Helper()
+	var out bytes.Buffer
+	server.Dir, server.Env, server.Stdout, server.Stderr = dir, env, &out, &out
+	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = server.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = syscall.Kill(-server.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		select {
 		case <-done:
 			t.Fatalf("the server stopped:\n%s", out.String())
@@ -334,7 +336,6 @@ func waitHealthy(t *testing.T, addr string, done <-chan struct{}, out *bytes.Buf
 		if ok(addr) {
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("the server did not answer /healthz:\n%s", out.String())
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -52,19 +51,7 @@ func TestReadmeThroughThePlayground(t *testing.T) {
 	addr := freeAddr(t)
 	env := environ(addr)
 	server := exec.Command(binary(t, root), "serve")
-	var serverOut strings.Builder
-	server.Dir, server.Env, server.Stdout, server.Stderr = dir, env, &serverOut, &serverOut
-	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = server.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
-		<-done
-	})
-	waitHealthyString(t, addr, done, &serverOut)
+	startServer(t, server, dir, env, addr)
 	key := newKey(t, root, dir, env)
 
 	opts := testdb.BrowserOptions(t, browser, 1280, 800)
@@ -118,20 +105,4 @@ func TestReadmeThroughThePlayground(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"totalCount":1`) || !strings.Contains(string(out), `"name":"Stripe"`) {
 		t.Errorf("after the playground: %v %s", err, out)
 	}
-}
-
-func waitHealthyString(t *testing.T, addr string, done <-chan struct{}, out *strings.Builder) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			t.Fatalf("the server stopped:\n%s", out.String())
-		default:
-		}
-		if ok(addr) {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("the server did not answer /healthz:\n%s", out.String())
 }

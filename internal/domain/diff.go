@@ -2,8 +2,9 @@ package domain
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -147,7 +148,7 @@ func diffAction(a, b *HTTPAction) []VersionChange {
 		}
 	}
 	before, after := Placeholders(a), Placeholders(b)
-	for _, name := range sortedKeys(after) {
+	for _, name := range slices.Sorted(maps.Keys(after)) {
 		required := after[name]
 		wasRequired, had := before[name]
 		switch {
@@ -162,7 +163,7 @@ func diffAction(a, b *HTTPAction) []VersionChange {
 				fmt.Sprintf("placeholder {{%s}} becomes optional", name)})
 		}
 	}
-	for _, name := range sortedKeys(before) {
+	for _, name := range slices.Sorted(maps.Keys(before)) {
 		if _, ok := after[name]; !ok {
 			changes = append(changes, VersionChange{ChangeRemoved, fmt.Sprintf("%s.placeholders[%q]", p, name), false,
 				fmt.Sprintf("placeholder {{%s}} is no longer used", name)})
@@ -255,13 +256,4 @@ func Placeholders(a *HTTPAction) map[string]bool {
 		add(*a.BodyTemplate)
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

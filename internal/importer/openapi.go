@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -233,7 +235,7 @@ func (o *openAPIImport) securitySchemes() {
 		return
 	}
 	schemes := o.doc.Components.SecuritySchemes
-	for _, name := range sortedKeys(schemes) {
+	for _, name := range slices.Sorted(maps.Keys(schemes)) {
 		ref := schemes[name]
 		if ref == nil || ref.Value == nil {
 			continue
@@ -308,7 +310,7 @@ func (o *openAPIImport) oauth2(name string, s *openapi3.SecurityScheme) {
 		if len(flows) > 1 {
 			key = name + "-" + f.suffix
 		}
-		settings := &domain.OAuth2Settings{Grant: ptr(f.grant), Scopes: sortedKeys(f.f.Scopes)}
+		settings := &domain.OAuth2Settings{Grant: ptr(f.grant), Scopes: slices.Sorted(maps.Keys(f.f.Scopes))}
 		if f.f.TokenURL != "" {
 			settings.TokenURL = ptr(f.f.TokenURL)
 		}
@@ -331,7 +333,7 @@ func (o *openAPIImport) paths() {
 		return
 	}
 	items := o.doc.Paths.Map()
-	for _, path := range sortedKeys(items) {
+	for _, path := range slices.Sorted(maps.Keys(items)) {
 		item := items[path]
 		if item == nil {
 			continue
@@ -447,7 +449,7 @@ func (o *openAPIImport) requestBody(where string, a *domain.HTTPAction, body *op
 		contentType string
 		media       *openapi3.MediaType
 	)
-	for _, ct := range sortedKeys(body.Content) {
+	for _, ct := range slices.Sorted(maps.Keys(body.Content)) {
 		mt := strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
 		if mt == "application/json" || strings.HasSuffix(mt, "+json") {
 			contentType, media = ct, body.Content[ct]
@@ -459,7 +461,7 @@ func (o *openAPIImport) requestBody(where string, a *domain.HTTPAction, body *op
 	}
 	if media == nil {
 		if len(body.Content) > 0 {
-			o.b.warn("%s: request bodies of type %s are not supported; the action has no body", where, strings.Join(sortedKeys(body.Content), ", "))
+			o.b.warn("%s: request bodies of type %s are not supported; the action has no body", where, strings.Join(slices.Sorted(maps.Keys(body.Content)), ", "))
 		}
 		return
 	}
@@ -469,7 +471,7 @@ func (o *openAPIImport) requestBody(where string, a *domain.HTTPAction, body *op
 	}
 	example := media.Example
 	if example == nil {
-		for _, k := range sortedKeys(media.Examples) {
+		for _, k := range slices.Sorted(maps.Keys(media.Examples)) {
 			if ex := media.Examples[k]; ex != nil && ex.Value != nil && ex.Value.Value != nil {
 				example = ex.Value.Value
 				break
@@ -510,7 +512,7 @@ func bodyTemplate(schema *openapi3.Schema, given, example any, form bool) string
 		required[r] = true
 	}
 	var parts []string
-	for _, name := range sortedKeys(schema.Properties) {
+	for _, name := range slices.Sorted(maps.Keys(schema.Properties)) {
 		prop := schema.Properties[name]
 		isString := prop != nil && prop.Value != nil && prop.Value.Type != nil && prop.Value.Type.Is("string")
 		value, has := obj[name]
@@ -584,7 +586,7 @@ func sampleOf(s *openapi3.Schema, depth int) any {
 		return []any{}
 	}
 	obj := map[string]any{}
-	for _, name := range sortedKeys(s.Properties) {
+	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 		if p := s.Properties[name]; p != nil && p.Value != nil {
 			if v := sampleOf(p.Value, depth+1); v != nil {
 				obj[name] = v

@@ -23,15 +23,8 @@ func (e *Executor) ExchangeCode(ctx context.Context, config domain.AuthSchemeCon
 	if settings.Audience != nil {
 		opts = append(opts, oauth2.SetAuthURLParam("audience", *settings.Audience))
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
-	ctx = context.WithValue(ctx, redirectPolicyKey{}, &redirectPolicy{secrets: newRedactor([]domain.ActionCredential{*cred})})
-	conf := &oauth2.Config{
-		ClientID:     cred.Value(domain.FieldClientID),
-		ClientSecret: cred.Value(domain.FieldClientSecret),
-		Endpoint:     oauth2.Endpoint{TokenURL: *settings.TokenURL},
-		RedirectURL:  redirectURI,
-		Scopes:       settings.Scopes,
-	}
+	ctx, conf := tokenEndpoint(ctx, cred, client)
+	conf.RedirectURL = redirectURI
 	e.tokenFetches.Add(1)
 	t, err := conf.Exchange(ctx, code, opts...)
 	if err != nil {

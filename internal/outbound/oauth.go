@@ -48,6 +48,21 @@ func (e *Executor) token(ctx context.Context, orgID string, cred *domain.ActionC
 	return t, nil
 }
 
+// tokenEndpoint is the x/oauth2 configuration of cred's token URL, and ctx carrying the
+// guarded client to call it with. The token URL's own host gets the client secret; a redirect
+// must not take it elsewhere.
+func tokenEndpoint(ctx context.Context, cred *domain.ActionCredential, client *http.Client) (context.Context, *oauth2.Config) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
+	ctx = context.WithValue(ctx, redirectPolicyKey{}, &redirectPolicy{secrets: newRedactor([]domain.ActionCredential{*cred})})
+	settings := cred.Config.OAuth2
+	return ctx, &oauth2.Config{
+		ClientID:     cred.Value(domain.FieldClientID),
+		ClientSecret: cred.Value(domain.FieldClientSecret),
+		Endpoint:     oauth2.Endpoint{TokenURL: *settings.TokenURL},
+		Scopes:       settings.Scopes,
+	}
+}
+
 // fetchToken asks the token URL for a token with golang.org/x/oauth2: a refresh token when one
 // is at hand, else the configured grant.
 func (e *Executor) fetchToken(ctx context.Context, cred *domain.ActionCredential, current *domain.OAuthToken) (*domain.OAuthToken, error) {
@@ -65,15 +80,7 @@ func (e *Executor) fetchToken(ctx context.Context, cred *domain.ActionCredential
 	if settings.Audience != nil {
 		client = withFormParam(client, *settings.TokenURL, "audience", *settings.Audience)
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
-	// The token URL's own host gets the client secret; a redirect must not take it elsewhere.
-	ctx = context.WithValue(ctx, redirectPolicyKey{}, &redirectPolicy{secrets: newRedactor([]domain.ActionCredential{*cred})})
-	conf := &oauth2.Config{
-		ClientID:     cred.Value(domain.FieldClientID),
-		ClientSecret: cred.Value(domain.FieldClientSecret),
-		Endpoint:     oauth2.Endpoint{TokenURL: *settings.TokenURL},
-		Scopes:       settings.Scopes,
-	}
+	ctx, conf := tokenEndpoint(ctx, cred, client)
 	refresh := cred.Value(domain.FieldRefreshToken)
 	if current != nil && current.RefreshToken != "" {
 		refresh = current.RefreshToken

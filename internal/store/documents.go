@@ -310,16 +310,7 @@ func (s *Store) applyVersion(tx *gorm.DB, orgID, connectorID string, spec domain
 	var row versionRow
 	err = tx.Where("connector_id = ? AND organisation_id = ? AND name_key = ?", connectorID, orgID, domain.NameKey(in.Name)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		now := s.now()
-		row = versionRow{
-			ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
-			Description: in.Description, Actions: encodeList(in.Actions), CreatedAt: now, UpdatedAt: now,
-			OutboundPolicy: encodePolicy(in.OutboundPolicy),
-		}
-		if err := tx.Create(&row).Error; err != nil {
-			return versionNames.translate(err, in.Name)
-		}
-		if err := writeTriggers(tx, row.ID, triggers); err != nil {
+		if row, err = s.insertVersion(tx, orgID, connectorID, in, triggers); err != nil {
 			return err
 		}
 		result.Changed = true

@@ -153,6 +153,21 @@ func (s *Store) CountVersions(ctx context.Context, orgID, connectorID string) (i
 	return int(n), nil
 }
 
+// insertVersion stores a new draft with its triggers (validated by the caller): the one insert
+// of createVersion and of a document's apply.
+func (s *Store) insertVersion(tx *gorm.DB, orgID, connectorID string, in domain.VersionInput, triggers []domain.Trigger) (versionRow, error) {
+	now := s.now()
+	row := versionRow{
+		ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
+		Description: in.Description, Actions: encodeList(in.Actions), CreatedAt: now, UpdatedAt: now,
+		OutboundPolicy: encodePolicy(in.OutboundPolicy),
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return row, versionNames.translate(err, in.Name)
+	}
+	return row, writeTriggers(tx, row.ID, triggers)
+}
+
 // CreateVersion creates a draft.
 func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in domain.VersionInput) (*domain.ConnectorVersion, error) {
 	if err := in.Validate(); err != nil {
@@ -170,16 +185,8 @@ func (s *Store) CreateVersion(ctx context.Context, orgID, connectorID string, in
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		row := versionRow{
-			ID: newID(), ConnectorID: connectorID, OrganisationID: orgID, Name: in.Name, NameKey: domain.NameKey(in.Name),
-			Description: in.Description, Actions: encodeList(in.Actions), CreatedAt: now, UpdatedAt: now,
-			OutboundPolicy: encodePolicy(in.OutboundPolicy),
-		}
-		if err := tx.Create(&row).Error; err != nil {
-			return versionNames.translate(err, in.Name)
-		}
-		if err := writeTriggers(tx, row.ID, triggers); err != nil {
+		row, err := s.insertVersion(tx, orgID, connectorID, in, triggers)
+		if err != nil {
 			return err
 		}
 		if created, err = row.domain(); err != nil {

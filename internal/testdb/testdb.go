@@ -76,6 +76,19 @@ func Open(t testing.TB, d store.Dialect) *store.Store {
 	return nil
 }
 
+// OpenURL opens another store on url, as another server process would (its own pool), closed
+// when the test ends; the caller migrates it when the database is new.
+func OpenURL(t testing.TB, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.Secrets = Keyring
+	return st
+}
+
 var (
 	pgOnce  sync.Once
 	pgStore *store.Store
