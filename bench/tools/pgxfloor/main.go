@@ -40,7 +40,8 @@ type variable struct {
 
 var (
 	setLine = regexp.MustCompile(`^\\set\s+(\w+)\s+random\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)\s*$`)
-	ref     = regexp.MustCompile(`:(\w+)`)
+	// A reference is :name, not the second colon of a ::type cast.
+	ref = regexp.MustCompile(`(^|[^:]):(\w+)`)
 )
 
 func main() {
@@ -88,26 +89,16 @@ func main() {
 	if len(steps) == 0 {
 		fail("no statement in " + *file)
 	}
-	// Each :name of a \set or \gset variable becomes $n (::type casts name no variable).
-	known := map[string]bool{}
-	for name := range vars {
-		known[name] = true
-	}
+	// Each :name becomes $n: a \set variable, drawn per transaction, or a column of an earlier
+	// \gset statement's row (run fails when there is none of that name).
 	for i := range steps {
 		st := &steps[i]
 		st.text = strings.TrimSuffix(strings.TrimSpace(st.text), ";")
 		st.text = ref.ReplaceAllStringFunc(st.text, func(m string) string {
-			if !known[m[1:]] {
-				return m
-			}
-			st.order = append(st.order, m[1:])
-			return "$" + strconv.Itoa(len(st.order))
+			at := strings.LastIndexByte(m, ':')
+			st.order = append(st.order, m[at+1:])
+			return m[:at] + "$" + strconv.Itoa(len(st.order))
 		})
-		if st.gset {
-			for _, name := range outputNames(st.text) {
-				known[name] = true
-			}
-		}
 	}
 	ctx := context.Background()
 	var done, failed atomic.Int64
@@ -167,7 +158,11 @@ func run(ctx context.Context, c *pgx.Conn, steps []step, drawn map[string]any) e
 	for _, st := range steps {
 		args := make([]any, len(st.order))
 		for i, name := range st.order {
-			args[i] = drawn[name]
+			v, ok := drawn[name]
+			if !ok {
+				return fmt.Errorf("no value for :%s (neither \\set nor an earlier \\gset)", name)
+			}
+			args[i] = v
 		}
 		rows, err := c.Query(ctx, st.text, args...)
 		if err != nil {
@@ -198,26 +193,6 @@ func run(ctx context.Context, c *pgx.Conn, steps []step, drawn map[string]any) e
 		}
 	}
 	return nil
-}
-
-// outputNames are the names a \gset statement's columns give its variables: the last word of
-// each item of its SELECT list (pgbench's rule for plain column names and aliases).
-func outputNames(text string) []string {
-	lower := strings.ToLower(text)
-	from := strings.Index(lower, " from ")
-	start := strings.Index(lower, "select ")
-	if start < 0 || from < start {
-		return nil
-	}
-	var names []string
-	for _, item := range strings.Split(text[start+len("select "):from], ",") {
-		words := strings.Fields(strings.TrimSpace(item))
-		if len(words) > 0 {
-			name := words[len(words)-1]
-			names = append(names, name[strings.LastIndex(name, ".")+1:])
-		}
-	}
-	return names
 }
 
 func check(err error) {
